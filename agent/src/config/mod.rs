@@ -1,0 +1,443 @@
+//! The configuration: what the file may say, its defaults, and the flags
+//! that override it.
+//!
+//! One human-written file in a TOML subset ([`syntax`]). Without a file,
+//! sonde runs the embedded default, `default.toml` beside this module,
+//! which is also the reference of every key (`sonde default-config` prints
+//! it). Loading never has side effects: it turns text into a [`Config`] or
+//! into a list of errors, each with its line, so `check-config`, start-up
+//! and reload all say the same thing about the same file.
+
+pub mod syntax;
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use crate::collect;
+use crate::limits::MAX_CONFIG_FILE;
+use syntax::{Entry, Value};
+
+/// The embedded default configuration.
+pub const DEFAULT_TEXT: &str = include_str!("default.toml");
+
+/// Where the scrape endpoint listens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Listen {
+    /// `:PORT`: every address, one socket per family. A family the box
+    /// lacks is skipped, as long as the other one binds.
+    AnyAddress(u16),
+    /// `IP:PORT` or `[IPv6]:PORT`: exactly this address; failing to bind is
+    /// an error.
+    Addr(SocketAddr),
+}
+
+impl Listen {
+    /// The socket addresses to bind, and whether each one may fail.
+    pub fn addrs(self) -> Vec<(SocketAddr, bool)> {
+        match self {
+            Listen::AnyAddress(port) => vec![
+                ((Ipv4Addr::UNSPECIFIED, port).into(), true),
+                ((Ipv6Addr::UNSPECIFIED, port).into(), true),
+            ],
+            Listen::Addr(a) => vec![(a, false)],
+        }
+    }
+}
+
+impl fmt::Display for Listen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listen::AnyAddress(port) => write!(f, ":{port}"),
+            Listen::Addr(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Listen {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(port) = s.strip_prefix(':') {
+            return port
+                .parse()
+                .map(Listen::AnyAddress)
+                .map_err(|_| format!("'{s}': the port must be a number from 0 to 65535"));
+        }
+        s.parse().map(Listen::Addr).map_err(|_| {
+            format!("'{s}' is not an address to listen on; write IP:PORT, [IPv6]:PORT or :PORT")
+        })
+    }
+}
+
+/// Everything sonde needs to know to run, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub listen: Vec<Listen>,
+    pub procfs: PathBuf,
+    pub sysfs: PathBuf,
+    /// Whether each collector of [`collect::ALL`] runs, by index.
+    pub collectors: Vec<bool>,
+}
+
+/// A config error: its line in the file (0 for a flag) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Settings given as flags; they win over the file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub listen: Vec<String>,
+    pub procfs: Option<PathBuf>,
+    pub sysfs: Option<PathBuf>,
+    pub enable: Vec<String>,
+    pub disable: Vec<String>,
+}
+
+impl Config {
+    /// The embedded default.
+    pub fn builtin() -> Config {
+        // The default text is part of the binary and a unit test parses it,
+        // so this cannot fail at run time; if it ever did, an empty
+        // collector set would still be a running agent.
+        parse(DEFAULT_TEXT).unwrap_or_else(|_| Config {
+            listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
+            procfs: "/proc".into(),
+            sysfs: "/sys".into(),
+            collectors: vec![true; collect::ALL.len()],
+        })
+    }
+
+    /// Applies flags over the file's settings.
+    pub fn apply(&mut self, o: &Overrides) -> Result<(), Vec<Error>> {
+        let mut errors = Vec::new();
+        if !o.listen.is_empty() {
+            self.listen.clear();
+            for s in &o.listen {
+                match s.parse() {
+                    Ok(l) => self.listen.push(l),
+                    Err(message) => errors.push(Error { line: 0, message: format!("--listen {message}") }),
+                }
+            }
+        }
+        if let Some(p) = &o.procfs {
+            self.procfs.clone_from(p);
+        }
+        if let Some(p) = &o.sysfs {
+            self.sysfs.clone_from(p);
+        }
+        for (names, on, flag) in [(&o.enable, true, "--collector"), (&o.disable, false, "--no-collector")] {
+            for name in names {
+                match collect::index(name) {
+                    Some(i) => self.collectors[i] = on,
+                    None => errors.push(Error {
+                        line: 0,
+                        message: format!("{flag} {name}: no such collector{}", suggest(name, collect::names())),
+                    }),
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Port of the default endpoint: not one of the well-known exporters'
+/// (node_exporter 9100, blackbox_exporter 9115, chrony_exporter 9123,
+/// unbound_exporter 9167, Pushgateway 9091).
+pub const DEFAULT_PORT: u16 = 9858;
+
+/// The sections the file may have, and their keys.
+const SECTIONS: &[(&str, &[&str])] = &[
+    ("server", &["listen"]),
+    ("paths", &["procfs", "sysfs"]),
+    ("collectors", &[]), // "defaults" and every collector name
+];
+
+/// Parses config text; every error found, with its line.
+pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
+    let sections = syntax::parse(text).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| Error { line: e.line, message: e.message })
+            .collect::<Vec<_>>()
+    })?;
+    let mut config = Config {
+        listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
+        procfs: "/proc".into(),
+        sysfs: "/sys".into(),
+        collectors: vec![true; collect::ALL.len()],
+    };
+    let mut errors = Vec::new();
+    for section in &sections {
+        if section.name.is_empty() {
+            for e in &section.entries {
+                errors.push(Error {
+                    line: e.line,
+                    message: format!("'{}' must be inside a [section]", e.key),
+                });
+            }
+            continue;
+        }
+        let known = SECTIONS.iter().find(|(name, _)| *name == section.name);
+        let Some((name, keys)) = known else {
+            let names = SECTIONS.iter().map(|(n, _)| *n);
+            errors.push(Error {
+                line: section.line,
+                message: format!("unknown section [{}]{}", section.name, suggest(&section.name, names)),
+            });
+            continue;
+        };
+        if section.array {
+            errors.push(Error {
+                line: section.line,
+                message: format!("[{name}] is a table: write [{name}], not [[{name}]]"),
+            });
+            continue;
+        }
+        for e in &section.entries {
+            let result = match *name {
+                "server" => server(&mut config, e),
+                "paths" => paths(&mut config, e),
+                "collectors" => collectors(&mut config, e, &section.entries),
+                _ => Ok(()),
+            };
+            match result {
+                Ok(()) => {}
+                Err(Problem::UnknownKey) => {
+                    let known: Vec<&str> = if *name == "collectors" {
+                        std::iter::once("defaults").chain(collect::names()).collect()
+                    } else {
+                        keys.to_vec()
+                    };
+                    errors.push(Error {
+                        line: e.line,
+                        message: format!(
+                            "unknown key '{}' in [{name}]{}",
+                            e.key,
+                            suggest(&e.key, known.iter().copied())
+                        ),
+                    });
+                }
+                Err(Problem::Invalid(message)) => errors.push(Error {
+                    line: e.line,
+                    message: format!("{}: {message}", e.key),
+                }),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        errors.sort_by_key(|e| e.line);
+        Err(errors)
+    }
+}
+
+/// Reads and parses a config file. The error is the whole report, one
+/// `FILE:LINE: message` per line, as `check-config` prints it.
+pub fn load(path: &Path) -> Result<Config, String> {
+    let mut buf = Vec::new();
+    if let Err(e) = crate::sys::file::read_bounded(path, &mut buf, MAX_CONFIG_FILE) {
+        return Err(format!("{}: cannot read: {e}", path.display()));
+    }
+    let text = std::str::from_utf8(&buf).map_err(|e| {
+        let line = buf[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("{}:{line}: not valid UTF-8", path.display())
+    })?;
+    parse(text).map_err(|errors| report(path, &errors))
+}
+
+/// Formats errors one per line, `FILE:LINE: message`.
+pub fn report(path: &Path, errors: &[Error]) -> String {
+    let mut out = String::new();
+    for e in errors {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        if e.line > 0 {
+            out.push_str(&format!("{}:{}: {}", path.display(), e.line, e.message));
+        } else {
+            out.push_str(&e.message);
+        }
+    }
+    out
+}
+
+enum Problem {
+    UnknownKey,
+    Invalid(String),
+}
+
+fn server(config: &mut Config, e: &Entry) -> Result<(), Problem> {
+    match e.key.as_str() {
+        "listen" => {
+            let items = strings(&e.value)?;
+            if items.is_empty() {
+                return Err(Problem::Invalid(
+                    "no address given; to run without an endpoint, use --once".into(),
+                ));
+            }
+            config.listen = items
+                .iter()
+                .map(|s| s.parse())
+                .collect::<Result<_, String>>()
+                .map_err(Problem::Invalid)?;
+            Ok(())
+        }
+        _ => Err(Problem::UnknownKey),
+    }
+}
+
+fn paths(config: &mut Config, e: &Entry) -> Result<(), Problem> {
+    let slot = match e.key.as_str() {
+        "procfs" => &mut config.procfs,
+        "sysfs" => &mut config.sysfs,
+        _ => return Err(Problem::UnknownKey),
+    };
+    match &e.value {
+        Value::Str(s) if !s.is_empty() => {
+            *slot = PathBuf::from(s);
+            Ok(())
+        }
+        v => Err(Problem::Invalid(format!("expected a directory path, found {}", v.type_name()))),
+    }
+}
+
+fn collectors(config: &mut Config, e: &Entry, all: &[Entry]) -> Result<(), Problem> {
+    let Value::Bool(on) = e.value else {
+        return Err(Problem::Invalid(format!("expected true or false, found {}", e.value.type_name())));
+    };
+    if e.key == "defaults" {
+        // Applies to every collector not named in the section, wherever
+        // in the section it stands.
+        for (i, name) in collect::names().enumerate() {
+            if !all.iter().any(|other| other.key == name) {
+                config.collectors[i] = on;
+            }
+        }
+        return Ok(());
+    }
+    let i = collect::index(&e.key).ok_or(Problem::UnknownKey)?;
+    config.collectors[i] = on;
+    Ok(())
+}
+
+fn strings(v: &Value) -> Result<Vec<&str>, Problem> {
+    match v {
+        Value::Str(s) => Ok(vec![s.as_str()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Str(s) => Ok(s.as_str()),
+                other => Err(Problem::Invalid(format!(
+                    "expected strings in the array, found {}",
+                    other.type_name()
+                ))),
+            })
+            .collect(),
+        other => Err(Problem::Invalid(format!("expected a string or an array of strings, found {}", other.type_name()))),
+    }
+}
+
+/// "; did you mean 'x'?" for the closest known word, or the list of known
+/// words when none is close.
+fn suggest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let known: Vec<&str> = known.collect();
+    let best = known
+        .iter()
+        .map(|k| (edit_distance(word, k), *k))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((d, k)) if d <= 2.max(word.len() / 3) => format!("; did you mean '{k}'?"),
+        _ if known.is_empty() => String::new(),
+        _ => format!("; known: {}", known.join(", ")),
+    }
+}
+
+/// Levenshtein distance over chars; inputs are config keys, a few bytes.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_default_parses() {
+        let c = parse(DEFAULT_TEXT).unwrap();
+        assert_eq!(c, Config::builtin());
+        assert_eq!(c.listen, vec![Listen::AnyAddress(DEFAULT_PORT)]);
+        assert!(c.collectors.iter().all(|&on| on));
+    }
+
+    #[test]
+    fn unknown_keys_get_a_suggestion() {
+        let errors = parse("[server]\nlisen = \":1\"\n").unwrap_err();
+        assert_eq!(errors[0].line, 2);
+        assert!(errors[0].message.contains("did you mean 'listen'?"), "{errors:?}");
+        let errors = parse("[collector]\n").unwrap_err();
+        assert!(errors[0].message.contains("did you mean 'collectors'?"), "{errors:?}");
+        let errors = parse("[collectors]\nmeminf = false\n").unwrap_err();
+        assert!(errors[0].message.contains("did you mean 'meminfo'?"), "{errors:?}");
+        let errors = parse("[paths]\nzzzzzzzz = 1\n").unwrap_err();
+        assert!(errors[0].message.contains("known: procfs, sysfs"), "{errors:?}");
+    }
+
+    #[test]
+    fn all_errors_are_reported_in_line_order() {
+        let text = "[server]\nlisten = 5\n[paths]\nprocfs = \"/p\"\nbogus = 1\n[nope]\n";
+        let errors = parse(text).unwrap_err();
+        let lines: Vec<_> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 5, 6]);
+    }
+
+    #[test]
+    fn listen_forms() {
+        assert_eq!(":9".parse(), Ok(Listen::AnyAddress(9)));
+        assert_eq!("127.0.0.1:9".parse(), Ok(Listen::Addr("127.0.0.1:9".parse().unwrap())));
+        assert_eq!("[::1]:9".parse(), Ok(Listen::Addr("[::1]:9".parse().unwrap())));
+        assert!("localhost:9".parse::<Listen>().is_err());
+        assert!(":99999".parse::<Listen>().is_err());
+    }
+
+    #[test]
+    fn defaults_false_keeps_only_the_named_collectors() {
+        let c = parse("[collectors]\nmeminfo = true\ndefaults = false\n").unwrap();
+        let on: Vec<&str> = collect::names().zip(&c.collectors).filter(|(_, &on)| on).map(|(n, _)| n).collect();
+        assert_eq!(on, vec!["meminfo"]);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let mut c = Config::builtin();
+        let o = Overrides {
+            listen: vec!["127.0.0.1:1".into()],
+            disable: vec!["cpu".into()],
+            ..Overrides::default()
+        };
+        c.apply(&o).unwrap();
+        assert_eq!(c.listen, vec![Listen::Addr("127.0.0.1:1".parse().unwrap())]);
+        assert!(!c.collectors[collect::index("cpu").unwrap()]);
+        let bad = Overrides { disable: vec!["cpuu".into()], ..Overrides::default() };
+        let errors = c.apply(&bad).unwrap_err();
+        assert!(errors[0].message.contains("did you mean 'cpu'?"));
+    }
+}

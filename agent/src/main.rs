@@ -1,0 +1,200 @@
+//! The `sonde` command: flags, subcommands, exit codes.
+//!
+//! Exit codes: 0 done; 1 `--once` wrote its output but a collector
+//! failed (stderr says which); 2 the command line or the config is wrong,
+//! or the endpoint could not start.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use argh::FromArgs;
+use sonde::collect;
+use sonde::config::{self, Config, Overrides};
+
+#[derive(FromArgs)]
+/// sonde: a monitoring agent for small Linux appliances. Serves the host's
+/// metrics (node_exporter's names) on a Prometheus endpoint, by default on
+/// port 9858 of every IPv4 and IPv6 address, or prints them once.
+///
+/// Without --config it runs its embedded default (`sonde default-config`
+/// prints it). SIGHUP reloads the config file; a bad one is reported and
+/// the running config stays. SIGTERM or SIGINT stop it.
+struct Args {
+    /// config file (default: the embedded config)
+    #[argh(option, short = 'c')]
+    config: Option<PathBuf>,
+
+    /// where the endpoint listens, repeatable: IP:PORT, [IPv6]:PORT, or
+    /// :PORT for every address on IPv4 and IPv6 (default :9858)
+    #[argh(option)]
+    listen: Vec<String>,
+
+    /// collect once, write the exposition to stdout and exit: 0 if every
+    /// collector worked, 1 if one failed (named on stderr)
+    #[argh(switch)]
+    once: bool,
+
+    /// root of the proc filesystem (default /proc)
+    #[argh(option)]
+    procfs: Option<PathBuf>,
+
+    /// root of the sys filesystem (default /sys)
+    #[argh(option)]
+    sysfs: Option<PathBuf>,
+
+    /// switch a collector off, repeatable (`sonde collectors` lists them)
+    #[argh(option)]
+    no_collector: Vec<String>,
+
+    /// switch a collector on, repeatable
+    #[argh(option)]
+    collector: Vec<String>,
+
+    /// print the version and exit
+    #[argh(switch, short = 'V')]
+    version: bool,
+
+    #[argh(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand)]
+enum Command {
+    CheckConfig(CheckConfig),
+    DefaultConfig(DefaultConfig),
+    Collectors(Collectors),
+}
+
+#[derive(FromArgs)]
+/// Check a config file: print every error with its line and exit 2, or
+/// print "ok" and exit 0.
+#[argh(subcommand, name = "check-config")]
+struct CheckConfig {
+    /// the config file
+    #[argh(positional)]
+    file: PathBuf,
+}
+
+#[derive(FromArgs)]
+/// Print the embedded default config, which documents every key.
+#[argh(subcommand, name = "default-config")]
+struct DefaultConfig {}
+
+#[derive(FromArgs)]
+/// List the collectors and whether the embedded default runs them.
+#[argh(subcommand, name = "collectors")]
+struct Collectors {}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let strs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cmd = strs.first().map_or("sonde", |s| s.rsplit('/').next().unwrap_or(s));
+    let args = match Args::from_args(&[cmd], strs.get(1..).unwrap_or_default()) {
+        Ok(args) => args,
+        Err(early) => {
+            return if early.status.is_ok() {
+                println!("{}", early.output);
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("{}", early.output.trim_end());
+                eprintln!("Run sonde --help for how to use it.");
+                ExitCode::from(2)
+            };
+        }
+    };
+    if args.version {
+        println!("sonde {} ({})", env!("CARGO_PKG_VERSION"), env!("SONDE_TARGET"));
+        return ExitCode::SUCCESS;
+    }
+    match &args.command {
+        Some(Command::CheckConfig(c)) => {
+            return match config::load(&c.file) {
+                Ok(_) => {
+                    println!("{}: ok", c.file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(report) => {
+                    eprintln!("{report}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Some(Command::DefaultConfig(_)) => {
+            print!("{}", config::DEFAULT_TEXT);
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Collectors(_)) => {
+            let defaults = Config::builtin();
+            for (name, on) in collect::names().zip(&defaults.collectors) {
+                println!("{name:<12} {}", if *on { "on" } else { "off" });
+            }
+            return ExitCode::SUCCESS;
+        }
+        None => {}
+    }
+
+    let overrides = Overrides {
+        listen: args.listen.clone(),
+        procfs: args.procfs.clone(),
+        sysfs: args.sysfs.clone(),
+        enable: args.collector.clone(),
+        disable: args.no_collector.clone(),
+    };
+    let load = || -> Result<Config, String> {
+        let mut config = match &args.config {
+            Some(path) => config::load(path)?,
+            None => Config::builtin(),
+        };
+        config
+            .apply(&overrides)
+            .map_err(|errors| config::report(args.config.as_deref().unwrap_or("flags".as_ref()), &errors))?;
+        Ok(config)
+    };
+    let config = match load() {
+        Ok(c) => c,
+        Err(report) => {
+            eprintln!("{report}");
+            eprintln!("sonde: not started: the config has errors");
+            return ExitCode::from(2);
+        }
+    };
+
+    if args.once {
+        return once(&config);
+    }
+    match sonde::serve::run(config, &load) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sonde: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn once(config: &Config) -> ExitCode {
+    let mut scraper = collect::Scraper::new();
+    let mut outcomes = Vec::new();
+    let bytes = scraper.scrape(config, &mut outcomes, false);
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        // A closed pipe (`sonde --once | head`) is the reader's choice.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("sonde: cannot write the exposition: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let mut failed = false;
+    for o in &outcomes {
+        if let Some(e) = &o.error {
+            eprintln!("sonde: collector {} failed: {e}", o.name);
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,330 @@
+//! The HTTP endpoint: `GET /metrics`, `GET /`, and nothing else.
+//!
+//! Threads: the main thread waits on the listening sockets and the signal
+//! pipe with poll(2), accepts, and hands each connection to a thread of its
+//! own with a small stack. At most [`MAX_CONNECTIONS`] connection threads
+//! exist; while all are busy the listeners are not polled, so further
+//! clients wait in the kernel's accept queue instead of costing memory.
+//!
+//! Each connection carries one request (`Connection: close`): the head must
+//! arrive whole within [`HEAD_DEADLINE`] of the accept (a total, so a
+//! client that sends nothing or trickles bytes loses its slot), fit in
+//! [`MAX_REQUEST_HEAD`] bytes (else 431), and parse with httparse (else
+//! 400). GET and HEAD are served; other methods get 405. Scrapes are
+//! serialised on one [`Scraper`], which keeps the collectors' buffers
+//! between scrapes.
+//!
+//! Signals: SIGTERM and SIGINT stop accepting, give responses in flight
+//! [`STOP_GRACE`] to finish, and return. SIGHUP reloads the config through
+//! the caller's function; a config that does not load, or whose new
+//! listen addresses cannot be bound, leaves the running one in place and
+//! says why on stderr.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::collect::Scraper;
+use crate::config::{Config, Listen};
+use crate::limits::{
+    CONNECTION_STACK, HEAD_DEADLINE, LINGER, MAX_CONNECTIONS, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS,
+    STOP_GRACE, WRITE_DEADLINE,
+};
+use crate::sys::{net, signal};
+
+/// The exposition's media type, text format 0.0.4.
+pub const CONTENT_TYPE_METRICS: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+struct Shared {
+    config: Mutex<Arc<Config>>,
+    scraper: Mutex<Scraper>,
+}
+
+/// Serves until SIGTERM or SIGINT. `reload` is called on SIGHUP.
+pub fn run(config: Config, reload: &dyn Fn() -> Result<Config, String>) -> Result<(), String> {
+    let signals = signal::Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let mut listeners = bind_all(&config.listen)?;
+    let shared = Arc::new(Shared {
+        config: Mutex::new(Arc::new(config)),
+        scraper: Mutex::new(Scraper::new()),
+    });
+    let active = Arc::new(AtomicUsize::new(0));
+    let mut backoff = false;
+    let mut fds = Vec::new();
+    let mut ready = Vec::new();
+    loop {
+        let full = active.load(Ordering::Acquire) >= MAX_CONNECTIONS;
+        let accepting = !full && !backoff;
+        fds.clear();
+        fds.push(signals.fd());
+        if accepting {
+            fds.extend(listeners.iter().map(|l| l.as_raw_fd()));
+        }
+        ready.clear();
+        ready.resize(fds.len(), false);
+        // While full or backing off, wake now and then to look again; a
+        // finishing connection also wakes the loop through the pipe.
+        let timeout = if accepting { -1 } else { 100 };
+        net::wait_readable(&fds, &mut ready, timeout).map_err(|e| format!("poll: {e}"))?;
+        backoff = false;
+
+        if ready[0] {
+            let events = signals.drain();
+            if let Some(sig) = events.stop {
+                eprintln!("sonde: {}, stopping", signal::name(sig));
+                break;
+            }
+            if events.reload {
+                reload_config(&shared, &mut listeners, reload);
+                continue;
+            }
+        }
+        for (i, listener) in listeners.iter().enumerate() {
+            if !ready.get(i + 1).copied().unwrap_or(false) {
+                continue;
+            }
+            while active.load(Ordering::Acquire) < MAX_CONNECTIONS {
+                match listener.accept() {
+                    Ok((stream, _)) => spawn(stream, &shared, &active),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        // EMFILE, ENFILE, ENOBUFS: the listener stays
+                        // readable, so wait a little instead of spinning.
+                        eprintln!("sonde: accept: {e}");
+                        backoff = true;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    drop(listeners);
+    let deadline = Instant::now() + STOP_GRACE;
+    while active.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+fn spawn(stream: TcpStream, shared: &Arc<Shared>, active: &Arc<AtomicUsize>) {
+    active.fetch_add(1, Ordering::AcqRel);
+    let (shared, done) = (Arc::clone(shared), Arc::clone(active));
+    let spawned = thread::Builder::new()
+        .name("sonde-http".into())
+        .stack_size(CONNECTION_STACK)
+        .spawn(move || {
+            serve_connection(stream, &shared);
+            done.fetch_sub(1, Ordering::AcqRel);
+            signal::wake();
+        });
+    if let Err(e) = spawned {
+        // The stream was moved into the closure that failed to start and
+        // is closed with it.
+        active.fetch_sub(1, Ordering::AcqRel);
+        eprintln!("sonde: cannot start a connection thread: {e}");
+    }
+}
+
+fn reload_config(shared: &Shared, listeners: &mut Vec<TcpListener>, reload: &dyn Fn() -> Result<Config, String>) {
+    let new = match reload() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sonde: SIGHUP: the config has errors, the running one stays:\n{e}");
+            return;
+        }
+    };
+    let mut current = shared.config.lock().unwrap_or_else(PoisonError::into_inner);
+    if new.listen != current.listen {
+        // Close the old sockets first, so the new set may reuse a port.
+        let old: Vec<Listen> = current.listen.clone();
+        listeners.clear();
+        match bind_all(&new.listen) {
+            Ok(l) => *listeners = l,
+            Err(e) => {
+                eprintln!("sonde: SIGHUP: {e}; the running config stays");
+                match bind_all(&old) {
+                    Ok(l) => *listeners = l,
+                    Err(e) => eprintln!("sonde: cannot listen again on the old addresses: {e}"),
+                }
+                return;
+            }
+        }
+    }
+    *current = Arc::new(new);
+    eprintln!("sonde: SIGHUP: config reloaded");
+}
+
+/// Binds every address of `listen`; the error says which address failed.
+/// Of an `:PORT` pair, a family the box does not have is skipped.
+fn bind_all(listen: &[Listen]) -> Result<Vec<TcpListener>, String> {
+    let mut out = Vec::new();
+    for l in listen {
+        let mut bound = 0;
+        let mut skipped = Vec::new();
+        for (addr, may_fail) in l.addrs() {
+            match net::listen(addr) {
+                Ok(listener) => {
+                    let shown = listener.local_addr().map_or(addr, |a| a);
+                    eprintln!("sonde: listening on http://{shown}/metrics");
+                    out.push(listener);
+                    bound += 1;
+                }
+                Err(e) if may_fail && family_missing(&e) => skipped.push(format!("{addr}: {e}")),
+                Err(e) => return Err(format!("cannot listen on {addr}: {e}")),
+            }
+        }
+        if bound == 0 {
+            return Err(format!("cannot listen on {l}: {}", skipped.join("; ")));
+        }
+    }
+    Ok(out)
+}
+
+/// The error of binding an address family the kernel or interfaces lack.
+fn family_missing(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EAFNOSUPPORT | libc::EADDRNOTAVAIL | libc::EPROTONOSUPPORT))
+}
+
+/// Reads one request head and answers it.
+fn serve_connection(mut stream: TcpStream, shared: &Shared) {
+    let deadline = Instant::now() + HEAD_DEADLINE;
+    let mut head = [0u8; MAX_REQUEST_HEAD];
+    let mut len = 0;
+    loop {
+        if len > 0 {
+            let mut headers = [httparse::EMPTY_HEADER; MAX_REQUEST_HEADERS];
+            let mut req = httparse::Request::new(&mut headers);
+            match req.parse(&head[..len]) {
+                Ok(httparse::Status::Complete(_)) => {
+                    let method = req.method.unwrap_or("");
+                    let path = req.path.unwrap_or("");
+                    respond(&mut stream, method, path, shared);
+                    return;
+                }
+                Ok(httparse::Status::Partial) => {}
+                Err(httparse::Error::TooManyHeaders) => {
+                    return refuse(&mut stream, 431, "Request Header Fields Too Large");
+                }
+                Err(_) => return refuse(&mut stream, 400, "Bad Request"),
+            }
+        }
+        if len == head.len() {
+            return refuse(&mut stream, 431, "Request Header Fields Too Large");
+        }
+        let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else {
+            return refuse(&mut stream, 408, "Request Timeout");
+        };
+        if stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut head[len..]) {
+            Ok(0) => return,
+            Ok(n) => len += n,
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                return refuse(&mut stream, 408, "Request Timeout");
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+fn respond(stream: &mut TcpStream, method: &str, target: &str, shared: &Shared) {
+    if method != "GET" && method != "HEAD" {
+        let body = b"Only GET and HEAD are served here.\n";
+        return send(stream, 405, "Method Not Allowed", "text/plain; charset=utf-8", &[("Allow", "GET, HEAD")], body, method);
+    }
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    match path {
+        "/metrics" => {
+            let config = Arc::clone(&shared.config.lock().unwrap_or_else(PoisonError::into_inner));
+            // Copy out under the lock so a slow client never holds up the
+            // next scrape; the copy is as large as one exposition.
+            let body = {
+                let mut scraper = shared.scraper.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut outcomes = Vec::new();
+                scraper.scrape(&config, &mut outcomes, true).to_vec()
+            };
+            send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &body, method);
+        }
+        "/" => send(stream, 200, "OK", "text/html; charset=utf-8", &[], INDEX.as_bytes(), method),
+        _ => send(stream, 404, "Not Found", "text/plain; charset=utf-8", &[], b"Not found. See / for the endpoints.\n", method),
+    }
+}
+
+const INDEX: &str = concat!(
+    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sonde</title></head><body>\n",
+    "<h1>sonde</h1>\n<p>A monitoring agent for small Linux appliances, version ",
+    env!("CARGO_PKG_VERSION"),
+    ".</p>\n<ul>\n",
+    "<li><a href=\"/metrics\">/metrics</a>: the host's and the agent's metrics, Prometheus text format 0.0.4</li>\n",
+    "</ul>\n</body></html>\n"
+);
+
+/// Writes a whole response within [`WRITE_DEADLINE`], then closes.
+#[allow(clippy::too_many_arguments)]
+fn send(
+    stream: &mut TcpStream,
+    code: u16,
+    reason: &str,
+    content_type: &str,
+    extra: &[(&str, &str)],
+    body: &[u8],
+    method: &str,
+) {
+    let mut head = String::with_capacity(160);
+    head.push_str(&format!(
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    ));
+    for (name, value) in extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let deadline = Instant::now() + WRITE_DEADLINE;
+    let body = if method == "HEAD" { &[][..] } else { body };
+    if write_by(stream, head.as_bytes(), deadline).is_ok() {
+        let _ = write_by(stream, body, deadline);
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// Answers an unreadable request with an error status, then drains what
+/// the client still sends for a moment, so it reads the status rather
+/// than a connection reset.
+fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
+    send(stream, code, reason, "text/plain; charset=utf-8", &[], format!("{code} {reason}\n").as_bytes(), "GET");
+    let deadline = Instant::now() + LINGER;
+    let mut sink = [0u8; 4096];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
+        if stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or(io::ErrorKind::TimedOut)?;
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! Listening sockets and readiness waits.
+//!
+//! std cannot set `IPV6_V6ONLY` or the accept backlog before `bind`, and
+//! both matter here: the default endpoint listens on IPv4 and IPv6 with one
+//! socket each, so a box without IPv6 still gets its IPv4 endpoint and a
+//! dual-stack `localhost` reaches the agent on either family.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::{FromRawFd, RawFd};
+
+use crate::limits::LISTEN_BACKLOG;
+
+/// A non-blocking listening socket on `addr`; an IPv6 one takes IPv6 only.
+pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let domain = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: plain syscalls on a descriptor this function owns; on every
+    // error path the descriptor is closed by the TcpListener it was moved
+    // into, or explicitly.
+    unsafe {
+        let fd = libc::socket(
+            domain,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        );
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let listener = TcpListener::from_raw_fd(fd);
+        let one: libc::c_int = 1;
+        let one_ptr = (&raw const one).cast::<libc::c_void>();
+        let one_len = size_of::<libc::c_int>() as libc::socklen_t;
+        if libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, one_ptr, one_len) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let (storage, len) = sockaddr(addr);
+        if domain == libc::AF_INET6
+            && libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, one_ptr, one_len) < 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        if libc::bind(fd, (&raw const storage).cast::<libc::sockaddr>(), len) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if libc::listen(fd, LISTEN_BACKLOG) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(listener)
+    }
+}
+
+fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_in fits in sockaddr_storage by definition.
+            unsafe { std::ptr::write((&raw mut storage).cast(), sin) };
+            size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            // SAFETY: all-zero is a valid sockaddr_in6.
+            let mut sin6: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_port = a.port().to_be();
+            sin6.sin6_addr.s6_addr = a.ip().octets();
+            sin6.sin6_flowinfo = a.flowinfo();
+            sin6.sin6_scope_id = a.scope_id();
+            // SAFETY: sockaddr_in6 fits in sockaddr_storage by definition.
+            unsafe { std::ptr::write((&raw mut storage).cast(), sin6) };
+            size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+/// Waits until one of `fds` is readable or `timeout_ms` passes (-1: no
+/// timeout). `ready[i]` tells whether `fds[i]` is readable; both slices
+/// have the same length. Interrupted waits return with nothing ready.
+pub fn wait_readable(fds: &[RawFd], ready: &mut [bool], timeout_ms: i32) -> io::Result<()> {
+    const MAX: usize = 64;
+    let n = fds.len().min(MAX).min(ready.len());
+    let mut pfds = [libc::pollfd {
+        fd: -1,
+        events: 0,
+        revents: 0,
+    }; MAX];
+    for (p, &fd) in pfds.iter_mut().zip(&fds[..n]) {
+        p.fd = fd;
+        p.events = libc::POLLIN;
+    }
+    // SAFETY: pfds holds n initialised pollfd entries.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), n as libc::nfds_t, timeout_ms) };
+    ready.iter_mut().for_each(|r| *r = false);
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        return if err.kind() == io::ErrorKind::Interrupted {
+            Ok(())
+        } else {
+            Err(err)
+        };
+    }
+    for (r, p) in ready.iter_mut().zip(&pfds[..n]) {
+        *r = p.revents != 0;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listens_on_both_families_on_one_port() {
+        let v4 = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = v4.local_addr().unwrap().port();
+        // Loopback IPv6 may be missing in a sandbox; where it exists, the
+        // same port must be free for it because v4 and v6 sockets are apart.
+        if let Ok(v6) = listen(SocketAddr::new("::1".parse().unwrap(), port)) {
+            assert_eq!(v6.local_addr().unwrap().port(), port);
+        }
+    }
+}

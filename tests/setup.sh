@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs what the black-box tests need, on a fresh Debian 12 machine, and
+# nothing when it is already there. Called by `make test`; safe to rerun.
+#
+# Peers come from Debian's packages so the tests run against the real
+# programs: promtool (package prometheus) checks the exposition, and
+# prometheus-node-exporter is the compatibility and benchmark reference.
+set -eu
+
+need=""
+command -v promtool >/dev/null 2>&1 || need="$need prometheus"
+command -v prometheus-node-exporter >/dev/null 2>&1 || need="$need prometheus-node-exporter"
+command -v curl >/dev/null 2>&1 || need="$need curl"
+
+if [ -n "$need" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "tests/setup.sh: missing$need; run as root or install them" >&2
+        exit 1
+    fi
+    # The packages' maintainer scripts would start their daemons (prometheus
+    # on :9090, node_exporter on :9100); the tests start their own, so keep
+    # the installed services from starting with a policy-rc.d for the
+    # duration of the install.
+    created_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        created_policy=1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $need >/dev/null
+    [ -z "$created_policy" ] || rm -f /usr/sbin/policy-rc.d
+fi
+
+# The x86_64 musl target builds the static binary `make size` measures.
+if command -v rustup >/dev/null 2>&1; then
+    rustup target list --installed | grep -qx x86_64-unknown-linux-musl ||
+        rustup target add x86_64-unknown-linux-musl
+fi
