@@ -33,9 +33,3 @@ if [ -n "$need" ]; then
     apt-get install -y -qq --no-install-recommends $need >/dev/null
     [ -z "$created_policy" ] || rm -f /usr/sbin/policy-rc.d
 fi
-
-# The x86_64 musl target builds the static binary `make size` measures.
-if command -v rustup >/dev/null 2>&1; then
-    rustup target list --installed | grep -qx x86_64-unknown-linux-musl ||
-        rustup target add x86_64-unknown-linux-musl
-fi

@@ -114,10 +114,7 @@ impl Exposition {
         self.overflowed = false;
         self.rejected = false;
         self.family_ok = false;
-        Mark {
-            len: self.buf.len(),
-            families: self.families.len(),
-        }
+        Mark { len: self.buf.len(), families: self.families.len() }
     }
 
     /// Removes everything written since `mark`, families included.

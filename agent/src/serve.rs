@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use crate::collect::Scraper;
 use crate::config::{Config, Listen};
 use crate::limits::{
-    CONNECTION_STACK, HEAD_DEADLINE, LINGER, MAX_CONNECTIONS, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS,
-    STOP_GRACE, WRITE_DEADLINE,
+    CONNECTION_STACK, HEAD_DEADLINE, LINGER, MAX_CONNECTIONS, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, STOP_GRACE,
+    WRITE_DEADLINE,
 };
 use crate::sys::{net, signal};
 
@@ -48,10 +48,7 @@ struct Shared {
 pub fn run(config: Config, reload: &dyn Fn() -> Result<Config, String>) -> Result<(), String> {
     let signals = signal::Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let mut listeners = bind_all(&config.listen)?;
-    let shared = Arc::new(Shared {
-        config: Mutex::new(Arc::new(config)),
-        scraper: Mutex::new(Scraper::new()),
-    });
+    let shared = Arc::new(Shared { config: Mutex::new(Arc::new(config)), scraper: Mutex::new(Scraper::new()) });
     let active = Arc::new(AtomicUsize::new(0));
     let mut backoff = false;
     let mut fds = Vec::new();
@@ -114,14 +111,11 @@ pub fn run(config: Config, reload: &dyn Fn() -> Result<Config, String>) -> Resul
 fn spawn(stream: TcpStream, shared: &Arc<Shared>, active: &Arc<AtomicUsize>) {
     active.fetch_add(1, Ordering::AcqRel);
     let (shared, done) = (Arc::clone(shared), Arc::clone(active));
-    let spawned = thread::Builder::new()
-        .name("sonde-http".into())
-        .stack_size(CONNECTION_STACK)
-        .spawn(move || {
-            serve_connection(stream, &shared);
-            done.fetch_sub(1, Ordering::AcqRel);
-            signal::wake();
-        });
+    let spawned = thread::Builder::new().name("sonde-http".into()).stack_size(CONNECTION_STACK).spawn(move || {
+        serve_connection(stream, &shared);
+        done.fetch_sub(1, Ordering::AcqRel);
+        signal::wake();
+    });
     if let Err(e) = spawned {
         // The stream was moved into the closure that failed to start and
         // is closed with it.
@@ -237,7 +231,15 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
 fn respond(stream: &mut TcpStream, method: &str, target: &str, shared: &Shared) {
     if method != "GET" && method != "HEAD" {
         let body = b"Only GET and HEAD are served here.\n";
-        return send(stream, 405, "Method Not Allowed", "text/plain; charset=utf-8", &[("Allow", "GET, HEAD")], body, method);
+        return send(
+            stream,
+            405,
+            "Method Not Allowed",
+            "text/plain; charset=utf-8",
+            &[("Allow", "GET, HEAD")],
+            body,
+            method,
+        );
     }
     let path = target.split(['?', '#']).next().unwrap_or("");
     match path {
@@ -253,7 +255,15 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, shared: &Shared) 
             send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &body, method);
         }
         "/" => send(stream, 200, "OK", "text/html; charset=utf-8", &[], INDEX.as_bytes(), method),
-        _ => send(stream, 404, "Not Found", "text/plain; charset=utf-8", &[], b"Not found. See / for the endpoints.\n", method),
+        _ => send(
+            stream,
+            404,
+            "Not Found",
+            "text/plain; charset=utf-8",
+            &[],
+            b"Not found. See / for the endpoints.\n",
+            method,
+        ),
     }
 }
 
@@ -314,10 +324,8 @@ fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
 
 fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
     while !bytes.is_empty() {
-        let left = deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-            .ok_or(io::ErrorKind::TimedOut)?;
+        let left =
+            deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).ok_or(io::ErrorKind::TimedOut)?;
         stream.set_write_timeout(Some(left))?;
         match stream.write(bytes) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

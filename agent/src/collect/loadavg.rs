@@ -21,7 +21,8 @@ impl Collector for Loadavg {
 }
 
 pub fn render(load: [f64; 3], out: &mut Exposition) {
-    let names = [("node_load1", "1m load average."), ("node_load5", "5m load average."), ("node_load15", "15m load average.")];
+    let names =
+        [("node_load1", "1m load average."), ("node_load5", "5m load average."), ("node_load15", "15m load average.")];
     for ((name, help), v) in names.into_iter().zip(load) {
         out.family(name, help, Kind::Gauge);
         out.sample(&[], v);

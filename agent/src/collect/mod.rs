@@ -41,14 +41,8 @@ pub trait Collector: Sync {
 
 /// Every collector, in the order of `--help`, the config reference and
 /// the exposition. Adding one is adding a file and a line here.
-pub const ALL: &[&dyn Collector] = &[
-    &cpu::Cpu,
-    &loadavg::Loadavg,
-    &meminfo::Meminfo,
-    &stat::Stat,
-    &time::Time,
-    &uname::Uname,
-];
+pub const ALL: &[&dyn Collector] =
+    &[&cpu::Cpu, &loadavg::Loadavg, &meminfo::Meminfo, &stat::Stat, &time::Time, &uname::Uname];
 
 /// The collectors' names, in [`ALL`]'s order.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -63,10 +57,19 @@ pub fn index(name: &str) -> Option<usize> {
 /// Why a collector failed.
 #[derive(Debug)]
 pub enum Error {
-    Io { path: PathBuf, err: io::Error },
-    Parse { path: PathBuf, err: wire::Error },
+    Io {
+        path: PathBuf,
+        err: io::Error,
+    },
+    Parse {
+        path: PathBuf,
+        err: wire::Error,
+    },
     /// A system call failed.
-    Sys { call: &'static str, err: io::Error },
+    Sys {
+        call: &'static str,
+        err: io::Error,
+    },
     /// Some of what it wrote was refused by the exposition (an invalid
     /// name or label, a duplicate family).
     Rejected,
@@ -112,10 +115,7 @@ impl Context<'_> {
 
     /// A parse error in the file read last.
     pub fn parse_error(&self, err: wire::Error) -> Error {
-        Error::Parse {
-            path: self.path.clone(),
-            err,
-        }
+        Error::Parse { path: self.path.clone(), err }
     }
 
     fn read(&mut self, proc: bool, rel: &str) -> Result<&[u8], Error> {
@@ -124,10 +124,7 @@ impl Context<'_> {
         self.path.push(rel);
         match read_bounded(&self.path, self.buf, MAX_PROC_FILE) {
             Ok(()) => Ok(self.buf),
-            Err(err) => Err(Error::Io {
-                path: self.path.clone(),
-                err,
-            }),
+            Err(err) => Err(Error::Io { path: self.path.clone(), err }),
         }
     }
 }
@@ -160,11 +157,7 @@ impl Default for Scraper {
 
 impl Scraper {
     pub fn new() -> Self {
-        Scraper {
-            out: Exposition::new(MAX_EXPOSITION),
-            buf: Vec::new(),
-            failing: vec![false; ALL.len()],
-        }
+        Scraper { out: Exposition::new(MAX_EXPOSITION), buf: Vec::new(), failing: vec![false; ALL.len()] }
     }
 
     /// Runs the enabled collectors and the agent's own families; returns
@@ -174,12 +167,7 @@ impl Scraper {
         outcomes.clear();
         self.out.clear();
         self.out.set_limit(MAX_EXPOSITION - SELF_RESERVE);
-        let mut cx = Context {
-            procfs: &config.procfs,
-            sysfs: &config.sysfs,
-            buf: &mut self.buf,
-            path: PathBuf::new(),
-        };
+        let mut cx = Context { procfs: &config.procfs, sysfs: &config.sysfs, buf: &mut self.buf, path: PathBuf::new() };
         for (i, collector) in ALL.iter().enumerate() {
             if !config.collectors.get(i).copied().unwrap_or(false) {
                 continue;
@@ -204,11 +192,7 @@ impl Scraper {
                 }
             }
             self.failing[i] = result.is_err();
-            outcomes.push(Outcome {
-                name,
-                seconds,
-                error: result.err(),
-            });
+            outcomes.push(Outcome { name, seconds, error: result.err() });
         }
         INVALID.fetch_add(self.out.invalid, Ordering::Relaxed);
 
@@ -216,7 +200,11 @@ impl Scraper {
         self.out.set_limit(MAX_EXPOSITION);
         self.out.mark();
         let out = &mut self.out;
-        out.family("sonde_build_info", "A metric with a constant '1' value labeled by version and target.", Kind::Gauge);
+        out.family(
+            "sonde_build_info",
+            "A metric with a constant '1' value labeled by version and target.",
+            Kind::Gauge,
+        );
         out.sample(&[("target", env!("SONDE_TARGET")), ("version", env!("CARGO_PKG_VERSION"))], 1.0);
         out.family("sonde_collector_duration_seconds", "sonde: Duration of a collector scrape.", Kind::Gauge);
         for o in outcomes.iter() {

@@ -66,8 +66,11 @@ mod tests {
     #[test]
     fn counters_and_boot_time() {
         let mut out = Exposition::new(1 << 20);
-        render(b"cpu0 1 2 3 4\nintr 77 1 2\nctxt 5\nbtime 1700000000\nprocesses 9\nprocs_running 2\nprocs_blocked 1\n", &mut out)
-            .unwrap();
+        render(
+            b"cpu0 1 2 3 4\nintr 77 1 2\nctxt 5\nbtime 1700000000\nprocesses 9\nprocs_running 2\nprocs_blocked 1\n",
+            &mut out,
+        )
+        .unwrap();
         let text = std::str::from_utf8(out.as_bytes()).unwrap();
         for line in [
             "node_boot_time_seconds 1700000000\n",

@@ -25,9 +25,7 @@ impl Collector for Time {
     }
 
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
         out.family("node_time_seconds", "System time in seconds since epoch (1970).", Kind::Gauge);
         out.sample(&[], now);
 
@@ -58,6 +56,8 @@ fn zone(now: i64) -> Result<(i64, String), Error> {
         } else {
             CStr::from_ptr(tm.tm_zone).to_string_lossy().into_owned()
         };
+        // c_long: i64 here, i32 on 32-bit targets.
+        #[allow(clippy::useless_conversion)]
         Ok((i64::from(tm.tm_gmtoff), name))
     }
 }
@@ -72,12 +72,22 @@ fn clocksources(cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error>
     let mut devices: Vec<String> = entries
         .filter_map(Result::ok)
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.strip_prefix("clocksource").is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())))
+        .filter(|n| {
+            n.strip_prefix("clocksource").is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        })
         .collect();
     devices.sort();
     for (file, family, help) in [
-        ("available_clocksource", "node_time_clocksource_available_info", "Available clocksources read from '/sys/devices/system/clocksource'."),
-        ("current_clocksource", "node_time_clocksource_current_info", "Current clocksource read from '/sys/devices/system/clocksource'."),
+        (
+            "available_clocksource",
+            "node_time_clocksource_available_info",
+            "Available clocksources read from '/sys/devices/system/clocksource'.",
+        ),
+        (
+            "current_clocksource",
+            "node_time_clocksource_current_info",
+            "Current clocksource read from '/sys/devices/system/clocksource'.",
+        ),
     ] {
         out.family(family, help, Kind::Gauge);
         for device in &devices {

@@ -34,11 +34,7 @@ impl Collector for Uname {
         };
         let (domainname, machine, nodename) = (field(&uts.domainname), field(&uts.machine), field(&uts.nodename));
         let (release, sysname, version) = (field(&uts.release), field(&uts.sysname), field(&uts.version));
-        out.family(
-            "node_uname_info",
-            "Labeled system information as provided by the uname system call.",
-            Kind::Gauge,
-        );
+        out.family("node_uname_info", "Labeled system information as provided by the uname system call.", Kind::Gauge);
         out.sample(
             &[
                 ("domainname", &domainname),

@@ -36,10 +36,9 @@ impl Listen {
     /// The socket addresses to bind, and whether each one may fail.
     pub fn addrs(self) -> Vec<(SocketAddr, bool)> {
         match self {
-            Listen::AnyAddress(port) => vec![
-                ((Ipv4Addr::UNSPECIFIED, port).into(), true),
-                ((Ipv6Addr::UNSPECIFIED, port).into(), true),
-            ],
+            Listen::AnyAddress(port) => {
+                vec![((Ipv4Addr::UNSPECIFIED, port).into(), true), ((Ipv6Addr::UNSPECIFIED, port).into(), true)]
+            }
             Listen::Addr(a) => vec![(a, false)],
         }
     }
@@ -64,9 +63,9 @@ impl std::str::FromStr for Listen {
                 .map(Listen::AnyAddress)
                 .map_err(|_| format!("'{s}': the port must be a number from 0 to 65535"));
         }
-        s.parse().map(Listen::Addr).map_err(|_| {
-            format!("'{s}' is not an address to listen on; write IP:PORT, [IPv6]:PORT or :PORT")
-        })
+        s.parse()
+            .map(Listen::Addr)
+            .map_err(|_| format!("'{s}' is not an address to listen on; write IP:PORT, [IPv6]:PORT or :PORT"))
     }
 }
 
@@ -162,12 +161,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
 
 /// Parses config text; every error found, with its line.
 pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
-    let sections = syntax::parse(text).map_err(|errors| {
-        errors
-            .into_iter()
-            .map(|e| Error { line: e.line, message: e.message })
-            .collect::<Vec<_>>()
-    })?;
+    let sections = syntax::parse(text)
+        .map_err(|errors| errors.into_iter().map(|e| Error { line: e.line, message: e.message }).collect::<Vec<_>>())?;
     let mut config = Config {
         listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
         procfs: "/proc".into(),
@@ -178,10 +173,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
     for section in &sections {
         if section.name.is_empty() {
             for e in &section.entries {
-                errors.push(Error {
-                    line: e.line,
-                    message: format!("'{}' must be inside a [section]", e.key),
-                });
+                errors.push(Error { line: e.line, message: format!("'{}' must be inside a [section]", e.key) });
             }
             continue;
         }
@@ -225,10 +217,9 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                         ),
                     });
                 }
-                Err(Problem::Invalid(message)) => errors.push(Error {
-                    line: e.line,
-                    message: format!("{}: {message}", e.key),
-                }),
+                Err(Problem::Invalid(message)) => {
+                    errors.push(Error { line: e.line, message: format!("{}: {message}", e.key) })
+                }
             }
         }
     }
@@ -280,15 +271,9 @@ fn server(config: &mut Config, e: &Entry) -> Result<(), Problem> {
         "listen" => {
             let items = strings(&e.value)?;
             if items.is_empty() {
-                return Err(Problem::Invalid(
-                    "no address given; to run without an endpoint, use --once".into(),
-                ));
+                return Err(Problem::Invalid("no address given; to run without an endpoint, use --once".into()));
             }
-            config.listen = items
-                .iter()
-                .map(|s| s.parse())
-                .collect::<Result<_, String>>()
-                .map_err(Problem::Invalid)?;
+            config.listen = items.iter().map(|s| s.parse()).collect::<Result<_, String>>().map_err(Problem::Invalid)?;
             Ok(())
         }
         _ => Err(Problem::UnknownKey),
@@ -336,13 +321,12 @@ fn strings(v: &Value) -> Result<Vec<&str>, Problem> {
             .iter()
             .map(|i| match i {
                 Value::Str(s) => Ok(s.as_str()),
-                other => Err(Problem::Invalid(format!(
-                    "expected strings in the array, found {}",
-                    other.type_name()
-                ))),
+                other => Err(Problem::Invalid(format!("expected strings in the array, found {}", other.type_name()))),
             })
             .collect(),
-        other => Err(Problem::Invalid(format!("expected a string or an array of strings, found {}", other.type_name()))),
+        other => {
+            Err(Problem::Invalid(format!("expected a string or an array of strings, found {}", other.type_name())))
+        }
     }
 }
 
@@ -350,10 +334,7 @@ fn strings(v: &Value) -> Result<Vec<&str>, Problem> {
 /// words when none is close.
 fn suggest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> String {
     let known: Vec<&str> = known.collect();
-    let best = known
-        .iter()
-        .map(|k| (edit_distance(word, k), *k))
-        .min_by_key(|(d, _)| *d);
+    let best = known.iter().map(|k| (edit_distance(word, k), *k)).min_by_key(|(d, _)| *d);
     match best {
         Some((d, k)) if d <= 2.max(word.len() / 3) => format!("; did you mean '{k}'?"),
         _ if known.is_empty() => String::new(),
@@ -428,11 +409,7 @@ mod tests {
     #[test]
     fn flags_override_the_file() {
         let mut c = Config::builtin();
-        let o = Overrides {
-            listen: vec!["127.0.0.1:1".into()],
-            disable: vec!["cpu".into()],
-            ..Overrides::default()
-        };
+        let o = Overrides { listen: vec!["127.0.0.1:1".into()], disable: vec!["cpu".into()], ..Overrides::default() };
         c.apply(&o).unwrap();
         assert_eq!(c.listen, vec![Listen::Addr("127.0.0.1:1".parse().unwrap())]);
         assert!(!c.collectors[collect::index("cpu").unwrap()]);

@@ -85,18 +85,8 @@ impl fmt::Display for Error {
 /// Parses a whole file. On success, the sections in file order (the first
 /// is the unnamed top). On failure, every error found, in line order.
 pub fn parse(text: &str) -> Result<Vec<Section>, Vec<Error>> {
-    let mut p = Parser {
-        text,
-        pos: 0,
-        line: 1,
-        errors: Vec::new(),
-    };
-    let mut sections = vec![Section {
-        name: String::new(),
-        array: false,
-        line: 1,
-        entries: Vec::new(),
-    }];
+    let mut p = Parser { text, pos: 0, line: 1, errors: Vec::new() };
+    let mut sections = vec![Section { name: String::new(), array: false, line: 1, entries: Vec::new() }];
     while !p.at_end() {
         p.skip_blank();
         if p.at_end() {
@@ -112,12 +102,7 @@ pub fn parse(text: &str) -> Result<Vec<Section>, Vec<Error>> {
                 } else if clash {
                     p.error(line, format!("[{name}] is used both as a table and an array of tables"));
                 }
-                sections.push(Section {
-                    name,
-                    array,
-                    line,
-                    entries: Vec::new(),
-                });
+                sections.push(Section { name, array, line, entries: Vec::new() });
             })
         } else {
             p.key_value().map(|(key, value)| {
@@ -391,9 +376,7 @@ impl Parser<'_> {
             && clean.trim_start_matches(['+', '-']).starts_with(|c: char| c.is_ascii_digit());
         match clean.parse::<f64>() {
             Ok(f) if is_float && f.is_finite() => Ok(Value::Float(f)),
-            _ => self.fail(format!(
-                "'{raw}' is not a number; strings need quotes (\"{raw}\")"
-            )),
+            _ => self.fail(format!("'{raw}' is not a number; strings need quotes (\"{raw}\")")),
         }
     }
 
@@ -470,10 +453,7 @@ name = "y"
 "#;
         let got = entries(text);
         assert_eq!(got[0], ("".into(), "top".into(), Value::Int(1)));
-        assert_eq!(
-            got[1].2,
-            Value::Array(vec![Value::Str("0.0.0.0:9858".into()), Value::Str("[::]:9858".into())])
-        );
+        assert_eq!(got[1].2, Value::Array(vec![Value::Str("0.0.0.0:9858".into()), Value::Str("[::]:9858".into())]));
         assert_eq!(got[2].2, Value::Str("a \"q\" \\ é".into()));
         assert_eq!(got[3].2, Value::Int(1000));
         assert_eq!(got[4].2, Value::Int(-5));

@@ -20,10 +20,7 @@ pub fn read_bounded(path: &Path, buf: &mut Vec<u8>, max: usize) -> io::Result<()
     file.take(limit).read_to_end(buf)?;
     if buf.len() > max {
         buf.truncate(max);
-        return Err(io::Error::new(
-            io::ErrorKind::FileTooLarge,
-            format!("larger than {max} bytes"),
-        ));
+        return Err(io::Error::new(io::ErrorKind::FileTooLarge, format!("larger than {max} bytes")));
     }
     Ok(())
 }

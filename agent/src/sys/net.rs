@@ -21,11 +21,7 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     // error path the descriptor is closed by the TcpListener it was moved
     // into, or explicitly.
     unsafe {
-        let fd = libc::socket(
-            domain,
-            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-            0,
-        );
+        let fd = libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0);
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -37,8 +33,7 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
             return Err(io::Error::last_os_error());
         }
         let (storage, len) = sockaddr(addr);
-        if domain == libc::AF_INET6
-            && libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, one_ptr, one_len) < 0
+        if domain == libc::AF_INET6 && libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, one_ptr, one_len) < 0
         {
             return Err(io::Error::last_os_error());
         }
@@ -60,9 +55,7 @@ fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
             let sin = libc::sockaddr_in {
                 sin_family: libc::AF_INET as libc::sa_family_t,
                 sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
+                sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(a.ip().octets()) },
                 sin_zero: [0; 8],
             };
             // SAFETY: sockaddr_in fits in sockaddr_storage by definition.
@@ -91,11 +84,7 @@ fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
 pub fn wait_readable(fds: &[RawFd], ready: &mut [bool], timeout_ms: i32) -> io::Result<()> {
     const MAX: usize = 64;
     let n = fds.len().min(MAX).min(ready.len());
-    let mut pfds = [libc::pollfd {
-        fd: -1,
-        events: 0,
-        revents: 0,
-    }; MAX];
+    let mut pfds = [libc::pollfd { fd: -1, events: 0, revents: 0 }; MAX];
     for (p, &fd) in pfds.iter_mut().zip(&fds[..n]) {
         p.fd = fd;
         p.events = libc::POLLIN;
@@ -105,11 +94,7 @@ pub fn wait_readable(fds: &[RawFd], ready: &mut [bool], timeout_ms: i32) -> io::
     ready.iter_mut().for_each(|r| *r = false);
     if rc < 0 {
         let err = io::Error::last_os_error();
-        return if err.kind() == io::ErrorKind::Interrupted {
-            Ok(())
-        } else {
-            Err(err)
-        };
+        return if err.kind() == io::ErrorKind::Interrupted { Ok(()) } else { Err(err) };
     }
     for (r, p) in ready.iter_mut().zip(&pfds[..n]) {
         *r = p.revents != 0;

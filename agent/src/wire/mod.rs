@@ -40,11 +40,7 @@ impl fmt::Display for Error {
 /// empty line.
 pub(crate) fn lines(input: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     let input = input.strip_suffix(b"\n").unwrap_or(input);
-    input
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .filter(move |_| !input.is_empty())
-        .map(|(i, l)| (i + 1, l))
+    input.split(|&b| b == b'\n').enumerate().filter(move |_| !input.is_empty()).map(|(i, l)| (i + 1, l))
 }
 
 /// ASCII-whitespace separated fields of a line.

@@ -22,27 +22,24 @@ use crate::wire::{fields, lines, parse_u64, Error};
 pub const USER_HZ: f64 = 100.0;
 
 /// The CPU time columns, in the order the kernel prints them.
-pub const CPU_MODES: [&str; 10] = [
-    "user",
-    "nice",
-    "system",
-    "idle",
-    "iowait",
-    "irq",
-    "softirq",
-    "steal",
-    "guest",
-    "guest_nice",
-];
+pub const CPU_MODES: [&str; 10] =
+    ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice"];
 
 /// One line of /proc/stat that sonde reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Line {
     /// `cpuN ...`: `times[..columns]` are the ticks per mode of
     /// [`CPU_MODES`].
-    Cpu { cpu: u32, times: [u64; 10], columns: usize },
+    Cpu {
+        cpu: u32,
+        times: [u64; 10],
+        columns: usize,
+    },
     /// The `cpu` line: all CPUs added up.
-    CpuTotal { times: [u64; 10], columns: usize },
+    CpuTotal {
+        times: [u64; 10],
+        columns: usize,
+    },
     /// `intr`: the first number, interrupts serviced in total.
     Intr(u64),
     Ctxt(u64),

@@ -1,0 +1,45 @@
+# The one entry point for people and CI (`.ci/run` calls `make test`).
+# `make help` lists the targets.
+
+CARGO ?= cargo
+HOST_TARGET := x86_64-unknown-linux-musl
+STATIC_BIN := target/$(HOST_TARGET)/release/sonde
+
+.PHONY: help build run test unit blackbox lint size size-detail bench fuzz-smoke setup clean
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+setup: ## install what the build and the tests need (Debian packages, rustup targets)
+	tests/setup.sh
+	cross/setup.sh
+
+build: setup ## the static x86_64 binary, target/x86_64-unknown-linux-musl/release/sonde
+	$(CARGO) build --release --target $(HOST_TARGET)
+
+run: ## run sonde with its embedded default config (endpoint on :9858)
+	$(CARGO) run --release --
+
+test: build ## every test: unit, black-box against the static binary, fuzz smoke, lint
+	SONDE_BIN=$(CURDIR)/$(STATIC_BIN) $(CARGO) test --workspace
+	$(MAKE) lint
+
+lint: ## rustfmt check and clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+size: build ## stripped static binary size per built target, against the budgets in targets/
+	cross/size.sh
+
+size-detail: setup ## the largest symbols of the x86_64 binary, to see what a dependency costs
+	$(CARGO) build --profile release-symbols --target $(HOST_TARGET)
+	nm --size-sort -S -C target/$(HOST_TARGET)/release-symbols/sonde | tail -40
+
+bench: build ## sonde against Debian's node_exporter, same host, same run (writes BENCHMARKS.md)
+	python3 tests/bench.py $(STATIC_BIN)
+
+fuzz-smoke: ## every fuzz target for FUZZ_SECONDS (default 20) each
+	agent/fuzz/smoke.sh
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,241 @@
+//! Shared harness of the black-box tests: start the built binary, talk
+//! HTTP to it over loopback, and run promtool on what it says.
+//!
+//! The binary under test is `$SONDE_BIN` when set (`make test` points it
+//! at the static release build, the one that ships), else the one cargo
+//! built for these tests. Peers the tests need (promtool) must be
+//! installed by `tests/setup.sh`; a missing one fails the test with that
+//! advice, never skips it.
+
+#![allow(dead_code)] // each test binary uses a different part
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> PathBuf {
+    match std::env::var_os("SONDE_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_sonde")),
+    }
+}
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A scratch directory for one test, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("sonde-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running sonde, killed when dropped.
+pub struct Sonde {
+    pub child: Child,
+    pub addr: SocketAddr,
+    stderr: Arc<Mutex<Vec<String>>>,
+    lines: Receiver<String>,
+}
+
+impl Sonde {
+    /// Starts `sonde --listen 127.0.0.1:0 ARGS` and waits for the line
+    /// that says where it listens.
+    pub fn start(args: &[&str]) -> Sonde {
+        Sonde::start_listening(&["--listen", "127.0.0.1:0"], args)
+    }
+
+    /// Starts sonde with `listen` flags of the caller's choice (empty: the
+    /// config decides) and waits for its first listening line.
+    pub fn start_listening(listen: &[&str], args: &[&str]) -> Sonde {
+        let mut child = Command::new(bin())
+            .args(listen)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sonde");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let all = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&all);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                keep.lock().unwrap().push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        let mut sonde = Sonde { child, addr: "0.0.0.0:0".parse().unwrap(), stderr: all, lines: rx };
+        let line = sonde
+            .wait_line(|l| l.contains("listening on http://"), Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("sonde did not start listening; stderr:\n{}", sonde.stderr()));
+        let addr = line.split("http://").nth(1).unwrap().trim_end_matches("/metrics");
+        sonde.addr = addr.parse().unwrap();
+        sonde
+    }
+
+    /// Waits for a stderr line matching `pred` (lines seen before are
+    /// consumed by earlier waits, not searched again).
+    pub fn wait_line(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.lines.recv_timeout(left) {
+                Ok(line) if pred(&line) => return Some(line),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Everything sonde wrote on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(ok.success(), "kill -{sig} failed");
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        request(self.addr, &format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"))
+    }
+
+    /// Waits for the process to exit, up to `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// A field of /proc/PID/status, in kB (VmRSS, VmHWM).
+    pub fn status_kb(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with(&format!("{field}:"))).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Sonde {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("body is UTF-8")
+    }
+}
+
+/// Sends raw request bytes and reads the whole response (the server
+/// closes every connection).
+pub fn request(addr: SocketAddr, raw: &str) -> Response {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    read_response(&mut s)
+}
+
+pub fn read_response(s: &mut TcpStream) -> Response {
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).expect("read response");
+    parse_response(&all)
+}
+
+pub fn parse_response(all: &[u8]) -> Response {
+    let split = all.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+    let head = String::from_utf8(all[..split].to_vec()).unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Response { status, head, body: all[split + 4..].to_vec() }
+}
+
+/// Runs `promtool check metrics` on `text` and fails the test unless it
+/// finds nothing, or only the name-style warnings that node_exporter's own
+/// names carry (camelCase, `_bits`). promtool 2.42 exits 3 for those, so
+/// its lines are read, not only its exit code.
+pub fn promtool_check(text: &str) {
+    let promtool = which("promtool").expect("promtool not found: run tests/setup.sh (Debian package prometheus)");
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let code = out.status.code().unwrap();
+    assert!(code == 0 || code == 3, "promtool exit {code}:\n{said}");
+    for line in said.lines().filter(|l| !l.trim().is_empty()) {
+        let allowed = line.contains("metric names should be written in 'snake_case' not 'camelCase'")
+            || line.contains("use base unit \"bytes\" instead of \"bits\"");
+        assert!(allowed, "promtool finding that compatibility does not explain: {line}\nall:\n{said}");
+    }
+}
+
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+/// The families of an exposition: the names of its `# TYPE` lines.
+pub fn families(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).map(|l| l.split(' ').next().unwrap().to_owned()).collect()
+}
+
+/// The value of the sample whose line starts with `series` followed by a
+/// space (`name` or `name{labels}` exactly as written).
+pub fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Runs sonde to completion with `args`.
+pub fn run(args: &[&str]) -> std::process::Output {
+    Command::new(bin()).args(args).stdin(Stdio::null()).output().unwrap()
+}
