@@ -31,9 +31,9 @@ lint: ## rustfmt check and clippy with warnings as errors
 size: build ## stripped static binary size per built target, against the budgets in targets/
 	cross/size.sh
 
-size-detail: setup ## the largest symbols of the x86_64 binary, to see what a dependency costs
+size-detail: setup ## what each component costs in the x86_64 binary, to weigh a dependency
 	$(CARGO) build --profile release-symbols --target $(HOST_TARGET)
-	nm --size-sort -S -C target/$(HOST_TARGET)/release-symbols/sonde | tail -40
+	cross/size-detail.py target/$(HOST_TARGET)/release-symbols/sonde
 
 bench: build ## sonde against Debian's node_exporter, same host, same run (writes BENCHMARKS.md)
 	python3 tests/bench.py $(STATIC_BIN)
