@@ -151,13 +151,7 @@ impl Exposition {
         self.buf.extend_from_slice(b"# HELP ");
         self.buf.extend_from_slice(name.as_bytes());
         self.buf.push(b' ');
-        for &b in help.as_bytes() {
-            match b {
-                b'\\' => self.buf.extend_from_slice(b"\\\\"),
-                b'\n' => self.buf.extend_from_slice(b"\\n"),
-                _ => self.buf.push(b),
-            }
-        }
+        escape(&mut self.buf, help.as_bytes(), false);
         self.buf.extend_from_slice(b"\n# TYPE ");
         self.buf.extend_from_slice(name.as_bytes());
         self.buf.push(b' ');
@@ -205,14 +199,7 @@ impl Exposition {
                 }
                 self.buf.extend_from_slice(name.as_bytes());
                 self.buf.extend_from_slice(b"=\"");
-                for &b in value.as_bytes() {
-                    match b {
-                        b'\\' => self.buf.extend_from_slice(b"\\\\"),
-                        b'"' => self.buf.extend_from_slice(b"\\\""),
-                        b'\n' => self.buf.extend_from_slice(b"\\n"),
-                        _ => self.buf.push(b),
-                    }
-                }
+                escape(&mut self.buf, value.as_bytes(), true);
                 self.buf.push(b'"');
             }
             self.buf.push(b'}');
@@ -241,6 +228,24 @@ impl Exposition {
     }
 }
 
+/// Appends `text` with `\\` and newline escaped, and `"` too in a label
+/// value. Runs without special bytes are copied whole: help texts and
+/// label values rarely need escaping, and this is the scrape's hot loop.
+fn escape(buf: &mut Vec<u8>, text: &[u8], quote: bool) {
+    let special = |b: &u8| *b == b'\\' || *b == b'\n' || (quote && *b == b'"');
+    let mut rest = text;
+    while let Some(i) = rest.iter().position(special) {
+        buf.extend_from_slice(&rest[..i]);
+        buf.extend_from_slice(match rest[i] {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            _ => b"\\\"",
+        });
+        rest = &rest[i + 1..];
+    }
+    buf.extend_from_slice(rest);
+}
+
 /// Writes a sample value as the text format spells it: `NaN`, `+Inf`,
 /// `-Inf`, integers without a fraction, very large or small magnitudes in
 /// exponent form (Rust's `{}` would print all 300 digits of 1e300).
@@ -251,12 +256,34 @@ fn write_value(buf: &mut Vec<u8>, v: f64) {
     } else if v.is_infinite() {
         buf.write_all(if v > 0.0 { b"+Inf" } else { b"-Inf" })
     } else if v == v.trunc() && v.abs() < 1e15 {
-        write!(buf, "{}", v as i64)
+        // Most samples are integral (counters, bytes); spelled by hand,
+        // they skip the formatting machinery.
+        if v < 0.0 {
+            buf.push(b'-');
+        }
+        buf.write_all(decimal(v.abs() as u64, &mut [0; 20]).as_bytes())
     } else if v.abs() >= 1e15 || v.abs() < 1e-5 {
         write!(buf, "{v:e}")
     } else {
         write!(buf, "{v}")
     };
+}
+
+/// `n` in decimal, spelled into `buf`: for label values such as a CPU
+/// number, and integral sample values, without the formatting machinery.
+pub fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[i..]).unwrap_or("")
 }
 
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
@@ -337,6 +364,14 @@ mod tests {
             write_value(&mut buf, v);
             assert_eq!(std::str::from_utf8(&buf).unwrap(), want, "value {v}");
         }
+    }
+
+    #[test]
+    fn decimal_spells_numbers() {
+        let mut buf = [0; 20];
+        assert_eq!(decimal(0, &mut buf), "0");
+        assert_eq!(decimal(17, &mut buf), "17");
+        assert_eq!(decimal(u64::MAX, &mut buf), "18446744073709551615");
     }
 
     #[test]

@@ -22,8 +22,9 @@
 //! # Threads
 //!
 //! The main thread runs the accept loop (or the single `--once` cycle).
-//! Each HTTP connection gets a short-lived thread with a 64 KiB stack, at
-//! most [`limits::MAX_CONNECTIONS`] at once. There are no other threads.
+//! HTTP connections are served by a pool of threads with 64 KiB stacks,
+//! started on demand up to [`limits::MAX_CONNECTIONS`] and then kept.
+//! There are no other threads.
 
 pub mod collect;
 pub mod config;

@@ -1,10 +1,12 @@
 //! The HTTP endpoint: `GET /metrics`, `GET /`, and nothing else.
 //!
 //! Threads: the main thread waits on the listening sockets and the signal
-//! pipe with poll(2), accepts, and hands each connection to a thread of its
-//! own with a small stack. At most [`MAX_CONNECTIONS`] connection threads
-//! exist; while all are busy the listeners are not polled, so further
-//! clients wait in the kernel's accept queue instead of costing memory.
+//! pipe with poll(2), accepts, and hands each connection to a pool of
+//! connection threads with small stacks, started on demand and kept for
+//! the next connection. At most [`MAX_CONNECTIONS`] connections are queued
+//! or served at once; while that many are, the listeners are not polled,
+//! so further clients wait in the kernel's accept queue instead of costing
+//! memory.
 //!
 //! Each connection carries one request (`Connection: close`): the head must
 //! arrive whole within [`HEAD_DEADLINE`] of the accept (a total, so a
@@ -20,11 +22,12 @@
 //! listen addresses cannot be bound, leaves the running one in place and
 //! says why on stderr.
 
-use std::io::{self, Read, Write};
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -50,6 +53,10 @@ pub fn run(config: Config, reload: &dyn Fn() -> Result<Config, String>) -> Resul
     let mut listeners = bind_all(&config.listen)?;
     let shared = Arc::new(Shared { config: Mutex::new(Arc::new(config)), scraper: Mutex::new(Scraper::new()) });
     let active = Arc::new(AtomicUsize::new(0));
+    let pool = Arc::new(Pool {
+        state: Mutex::new(PoolState { queue: VecDeque::new(), idle: 0, threads: 0 }),
+        ready: Condvar::new(),
+    });
     let mut backoff = false;
     let mut fds = Vec::new();
     let mut ready = Vec::new();
@@ -84,18 +91,19 @@ pub fn run(config: Config, reload: &dyn Fn() -> Result<Config, String>) -> Resul
             if !ready.get(i + 1).copied().unwrap_or(false) {
                 continue;
             }
-            while active.load(Ordering::Acquire) < MAX_CONNECTIONS {
-                match listener.accept() {
-                    Ok((stream, _)) => spawn(stream, &shared, &active),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        // EMFILE, ENFILE, ENOBUFS: the listener stays
-                        // readable, so wait a little instead of spinning.
-                        eprintln!("sonde: accept: {e}");
-                        backoff = true;
-                        break;
-                    }
+            // One accept per readiness: a second would mostly say
+            // EAGAIN, and more waiting clients make poll return at once.
+            if active.load(Ordering::Acquire) >= MAX_CONNECTIONS {
+                break;
+            }
+            match listener.accept() {
+                Ok((stream, _)) => pool.dispatch(stream, &shared, &active),
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+                Err(e) => {
+                    // EMFILE, ENFILE, ENOBUFS: the listener stays
+                    // readable, so wait a little instead of spinning.
+                    eprintln!("sonde: accept: {e}");
+                    backoff = true;
                 }
             }
         }
@@ -108,19 +116,77 @@ pub fn run(config: Config, reload: &dyn Fn() -> Result<Config, String>) -> Resul
     Ok(())
 }
 
-fn spawn(stream: TcpStream, shared: &Arc<Shared>, active: &Arc<AtomicUsize>) {
-    active.fetch_add(1, Ordering::AcqRel);
-    let (shared, done) = (Arc::clone(shared), Arc::clone(active));
-    let spawned = thread::Builder::new().name("sonde-http".into()).stack_size(CONNECTION_STACK).spawn(move || {
-        serve_connection(stream, &shared);
-        done.fetch_sub(1, Ordering::AcqRel);
-        signal::wake();
-    });
-    if let Err(e) = spawned {
-        // The stream was moved into the closure that failed to start and
-        // is closed with it.
-        active.fetch_sub(1, Ordering::AcqRel);
-        eprintln!("sonde: cannot start a connection thread: {e}");
+/// Connection threads. Started on demand, at most [`MAX_CONNECTIONS`],
+/// and kept waiting for the next connection once started: a scrape then
+/// costs no thread creation, and the number of threads stays bounded.
+struct Pool {
+    state: Mutex<PoolState>,
+    ready: Condvar,
+}
+
+struct PoolState {
+    queue: VecDeque<TcpStream>,
+    /// Threads waiting for a connection that no queued one is promised to.
+    idle: usize,
+    threads: usize,
+}
+
+impl Pool {
+    /// Queues an accepted connection, and wakes or starts a thread for it.
+    fn dispatch(self: &Arc<Self>, stream: TcpStream, shared: &Arc<Shared>, active: &Arc<AtomicUsize>) {
+        active.fetch_add(1, Ordering::AcqRel);
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        st.queue.push_back(stream);
+        if st.idle > 0 {
+            st.idle -= 1;
+            drop(st);
+            self.ready.notify_one();
+        } else if st.threads < MAX_CONNECTIONS {
+            st.threads += 1;
+            drop(st);
+            let (pool, shared, active2) = (Arc::clone(self), Arc::clone(shared), Arc::clone(active));
+            let spawned = thread::Builder::new()
+                .name("sonde-http".into())
+                .stack_size(CONNECTION_STACK)
+                .spawn(move || pool.work(&shared, &active2));
+            if let Err(e) = spawned {
+                eprintln!("sonde: cannot start a connection thread: {e}");
+                let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                st.threads -= 1;
+                if st.threads == 0 {
+                    // Nobody would ever take the queued connections.
+                    let dropped = st.queue.len();
+                    st.queue.clear();
+                    active.fetch_sub(dropped, Ordering::AcqRel);
+                }
+            }
+        }
+        // Otherwise every thread is busy; the connection is taken by the
+        // first to finish (there are never more than MAX_CONNECTIONS
+        // connections queued or in service).
+    }
+
+    fn work(&self, shared: &Shared, active: &AtomicUsize) {
+        loop {
+            let stream = {
+                let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                if st.queue.is_empty() {
+                    st.idle += 1;
+                    while st.queue.is_empty() {
+                        st = self.ready.wait(st).unwrap_or_else(PoisonError::into_inner);
+                    }
+                }
+                st.queue.pop_front()
+            };
+            if let Some(stream) = stream {
+                serve_connection(stream, shared);
+            }
+            // Only a full house stops the main loop from polling the
+            // listeners; wake it when this slot ends one.
+            if active.fetch_sub(1, Ordering::AcqRel) == MAX_CONNECTIONS {
+                signal::wake();
+            }
+        }
     }
 }
 
@@ -296,11 +362,9 @@ fn send(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    let deadline = Instant::now() + WRITE_DEADLINE;
     let body = if method == "HEAD" { &[][..] } else { body };
-    if write_by(stream, head.as_bytes(), deadline).is_ok() {
-        let _ = write_by(stream, body, deadline);
-    }
+    let _ =
+        write_all_by(stream, &mut [IoSlice::new(head.as_bytes()), IoSlice::new(body)], Instant::now() + WRITE_DEADLINE);
     let _ = stream.shutdown(Shutdown::Write);
 }
 
@@ -322,14 +386,16 @@ fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
     }
 }
 
-fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
-    while !bytes.is_empty() {
+/// Writes head and body with writev, one segment for a small response,
+/// all of it by `deadline`.
+fn write_all_by(stream: &mut TcpStream, mut parts: &mut [IoSlice<'_>], deadline: Instant) -> io::Result<()> {
+    while parts.iter().any(|p| !p.is_empty()) {
         let left =
             deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).ok_or(io::ErrorKind::TimedOut)?;
         stream.set_write_timeout(Some(left))?;
-        match stream.write(bytes) {
+        match stream.write_vectored(parts) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
+            Ok(n) => IoSlice::advance_slices(&mut parts, n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }

@@ -7,8 +7,8 @@
 //! the kernel does not print (old kernels have fewer columns) is left out,
 //! not reported as zero.
 
-use super::{decimal, Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use super::{Collector, Context, Error};
+use crate::expo::{decimal, Exposition, Kind};
 use crate::wire::proc::stat::{self, Line, CPU_MODES, USER_HZ};
 
 pub struct Cpu;
@@ -30,6 +30,8 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
     let mut error = None;
     let mut buf = [0u8; 20];
     let mut opened = false;
+    // Guest times go in a family of their own, written after this one.
+    let mut guest: Vec<(u32, u64, u64)> = Vec::new();
     for line in stat::parse(bytes) {
         match line {
             Ok(Line::Cpu { cpu, times, columns }) => {
@@ -37,9 +39,12 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
                     out.family("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", Kind::Counter);
                     opened = true;
                 }
-                let cpu = decimal(u64::from(cpu), &mut buf);
+                let label = decimal(u64::from(cpu), &mut buf);
                 for (mode, &ticks) in CPU_MODES.iter().zip(&times).take(columns.min(8)) {
-                    out.sample(&[("cpu", cpu), ("mode", mode)], ticks as f64 / USER_HZ);
+                    out.sample(&[("cpu", label), ("mode", mode)], ticks as f64 / USER_HZ);
+                }
+                if columns == 10 {
+                    guest.push((cpu, times[8], times[9]));
                 }
             }
             Ok(_) => {}
@@ -48,24 +53,17 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
             }
         }
     }
-    opened = false;
-    for line in stat::parse(bytes).flatten() {
-        if let Line::Cpu { cpu, times, columns } = line {
-            if columns < 10 {
-                continue;
-            }
-            if !opened {
-                out.family(
-                    "node_cpu_guest_seconds_total",
-                    "Seconds the CPUs spent in guests (VMs) for each mode.",
-                    Kind::Counter,
-                );
-                opened = true;
-            }
-            let cpu = decimal(u64::from(cpu), &mut buf);
-            out.sample(&[("cpu", cpu), ("mode", "nice")], times[9] as f64 / USER_HZ);
-            out.sample(&[("cpu", cpu), ("mode", "user")], times[8] as f64 / USER_HZ);
-        }
+    if !guest.is_empty() {
+        out.family(
+            "node_cpu_guest_seconds_total",
+            "Seconds the CPUs spent in guests (VMs) for each mode.",
+            Kind::Counter,
+        );
+    }
+    for (cpu, user, nice) in guest {
+        let label = decimal(u64::from(cpu), &mut buf);
+        out.sample(&[("cpu", label), ("mode", "nice")], nice as f64 / USER_HZ);
+        out.sample(&[("cpu", label), ("mode", "user")], user as f64 / USER_HZ);
     }
     error.map_or(Ok(()), Err)
 }

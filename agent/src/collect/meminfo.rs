@@ -40,13 +40,19 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
         };
         name.clear();
         name.push_str("node_memory_");
-        for c in field.key.chars() {
-            match c {
-                '(' => name.push('_'),
-                ')' => {}
-                c => name.push(c),
+        // `Active(anon)` -> `Active_anon`; a byte scan, because this runs
+        // for every field at every scrape.
+        let mut start = 0;
+        for (i, b) in field.key.bytes().enumerate() {
+            if b == b'(' || b == b')' {
+                name.push_str(&field.key[start..i]);
+                if b == b'(' {
+                    name.push('_');
+                }
+                start = i + 1;
             }
         }
+        name.push_str(&field.key[start..]);
         let mut value = field.value as f64;
         if field.kib {
             name.push_str("_bytes");

@@ -41,8 +41,11 @@ pub trait Collector: Sync {
 
 /// Every collector, in the order of `--help`, the config reference and
 /// the exposition. Adding one is adding a file and a line here.
+///
+/// cpu and stat stand together because both read /proc/stat, and a file
+/// read by two collectors in a row is read once ([`Context::proc`]).
 pub const ALL: &[&dyn Collector] =
-    &[&cpu::Cpu, &loadavg::Loadavg, &meminfo::Meminfo, &stat::Stat, &time::Time, &uname::Uname];
+    &[&cpu::Cpu, &stat::Stat, &loadavg::Loadavg, &meminfo::Meminfo, &time::Time, &uname::Uname];
 
 /// The collectors' names, in [`ALL`]'s order.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -95,10 +98,13 @@ pub struct Context<'a> {
     sysfs: &'a Path,
     buf: &'a mut Vec<u8>,
     path: PathBuf,
+    /// `buf` holds the whole of `path`, read in this scrape.
+    holds_path: bool,
 }
 
 impl Context<'_> {
-    /// Reads `rel` under the procfs root; the bytes live until the next read.
+    /// Reads `rel` under the procfs root; the bytes live until the next
+    /// read. The same file asked for twice in a row is read once.
     pub fn proc(&mut self, rel: &str) -> Result<&[u8], Error> {
         self.read(true, rel)
     }
@@ -119,11 +125,19 @@ impl Context<'_> {
     }
 
     fn read(&mut self, proc: bool, rel: &str) -> Result<&[u8], Error> {
+        let root = if proc { self.procfs } else { self.sysfs };
+        if self.holds_path && self.path.strip_prefix(root).is_ok_and(|r| r == Path::new(rel)) {
+            return Ok(self.buf);
+        }
         self.path.clear();
-        self.path.push(if proc { self.procfs } else { self.sysfs });
+        self.path.push(root);
         self.path.push(rel);
+        self.holds_path = false;
         match read_bounded(&self.path, self.buf, MAX_PROC_FILE) {
-            Ok(()) => Ok(self.buf),
+            Ok(()) => {
+                self.holds_path = true;
+                Ok(self.buf)
+            }
             Err(err) => Err(Error::Io { path: self.path.clone(), err }),
         }
     }
@@ -167,7 +181,13 @@ impl Scraper {
         outcomes.clear();
         self.out.clear();
         self.out.set_limit(MAX_EXPOSITION - SELF_RESERVE);
-        let mut cx = Context { procfs: &config.procfs, sysfs: &config.sysfs, buf: &mut self.buf, path: PathBuf::new() };
+        let mut cx = Context {
+            procfs: &config.procfs,
+            sysfs: &config.sysfs,
+            buf: &mut self.buf,
+            path: PathBuf::new(),
+            holds_path: false,
+        };
         for (i, collector) in ALL.iter().enumerate() {
             if !config.collectors.get(i).copied().unwrap_or(false) {
                 continue;
@@ -230,23 +250,6 @@ impl Scraper {
     }
 }
 
-/// `n` in decimal, in `buf`: label values such as a CPU number without
-/// an allocation.
-pub(crate) fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[i..]).unwrap_or("")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,13 +261,5 @@ mod tests {
             assert!(seen.insert(name), "{name} twice");
             assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
         }
-    }
-
-    #[test]
-    fn decimal_spells_numbers() {
-        let mut buf = [0; 20];
-        assert_eq!(decimal(0, &mut buf), "0");
-        assert_eq!(decimal(17, &mut buf), "17");
-        assert_eq!(decimal(u64::MAX, &mut buf), "18446744073709551615");
     }
 }
