@@ -22,6 +22,7 @@ run: ## run sonde with its embedded default config (endpoint on :9858)
 
 test: build ## every test: unit, black-box against the static binary, fuzz smoke, lint
 	SONDE_BIN=$(CURDIR)/$(STATIC_BIN) $(CARGO) test --workspace
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} agent/fuzz/smoke.sh
 	$(MAKE) lint
 
 lint: ## rustfmt check and clippy with warnings as errors

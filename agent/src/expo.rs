@@ -41,9 +41,9 @@ impl Kind {
     }
 }
 
-/// A point in the output to return to, taken before a collector runs.
-#[derive(Clone, Copy, Debug)]
-pub struct Mark {
+/// The point [`Exposition::rollback`] returns to.
+#[derive(Clone, Copy, Debug, Default)]
+struct Mark {
     len: usize,
     families: usize,
 }
@@ -64,6 +64,9 @@ pub struct Exposition {
     rejected: bool,
     /// Writes refused as invalid over this exposition.
     pub invalid: u64,
+    /// Set by [`Exposition::mark`]. Only one is kept, so a rollback can
+    /// never return to a point inside text written after another one.
+    mark: Mark,
 }
 
 impl Exposition {
@@ -78,6 +81,7 @@ impl Exposition {
             overflowed: false,
             rejected: false,
             invalid: 0,
+            mark: Mark::default(),
         }
     }
 
@@ -90,6 +94,7 @@ impl Exposition {
         self.overflowed = false;
         self.rejected = false;
         self.invalid = 0;
+        self.mark = Mark::default();
     }
 
     /// Changes the byte limit; the part already written is kept.
@@ -109,18 +114,19 @@ impl Exposition {
         self.buf.is_empty()
     }
 
-    /// Remembers this point and clears the overflow and rejection flags.
-    pub fn mark(&mut self) -> Mark {
+    /// Remembers this point for [`Exposition::rollback`], and clears the
+    /// overflow and rejection flags.
+    pub fn mark(&mut self) {
         self.overflowed = false;
         self.rejected = false;
         self.family_ok = false;
-        Mark { len: self.buf.len(), families: self.families.len() }
+        self.mark = Mark { len: self.buf.len(), families: self.families.len() };
     }
 
-    /// Removes everything written since `mark`, families included.
-    pub fn rollback(&mut self, mark: Mark) {
-        self.buf.truncate(mark.len);
-        self.families.truncate(mark.families);
+    /// Removes everything written since the last mark, families included.
+    pub fn rollback(&mut self) {
+        self.buf.truncate(self.mark.len);
+        self.families.truncate(self.mark.families);
         self.family_ok = false;
     }
 
@@ -408,7 +414,7 @@ mod tests {
         e.family("first", "h", Kind::Gauge);
         e.sample(&[], 1.0);
         let kept = text(&e).to_owned();
-        let mark = e.mark();
+        e.mark();
         e.family("second", "h", Kind::Gauge);
         for i in 0..100 {
             e.sample(&[], f64::from(i));
@@ -416,7 +422,7 @@ mod tests {
         assert!(e.overflowed());
         assert!(e.len() <= 100);
         assert!(text(&e).ends_with('\n'));
-        e.rollback(mark);
+        e.rollback();
         assert_eq!(text(&e), kept);
         // The removed family may be written again (by nobody, but the
         // bookkeeping must agree with the text).

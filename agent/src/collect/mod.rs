@@ -193,10 +193,10 @@ impl Scraper {
                 continue;
             }
             let start = Instant::now();
-            let mark = self.out.mark();
+            self.out.mark();
             let mut result = collector.collect(&mut cx, &mut self.out);
             if self.out.overflowed() {
-                self.out.rollback(mark);
+                self.out.rollback();
                 OVERFLOWS.fetch_add(1, Ordering::Relaxed);
                 result = Err(Error::Overflow);
             } else if self.out.rejected() && result.is_ok() {

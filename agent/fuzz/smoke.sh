@@ -1,0 +1,114 @@
+#!/bin/sh
+# Builds every fuzz target and runs each for a short while: a smoke test
+# that the codecs survive arbitrary input, not a fuzzing campaign.
+#
+#   agent/fuzz/smoke.sh                  # 20 s per target
+#   FUZZ_SECONDS=300 agent/fuzz/smoke.sh # longer
+#   agent/fuzz/smoke.sh proc_stat        # some targets only
+#
+# Exits non-zero if any target crashes, hangs or fails to build. Needs
+# rustup; installs the nightly toolchain and cargo-fuzz when missing.
+set -eu
+
+cd "$(dirname "$0")"
+FUZZ_DIR=$(pwd)
+SECONDS_EACH=${FUZZ_SECONDS:-20}
+TOOLCHAIN=${FUZZ_TOOLCHAIN:-nightly}
+# A single input taking longer than this is reported as a hang.
+TIMEOUT=${FUZZ_TIMEOUT:-5}
+LOGS=$FUZZ_DIR/target/smoke
+SEEDS_REPO=$FUZZ_DIR/seeds
+
+say() { printf 'smoke: %s\n' "$*" >&2; }
+
+# --- tools -------------------------------------------------------------
+if ! command -v rustup >/dev/null 2>&1; then
+    say "rustup not found; install it from https://rustup.rs"
+    exit 2
+fi
+if ! rustup toolchain list | grep -q "^$TOOLCHAIN"; then
+    say "installing the $TOOLCHAIN toolchain (cargo-fuzz needs nightly)"
+    rustup toolchain install "$TOOLCHAIN" --profile minimal
+fi
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    say "installing cargo-fuzz"
+    cargo install cargo-fuzz --locked
+fi
+# libfuzzer-sys compiles libFuzzer itself, which is C++.
+if ! command -v c++ >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing g++ (libFuzzer is built from C++ source)"
+        apt-get update -q && apt-get install -y -q g++
+    else
+        say "a C++ compiler is needed: apt-get install g++ (or build-essential)"
+        exit 2
+    fi
+fi
+
+# --- seeds -------------------------------------------------------------
+# Real files of this machine, plus the committed hand-made hostile ones.
+seed() { # target file name
+    mkdir -p "corpus/$1"
+    if [ -r "$2" ]; then
+        # /proc files report size 0; cat reads them to the end.
+        cat "$2" >"corpus/$1/$3"
+    fi
+}
+seed proc_meminfo /proc/meminfo real-meminfo
+seed proc_stat /proc/stat real-stat
+seed proc_loadavg /proc/loadavg real-loadavg
+seed config_syntax ../src/config/default.toml default.toml
+for d in "$SEEDS_REPO"/*/; do
+    [ -d "$d" ] || continue
+    t=$(basename "$d")
+    mkdir -p "corpus/$t"
+    cp "$d"* "corpus/$t/"
+done
+
+# --- build -------------------------------------------------------------
+if [ $# -gt 0 ]; then
+    TARGETS=$*
+else
+    TARGETS=$(cargo "+$TOOLCHAIN" fuzz list)
+fi
+say "building: $(echo $TARGETS)"
+cargo "+$TOOLCHAIN" fuzz build
+
+# --- run ---------------------------------------------------------------
+mkdir -p "$LOGS"
+failed=""
+summary=""
+repro=""
+for t in $TARGETS; do
+    mkdir -p "corpus/$t"
+    log=$LOGS/$t.log
+    say "running $t for ${SECONDS_EACH}s"
+    start=$(date +%s)
+    if cargo "+$TOOLCHAIN" fuzz run "$t" -- \
+        -max_total_time="$SECONDS_EACH" -timeout="$TIMEOUT" -print_final_stats=1 \
+        >"$log" 2>&1; then
+        runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
+        cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+        corp=$(grep -o 'corp: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+        line="ok     $t: ${runs:-?} runs in $(($(date +%s) - start))s, cov ${cov:-?}, corpus ${corp:-?}"
+    else
+        artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+        line="CRASH  $t: ${artifact:-no artifact} (log: $log)"
+        failed="$failed $t"
+        [ -z "$artifact" ] || repro="$repro  cargo +$TOOLCHAIN fuzz run $t $artifact
+"
+        # The panic message and where it came from.
+        grep -E -A1 "panicked at" "$log" | head -n 4 >&2 || true
+        grep -E "^(SUMMARY|==[0-9]+== ERROR)" "$log" | head -n 2 >&2 || true
+    fi
+    say "$line"
+    summary="$summary$line
+"
+done
+
+printf '\n%s' "$summary"
+if [ -n "$failed" ]; then
+    printf 'FAILED:%s\nReproduce, from %s:\n%s' "$failed" "$FUZZ_DIR" "$repro"
+    exit 1
+fi
+printf 'all %s targets ran %ss each without a crash\n' "$(echo $TARGETS | wc -w)" "$SECONDS_EACH"
