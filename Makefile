@@ -5,7 +5,7 @@ CARGO ?= cargo
 HOST_TARGET := x86_64-unknown-linux-musl
 STATIC_BIN := target/$(HOST_TARGET)/release/sonde
 
-.PHONY: help build run test unit blackbox lint size size-detail bench fuzz-smoke setup clean
+.PHONY: help build run test lint cross cross-test size size-detail bench fuzz-smoke setup clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -20,8 +20,10 @@ build: setup ## the static x86_64 binary, target/x86_64-unknown-linux-musl/relea
 run: ## run sonde with its embedded default config (endpoint on :9858)
 	$(CARGO) run --release --
 
-test: build ## every test: unit, black-box against the static binary, fuzz smoke, lint
+test: build ## every test: unit, black-box (static binary, every target under qemu), init, fuzz smoke, sizes, lint
 	SONDE_BIN=$(CURDIR)/$(STATIC_BIN) $(CARGO) test --workspace
+	$(MAKE) cross-test
+	cross/size.sh
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} agent/fuzz/smoke.sh
 	$(MAKE) lint
 
@@ -29,7 +31,13 @@ lint: ## rustfmt check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-size: build ## stripped static binary size per built target, against the budgets in targets/
+cross: setup ## build every target in targets/ (static musl; zig links, nightly build-std where listed)
+	cross/build.sh
+
+cross-test: cross ## the black-box tests against every target's binary, under qemu-user
+	cross/test.sh
+
+size: cross ## stripped static binary size per target, against the budgets in targets/; fails past one
 	cross/size.sh
 
 size-detail: setup ## what each component costs in the x86_64 binary, to weigh a dependency

@@ -3,7 +3,8 @@
 //!
 //! The binary under test is `$SONDE_BIN` when set (`make test` points it
 //! at the static release build, the one that ships), else the one cargo
-//! built for these tests. Peers the tests need (promtool) must be
+//! built for these tests; `$SONDE_RUNNER` runs it under qemu-user
+//! (`make cross-test`). Peers the tests need (promtool) must be
 //! installed by `tests/setup.sh`; a missing one fails the test with that
 //! advice, never skips it.
 
@@ -22,6 +23,19 @@ pub fn bin() -> PathBuf {
     match std::env::var_os("SONDE_BIN") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => PathBuf::from(env!("CARGO_BIN_EXE_sonde")),
+    }
+}
+
+/// A command that runs the binary under test: through `$SONDE_RUNNER`
+/// (a qemu-user binary, for the cross-built targets) when that is set.
+pub fn sonde_command() -> Command {
+    match std::env::var_os("SONDE_RUNNER") {
+        Some(runner) if !runner.is_empty() => {
+            let mut c = Command::new(runner);
+            c.arg(bin());
+            c
+        }
+        _ => Command::new(bin()),
     }
 }
 
@@ -71,7 +85,7 @@ impl Sonde {
     /// Starts sonde with `listen` flags of the caller's choice (empty: the
     /// config decides) and waits for its first listening line.
     pub fn start_listening(listen: &[&str], args: &[&str]) -> Sonde {
-        let mut child = Command::new(bin())
+        let mut child = sonde_command()
             .args(listen)
             .args(args)
             .stdin(Stdio::null())
@@ -237,5 +251,5 @@ pub fn value(text: &str, series: &str) -> Option<f64> {
 
 /// Runs sonde to completion with `args`.
 pub fn run(args: &[&str]) -> std::process::Output {
-    Command::new(bin()).args(args).stdin(Stdio::null()).output().unwrap()
+    sonde_command().args(args).stdin(Stdio::null()).output().unwrap()
 }

@@ -23,7 +23,6 @@ mod uname;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use crate::expo::{Exposition, Kind};
@@ -150,6 +149,12 @@ pub struct Scraper {
     /// Whether each collector failed last time, so a failure is logged
     /// when it starts and when it ends, not at every scrape.
     failing: Vec<bool>,
+    /// Collector outputs left out for size, and invalid writes refused,
+    /// over the Scraper's life (the process's, in daemon mode). Plain
+    /// fields rather than atomics: scrapes are serialised on the Scraper,
+    /// and 32-bit MIPS has no 64-bit atomics.
+    overflows: u64,
+    invalid: u64,
 }
 
 /// One collector's result in a scrape.
@@ -159,10 +164,6 @@ pub struct Outcome {
     pub error: Option<Error>,
 }
 
-/// Exposition writes refused over the life of the process.
-static OVERFLOWS: AtomicU64 = AtomicU64::new(0);
-static INVALID: AtomicU64 = AtomicU64::new(0);
-
 impl Default for Scraper {
     fn default() -> Self {
         Self::new()
@@ -171,7 +172,13 @@ impl Default for Scraper {
 
 impl Scraper {
     pub fn new() -> Self {
-        Scraper { out: Exposition::new(MAX_EXPOSITION), buf: Vec::new(), failing: vec![false; ALL.len()] }
+        Scraper {
+            out: Exposition::new(MAX_EXPOSITION),
+            buf: Vec::new(),
+            failing: vec![false; ALL.len()],
+            overflows: 0,
+            invalid: 0,
+        }
     }
 
     /// Runs the enabled collectors and the agent's own families; returns
@@ -197,7 +204,7 @@ impl Scraper {
             let mut result = collector.collect(&mut cx, &mut self.out);
             if self.out.overflowed() {
                 self.out.rollback();
-                OVERFLOWS.fetch_add(1, Ordering::Relaxed);
+                self.overflows += 1;
                 result = Err(Error::Overflow);
             } else if self.out.rejected() && result.is_ok() {
                 result = Err(Error::Rejected);
@@ -214,7 +221,7 @@ impl Scraper {
             self.failing[i] = result.is_err();
             outcomes.push(Outcome { name, seconds, error: result.err() });
         }
-        INVALID.fetch_add(self.out.invalid, Ordering::Relaxed);
+        self.invalid += self.out.invalid;
 
         // The agent's own families always fit: they have the reserve.
         self.out.set_limit(MAX_EXPOSITION);
@@ -239,13 +246,13 @@ impl Scraper {
             "Collector outputs left out of a scrape because the exposition would have exceeded its size limit.",
             Kind::Counter,
         );
-        out.sample(&[], OVERFLOWS.load(Ordering::Relaxed) as f64);
+        out.sample(&[], self.overflows as f64);
         out.family(
             "sonde_exposition_invalid_total",
             "Families and samples left out of a scrape because their name, labels or a duplicate made them invalid.",
             Kind::Counter,
         );
-        out.sample(&[], INVALID.load(Ordering::Relaxed) as f64);
+        out.sample(&[], self.invalid as f64);
         self.out.as_bytes()
     }
 }

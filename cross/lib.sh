@@ -1,0 +1,45 @@
+# Shared by the cross scripts: reading targets/ and where each build goes.
+# Source it from the repository root.
+
+# The toolchain and flags of a build-std build: nightly rebuilds std with
+# optimize_for_size and panic=immediate-abort (no unwinder, no backtrace
+# printer: less than half the size), linked by zig without Rust's own
+# self-contained crt objects.
+NIGHTLY=${NIGHTLY:-nightly}
+BUILD_STD_FLAGS="-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size"
+BUILD_STD_RUSTFLAGS="-C link-self-contained=no -Zunstable-options -Cpanic=immediate-abort"
+# pip versions of the linker, pinned so a fresh machine links the same way.
+ZIG_PIP="ziglang==0.17.1 cargo-zigbuild==0.24.0"
+
+# Loads targets/NAME.env into TRIPLE BUILD QEMU BUDGET_KIB.
+load_target() {
+    TRIPLE='' BUILD='' QEMU='' BUDGET_KIB=''
+    . "./targets/$1.env"
+}
+
+# The names of every target, or of those given.
+target_names() {
+    if [ $# -gt 0 ]; then
+        echo "$@"
+    else
+        for f in targets/*.env; do basename "$f" .env; done
+    fi
+}
+
+# Where a target's build goes: build-std builds have a target dir of their
+# own, so nightly's host artifacts never evict the stable ones.
+target_dir() {
+    case "$BUILD" in
+        build-std) echo target/cross ;;
+        *) echo target ;;
+    esac
+}
+
+bin_path() {
+    echo "$(target_dir)/$TRIPLE/release/sonde"
+}
+
+# Whether the target runs natively on this machine.
+is_native() {
+    [ -z "$QEMU" ]
+}
