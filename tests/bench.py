@@ -1,0 +1,637 @@
+#!/usr/bin/env python3
+"""Benchmark behind `make bench`: sonde against Debian's node_exporter.
+
+Measures, on this host and in one run, what one Prometheus scrape costs each
+daemon (CPU, latency, memory) and writes a Markdown table to BENCHMARKS.md
+(overwritten) and to stdout. Progress goes to stderr.
+
+This is a measurement, not a test: it never fails on a number, only when a
+daemon does not start or does not answer.
+
+Usage (from the repository root):
+    python3 tests/bench.py [SONDE_BINARY]
+The binary defaults to $SONDE_BIN, then to
+target/x86_64-unknown-linux-musl/release/sonde.
+
+Method, per row (see also the paragraph written at the top of BENCHMARKS.md):
+  * the daemon is started with subprocess.Popen, probed until one
+    GET /metrics answers, scraped SCRAPES times sequentially (each a fresh
+    HTTP/1.1 GET on a new loopback TCP connection with `Connection: close`,
+    whole body read), then stopped with SIGTERM and reaped with os.wait4;
+    its CPU is ru_utime + ru_stime (all threads, also exited ones);
+  * a control run of the same daemon is started, probed the same way, left
+    idle for the wall time the scrapes took, and stopped the same way;
+    CPU per scrape = (CPU of the scrape run - CPU of the control) / SCRAPES;
+  * every row is repeated REPEATS times (interleaved across rows to spread
+    drift); the median and the min-max are reported;
+  * peak RSS is VmHWM from /proc/PID/status read just before SIGTERM, not
+    ru_maxrss: on Linux ru_maxrss survives execve, so a child spawned from
+    this Python process inherits Python's own peak (about 14 MiB), which is
+    larger than sonde's entire footprint. ru_maxrss is still recorded in the
+    raw data section for comparison;
+  * a separate run of LONG_SCRAPES scrapes reads VmRSS afterwards (the
+    "steady state after 1000 scrapes" goal).
+"""
+
+import datetime
+import mmap
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+SCRAPES = 200
+LONG_SCRAPES = 1000
+REPEATS = 3
+IO_TIMEOUT = 5.0          # every socket operation
+START_TIMEOUT = 10.0      # from exec to the first answered GET /metrics
+STOP_TIMEOUT = 5.0        # from SIGTERM to exit, then SIGKILL
+HOST = "127.0.0.1"        # never anything else
+
+DEFAULT_SONDE = "target/x86_64-unknown-linux-musl/release/sonde"
+NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
+NE_COLLECTORS = ["cpu", "loadavg", "meminfo", "stat", "time", "uname"]
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------
+# HTTP client: one GET per fresh TCP connection, loopback only.
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def dechunk(body):
+    out = bytearray()
+    pos = 0
+    while True:
+        eol = body.find(b"\r\n", pos)
+        if eol < 0:
+            raise BenchError("truncated chunked body")
+        size = int(body[pos:eol].split(b";")[0].strip() or b"0", 16)
+        pos = eol + 2
+        if size == 0:
+            return bytes(out)
+        out += body[pos:pos + size]
+        pos += size + 2
+
+
+def scrape(port, path="/metrics"):
+    """One GET; returns (status, body bytes, seconds)."""
+    req = (f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+           "User-Agent: sonde-bench\r\nAccept: */*\r\n"
+           "Connection: close\r\n\r\n").encode()
+    t0 = time.perf_counter()
+    with socket.create_connection((HOST, port), timeout=IO_TIMEOUT) as s:
+        s.settimeout(IO_TIMEOUT)
+        s.sendall(req)
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    elapsed = time.perf_counter() - t0
+    raw = b"".join(chunks)
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        raise BenchError(f"malformed HTTP response from port {port}: {raw[:200]!r}")
+    lines = head.split(b"\r\n")
+    try:
+        status = int(lines[0].split()[1])
+    except (IndexError, ValueError):
+        raise BenchError(f"bad status line from port {port}: {lines[0]!r}")
+    headers = {}
+    for ln in lines[1:]:
+        k, _, v = ln.partition(b":")
+        headers[k.strip().lower()] = v.strip().lower()
+    if headers.get(b"transfer-encoding") == b"chunked":
+        body = dechunk(body)
+    return status, body, elapsed
+
+
+# --------------------------------------------------------------------------
+# Daemon lifecycle.
+
+def proc_status(pid):
+    """VmRSS / VmHWM in KiB from /proc/PID/status."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for ln in f:
+                k, _, v = ln.partition(":")
+                if k in ("VmRSS", "VmHWM"):
+                    out[k] = int(v.split()[0])
+    except OSError:
+        pass
+    return out
+
+
+class Daemon:
+    """A daemon under measurement, reaped with os.wait4 for its rusage."""
+
+    def __init__(self, name, argv_for_port, port_from_stderr):
+        self.name = name
+        self.argv_for_port = argv_for_port
+        self.port_from_stderr = port_from_stderr
+        self.proc = None
+        self.port = None
+        self.errfile = None
+        self.reaped = False
+        self.ready_s = None
+
+    def stderr_text(self):
+        if self.errfile is None:
+            return ""
+        self.errfile.seek(0)
+        return self.errfile.read().decode(errors="replace")
+
+    def start(self):
+        port = 0 if self.port_from_stderr else free_port()
+        argv = self.argv_for_port(port)
+        self.errfile = tempfile.TemporaryFile()
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self.errfile)
+        deadline = t0 + START_TIMEOUT
+        while True:
+            if time.perf_counter() > deadline:
+                raise BenchError(f"{self.name} did not answer within {START_TIMEOUT} s; "
+                                 f"argv {argv}; stderr:\n{self.stderr_text()}")
+            if self.proc.poll() is not None:
+                self.reaped = True
+                raise BenchError(f"{self.name} exited with {self.proc.returncode} "
+                                 f"before answering; argv {argv}; stderr:\n"
+                                 f"{self.stderr_text()}")
+            if self.port is None:
+                if self.port_from_stderr:
+                    for ln in self.stderr_text().splitlines():
+                        if "listening on http://" in ln:
+                            hostport = ln.split("http://", 1)[1].split("/", 1)[0]
+                            self.port = int(hostport.rsplit(":", 1)[1])
+                            break
+                else:
+                    self.port = port
+            if self.port is not None:
+                try:
+                    st, _, _ = scrape(self.port)
+                    if st == 200:
+                        self.ready_s = time.perf_counter() - t0
+                        return
+                except (OSError, BenchError):
+                    pass
+            time.sleep(0.005)
+
+    def stop(self):
+        """SIGTERM, reap with wait4; returns (status, rusage)."""
+        pid = self.proc.pid
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.perf_counter() + STOP_TIMEOUT
+        while True:
+            wpid, status, ru = os.wait4(pid, os.WNOHANG)
+            if wpid == pid:
+                break
+            if time.perf_counter() > deadline:
+                log(f"{self.name} ignored SIGTERM for {STOP_TIMEOUT} s; SIGKILL")
+                os.kill(pid, signal.SIGKILL)
+                wpid, status, ru = os.wait4(pid, 0)
+                break
+            time.sleep(0.002)
+        self.reaped = True
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        return status, ru
+
+    def kill(self):
+        """Cleanup after an exception: never leave a daemon behind."""
+        if self.proc is not None and not self.reaped:
+            try:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            self.reaped = True
+        if self.errfile is not None:
+            self.errfile.close()
+            self.errfile = None
+
+
+def run_once(row, scrapes, idle_s=None, read_rss_after=False):
+    """One daemon lifetime. With scrapes == 0 it idles for idle_s seconds.
+
+    Returns dict: cpu_s, wall_s (of the scrape phase), latencies, last body,
+    vmhwm_kib, maxrss_kib, rss_after (VmRSS/VmHWM after the scrapes), ready_s.
+    """
+    d = Daemon(row["name"], row["argv"], row["port_from_stderr"])
+    try:
+        d.start()
+        lat = []
+        body = b""
+        t0 = time.perf_counter()
+        if scrapes:
+            for _ in range(scrapes):
+                st, body, el = scrape(d.port)
+                if st != 200:
+                    raise BenchError(f"{row['name']}: GET /metrics answered {st}")
+                lat.append(el)
+        else:
+            time.sleep(idle_s)
+        wall = time.perf_counter() - t0
+        mem = proc_status(d.proc.pid)
+        status, ru = d.stop()
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0 and row["name"] == "sonde":
+            log(f"warning: sonde exited with {code} after SIGTERM (expected 0); "
+                f"stderr:\n{d.stderr_text()}")
+        return {
+            "cpu_s": ru.ru_utime + ru.ru_stime,
+            "wall_s": wall,
+            "lat": lat,
+            "body": body,
+            "vmhwm_kib": mem.get("VmHWM"),
+            "vmrss_kib": mem.get("VmRSS"),
+            "maxrss_kib": ru.ru_maxrss,
+            "ready_s": d.ready_s,
+        }
+    finally:
+        d.kill()
+
+
+# --------------------------------------------------------------------------
+# ELF: is it static? (no dependency on `file`)
+
+def elf_info(path):
+    """Returns (static: bool, description)."""
+    # mmap, not read(): node_exporter is 13 MB and the benchmark's own RSS
+    # should stay small (it leaks into the children's ru_maxrss).
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return _elf_info(data)
+
+
+def _elf_info(data):
+    if data[:4] != b"\x7fELF":
+        return False, "not ELF"
+    is64 = data[4] == 2
+    end = "<" if data[5] == 1 else ">"
+    if is64:
+        e_type, = struct.unpack_from(end + "H", data, 16)
+        e_phoff, = struct.unpack_from(end + "Q", data, 32)
+        e_phentsize, e_phnum = struct.unpack_from(end + "HH", data, 54)
+    else:
+        e_type, = struct.unpack_from(end + "H", data, 16)
+        e_phoff, = struct.unpack_from(end + "I", data, 28)
+        e_phentsize, e_phnum = struct.unpack_from(end + "HH", data, 42)
+    phdrs = []
+    for i in range(e_phnum):
+        off = e_phoff + i * e_phentsize
+        if is64:
+            p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(
+                end + "IIQQQQ", data, off)
+        else:
+            p_type, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(
+                end + "IIIII", data, off)
+        phdrs.append((p_type, p_offset, p_vaddr, p_filesz))
+    interp = [p for p in phdrs if p[0] == 3]           # PT_INTERP
+    dynamic = [p for p in phdrs if p[0] == 2]          # PT_DYNAMIC
+    pie = e_type == 3
+    if not interp:
+        return True, "yes" + (" (static-pie)" if pie and dynamic else "")
+    _, off, _, sz = interp[0]
+    interp_path = data[off:off + sz].rstrip(b"\0").decode(errors="replace")
+    needed = []
+    try:
+        needed = elf_needed(data, phdrs, dynamic[0], is64, end) if dynamic else []
+    except (struct.error, IndexError, ValueError):
+        pass
+    desc = "no: dynamic"
+    if needed:
+        desc += " (" + ", ".join(needed) + ")"
+    else:
+        desc += f" ({interp_path})"
+    return False, desc
+
+
+def elf_needed(data, phdrs, dyn, is64, end):
+    loads = [p for p in phdrs if p[0] == 1]            # PT_LOAD
+
+    def v2o(vaddr):
+        for _, off, va, sz in loads:
+            if va <= vaddr < va + sz:
+                return off + (vaddr - va)
+        raise ValueError("vaddr not in a PT_LOAD")
+
+    fmt, step = (end + "qQ", 16) if is64 else (end + "iI", 8)
+    entries = []
+    pos = dyn[1]
+    while pos + step <= dyn[1] + dyn[3]:
+        tag, val = struct.unpack_from(fmt, data, pos)
+        pos += step
+        if tag == 0:
+            break
+        entries.append((tag, val))
+    strtab = [v for t, v in entries if t == 5]         # DT_STRTAB
+    if not strtab:
+        return []
+    base = v2o(strtab[0])
+    out = []
+    for t, v in entries:
+        if t == 1:                                     # DT_NEEDED
+            s = data[base + v:data.find(b"\0", base + v)].decode(errors="replace")
+            out.append(s)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Formatting helpers.
+
+def fmt_int(n):
+    return f"{n:,}".replace(",", " ")
+
+
+def fmt_mib(kib):
+    return "–" if kib is None else f"{kib / 1024:.2f} MiB"
+
+
+def fmt_ms(x):
+    if x >= 10:
+        return f"{x:.1f}"
+    if x >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def fmt_ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return "–"
+    r = a / b
+    return f"{r:.0f}×" if r >= 100 else f"{r:.1f}×"
+
+
+def count_samples(body):
+    return sum(1 for ln in body.decode(errors="replace").splitlines()
+               if ln.strip() and not ln.startswith("#"))
+
+
+def tool_version(argv):
+    try:
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=5)
+        out = (r.stdout or r.stderr).decode(errors="replace").strip()
+        return out.splitlines()[0] if r.returncode == 0 and out else None
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def dpkg_version(pkg):
+    if not shutil.which("dpkg-query"):
+        return None
+    try:
+        r = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", pkg],
+                           capture_output=True, timeout=5)
+        return r.stdout.decode().strip() or None if r.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def host_busy_s():
+    """CPU seconds the whole host has spent not idle (all CPUs), or None."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal [guest guest_nice]
+    return (sum(v[:8]) - v[3] - v[4]) / hz
+
+
+def own_cpu_s():
+    """CPU seconds of this process and of its reaped children (the daemons)."""
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def other_load():
+    """Share of one CPU that other processes used over the last second."""
+    h0, o0 = host_busy_s(), own_cpu_s()
+    time.sleep(1.0)
+    h1, o1 = host_busy_s(), own_cpu_s()
+    if h0 is None or h1 is None:
+        return None
+    return max(0.0, (h1 - h0) - (o1 - o0)) / 1.0
+
+
+def fmt_other(before, during):
+    if before is None or during is None:
+        return "the host's other load is unknown (no /proc/stat)."
+    return (f"other processes on the host used {before:.0%} of one CPU just before it\n"
+            f"and {during:.0%} during it (host busy time from /proc/stat minus the benchmark's "
+            "own and its\ndaemons' rusage; more than a few % inflates CPU and latency).")
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for ln in f:
+                if ln.startswith("model name"):
+                    return ln.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+# --------------------------------------------------------------------------
+
+def main():
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sonde = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SONDE_BIN") or DEFAULT_SONDE
+    sonde_abs = sonde if os.path.isabs(sonde) else os.path.join(os.getcwd(), sonde)
+    if not os.path.exists(sonde_abs) and not os.path.isabs(sonde):
+        sonde_abs = os.path.join(repo, sonde)
+    if not os.access(sonde_abs, os.X_OK):
+        log(f"sonde binary not found or not executable: {sonde} "
+            "(build it: cargo build --release --target x86_64-unknown-linux-musl)")
+        return 2
+    if not os.access(NODE_EXPORTER, os.X_OK):
+        setup = os.path.join(repo, "tests", "setup.sh")
+        log(f"{NODE_EXPORTER} missing; running {setup}")
+        subprocess.run(["sh", setup], check=False)
+        if not os.access(NODE_EXPORTER, os.X_OK):
+            log(f"{NODE_EXPORTER} still missing")
+            return 2
+
+    ne_default_flags = lambda port: [f"--web.listen-address={HOST}:{port}"]
+    ne_restricted_flags = lambda port: (
+        [f"--web.listen-address={HOST}:{port}", "--collector.disable-defaults"]
+        + [f"--collector.{c}" for c in NE_COLLECTORS])
+    rows = [
+        {"name": "sonde", "bin": sonde_abs, "port_from_stderr": True,
+         "argv": lambda port: [sonde_abs, "--listen", f"{HOST}:{port}"],
+         "cmd": f"{sonde} --listen {HOST}:0"},
+        {"name": "node_exporter, default collectors", "bin": NODE_EXPORTER,
+         "port_from_stderr": False,
+         "argv": lambda port: [NODE_EXPORTER] + ne_default_flags(port),
+         "cmd": " ".join([NODE_EXPORTER] + ne_default_flags("PORT"))},
+        {"name": "node_exporter, sonde's collectors only", "bin": NODE_EXPORTER,
+         "port_from_stderr": False,
+         "argv": lambda port: [NODE_EXPORTER] + ne_restricted_flags(port),
+         "cmd": " ".join([NODE_EXPORTER] + ne_restricted_flags("PORT"))},
+    ]
+
+    before = other_load()
+    if before is not None and before > 0.1:
+        log(f"warning: other processes use {before:.0%} of a CPU right now; that "
+            "work inflates the CPU and latency figures")
+    t_start = time.perf_counter()
+    host0, own0 = host_busy_s(), own_cpu_s()
+    results = {r["name"]: {"reps": [], "long": None} for r in rows}
+    for rep in range(REPEATS):
+        for row in rows:
+            log(f"[{rep + 1}/{REPEATS}] {row['name']}: {SCRAPES} scrapes")
+            m = run_once(row, SCRAPES)
+            log(f"[{rep + 1}/{REPEATS}] {row['name']}: control, idle {m['wall_s']:.2f} s")
+            c = run_once(row, 0, idle_s=m["wall_s"])
+            per = (m["cpu_s"] - c["cpu_s"]) / SCRAPES * 1000
+            log(f"    cpu run {m['cpu_s'] * 1000:.2f} ms, control {c['cpu_s'] * 1000:.2f} ms "
+                f"-> {per:.3f} ms/scrape; median latency "
+                f"{statistics.median(m['lat']) * 1000:.3f} ms; VmHWM {m['vmhwm_kib']} KiB")
+            results[row["name"]]["reps"].append({"m": m, "c": c, "cpu_ms": per})
+    for row in rows:
+        log(f"{row['name']}: {LONG_SCRAPES} scrapes, then VmRSS")
+        results[row["name"]]["long"] = run_once(row, LONG_SCRAPES)
+        lr = results[row["name"]]["long"]
+        log(f"    VmRSS {lr['vmrss_kib']} KiB, VmHWM {lr['vmhwm_kib']} KiB")
+    total_s = time.perf_counter() - t_start
+    host1, own1 = host_busy_s(), own_cpu_s()
+    other = None
+    if host0 is not None and host1 is not None:
+        other = max(0.0, (host1 - host0) - (own1 - own0)) / total_s
+    if other is not None and other > 0.1:
+        log(f"warning: other processes used {other:.0%} of a CPU during the run")
+
+    # ---- summarise
+    summary = {}
+    for row in rows:
+        res = results[row["name"]]
+        cpu = [r["cpu_ms"] for r in res["reps"]]
+        lat = [x for r in res["reps"] for x in r["m"]["lat"]]
+        hwm = [r["m"]["vmhwm_kib"] for r in res["reps"] if r["m"]["vmhwm_kib"]]
+        body = res["reps"][-1]["m"]["body"]
+        static, static_desc = elf_info(row["bin"])
+        summary[row["name"]] = {
+            "cpu_med": statistics.median(cpu), "cpu_min": min(cpu), "cpu_max": max(cpu),
+            "lat_med": statistics.median(lat) * 1000,
+            "hwm_kib": statistics.median(hwm) if hwm else None,
+            "rss1000_kib": res["long"]["vmrss_kib"],
+            "bytes": len(body), "samples": count_samples(body),
+            "bin_bytes": os.path.getsize(row["bin"]),
+            "static": static_desc,
+            "ready_ms": statistics.median(
+                [r[k]["ready_s"] for r in res["reps"] for k in ("m", "c")]) * 1000,
+        }
+    s0 = summary["sonde"]
+
+    header = ("| daemon | binary bytes | static? | CPU / scrape (ms), median (min–max) "
+              "| median latency (ms) | peak RSS (VmHWM) | VmRSS after 1000 scrapes "
+              "| response bytes / samples | ready after (ms) "
+              "| ratio vs sonde (CPU / peak RSS / binary) |")
+    sep = "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    lines = [header, sep]
+    for row in rows:
+        s = summary[row["name"]]
+        if row["name"] == "sonde":
+            ratio = "1× (reference)"
+        else:
+            ratio = " / ".join([fmt_ratio(s["cpu_med"], s0["cpu_med"]),
+                                fmt_ratio(s["hwm_kib"], s0["hwm_kib"]),
+                                fmt_ratio(s["bin_bytes"], s0["bin_bytes"])])
+        lines.append(
+            f"| {row['name']} | {fmt_int(s['bin_bytes'])} | {s['static']} "
+            f"| {fmt_ms(s['cpu_med'])} ({fmt_ms(s['cpu_min'])}–{fmt_ms(s['cpu_max'])}) "
+            f"| {fmt_ms(s['lat_med'])} | {fmt_mib(s['hwm_kib'])} | {fmt_mib(s['rss1000_kib'])} "
+            f"| {fmt_int(s['bytes'])} B / {s['samples']} | {s['ready_ms']:.0f} | {ratio} |")
+    table = "\n".join(lines)
+
+    # ---- raw data, for whoever doubts a number
+    raw = ["| daemon | run | CPU scrape run (ms) | CPU control (ms) | scrape wall (s) "
+           "| CPU / scrape (ms) | VmHWM (KiB) | ru_maxrss (KiB) ¹ |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        for i, r in enumerate(results[row["name"]]["reps"]):
+            raw.append(f"| {row['name']} | {i + 1} | {r['m']['cpu_s'] * 1000:.2f} "
+                       f"| {r['c']['cpu_s'] * 1000:.2f} | {r['m']['wall_s']:.2f} "
+                       f"| {r['cpu_ms']:.3f} | {r['m']['vmhwm_kib']} | {r['m']['maxrss_kib']} |")
+        lr = results[row["name"]]["long"]
+        raw.append(f"| {row['name']} | {LONG_SCRAPES} scrapes | {lr['cpu_s'] * 1000:.2f} | – "
+                   f"| {lr['wall_s']:.2f} | – | {lr['vmhwm_kib']} (VmRSS {lr['vmrss_kib']}) "
+                   f"| {lr['maxrss_kib']} |")
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sonde_ver = tool_version([sonde_abs, "--version"])
+    ne_ver = dpkg_version("prometheus-node-exporter")
+    py_hwm = proc_status(os.getpid()).get("VmHWM")
+    intro = f"""# Benchmarks: sonde vs node_exporter
+
+Measured by `tests/bench.py` (`make bench`) on {now}, Linux {platform.release()},
+{os.cpu_count()} CPUs ({cpu_model()}), both daemons on this host and on loopback only.
+Each daemon is started as a child process, probed until one `GET /metrics` answers, then
+scraped {SCRAPES} times in sequence: each scrape is a fresh HTTP/1.1 `GET /metrics` on a new TCP
+connection to 127.0.0.1 with `Connection: close`, reading the whole body. It is then stopped with
+SIGTERM and reaped with `os.wait4`; its CPU is `ru_utime + ru_stime` (all threads, exited ones
+included). A control run of the same daemon (started, probed once, idle for the same wall time,
+stopped the same way) is subtracted, and the difference divided by {SCRAPES}. Each row is run
+{REPEATS} times (interleaved); the table gives the median and the min–max of the {REPEATS}. Latency
+is the client's wall time per scrape, from connect to the end of the body, median over all
+{REPEATS}×{SCRAPES} scrapes. Peak RSS is `VmHWM` from `/proc/PID/status` read just before SIGTERM
+(median of the runs). "VmRSS after 1000 scrapes" comes from a separate run of {LONG_SCRAPES}
+scrapes. Response bytes and samples (lines not starting with `#`) are of the last scrape. The
+ratio is node_exporter's value divided by sonde's: "10×" means sonde is 10 times cheaper.
+The whole run took {total_s:.0f} s; {fmt_other(before, other)}
+
+Commands (PORT is a free port picked by binding port 0):
+
+- {sonde_ver or "sonde"}: `{rows[0]['cmd']}` (port 0; the real port is read from its stderr)
+- node_exporter{f" (Debian {ne_ver})" if ne_ver else ""}, defaults: `{rows[1]['cmd']}`
+- node_exporter, restricted to the collectors sonde has: `{rows[2]['cmd']}`
+"""
+    notes = f"""
+¹ `ru_maxrss` from `wait4` is not the daemon's own peak: Linux keeps the maximum across
+`execve`, so a child spawned from the benchmark's Python process starts with Python's peak
+(VmHWM {py_hwm} KiB at the end of this run). That hides anything smaller, such as sonde, which
+is why the table uses `VmHWM` instead.
+"""
+    doc = intro + "\n" + table + "\n\n## Raw runs\n\n" + "\n".join(raw) + "\n" + notes
+    out_path = os.path.join(repo, "BENCHMARKS.md")
+    with open(out_path, "w") as f:
+        f.write(doc)
+    print(table)
+    log(f"wrote {out_path} in {total_s:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        log(f"error: {e}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
