@@ -1,0 +1,344 @@
+//! The host collectors against fixture trees: an OpenWrt-like box, a
+//! Debian VM as captured, a broken tree, and a textfile directory. Each
+//! runs `sonde --once` with `--procfs`, `--sysfs` and `--rootfs` pointed at
+//! the tree, and checks the output with promtool and by value.
+//!
+//! What is and is not fixture-driven: every file a collector reads comes
+//! from the tree; system calls do not. statfs(2) is asked about the tree's
+//! mount point directories (so sizes are the test machine's), and time,
+//! timex and uname report the test machine. The golden comparison leaves
+//! those families out. See tests/fixtures/README.md.
+
+// A test that cannot unwrap has failed; the panic is the report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{families, promtool_check, repo, sonde_command, value, Scratch};
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures").join(name)
+}
+
+/// Runs `sonde --once` on a tree (procfs, sysfs and rootfs under `root`)
+/// with `args`, failing the test if it runs longer than a minute.
+fn run_tree(root: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let child = sonde_command()
+        .arg("--once")
+        .args(["--procfs", root.join("proc").to_str().unwrap()])
+        .args(["--sysfs", root.join("sys").to_str().unwrap()])
+        .args(["--rootfs", root.join("root").to_str().unwrap()])
+        // chronyd may or may not run on the test machine.
+        .args(["--no-collector", "chrony"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Read the output while it runs (a full pipe would stall it), and
+    // give up after a minute: a hang is a failure, not a stuck test.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let out = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("sonde --once on {} hung for a minute", root.display());
+        }
+    };
+    (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn success(text: &str, collector: &str) -> Option<f64> {
+    value(text, &format!("sonde_collector_success{{collector=\"{collector}\"}}"))
+}
+
+/// Every label value of `label` on the samples of `family`.
+fn label_values(text: &str, family: &str, label: &str) -> Vec<String> {
+    let prefix = format!("{family}{{");
+    let key = format!("{label}=\"");
+    let mut v: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .filter_map(|l| Some(l.split(&key).nth(1)?.split('"').next()?.to_owned()))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn openwrt_like_box_reports_every_collector() {
+    let (code, text, stderr) = run_tree(&fixture("openwrt"), &["--collector", "processes"]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    promtool_check(&text);
+    for line in text.lines().filter(|l| l.starts_with("sonde_collector_success{")) {
+        assert!(line.ends_with(" 1"), "{line}\nstderr: {stderr}");
+    }
+    // Four CPUs, and the kernel's guest columns.
+    assert_eq!(label_values(&text, "node_cpu_seconds_total", "cpu"), ["0", "1", "2", "3"]);
+    // Built without IPv6 and without PSI: those families are absent and
+    // their collectors still succeed.
+    let fams = families(&text);
+    for f in &fams {
+        assert!(!f.contains("6_") && !f.starts_with("node_sockstat_TCP6"), "an IPv6 family: {f}");
+        assert!(!f.starts_with("node_pressure_"), "{f}");
+    }
+    assert_eq!(label_values(&text, "node_udp_queues", "ip"), ["v4"]);
+    assert_eq!(value(&text, "node_udp_queues{ip=\"v4\",queue=\"rx\"}"), Some(832.0));
+}
+
+/// See: node_exporter's default fs-type excludes hide OpenWrt's overlay
+/// root and its squashfs /rom (exporters.md §5.2, §6.2).
+#[test]
+fn openwrt_overlay_root_and_rom_are_not_hidden() {
+    let (_, text, _) = run_tree(&fixture("openwrt"), &[]);
+    let root = "{device=\"overlayfs:/overlay\",device_error=\"\",fstype=\"overlay\",mountpoint=\"/\"}";
+    let rom = "{device=\"/dev/root\",device_error=\"\",fstype=\"squashfs\",mountpoint=\"/rom\"}";
+    for series in [root, rom] {
+        assert!(value(&text, &format!("node_filesystem_size_bytes{series}")).unwrap() > 0.0, "{series}");
+        assert_eq!(value(&text, &format!("node_filesystem_device_error{series}")), Some(0.0));
+    }
+    assert_eq!(value(&text, &format!("node_filesystem_readonly{rom}")), Some(1.0));
+    // /mnt/sda1's directory is not in the tree: statfs fails, the mount is
+    // reported with the error and without sizes.
+    let gone =
+        "{device=\"/dev/sda1\",device_error=\"no such file or directory\",fstype=\"vfat\",mountpoint=\"/mnt/sda1\"}";
+    assert_eq!(value(&text, &format!("node_filesystem_device_error{gone}")), Some(1.0));
+    assert!(!text.contains(&format!("node_filesystem_size_bytes{gone}")));
+    // The pseudo filesystems are left out as node_exporter leaves them.
+    assert_eq!(
+        label_values(&text, "node_filesystem_mount_info", "mountpoint"),
+        ["/", "/mnt/sda1", "/overlay", "/rom", "/tmp"]
+    );
+}
+
+/// See: openwrt/packages#28417, duplicate hwmon samples on multi-radio
+/// mt7996 boards; node_exporter disambiguates the chips, and so must sonde.
+#[test]
+fn three_radios_of_one_phy_are_three_hwmon_chips() {
+    let (_, text, _) = run_tree(&fixture("openwrt"), &[]);
+    assert_eq!(
+        label_values(&text, "node_hwmon_temp_celsius", "chip"),
+        [
+            "ieee80211_phy0_mt7996_phy0_0",
+            "ieee80211_phy0_mt7996_phy0_1",
+            "ieee80211_phy0_mt7996_phy0_2",
+            "thermal_thermal_zone0"
+        ]
+    );
+    let chip = "chip=\"ieee80211_phy0_mt7996_phy0_2\"";
+    assert_eq!(value(&text, &format!("node_hwmon_temp_celsius{{{chip},sensor=\"temp1\"}}")), Some(49.5));
+    assert_eq!(value(&text, &format!("node_hwmon_temp_crit_celsius{{{chip},sensor=\"temp1\"}}")), Some(110.0));
+    assert_eq!(value(&text, &format!("node_hwmon_chip_names{{{chip},chip_name=\"mt7996_phy0_2\"}}")), Some(1.0));
+    assert_eq!(value(&text, "node_thermal_zone_temp{type=\"cpu-thermal\",zone=\"0\"}"), Some(51.5));
+}
+
+#[test]
+fn openwrt_network_disk_and_os_families() {
+    let (_, text, _) = run_tree(&fixture("openwrt"), &[]);
+    assert_eq!(value(&text, "node_network_up{device=\"lan2\"}"), Some(0.0));
+    assert_eq!(value(&text, "node_network_up{device=\"wan\"}"), Some(1.0));
+    // A link that is down has speed -1, which node_exporter writes as is.
+    assert_eq!(value(&text, "node_network_speed_bytes{device=\"lan2\"}"), Some(-125_000.0));
+    assert_eq!(value(&text, "node_network_speed_bytes{device=\"wan\"}"), Some(125_000_000.0));
+    assert!(!text.contains("bonding_masters"), "a regular file taken for a device");
+    // The basic attributes by default; the rest with [netclass] all_attributes.
+    assert_eq!(value(&text, "node_network_mtu_bytes{device=\"eth0\"}"), Some(1504.0));
+    assert_eq!(value(&text, "node_network_flags{device=\"lan2\"}"), Some(4099.0));
+    assert!(!families(&text).contains("node_network_iface_id"));
+    assert!(text.contains("ifalias=\"uplink to ISP\""));
+    assert_eq!(value(&text, "node_network_receive_nohandler_total{device=\"wan\"}"), Some(17.0));
+    assert_eq!(value(&text, "node_network_receive_drop_total{device=\"wan\"}"), Some(17.0));
+    assert_eq!(value(&text, "node_arp_entries{device=\"br-lan\"}"), Some(3.0));
+    // Flash partitions stay, loop devices and sd partitions go.
+    let disks = label_values(&text, "node_disk_reads_completed_total", "device");
+    assert_eq!(disks, ["mmcblk0", "mmcblk0p1", "mmcblk0p2", "mmcblk0p3", "mmcblk0p4", "mmcblk0p5", "sda"]);
+    assert_eq!(value(&text, "node_disk_read_bytes_total{device=\"mmcblk0p5\"}"), Some(142_512.0 * 512.0));
+    assert_eq!(value(&text, "node_nf_conntrack_entries"), Some(87.0));
+    assert_eq!(value(&text, "node_nf_conntrack_stat_ignore"), Some(40143.0));
+    assert!(text.contains("node_os_info{build_id=\"r28427-6df0e3d02a\",id=\"openwrt\","));
+    assert_eq!(value(&text, "node_os_version{id=\"openwrt\",id_like=\"lede openwrt\",name=\"OpenWrt\"}"), Some(24.1));
+    assert_eq!(value(&text, "node_netstat_Udp_RcvbufErrors"), Some(29.0));
+    assert_eq!(value(&text, "node_netstat_TcpExt_ListenDrops"), Some(0.0));
+    assert_eq!(value(&text, "node_vmstat_pgmajfault"), Some(732.0));
+}
+
+/// The families that come from the tree's files alone, as written to
+/// tests/fixtures/openwrt/metrics.txt: the rest depends on the machine
+/// running the test (system calls, statfs sizes, durations).
+fn fixture_driven(text: &str) -> String {
+    let machine = [
+        "node_time_",
+        "node_timex_",
+        "node_uname_",
+        "node_filesystem_size_bytes",
+        "node_filesystem_free_bytes",
+        "node_filesystem_avail_bytes",
+        "node_filesystem_files",
+        "node_selinux_",
+        "sonde_",
+    ];
+    text.lines()
+        .filter(|l| {
+            let name = l.strip_prefix("# HELP ").or_else(|| l.strip_prefix("# TYPE ")).unwrap_or(l);
+            !machine.iter().any(|m| name.starts_with(m))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// The whole exposition of the OpenWrt-like tree, compared with the one
+/// committed. `UPDATE=1 cargo test --test fixtures` rewrites it after a
+/// deliberate change; review its diff like code.
+#[test]
+fn openwrt_golden_exposition() {
+    // Every collector and every netclass attribute.
+    let scratch = Scratch::new("golden");
+    let config = scratch.write("sonde.toml", "[netclass]\nall_attributes = true\n");
+    let (_, text, _) =
+        run_tree(&fixture("openwrt"), &["--collector", "processes", "--config", config.to_str().unwrap()]);
+    let got = fixture_driven(&text);
+    let golden = fixture("openwrt/metrics.txt");
+    if std::env::var_os("UPDATE").is_some() {
+        std::fs::write(&golden, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&golden).expect("no golden file: run with UPDATE=1");
+    if got != want {
+        let first = got.lines().zip(want.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        panic!(
+            "exposition differs from {} from line {}:\n  got:  {:?}\n  want: {:?}",
+            golden.display(),
+            first + 1,
+            got.lines().nth(first),
+            want.lines().nth(first)
+        );
+    }
+}
+
+#[test]
+fn debian_vm_capture_renders_with_every_collector() {
+    let (code, text, stderr) = run_tree(&fixture("debian12-vm"), &["--collector", "processes"]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    promtool_check(&text);
+    for line in text.lines().filter(|l| l.starts_with("sonde_collector_success{")) {
+        assert!(line.ends_with(" 1"), "{line}\nstderr: {stderr}");
+    }
+    assert!(families(&text).contains("node_pressure_io_stalled_seconds_total"));
+    assert!(families(&text).contains("node_netstat_Udp6_InDatagrams"));
+    assert!(text.contains("node_os_info{build_id=\"\",id=\"debian\","));
+}
+
+/// A truncated file, files with garbage lines, missing files, a file past
+/// the size bound and a FIFO: sonde reports what it can read, marks each
+/// failing collector, exits 1 (not by a signal: no panic), does not hang,
+/// and its output stays valid.
+#[test]
+fn a_broken_tree_fails_collectors_one_by_one() {
+    let scratch = Scratch::new("broken-tree");
+    let tree = scratch.0.join("tree");
+    copy_tree(&fixture("broken"), &tree);
+    std::fs::create_dir_all(tree.join("root")).unwrap();
+    // A huge file: 2 MiB of valid ARP lines, past MAX_PROC_FILE.
+    let mut arp = String::from("IP address       HW type     Flags       HW address            Mask     Device\n");
+    while arp.len() < 2 << 20 {
+        arp.push_str("192.0.2.1        0x1         0x2         02:fc:00:00:00:05     *        eth0\n");
+    }
+    std::fs::write(tree.join("proc/net/arp"), arp).unwrap();
+    // A FIFO: open(2) would block until a writer came.
+    let fifo = tree.join("proc/net/udp");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+
+    let (code, text, stderr) = run_tree(&tree, &[]);
+    assert_eq!(code, Some(1), "a failed collector makes --once exit 1 (and a crash is no exit code); stderr: {stderr}");
+    promtool_check(&text);
+    for failed in [
+        "meminfo",
+        "cpu",
+        "stat",
+        "loadavg",
+        "vmstat",
+        "pressure",
+        "entropy",
+        "filefd",
+        "netdev",
+        "netstat",
+        "arp",
+        "diskstats",
+        "filesystem",
+    ] {
+        assert_eq!(success(&text, failed), Some(0.0), "{failed}\n{stderr}");
+        assert!(stderr.contains(&format!("collector {failed} failed")), "{failed}: {stderr}");
+    }
+    for worked in ["uname", "time", "udp_queues", "netclass", "hwmon", "thermal_zone", "textfile"] {
+        assert_eq!(success(&text, worked), Some(1.0), "{worked}\n{stderr}");
+    }
+    assert!(stderr.contains("larger than"), "the huge file's error: {stderr}");
+    // What could be read is still there.
+    assert_eq!(value(&text, "node_network_receive_bytes_total{device=\"lo\"}"), Some(2_064_377_540.0));
+    assert!(!text.contains("device=\"eth0\""), "the truncated line is reported, not half-read");
+    assert_eq!(value(&text, "node_netstat_Ip_Forwarding"), Some(1.0));
+    assert_eq!(value(&text, "node_netstat_Udp_RcvbufErrors"), Some(31.0));
+    assert!(value(&text, "node_netstat_Udp_InErrors").is_none());
+    assert_eq!(value(&text, "node_vmstat_oom_kill"), Some(2.0));
+    assert_eq!(value(&text, "node_disk_reads_completed_total{device=\"vda\"}"), Some(28693.0));
+    assert!(
+        text.contains("node_filesystem_mount_info{device=\"/dev/vda\",major=\"254\",minor=\"0\",mountpoint=\"/\"} 1")
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// node_exporter's textfile semantics: a bad file is left out whole, a
+/// timestamp spoils its file, families merge across files, a family
+/// without HELP gets one naming its files.
+#[test]
+fn textfile_directory_as_node_exporter_reads_it() {
+    let scratch = Scratch::new("textfile");
+    let dir = scratch.0.join("textfile");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("backup.prom"),
+        "# HELP backup_last_success_timestamp_seconds Last good backup.\n\
+         # TYPE backup_last_success_timestamp_seconds gauge\n\
+         backup_last_success_timestamp_seconds{job=\"nightly\"} 1.7e+09\n\
+         apt_upgrades_pending{origin=\"Debian\"} 3\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("more.prom"), "apt_upgrades_pending{arch=\"amd64\"} 1\n").unwrap();
+    std::fs::write(dir.join("broken.prom"), "ok_metric 1\nnot valid {\n").unwrap();
+    std::fs::write(dir.join("stamped.prom"), "stamped_metric 1 1700000000000\n").unwrap();
+    std::fs::write(dir.join("ignored.txt"), "not read at all\n").unwrap();
+    let config = scratch.write("sonde.toml", &format!("[textfile]\ndirectory = \"{}\"\n", dir.display()));
+    let out = common::run(&["--once", "--config", config.to_str().unwrap(), "--no-collector", "chrony"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    promtool_check(&text);
+    assert_eq!(value(&text, "backup_last_success_timestamp_seconds{job=\"nightly\"}"), Some(1.7e9));
+    // Merged, every label on every sample, labels sorted.
+    assert_eq!(value(&text, "apt_upgrades_pending{arch=\"\",origin=\"Debian\"}"), Some(3.0));
+    assert_eq!(value(&text, "apt_upgrades_pending{arch=\"amd64\",origin=\"\"}"), Some(1.0));
+    let help = format!("# HELP apt_upgrades_pending Metric read from {0}/backup.prom, {0}/more.prom\n", dir.display());
+    assert!(text.contains(&help), "{text}");
+    assert!(!text.contains("ok_metric") && !text.contains("stamped_metric") && !text.contains("not read"));
+    assert_eq!(value(&text, "node_textfile_scrape_error"), Some(1.0));
+    let mtimes = label_values(&text, "node_textfile_mtime_seconds", "file");
+    assert_eq!(mtimes, [format!("{}/backup.prom", dir.display()), format!("{}/more.prom", dir.display())]);
+    assert_eq!(success(&text, "textfile"), Some(0.0));
+}
