@@ -3,7 +3,8 @@
 
 CARGO ?= cargo
 HOST_TARGET := x86_64-unknown-linux-musl
-STATIC_BIN := target/$(HOST_TARGET)/release/sonde
+# The shipped x86_64 binary: nightly build-std, like every target (targets/).
+STATIC_BIN := target/cross/$(HOST_TARGET)/release/sonde
 
 .PHONY: help build run test lint cross cross-test size size-detail bench fuzz-smoke setup clean
 
@@ -14,8 +15,8 @@ setup: ## install what the build and the tests need (Debian packages, rustup tar
 	tests/setup.sh
 	cross/setup.sh
 
-build: setup ## the static x86_64 binary, target/x86_64-unknown-linux-musl/release/sonde
-	$(CARGO) build --release --target $(HOST_TARGET)
+build: setup ## the static x86_64 binary as shipped, target/cross/x86_64-unknown-linux-musl/release/sonde
+	cross/build.sh x86_64
 
 run: ## run sonde with its embedded default config (endpoint on :9858)
 	$(CARGO) run --release --
@@ -40,7 +41,8 @@ cross-test: cross ## the black-box tests against every target's binary, under qe
 size: cross ## stripped static binary size per target, against the budgets in targets/; fails past one
 	cross/size.sh
 
-size-detail: setup ## what each component costs in the x86_64 binary, to weigh a dependency
+size-detail: setup ## what each component costs (x86_64, stable std with symbols), to weigh a dependency
+	rustup target list --installed | grep -qx $(HOST_TARGET) || rustup target add $(HOST_TARGET)
 	$(CARGO) build --profile release-symbols --target $(HOST_TARGET)
 	cross/size-detail.py target/$(HOST_TARGET)/release-symbols/sonde
 

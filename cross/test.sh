@@ -9,8 +9,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . cross/lib.sh
 # Build the test binaries once, for the host.
-cargo test --no-run --test http --test exposition --test config --test signals 2>/dev/null ||
-    cargo test --no-run --test http --test exposition --test config --test signals
+cargo test --no-run --test http --test exposition --test config --test signals --test chrony 2>/dev/null ||
+    cargo test --no-run --test http --test exposition --test config --test signals --test chrony
 failed=""
 for name in $(target_names "$@"); do
     load_target "$name"
@@ -27,7 +27,7 @@ for name in $(target_names "$@"); do
     }
     echo "== $name: $bin ${runner:+under $runner}" >&2
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
-        cargo test --test http --test exposition --test config --test signals; then
+        cargo test --test http --test exposition --test config --test signals --test chrony; then
         failed="$failed $name"
     fi
 done

@@ -4,13 +4,25 @@
 #
 # Peers come from Debian's packages so the tests run against the real
 # programs: promtool (package prometheus) checks the exposition, and
-# prometheus-node-exporter is the compatibility and benchmark reference.
+# prometheus-node-exporter is the compatibility and benchmark reference;
+# chrony's chronyd and chronyc are the peer and the reference of the chrony
+# collector's tests (tests/chrony.rs starts its own chronyds; the packaged
+# service is never started).
 set -eu
 
 need=""
 command -v promtool >/dev/null 2>&1 || need="$need prometheus"
 command -v prometheus-node-exporter >/dev/null 2>&1 || need="$need prometheus-node-exporter"
 command -v curl >/dev/null 2>&1 || need="$need curl"
+# /usr/sbin is not on every root PATH; look for the files themselves.
+[ -x /usr/sbin/chronyd ] && [ -x /usr/bin/chronyc ] || need="$need chrony"
+# tests/chrony.rs runs chronyd in network namespaces of its own (unshare,
+# setpriv: util-linux, always there; ip: iproute2).
+[ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || need="$need iproute2"
+# Push: Prometheus (above) and VictoriaMetrics are the real receivers;
+# nftables is the firewall between the push test's network namespaces.
+[ -x /usr/bin/victoria-metrics ] || need="$need victoria-metrics"
+[ -x /usr/sbin/nft ] || need="$need nftables"
 
 if [ -n "$need" ]; then
     if [ "$(id -u)" != 0 ]; then
@@ -18,7 +30,8 @@ if [ -n "$need" ]; then
         exit 1
     fi
     # The packages' maintainer scripts would start their daemons (prometheus
-    # on :9090, node_exporter on :9100); the tests start their own, so keep
+    # on :9090, node_exporter on :9100, chronyd on :123 and :323, steering
+    # the clock); the tests start their own, so keep
     # the installed services from starting with a policy-rc.d for the
     # duration of the install.
     created_policy=""

@@ -58,6 +58,48 @@ seed proc_meminfo /proc/meminfo real-meminfo
 seed proc_stat /proc/stat real-stat
 seed proc_loadavg /proc/loadavg real-loadavg
 seed config_syntax ../src/config/default.toml default.toml
+# The host collectors' files: this machine's, and the fixture trees'
+# (tests/fixtures/README.md), which hold what this machine may not have.
+seed proc_net_dev /proc/net/dev real-net-dev
+seed proc_net_snmp /proc/net/snmp real-snmp
+seed proc_net_snmp /proc/net/netstat real-netstat
+seed proc_net_snmp6 /proc/net/snmp6 real-snmp6
+seed proc_net_sockstat /proc/net/sockstat real-sockstat
+seed proc_net_sockstat /proc/net/sockstat6 real-sockstat6
+seed proc_net_arp /proc/net/arp real-arp
+seed proc_net_udp /proc/net/udp real-udp
+seed proc_softnet_stat /proc/net/softnet_stat real-softnet-stat
+seed proc_nf_conntrack_stat /proc/net/stat/nf_conntrack real-nf-conntrack
+seed proc_diskstats /proc/diskstats real-diskstats
+seed proc_mountinfo /proc/self/mountinfo real-mountinfo
+seed proc_pressure /proc/pressure/io real-pressure-io
+seed proc_vmstat /proc/vmstat real-vmstat
+seed proc_file_nr /proc/sys/fs/file-nr real-file-nr
+seed proc_pid_stat /proc/self/stat real-pid-stat
+seed proc_number /proc/sys/kernel/pid_max real-pid-max
+seed os_release /etc/os-release real-os-release
+for f in ../../tests/fixtures/*/root/etc/os-release; do
+    [ -f "$f" ] && seed os_release "$f" "$(basename "$(dirname "$(dirname "$(dirname "$f")")")")"
+done
+for f in ../../tests/fixtures/openwrt/proc/net/* ../../tests/fixtures/openwrt/proc/diskstats \
+    ../../tests/fixtures/openwrt/proc/1/mountinfo ../../tests/fixtures/broken/proc/diskstats \
+    ../../tests/fixtures/broken/proc/1/mountinfo ../../tests/fixtures/broken/proc/net/*; do
+    [ -f "$f" ] || continue
+    case "$f" in
+    */net/dev) t=proc_net_dev ;; */net/snmp | */net/netstat) t=proc_net_snmp ;;
+    */net/sockstat) t=proc_net_sockstat ;; */net/arp) t=proc_net_arp ;; */net/udp) t=proc_net_udp ;;
+    */net/softnet_stat) t=proc_softnet_stat ;; */diskstats) t=proc_diskstats ;; */mountinfo) t=proc_mountinfo ;;
+    *) continue ;;
+    esac
+    seed "$t" "$f" "fixture-$(echo "${f#../../tests/fixtures/}" | tr / _)"
+done
+# chronyd's replies as captured (tests/fixtures/chrony/README.md).
+mkdir -p corpus/chrony_reply
+for f in ../../tests/fixtures/chrony/*/*.reply.bin ../../tests/fixtures/chrony/*/*/*.reply.bin; do
+    [ -f "$f" ] || continue
+    v=${f#../../tests/fixtures/chrony/}
+    cp "$f" "corpus/chrony_reply/$(echo "$v" | tr / _)"
+done
 for d in "$SEEDS_REPO"/*/; do
     [ -d "$d" ] || continue
     t=$(basename "$d")

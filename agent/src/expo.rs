@@ -29,6 +29,10 @@ pub enum Kind {
     Counter,
     Gauge,
     Untyped,
+    /// Only for what the textfile collector passes on; its samples are
+    /// written with [`Exposition::sample_suffixed`].
+    Histogram,
+    Summary,
 }
 
 impl Kind {
@@ -37,6 +41,8 @@ impl Kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
             Kind::Untyped => "untyped",
+            Kind::Histogram => "histogram",
+            Kind::Summary => "summary",
         }
     }
 }
@@ -143,23 +149,37 @@ impl Exposition {
     /// Opens a family: writes its HELP and TYPE lines. Samples written
     /// after it belong to it until the next family.
     pub fn family(&mut self, name: &str, help: &str, kind: Kind) {
+        self.family_parts(&[name], &[help], kind);
+    }
+
+    /// [`Exposition::family`] with the name and the help each given in
+    /// parts, written one after the other (`["node_sockstat_", "TCP",
+    /// "_inuse"]`): collectors whose names come from the input spell them
+    /// here, without building a string of their own.
+    pub fn family_parts(&mut self, name: &[&str], help: &[&str], kind: Kind) {
         self.family_ok = false;
-        if !valid_metric_name(name) {
+        self.family.clear();
+        for part in name {
+            self.family.push_str(part);
+        }
+        if !valid_metric_name(&self.family) {
             self.reject();
             return;
         }
-        let hash = fnv1a(name.as_bytes());
+        let hash = fnv1a(self.family.as_bytes());
         if self.families.contains(&hash) {
             self.reject();
             return;
         }
         let start = self.buf.len();
         self.buf.extend_from_slice(b"# HELP ");
-        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.extend_from_slice(self.family.as_bytes());
         self.buf.push(b' ');
-        escape(&mut self.buf, help.as_bytes(), false);
+        for part in help {
+            escape(&mut self.buf, part.as_bytes(), false);
+        }
         self.buf.extend_from_slice(b"\n# TYPE ");
-        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.extend_from_slice(self.family.as_bytes());
         self.buf.push(b' ');
         self.buf.extend_from_slice(kind.as_str().as_bytes());
         self.buf.push(b'\n');
@@ -167,8 +187,6 @@ impl Exposition {
             return;
         }
         self.families.push(hash);
-        self.family.clear();
-        self.family.push_str(name);
         self.family_ok = true;
     }
 

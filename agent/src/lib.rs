@@ -1,22 +1,23 @@
 //! sonde: a monitoring agent for small Linux appliances.
 //!
 //! One static binary that reads what the box knows about itself (/proc,
-//! /sys), and serves it as a Prometheus endpoint or prints it once. See
+//! /sys, chronyd's command socket), and serves it as a Prometheus endpoint
+//! or prints it once. See
 //! DESIGN.md in the repository for the whole plan; this crate is the
 //! library half, `main.rs` the command line.
 //!
 //! # Layout
 //!
-//! * [`wire`]: pure codecs over byte slices (the /proc file formats). No
-//!   I/O, no clock, no panics; fuzzed.
+//! * [`wire`]: pure codecs over byte slices (the /proc file formats,
+//!   chronyd's command protocol). No I/O, no clock, no panics; fuzzed.
 //! * [`collect`]: one file per collector and the ordered registry that
 //!   runs them and reports each one's success and duration.
 //! * [`expo`]: the one writer of the exposition text, bounded.
 //! * [`config`]: the config file's syntax, its schema, the embedded
 //!   default, and the flags that override it.
 //! * [`serve`]: the HTTP endpoint and the main loop with its signals.
-//! * [`sys`]: thin shells over the OS: bounded file reads, sockets,
-//!   signals.
+//! * [`sys`]: thin shells over the OS: bounded file reads, listening
+//!   sockets, datagram exchanges with deadlines, signals.
 //! * [`limits`]: every capacity and deadline, named.
 //!
 //! # Threads
@@ -24,12 +25,16 @@
 //! The main thread runs the accept loop (or the single `--once` cycle).
 //! HTTP connections are served by a pool of threads with 64 KiB stacks,
 //! started on demand up to [`limits::MAX_CONNECTIONS`] and then kept.
-//! There are no other threads.
+//! The filesystem collector asks statfs(2) on a helper thread with a
+//! 64 KiB stack, started at the first scrape and kept; a helper stuck on a
+//! dead mount is left behind and replaced, at most
+//! [`limits::MAX_STUCK_STATFS`] at once ([`sys::statfs`]).
 
 pub mod collect;
 pub mod config;
 pub mod expo;
 pub mod limits;
+pub mod push;
 pub mod serve;
 pub mod sys;
 pub mod wire;

@@ -57,3 +57,40 @@ pub const MAX_CONFIG_FILE: usize = 1024 * 1024;
 
 /// How long a stop waits for responses in flight before exiting anyway.
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Longest the chrony collector may take in one scrape, every request and
+/// retry included; past it the collector gives up and reports failure, so
+/// a chronyd that stopped answering costs a scrape this much at most.
+pub const CHRONY_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Times a chrony request is sent again when its timeout passes without a
+/// reply (chronyc's own limit).
+pub const CHRONY_RETRIES: u32 = 2;
+
+/// Most chronyd sources reported in one scrape. Each costs up to four
+/// requests; a chronyd with more reports the first this many, and the
+/// collector says so by failing.
+pub const MAX_CHRONY_SOURCES: usize = 64;
+
+/// Most entries read from one sysfs directory (network devices, sensors,
+/// block devices); a directory with more fails its collector.
+pub const MAX_DIR_ENTRIES: usize = 1024;
+
+/// Most mount points whose statfs(2) may hang at once. A mount that does
+/// not answer within `[filesystem] timeout` keeps its helper thread (it
+/// cannot be interrupted) and is skipped by later scrapes until that call
+/// returns; past this many such threads, further mounts are not asked.
+pub const MAX_STUCK_STATFS: usize = 4;
+
+/// Stack of a statfs(2) helper thread: the call needs a few hundred bytes.
+pub const STATFS_STACK: usize = 64 * 1024;
+
+/// Most `*.prom` files the textfile collector reads in one scrape; a
+/// directory with more reads the first ones (by name) and reports the
+/// error in `node_textfile_scrape_error`.
+pub const MAX_TEXTFILES: usize = 256;
+
+/// Most processes and threads the processes collector counts in one scrape
+/// (the kernel's own pid_max default is 32768; 4194304 on 64-bit hosts
+/// with systemd). Past it the collector fails rather than take seconds.
+pub const MAX_PROCESSES: usize = 65536;

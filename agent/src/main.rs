@@ -1,21 +1,28 @@
 //! The `sonde` command: flags, subcommands, exit codes.
 //!
 //! Exit codes: 0 done; 1 `--once` wrote its output but a collector
-//! failed (stderr says which); 2 the command line or the config is wrong,
-//! or the endpoint could not start.
+//! failed, or (pushing) not everything was delivered (stderr says what);
+//! 2 the command line or the config is wrong, or the endpoint or the push
+//! could not start.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
 use argh::FromArgs;
 use sonde::collect;
 use sonde::config::{self, Config, Overrides};
+use sonde::push::{self, Pipeline};
+use sonde::serve::Agent;
 
 #[derive(FromArgs)]
 /// sonde: a monitoring agent for small Linux appliances. Serves the host's
-/// metrics (node_exporter's names) on a Prometheus endpoint, by default on
-/// port 9858 of every IPv4 and IPv6 address, or prints them once.
+/// metrics (node_exporter's names) and chronyd's (chrony_exporter's) on a
+/// Prometheus endpoint, by default on port 9858 of every IPv4 and IPv6
+/// address, or prints them once.
 ///
 /// Without --config it runs its embedded default (`sonde default-config`
 /// prints it). SIGHUP reloads the config file; a bad one is reported and
@@ -43,6 +50,11 @@ struct Args {
     #[argh(option)]
     sysfs: Option<PathBuf>,
 
+    /// the host's root, where os-release, the udev database and the mount
+    /// points are (default /)
+    #[argh(option)]
+    rootfs: Option<PathBuf>,
+
     /// switch a collector off, repeatable (`sonde collectors` lists them)
     #[argh(option)]
     no_collector: Vec<String>,
@@ -50,6 +62,17 @@ struct Args {
     /// switch a collector on, repeatable
     #[argh(option)]
     collector: Vec<String>,
+
+    /// push to this Prometheus Remote-Write URL (http://host:port/path),
+    /// besides serving the endpoint; with --once, push the cycle instead of
+    /// printing it
+    #[argh(option)]
+    push: Option<String>,
+
+    /// spool directory: batches wait here when the receiver is down, at a
+    /// stop, and between --once runs
+    #[argh(option)]
+    spool: Option<PathBuf>,
 
     /// print the version and exit
     #[argh(switch, short = 'V')]
@@ -139,8 +162,11 @@ fn main() -> ExitCode {
         listen: args.listen.clone(),
         procfs: args.procfs.clone(),
         sysfs: args.sysfs.clone(),
+        rootfs: args.rootfs.clone(),
         enable: args.collector.clone(),
         disable: args.no_collector.clone(),
+        push: args.push.clone(),
+        spool: args.spool.clone(),
     };
     let load = || -> Result<Config, String> {
         let mut config = match &args.config {
@@ -164,7 +190,29 @@ fn main() -> ExitCode {
     if args.once {
         return once(&config);
     }
-    match sonde::serve::run(config, &load) {
+    let push = config.push.clone();
+    let agent = Agent::new(config);
+    let pipeline = match push {
+        Some(settings) => {
+            let source = Arc::clone(&agent);
+            match Pipeline::start(settings, Arc::new(move || source.scrape())) {
+                Ok(p) => {
+                    agent.scraper.lock().unwrap_or_else(PoisonError::into_inner).push = Some(p.queue());
+                    Some(p)
+                }
+                Err(e) => {
+                    eprintln!("sonde: push: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        None => None,
+    };
+    let served = sonde::serve::run(agent, &load);
+    if let Some(p) = pipeline {
+        p.stop(PUSH_STOP_GRACE);
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sonde: {e}");
@@ -173,10 +221,40 @@ fn main() -> ExitCode {
     }
 }
 
+/// How long a stop waits for the receiver to take what is queued before
+/// spooling it.
+const PUSH_STOP_GRACE: Duration = Duration::from_secs(5);
+
 fn once(config: &Config) -> ExitCode {
     let mut scraper = collect::Scraper::new();
     let mut outcomes = Vec::new();
     let bytes = scraper.scrape(config, &mut outcomes, false);
+    if let Some(settings) = &config.push {
+        let bytes = bytes.to_vec();
+        let collectors_failed = report_failures(&outcomes);
+        return match push::once(settings, &bytes) {
+            Ok(r) => {
+                let s = &r.stats;
+                if r.queued > 0 || s.dropped_total() > 0 {
+                    eprintln!(
+                        "sonde: push: {} samples delivered, {} dropped, {} still spooled for the next run",
+                        s.delivered,
+                        s.dropped_total(),
+                        r.queued
+                    );
+                }
+                if collectors_failed || r.queued > 0 || s.dropped_total() > 0 {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+            Err(e) => {
+                eprintln!("sonde: push: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         // A closed pipe (`sonde --once | head`) is the reader's choice.
@@ -185,16 +263,21 @@ fn once(config: &Config) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if report_failures(&outcomes) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Names the failed collectors on stderr; whether there was one.
+fn report_failures(outcomes: &[collect::Outcome]) -> bool {
     let mut failed = false;
-    for o in &outcomes {
+    for o in outcomes {
         if let Some(e) = &o.error {
             eprintln!("sonde: collector {} failed: {e}", o.name);
             failed = true;
         }
     }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    failed
 }

@@ -42,16 +42,38 @@ use crate::sys::{net, signal};
 /// The exposition's media type, text format 0.0.4.
 pub const CONTENT_TYPE_METRICS: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-struct Shared {
+/// What the endpoint and the push pipeline share: the running config and
+/// the one [`Scraper`], so both see the same collectors' state.
+pub struct Agent {
     config: Mutex<Arc<Config>>,
-    scraper: Mutex<Scraper>,
+    pub scraper: Mutex<Scraper>,
+}
+
+impl Agent {
+    pub fn new(config: Config) -> Arc<Agent> {
+        Arc::new(Agent { config: Mutex::new(Arc::new(config)), scraper: Mutex::new(Scraper::new()) })
+    }
+
+    /// The running config.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// One collection cycle: the exposition, as a scrape would serve it.
+    /// Scrapes are serialised on the one Scraper; the copy is made under
+    /// its lock so a slow reader never holds up the next scrape.
+    pub fn scrape(&self) -> Vec<u8> {
+        let config = self.config();
+        let mut scraper = self.scraper.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut outcomes = Vec::new();
+        scraper.scrape(&config, &mut outcomes, true).to_vec()
+    }
 }
 
 /// Serves until SIGTERM or SIGINT. `reload` is called on SIGHUP.
-pub fn run(config: Config, reload: &dyn Fn() -> Result<Config, String>) -> Result<(), String> {
+pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> Result<(), String> {
     let signals = signal::Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
-    let mut listeners = bind_all(&config.listen)?;
-    let shared = Arc::new(Shared { config: Mutex::new(Arc::new(config)), scraper: Mutex::new(Scraper::new()) });
+    let mut listeners = bind_all(&shared.config().listen)?;
     let active = Arc::new(AtomicUsize::new(0));
     let pool = Arc::new(Pool {
         state: Mutex::new(PoolState { queue: VecDeque::new(), idle: 0, threads: 0 }),
@@ -133,7 +155,7 @@ struct PoolState {
 
 impl Pool {
     /// Queues an accepted connection, and wakes or starts a thread for it.
-    fn dispatch(self: &Arc<Self>, stream: TcpStream, shared: &Arc<Shared>, active: &Arc<AtomicUsize>) {
+    fn dispatch(self: &Arc<Self>, stream: TcpStream, shared: &Arc<Agent>, active: &Arc<AtomicUsize>) {
         active.fetch_add(1, Ordering::AcqRel);
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         st.queue.push_back(stream);
@@ -166,7 +188,7 @@ impl Pool {
         // connections queued or in service).
     }
 
-    fn work(&self, shared: &Shared, active: &AtomicUsize) {
+    fn work(&self, shared: &Agent, active: &AtomicUsize) {
         loop {
             let stream = {
                 let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -190,7 +212,7 @@ impl Pool {
     }
 }
 
-fn reload_config(shared: &Shared, listeners: &mut Vec<TcpListener>, reload: &dyn Fn() -> Result<Config, String>) {
+fn reload_config(shared: &Agent, listeners: &mut Vec<TcpListener>, reload: &dyn Fn() -> Result<Config, String>) {
     let new = match reload() {
         Ok(c) => c,
         Err(e) => {
@@ -251,7 +273,7 @@ fn family_missing(e: &io::Error) -> bool {
 }
 
 /// Reads one request head and answers it.
-fn serve_connection(mut stream: TcpStream, shared: &Shared) {
+fn serve_connection(mut stream: TcpStream, shared: &Agent) {
     let deadline = Instant::now() + HEAD_DEADLINE;
     let mut head = [0u8; MAX_REQUEST_HEAD];
     let mut len = 0;
@@ -294,7 +316,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
     }
 }
 
-fn respond(stream: &mut TcpStream, method: &str, target: &str, shared: &Shared) {
+fn respond(stream: &mut TcpStream, method: &str, target: &str, shared: &Agent) {
     if method != "GET" && method != "HEAD" {
         let body = b"Only GET and HEAD are served here.\n";
         return send(
@@ -310,14 +332,7 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, shared: &Shared) 
     let path = target.split(['?', '#']).next().unwrap_or("");
     match path {
         "/metrics" => {
-            let config = Arc::clone(&shared.config.lock().unwrap_or_else(PoisonError::into_inner));
-            // Copy out under the lock so a slow client never holds up the
-            // next scrape; the copy is as large as one exposition.
-            let body = {
-                let mut scraper = shared.scraper.lock().unwrap_or_else(PoisonError::into_inner);
-                let mut outcomes = Vec::new();
-                scraper.scrape(&config, &mut outcomes, true).to_vec()
-            };
+            let body = shared.scrape();
             send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &body, method);
         }
         "/" => send(stream, 200, "OK", "text/html; charset=utf-8", &[], INDEX.as_bytes(), method),

@@ -183,6 +183,8 @@ fuzz_target!(|data: &[u8]| {
                         Kind::Counter => "counter",
                         Kind::Gauge => "gauge",
                         Kind::Untyped => "untyped",
+                        Kind::Histogram => "histogram",
+                        Kind::Summary => "summary",
                     };
                     let want = format!("# HELP {name} {}\n# TYPE {name} {kind}\n", escape(&help, false));
                     assert_eq!(std::str::from_utf8(added), Ok(&want[..]));

@@ -13,21 +13,45 @@
 //! success is 0. A collector whose output would not fit the exposition is
 //! removed whole and counted in `sonde_exposition_overflow_total`.
 
+mod arp;
+mod chrony;
+mod common;
+mod conntrack;
 mod cpu;
+mod diskstats;
+mod entropy;
+mod filefd;
+mod filesystem;
+mod hwmon;
 mod loadavg;
 mod meminfo;
+mod netclass;
+mod netdev;
+mod netstat;
+mod os;
+mod pressure;
+mod processes;
+mod selinux;
+mod sockstat;
+mod softnet;
 mod stat;
+mod textfile;
+mod thermal_zone;
 mod time;
+mod timex;
+mod udp_queues;
 mod uname;
+mod vmstat;
 
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::config::Config;
 use crate::expo::{Exposition, Kind};
-use crate::limits::{MAX_EXPOSITION, MAX_PROC_FILE, SELF_RESERVE};
-use crate::sys::file::read_bounded;
+use crate::limits::{MAX_DIR_ENTRIES, MAX_EXPOSITION, MAX_PROC_FILE, SELF_RESERVE};
+use crate::sys::file::{read_attribute, read_bounded, Dir};
 use crate::wire;
 
 /// A source of metrics.
@@ -36,15 +60,53 @@ pub trait Collector: Sync {
     fn name(&self) -> &'static str;
     /// Writes its families; an error marks it failed for this scrape.
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error>;
+    /// Whether it runs when the config does not name it; node_exporter's
+    /// `defaultEnabled`/`defaultDisabled`.
+    fn default_enabled(&self) -> bool {
+        true
+    }
 }
 
 /// Every collector, in the order of `--help`, the config reference and
 /// the exposition. Adding one is adding a file and a line here.
 ///
 /// cpu and stat stand together because both read /proc/stat, and a file
-/// read by two collectors in a row is read once ([`Context::proc`]).
-pub const ALL: &[&dyn Collector] =
-    &[&cpu::Cpu, &stat::Stat, &loadavg::Loadavg, &meminfo::Meminfo, &time::Time, &uname::Uname];
+/// read by two collectors in a row is read once ([`Context::proc`]). The
+/// cheap host collectors (one small file or call each) come first, then
+/// the network ones, then those that walk sysfs or stat mounts, then the
+/// optional ones (processes is off unless named; textfile reads nothing
+/// without `[textfile] directory`). The daemons' collectors follow the
+/// host's.
+pub const ALL: &[&dyn Collector] = &[
+    &cpu::Cpu,
+    &stat::Stat,
+    &loadavg::Loadavg,
+    &meminfo::Meminfo,
+    &vmstat::Vmstat,
+    &pressure::Pressure,
+    &entropy::Entropy,
+    &filefd::Filefd,
+    &time::Time,
+    &timex::Timex,
+    &uname::Uname,
+    &os::Os,
+    &selinux::Selinux,
+    &netdev::Netdev,
+    &netclass::Netclass,
+    &arp::Arp,
+    &sockstat::Sockstat,
+    &netstat::Netstat,
+    &udp_queues::UdpQueues,
+    &softnet::Softnet,
+    &conntrack::Conntrack,
+    &diskstats::Diskstats,
+    &filesystem::Filesystem,
+    &thermal_zone::ThermalZone,
+    &hwmon::Hwmon,
+    &processes::Processes,
+    &textfile::Textfile,
+    &chrony::Chrony,
+];
 
 /// The collectors' names, in [`ALL`]'s order.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -54,6 +116,11 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// The position in [`ALL`] of the collector called `name`.
 pub fn index(name: &str) -> Option<usize> {
     names().position(|n| n == name)
+}
+
+/// Whether each collector of [`ALL`] runs when the config does not name it.
+pub fn defaults() -> Vec<bool> {
+    ALL.iter().map(|c| c.default_enabled()).collect()
 }
 
 /// Why a collector failed.
@@ -72,6 +139,20 @@ pub enum Error {
         call: &'static str,
         err: io::Error,
     },
+    /// A daemon's control socket could not be reached, or did not answer
+    /// `command` in time.
+    Socket {
+        peer: String,
+        command: &'static str,
+        err: io::Error,
+    },
+    /// A daemon answered `command` with an error or with bytes that do not
+    /// parse.
+    Reply {
+        peer: String,
+        command: &'static str,
+        err: wire::Error,
+    },
     /// Some of what it wrote was refused by the exposition (an invalid
     /// name or label, a duplicate family).
     Rejected,
@@ -85,6 +166,8 @@ impl fmt::Display for Error {
             Error::Io { path, err } => write!(f, "{}: {err}", path.display()),
             Error::Parse { path, err } => write!(f, "{}: {err}", path.display()),
             Error::Sys { call, err } => write!(f, "{call}: {err}"),
+            Error::Socket { peer, command, err } => write!(f, "{peer}: {command}: {err}"),
+            Error::Reply { peer, command, err } => write!(f, "{peer}: {command}: {err}"),
             Error::Rejected => f.write_str("some samples were invalid and left out"),
             Error::Overflow => write!(f, "output larger than the exposition limit ({MAX_EXPOSITION} bytes); left out"),
         }
@@ -93,24 +176,45 @@ impl fmt::Display for Error {
 
 /// What a collector may read, and a buffer to read it into.
 pub struct Context<'a> {
+    config: &'a Config,
     procfs: &'a Path,
     sysfs: &'a Path,
     buf: &'a mut Vec<u8>,
-    path: PathBuf,
+    /// A second buffer, swapped in by [`Context::take_bytes`].
+    spare: &'a mut Vec<u8>,
+    path: &'a mut PathBuf,
+    /// The path being asked for, built here so that asking allocates
+    /// nothing once both paths have grown to size.
+    next: &'a mut PathBuf,
     /// `buf` holds the whole of `path`, read in this scrape.
     holds_path: bool,
 }
 
-impl Context<'_> {
+/// The tree a path is under: `[paths] procfs`, `sysfs` or `rootfs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Root {
+    Proc,
+    Sys,
+    /// The host's own files (/etc/os-release, /run/udev/data, mount
+    /// points), as node_exporter's `--path.rootfs`.
+    Rootfs,
+}
+
+impl<'a> Context<'a> {
+    /// The running config, for collectors with a section of their own.
+    pub fn config(&self) -> &'a Config {
+        self.config
+    }
+
     /// Reads `rel` under the procfs root; the bytes live until the next
     /// read. The same file asked for twice in a row is read once.
     pub fn proc(&mut self, rel: &str) -> Result<&[u8], Error> {
-        self.read(true, rel)
+        self.read(Root::Proc, &[rel])
     }
 
     /// Reads `rel` under the sysfs root; the bytes live until the next read.
     pub fn sys(&mut self, rel: &str) -> Result<&[u8], Error> {
-        self.read(false, rel)
+        self.read(Root::Sys, &[rel])
     }
 
     /// The full path of `rel` under the sysfs root, for directory walks.
@@ -123,22 +227,137 @@ impl Context<'_> {
         Error::Parse { path: self.path.clone(), err }
     }
 
-    fn read(&mut self, proc: bool, rel: &str) -> Result<&[u8], Error> {
-        let root = if proc { self.procfs } else { self.sysfs };
-        if self.holds_path && self.path.strip_prefix(root).is_ok_and(|r| r == Path::new(rel)) {
-            return Ok(self.buf);
+    /// The path `parts` joined under `root`; valid until the next call.
+    pub fn path(&mut self, root: Root, parts: &[&str]) -> &Path {
+        self.next.clear();
+        self.next.push(match root {
+            Root::Proc => self.procfs,
+            Root::Sys => self.sysfs,
+            Root::Rootfs => &self.config.rootfs,
+        });
+        for part in parts {
+            // A part from the input (a device name) may not climb out of
+            // its root, nor jump to another one.
+            if part.is_empty() || *part == ".." || part.starts_with('/') {
+                self.next.push("\0");
+            } else {
+                self.next.push(part);
+            }
         }
-        self.path.clear();
-        self.path.push(root);
-        self.path.push(rel);
+        self.next
+    }
+
+    /// Reads the file at `parts` joined under `root` (`["class/net",
+    /// "eth0", "mtu"]`); the bytes live until the next read. The same file
+    /// asked for twice in a row is read once.
+    pub fn read(&mut self, root: Root, parts: &[&str]) -> Result<&[u8], Error> {
+        if self.fetch(root, parts)? {
+            Ok(self.buf)
+        } else {
+            Err(Error::Io { path: self.path.clone(), err: io::ErrorKind::NotFound.into() })
+        }
+    }
+
+    /// [`Context::read`], with `None` for a file that does not exist: a
+    /// kernel without the feature. Costs no allocation then, as the error
+    /// (which holds the path) would.
+    pub fn read_opt(&mut self, root: Root, parts: &[&str]) -> Result<Option<&[u8]>, Error> {
+        Ok(if self.fetch(root, parts)? { Some(self.buf) } else { None })
+    }
+
+    /// Reads the file into `buf`, unless it holds it already; false if
+    /// the file does not exist.
+    fn fetch(&mut self, root: Root, parts: &[&str]) -> Result<bool, Error> {
+        self.path(root, parts);
+        if self.holds_path && *self.next == *self.path {
+            return Ok(true);
+        }
+        std::mem::swap(self.path, self.next);
         self.holds_path = false;
-        match read_bounded(&self.path, self.buf, MAX_PROC_FILE) {
+        let read = if root == Root::Sys { read_attribute } else { read_bounded };
+        match read(self.path, self.buf, MAX_PROC_FILE) {
             Ok(()) => {
                 self.holds_path = true;
-                Ok(self.buf)
+                Ok(true)
             }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(err) => Err(Error::Io { path: self.path.clone(), err }),
         }
+    }
+
+    /// Opens the directory at `parts` under `root`, to read many files in
+    /// it with [`Context::read_in`] (a device's attributes).
+    pub fn dir(&mut self, root: Root, parts: &[&str]) -> Result<OpenDir, Error> {
+        let path = self.path(root, parts).to_path_buf();
+        match Dir::open(&path) {
+            Ok(dir) => Ok(OpenDir { dir, path }),
+            Err(err) => Err(Error::Io { path, err }),
+        }
+    }
+
+    /// Reads the sysfs attribute `name` of `dir`; the bytes live until the
+    /// next read.
+    pub fn read_in(&mut self, dir: &OpenDir, name: &str) -> Result<&[u8], Error> {
+        self.holds_path = false;
+        match dir.dir.read_attribute(name, self.buf, MAX_PROC_FILE) {
+            Ok(()) => Ok(self.buf),
+            Err(err) => Err(Error::Io { path: dir.path.join(name), err }),
+        }
+    }
+
+    /// Takes the bytes of the file read last, so that other files can be
+    /// read while they are in use; [`Context::give_back`] returns the
+    /// buffer, so that neither is allocated again at the next scrape.
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        self.holds_path = false;
+        let spare = std::mem::take(self.spare);
+        std::mem::replace(self.buf, spare)
+    }
+
+    pub fn give_back(&mut self, bytes: Vec<u8>) {
+        *self.spare = bytes;
+    }
+
+    /// The names in the directory at `parts` under `root`, sorted; with
+    /// `dirs`, regular files are left out (`bonding_masters` among the
+    /// network devices). A directory with more than [`MAX_DIR_ENTRIES`]
+    /// entries is an error (the first ones are not reported: which ones
+    /// they are would be arbitrary). Used for the small directories of
+    /// sysfs (network devices, sensors), so it allocates each name.
+    pub fn list(&mut self, root: Root, parts: &[&str], dirs: bool) -> Result<Vec<String>, Error> {
+        self.path(root, parts);
+        let io = |err| Error::Io { path: self.next.clone(), err };
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&self.next).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            if dirs && entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let name = entry.file_name();
+            if names.len() == MAX_DIR_ENTRIES {
+                return Err(io(io::Error::new(io::ErrorKind::FileTooLarge, "too many entries")));
+            }
+            // Kernel object names are ASCII; another name is not one.
+            if let Ok(name) = name.into_string() {
+                names.push(name);
+            }
+        }
+        common::sort_names(&mut names);
+        Ok(names)
+    }
+}
+
+/// A directory held open by [`Context::dir`].
+pub struct OpenDir {
+    dir: Dir,
+    path: PathBuf,
+}
+
+impl Error {
+    /// The file or directory does not exist: on most collectors, a kernel
+    /// without the feature, which is no data rather than a failure.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Io { err, .. } if err.kind() == io::ErrorKind::NotFound)
     }
 }
 
@@ -146,6 +365,8 @@ impl Context<'_> {
 pub struct Scraper {
     out: Exposition,
     buf: Vec<u8>,
+    spare: Vec<u8>,
+    paths: (PathBuf, PathBuf),
     /// Whether each collector failed last time, so a failure is logged
     /// when it starts and when it ends, not at every scrape.
     failing: Vec<bool>,
@@ -155,6 +376,8 @@ pub struct Scraper {
     /// and 32-bit MIPS has no 64-bit atomics.
     overflows: u64,
     invalid: u64,
+    /// The push queue, whose `sonde_push_*` families every scrape shows.
+    pub push: Option<std::sync::Arc<std::sync::Mutex<crate::push::Queue>>>,
 }
 
 /// One collector's result in a scrape.
@@ -175,9 +398,12 @@ impl Scraper {
         Scraper {
             out: Exposition::new(MAX_EXPOSITION),
             buf: Vec::new(),
+            spare: Vec::new(),
+            paths: (PathBuf::new(), PathBuf::new()),
             failing: vec![false; ALL.len()],
             overflows: 0,
             invalid: 0,
+            push: None,
         }
     }
 
@@ -189,10 +415,13 @@ impl Scraper {
         self.out.clear();
         self.out.set_limit(MAX_EXPOSITION - SELF_RESERVE);
         let mut cx = Context {
+            config,
             procfs: &config.procfs,
             sysfs: &config.sysfs,
             buf: &mut self.buf,
-            path: PathBuf::new(),
+            spare: &mut self.spare,
+            path: &mut self.paths.0,
+            next: &mut self.paths.1,
             holds_path: false,
         };
         for (i, collector) in ALL.iter().enumerate() {
@@ -253,6 +482,9 @@ impl Scraper {
             Kind::Counter,
         );
         out.sample(&[], self.invalid as f64);
+        if let Some(queue) = &self.push {
+            queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).render(out);
+        }
         self.out.as_bytes()
     }
 }

@@ -8,14 +8,17 @@
 //! into a list of errors, each with its line, so `check-config`, start-up
 //! and reload all say the same thing about the same file.
 
+pub mod host;
+mod push;
 pub mod syntax;
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::collect;
-use crate::limits::MAX_CONFIG_FILE;
+use crate::limits::{CHRONY_DEADLINE, MAX_CONFIG_FILE};
 use syntax::{Entry, Value};
 
 /// The embedded default configuration.
@@ -75,8 +78,68 @@ pub struct Config {
     pub listen: Vec<Listen>,
     pub procfs: PathBuf,
     pub sysfs: PathBuf,
+    /// The host's own root (`[paths] rootfs`): where os-release, the udev
+    /// database and the mount points are.
+    pub rootfs: PathBuf,
     /// Whether each collector of [`collect::ALL`] runs, by index.
     pub collectors: Vec<bool>,
+    /// Push, when a URL is given (`[push] url` or `--push`).
+    pub push: Option<crate::push::Settings>,
+    /// The `[push]` sections as written, for a `--push` URL given as a flag.
+    push_file: push::Draft,
+    pub filesystem: host::Filesystem,
+    pub netdev: host::Devices,
+    /// `[netclass] all_attributes`: every attribute node_exporter reads,
+    /// not only the basic ones.
+    pub netclass_all_attributes: bool,
+    /// `[textfile] directory`; without one the textfile collector reports
+    /// only `node_textfile_scrape_error 0`.
+    pub textfile: Option<PathBuf>,
+    pub chrony: Chrony,
+}
+
+/// Where chronyd's command socket is (`[chrony] address`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChronyAddress {
+    /// `"auto"`: the unix socket [`CHRONY_SOCKET`], else UDP to
+    /// 127.0.0.1 and ::1 on [`CHRONY_PORT`], as chronyc tries them. A box
+    /// with none of them has no chronyd, which is not a failure.
+    Auto,
+    /// `"unix:/path"`: chronyd's unix datagram socket.
+    Unix(PathBuf),
+    /// `"IP:PORT"` or `"[IPv6]:PORT"`: chronyd's UDP command port.
+    Udp(SocketAddr),
+}
+
+impl fmt::Display for ChronyAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChronyAddress::Auto => f.write_str("auto"),
+            ChronyAddress::Unix(p) => write!(f, "unix:{}", p.display()),
+            ChronyAddress::Udp(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+/// The `[chrony]` section: how the chrony collector reaches chronyd.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chrony {
+    pub address: ChronyAddress,
+    /// How long one request waits for its reply before it is sent again.
+    pub timeout: Duration,
+}
+
+/// chronyd's unix command socket where Debian, Fedora, Alpine and OpenWrt
+/// put it (`<CHRONYRUNDIR>/chronyd.sock`).
+pub const CHRONY_SOCKET: &str = "/run/chrony/chronyd.sock";
+
+/// chronyd's UDP command port (`DEFAULT_CANDM_PORT`).
+pub const CHRONY_PORT: u16 = 323;
+
+impl Default for Chrony {
+    fn default() -> Self {
+        Chrony { address: ChronyAddress::Auto, timeout: Duration::from_secs(1) }
+    }
 }
 
 /// A config error: its line in the file (0 for a flag) and what is wrong.
@@ -92,8 +155,13 @@ pub struct Overrides {
     pub listen: Vec<String>,
     pub procfs: Option<PathBuf>,
     pub sysfs: Option<PathBuf>,
+    pub rootfs: Option<PathBuf>,
     pub enable: Vec<String>,
     pub disable: Vec<String>,
+    /// `--push URL`
+    pub push: Option<String>,
+    /// `--spool DIR`
+    pub spool: Option<PathBuf>,
 }
 
 impl Config {
@@ -106,7 +174,15 @@ impl Config {
             listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
             procfs: "/proc".into(),
             sysfs: "/sys".into(),
-            collectors: vec![true; collect::ALL.len()],
+            rootfs: "/".into(),
+            collectors: collect::defaults(),
+            filesystem: host::Filesystem::default(),
+            netdev: host::Devices::default(),
+            netclass_all_attributes: false,
+            textfile: None,
+            chrony: Chrony::default(),
+            push: None,
+            push_file: push::Draft::default(),
         })
     }
 
@@ -128,6 +204,9 @@ impl Config {
         if let Some(p) = &o.sysfs {
             self.sysfs.clone_from(p);
         }
+        if let Some(p) = &o.rootfs {
+            self.rootfs.clone_from(p);
+        }
         for (names, on, flag) in [(&o.enable, true, "--collector"), (&o.disable, false, "--no-collector")] {
             for name in names {
                 match collect::index(name) {
@@ -137,6 +216,17 @@ impl Config {
                         message: format!("{flag} {name}: no such collector{}", suggest(name, collect::names())),
                     }),
                 }
+            }
+        }
+        if let Some(url) = &o.push {
+            match push::build(url, &self.push_file, o.spool.as_ref()) {
+                Ok(settings) => self.push = Some(settings),
+                Err(message) => errors.push(Error { line: 0, message: format!("--push {message}") }),
+            }
+        } else if let Some(dir) = &o.spool {
+            match &mut self.push {
+                Some(p) => p.spool = Some(dir.clone()),
+                None => errors.push(Error { line: 0, message: "--spool needs --push URL or a [push] url".into() }),
             }
         }
         if errors.is_empty() {
@@ -155,8 +245,16 @@ pub const DEFAULT_PORT: u16 = 9858;
 /// The sections the file may have, and their keys.
 const SECTIONS: &[(&str, &[&str])] = &[
     ("server", &["listen"]),
-    ("paths", &["procfs", "sysfs"]),
+    ("paths", &["procfs", "sysfs", "rootfs"]),
     ("collectors", &[]), // "defaults" and every collector name
+    ("filesystem", &["mount_points_exclude", "fs_types_exclude", "timeout"]),
+    ("netdev", &["device_include", "device_exclude"]),
+    ("netclass", &["all_attributes"]),
+    ("textfile", &["directory"]),
+    ("chrony", &["address", "timeout", "dns_lookups"]),
+    ("push", push::KEYS),
+    ("push.labels", &[]),  // any label name
+    ("push.headers", &[]), // any header but the reserved ones
 ];
 
 /// Parses config text; every error found, with its line.
@@ -167,7 +265,15 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
         listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
         procfs: "/proc".into(),
         sysfs: "/sys".into(),
-        collectors: vec![true; collect::ALL.len()],
+        rootfs: "/".into(),
+        collectors: collect::defaults(),
+        filesystem: host::Filesystem::default(),
+        netdev: host::Devices::default(),
+        netclass_all_attributes: false,
+        textfile: None,
+        chrony: Chrony::default(),
+        push: None,
+        push_file: push::Draft::default(),
     };
     let mut errors = Vec::new();
     for section in &sections {
@@ -198,6 +304,12 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 "server" => server(&mut config, e),
                 "paths" => paths(&mut config, e),
                 "collectors" => collectors(&mut config, e, &section.entries),
+                "filesystem" => host::filesystem(&mut config.filesystem, e),
+                "netdev" => host::netdev(&mut config.netdev, e),
+                "netclass" => host::netclass(&mut config.netclass_all_attributes, e),
+                "textfile" => host::textfile(&mut config.textfile, e),
+                "chrony" => chrony(&mut config.chrony, e),
+                "push" | "push.labels" | "push.headers" => push::entry(&mut config.push_file, name, e),
                 _ => Ok(()),
             };
             match result {
@@ -221,6 +333,12 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                     errors.push(Error { line: e.line, message: format!("{}: {message}", e.key) })
                 }
             }
+        }
+    }
+    if let Some(url) = config.push_file.url.clone() {
+        match push::build(&url, &config.push_file, None) {
+            Ok(settings) => config.push = Some(settings),
+            Err(message) => errors.push(Error { line: 0, message }),
         }
     }
     if errors.is_empty() {
@@ -284,6 +402,7 @@ fn paths(config: &mut Config, e: &Entry) -> Result<(), Problem> {
     let slot = match e.key.as_str() {
         "procfs" => &mut config.procfs,
         "sysfs" => &mut config.sysfs,
+        "rootfs" => &mut config.rootfs,
         _ => return Err(Problem::UnknownKey),
     };
     match &e.value {
@@ -301,10 +420,11 @@ fn collectors(config: &mut Config, e: &Entry, all: &[Entry]) -> Result<(), Probl
     };
     if e.key == "defaults" {
         // Applies to every collector not named in the section, wherever
-        // in the section it stands.
-        for (i, name) in collect::names().enumerate() {
+        // in the section it stands: true leaves each at its own default
+        // (processes is off), false switches it off.
+        for (i, (name, c)) in collect::names().zip(collect::ALL).enumerate() {
             if !all.iter().any(|other| other.key == name) {
-                config.collectors[i] = on;
+                config.collectors[i] = on && c.default_enabled();
             }
         }
         return Ok(());
@@ -312,6 +432,66 @@ fn collectors(config: &mut Config, e: &Entry, all: &[Entry]) -> Result<(), Probl
     let i = collect::index(&e.key).ok_or(Problem::UnknownKey)?;
     config.collectors[i] = on;
     Ok(())
+}
+
+fn chrony(c: &mut Chrony, e: &Entry) -> Result<(), Problem> {
+    match (e.key.as_str(), &e.value) {
+        ("address", Value::Str(s)) => {
+            c.address = if s == "auto" {
+                ChronyAddress::Auto
+            } else if let Some(path) = s.strip_prefix("unix:") {
+                if !path.starts_with('/') {
+                    return Err(Problem::Invalid(format!("'{s}': write unix: and an absolute path")));
+                }
+                ChronyAddress::Unix(path.into())
+            } else {
+                // Addresses only: sonde resolves no names (see dns_lookups).
+                ChronyAddress::Udp(s.parse().map_err(|_| {
+                    Problem::Invalid(format!(
+                        "'{s}' is not a chronyd address; write \"auto\", \"unix:/path\", IP:PORT or [IPv6]:PORT"
+                    ))
+                })?)
+            };
+            Ok(())
+        }
+        ("timeout", Value::Str(s)) => {
+            let d = duration(s).map_err(Problem::Invalid)?;
+            if d < Duration::from_millis(10) || d > CHRONY_DEADLINE {
+                return Err(Problem::Invalid(format!(
+                    "'{s}' is out of range: from 10ms to the collector's deadline, {}s",
+                    CHRONY_DEADLINE.as_secs()
+                )));
+            }
+            c.timeout = d;
+            Ok(())
+        }
+        ("dns_lookups", Value::Bool(false)) => Ok(()),
+        ("dns_lookups", Value::Bool(true)) => Err(Problem::Invalid(
+            "true is not supported: sonde makes no DNS lookups, and source_name is the source's address".into(),
+        )),
+        ("address" | "timeout", v) => Err(Problem::Invalid(format!("expected a string, found {}", v.type_name()))),
+        ("dns_lookups", v) => Err(Problem::Invalid(format!("expected false, found {}", v.type_name()))),
+        _ => Err(Problem::UnknownKey),
+    }
+}
+
+/// A duration as the config writes it: a number and a unit, `ms` or `s`
+/// ("500ms", "1s", "1.5s").
+pub fn duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let scale = match unit {
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!("'{s}' is not a duration; write a number and ms, s, m or h, e.g. \"500ms\" or \"15s\""))
+        }
+    };
+    let ok = !number.is_empty() && !number.starts_with('.') && !number.ends_with('.');
+    let n: f64 = number.parse().ok().filter(|_| ok).ok_or_else(|| format!("'{s}': '{number}' is not a number"))?;
+    Duration::try_from_secs_f64(n * scale).map_err(|_| format!("'{s}' is too long"))
 }
 
 fn strings(v: &Value) -> Result<Vec<&str>, Problem> {
@@ -366,7 +546,8 @@ mod tests {
         let c = parse(DEFAULT_TEXT).unwrap();
         assert_eq!(c, Config::builtin());
         assert_eq!(c.listen, vec![Listen::AnyAddress(DEFAULT_PORT)]);
-        assert!(c.collectors.iter().all(|&on| on));
+        let defaults: Vec<bool> = collect::ALL.iter().map(|c| c.default_enabled()).collect();
+        assert_eq!(c.collectors, defaults);
     }
 
     #[test]
@@ -404,6 +585,41 @@ mod tests {
         let c = parse("[collectors]\nmeminfo = true\ndefaults = false\n").unwrap();
         let on: Vec<&str> = collect::names().zip(&c.collectors).filter(|(_, &on)| on).map(|(n, _)| n).collect();
         assert_eq!(on, vec!["meminfo"]);
+    }
+
+    #[test]
+    fn chrony_section() {
+        let c = parse("[chrony]\n").unwrap();
+        assert_eq!(c.chrony, Chrony::default());
+        let c = parse("[chrony]\naddress = \"unix:/var/run/chrony/chronyd.sock\"\ntimeout = \"250ms\"\n").unwrap();
+        assert_eq!(c.chrony.address, ChronyAddress::Unix("/var/run/chrony/chronyd.sock".into()));
+        assert_eq!(c.chrony.timeout, Duration::from_millis(250));
+        let c = parse("[chrony]\naddress = \"[::1]:323\"\ndns_lookups = false\n").unwrap();
+        assert_eq!(c.chrony.address, ChronyAddress::Udp("[::1]:323".parse().unwrap()));
+        for (text, says) in [
+            ("address = \"localhost:323\"", "not a chronyd address"),
+            ("address = \"unix:chronyd.sock\"", "absolute path"),
+            ("address = 323", "expected a string"),
+            ("timeout = \"1\"", "not a duration"),
+            ("timeout = \"5s\"", "out of range"),
+            ("timeout = \"1ms\"", "out of range"),
+            ("dns_lookups = true", "not supported"),
+            ("adress = \"auto\"", "did you mean 'address'?"),
+        ] {
+            let errors = parse(&format!("[chrony]\n{text}\n")).unwrap_err();
+            assert_eq!(errors[0].line, 2, "{text}");
+            assert!(errors[0].message.contains(says), "{text}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("1.5s"), Ok(Duration::from_millis(1500)));
+        for bad in ["", "s", "1", "1d", "-1s", "1.s", ".5s", "1..2s", "1e3s", " 1s", "1 s"] {
+            assert!(duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

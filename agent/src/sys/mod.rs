@@ -1,10 +1,13 @@
 //! Thin shells over the operating system: bounded file reads, listening
-//! sockets, signals.
+//! sockets, datagram request/reply with deadlines, statfs(2) with a
+//! deadline, signals.
 //!
 //! Everything here does I/O and nothing else: no parsing, no formatting.
 //! Every read is bounded by a named limit and every wait by a deadline, so
 //! the layers above can treat a hostile file or peer as an ordinary error.
 
+pub mod dgram;
 pub mod file;
 pub mod net;
 pub mod signal;
+pub mod statfs;

@@ -1,14 +1,21 @@
 //! Pure codecs over byte slices: no I/O, no clock, no panics.
 //!
 //! Every function here takes bytes that came from outside (a /proc file,
-//! a socket, a config file) and either returns values or an [`Error`]
+//! chronyd's command socket, a config file) and either returns values or an [`Error`]
 //! that says which line went wrong. Nothing in this module reads a file,
 //! touches a socket or looks at the time, so each codec is tested on
 //! captured bytes and fuzzed on arbitrary ones. Every length or count read
 //! from input is bounded where it is used; no input can make a codec
 //! allocate in proportion to a number it contains.
 
+pub mod chrony;
+pub mod expfmt;
+pub mod os_release;
 pub mod proc;
+pub mod prw;
+pub mod spool;
+pub mod textfile;
+pub mod udev;
 
 use std::fmt;
 
