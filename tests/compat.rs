@@ -28,7 +28,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -176,10 +175,6 @@ impl Drop for NodeExporter {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn scrape(addr: std::net::SocketAddr) -> String {
     let r = request(addr, "GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
     assert_eq!(r.status, 200);
@@ -211,7 +206,7 @@ fn start_node_exporter(textfile: &Path) -> (NodeExporter, std::net::SocketAddr) 
         "{NODE_EXPORTER} not found: run tests/setup.sh (Debian package prometheus-node-exporter); \
          the compatibility test needs the real node_exporter"
     );
-    let port = free_port();
+    let port = common::free_tcp_port();
     let child = Command::new(NODE_EXPORTER)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg(format!("--collector.textfile.directory={}", textfile.display()))

@@ -11,9 +11,9 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{bin, repo, request, Scratch};
+use common::{bin, repo, request, wait_for, Scratch};
 
 /// Host PIDs of processes running `/usr/bin/sonde` inside `root`.
 fn sonde_pids(root: &Path) -> Vec<u32> {
@@ -43,17 +43,6 @@ fn copy_libraries(binary: &Path, root: &Path) {
     }
 }
 
-fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn busybox_init_starts_sonde_from_the_example_line_and_respawns_it() {
     let busybox = Path::new("/bin/busybox");
@@ -76,7 +65,7 @@ fn busybox_init_starts_sonde_from_the_example_line_and_respawns_it() {
         assert!(status.success(), "mknod {name}");
     }
     // A free port for the endpoint, chosen by the kernel and released.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = common::free_tcp_port();
     std::fs::write(root.join("etc/sonde.toml"), format!("[server]\nlisten = \"127.0.0.1:{port}\"\n")).unwrap();
     // The example's line, as shipped, after what any busybox system's
     // inittab does first: mount /proc.

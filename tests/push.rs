@@ -19,9 +19,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{request, value, Scratch, Sonde};
+use common::{free_tcp_port, request, value, wait_for, Scratch, Sonde};
 use sonde::wire::{prw, spool};
 
 const STALE: u64 = prw::STALE_NAN;
@@ -32,21 +32,6 @@ type Samples = BTreeMap<(Vec<(String, String)>, i64), u64>;
 /// Samples in the order they were sent: (sorted labels, timestamp ms,
 /// value bits).
 type Sent = Vec<(Vec<(String, String)>, i64, u64)>;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     TcpStream::connect(addr).ok()?;
@@ -89,7 +74,7 @@ fn need(path: &str, package: &str) -> PathBuf {
 
 fn start_prometheus(dir: &Path) -> Receiver {
     let bin = need("/usr/bin/prometheus", "prometheus");
-    let port = free_port();
+    let port = free_tcp_port();
     std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 1h\nscrape_configs: []\n").unwrap();
     let child = Command::new(bin)
         .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
@@ -107,7 +92,7 @@ fn start_prometheus(dir: &Path) -> Receiver {
 
 fn start_victoriametrics(dir: &Path) -> Receiver {
     let bin = need("/usr/bin/victoria-metrics", "victoria-metrics");
-    let port = free_port();
+    let port = free_tcp_port();
     let child = Command::new(bin)
         .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
         .arg(format!("-storageDataPath={}", dir.join("vm-data").display()))
@@ -247,7 +232,7 @@ struct Relay {
 
 impl Relay {
     fn new(target: SocketAddr) -> Relay {
-        let port = free_port();
+        let port = free_tcp_port();
         Relay {
             addr: format!("127.0.0.1:{port}").parse().unwrap(),
             target,
@@ -543,7 +528,7 @@ fn accounting_holds_when_an_outage_hits_the_caps() {
 }
 
 fn free_port_addr() -> SocketAddr {
-    format!("127.0.0.1:{}", free_port()).parse().unwrap()
+    format!("127.0.0.1:{}", free_tcp_port()).parse().unwrap()
 }
 
 /// The one place a fake is right: a receiver that answers from a script.

@@ -253,3 +253,21 @@ pub fn value(text: &str, series: &str) -> Option<f64> {
 pub fn run(args: &[&str]) -> std::process::Output {
     sonde_command().args(args).stdin(Stdio::null()).output().unwrap()
 }
+
+/// Calls `f` until it returns something, for at most `timeout`; a test
+/// that waits longer has failed, and says for what.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A TCP port free on 127.0.0.1 right now, chosen by the kernel.
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}

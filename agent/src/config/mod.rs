@@ -170,7 +170,13 @@ impl Config {
         // The default text is part of the binary and a unit test parses it,
         // so this cannot fail at run time; if it ever did, an empty
         // collector set would still be a running agent.
-        parse(DEFAULT_TEXT).unwrap_or_else(|_| Config {
+        parse(DEFAULT_TEXT).unwrap_or_else(|_| Config::base())
+    }
+
+    /// Every setting at the value it has when the file does not mention
+    /// it: where parsing starts.
+    fn base() -> Config {
+        Config {
             listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
             procfs: "/proc".into(),
             sysfs: "/sys".into(),
@@ -183,7 +189,7 @@ impl Config {
             chrony: Chrony::default(),
             push: None,
             push_file: push::Draft::default(),
-        })
+        }
     }
 
     /// Applies flags over the file's settings.
@@ -261,20 +267,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
 pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
     let sections = syntax::parse(text)
         .map_err(|errors| errors.into_iter().map(|e| Error { line: e.line, message: e.message }).collect::<Vec<_>>())?;
-    let mut config = Config {
-        listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
-        procfs: "/proc".into(),
-        sysfs: "/sys".into(),
-        rootfs: "/".into(),
-        collectors: collect::defaults(),
-        filesystem: host::Filesystem::default(),
-        netdev: host::Devices::default(),
-        netclass_all_attributes: false,
-        textfile: None,
-        chrony: Chrony::default(),
-        push: None,
-        push_file: push::Draft::default(),
-    };
+    let mut config = Config::base();
     let mut errors = Vec::new();
     for section in &sections {
         if section.name.is_empty() {

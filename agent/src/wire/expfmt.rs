@@ -48,7 +48,13 @@ impl<'a> Iterator for Labels<'a> {
         let end = closing_quote(after)?;
         let raw = &after[..end];
         self.0 = &after[end + 1..];
-        let value = if raw.contains('\\') { Cow::Owned(unescape(raw)) } else { Cow::Borrowed(raw) };
+        let value = if raw.contains('\\') {
+            let mut owned = String::with_capacity(raw.len());
+            crate::wire::textfile::unescape(raw, &mut owned);
+            Cow::Owned(owned)
+        } else {
+            Cow::Borrowed(raw)
+        };
         Some((name, value))
     }
 }
@@ -118,23 +124,6 @@ fn closing_quote(s: &str) -> Option<usize> {
         }
     }
     None
-}
-
-fn unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
 }
 
 /// A sample value: Go's ParseFloat syntax as Prometheus accepts it, with
