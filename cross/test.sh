@@ -9,8 +9,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . cross/lib.sh
 # Build the test binaries once, for the host.
-cargo test --no-run --test http --test exposition --test config --test signals --test chrony 2>/dev/null ||
-    cargo test --no-run --test http --test exposition --test config --test signals --test chrony
+cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test push 2>/dev/null ||
+    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test push
 failed=""
 for name in $(target_names "$@"); do
     load_target "$name"
@@ -29,6 +29,14 @@ for name in $(target_names "$@"); do
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
         cargo test --test http --test exposition --test config --test signals --test chrony; then
         failed="$failed $name"
+    fi
+    # Push to real receivers on loopback: byte order and 32-bit counters
+    # end up in the protobuf, the snappy stream and the spool records.
+    # (The namespace and SIGKILL tests stay native: they run the binary
+    # without the runner.)
+    if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
+        cargo test --test push -- prometheus_and once_mode status_codes; then
+        failed="$failed $name(push)"
     fi
 done
 if [ -n "$failed" ]; then
