@@ -1,0 +1,210 @@
+//! The DNS check: one question to a server over UDP, TCP, or UDP with a
+//! retry over TCP when the reply is truncated (RFC 7766 §5), validated by
+//! [`crate::wire::dns`].
+//!
+//! Over UDP a datagram that is not our reply (another ID, another
+//! question, garbage) is not the end of the check: a forger or a stale
+//! reply must not be able to fail it, and a real reply may still come
+//! (RFC 5452 §9.1). The check keeps listening until its deadline; if no
+//! valid reply came, the reason is what the last bad datagram was
+//! (`wrong_id`, `wrong_question`, `malformed`) rather than a bare
+//! `timeout`, so a server answering garbage is told from a silent one.
+//!
+//! Invariants: a message read is at most [`MAX_MESSAGE`] bytes (the
+//! datagram buffer; a TCP length prefix above it is malformed without
+//! being read).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::time::Instant;
+
+use super::{left, random_u64, tcp, Detail as CheckDetail, Reason};
+use crate::wire::dns as wire;
+
+/// Largest message read, over UDP or TCP.
+pub const MAX_MESSAGE: usize = 65535;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+    /// UDP, then TCP if the reply has TC set.
+    UdpTcp,
+}
+
+impl Transport {
+    pub fn parse(s: &str) -> Option<Transport> {
+        match s {
+            "udp" => Some(Transport::Udp),
+            "tcp" => Some(Transport::Tcp),
+            "udp+tcp" | "udp_tcp" => Some(Transport::UdpTcp),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub query_name: String,
+    pub query_type: u16,
+    pub query_class: u16,
+    pub transport: Transport,
+    pub recursion_desired: bool,
+    /// EDNS(0) UDP payload size; None sends no OPT record.
+    pub edns_udp_size: Option<u16>,
+    /// Rcodes that count as success; blackbox_exporter's default is NOERROR.
+    pub valid_rcodes: Vec<u16>,
+    /// Each pattern ([`tcp::matches`] syntax) must match at least one
+    /// answer in presentation form (blackbox's `fail_if_none_matches_regexp`).
+    pub expect_answers: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            query_name: ".".into(),
+            // Not ANY (blackbox's default): many resolvers answer NOTIMP
+            // to ANY (RFC 8482), which made probes fail for no reason.
+            query_type: wire::rtype::A,
+            query_class: wire::class::IN,
+            transport: Transport::UdpTcp,
+            recursion_desired: true,
+            edns_udp_size: Some(1232),
+            valid_rcodes: vec![0],
+            expect_answers: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// None when no valid reply arrived.
+    pub rcode: Option<u16>,
+    pub answer_rrs: u16,
+    pub authority_rrs: u16,
+    pub additional_rrs: u16,
+    /// Whether a UDP reply had TC set (even if TCP then answered).
+    pub truncated: bool,
+    pub serial: Option<u32>,
+}
+
+pub fn run(s: &Settings, addr: SocketAddr, deadline: Instant) -> (Option<Reason>, CheckDetail) {
+    let mut detail = Detail::default();
+    let reason = exchange(s, addr, deadline, &mut detail).err();
+    (reason, CheckDetail::Dns(detail))
+}
+
+fn exchange(s: &Settings, addr: SocketAddr, deadline: Instant, d: &mut Detail) -> Result<(), Reason> {
+    let mut query = Vec::with_capacity(64);
+    let q = wire::Query {
+        id: random_u64() as u16,
+        qname: &s.query_name,
+        qtype: s.query_type,
+        qclass: s.query_class,
+        rd: s.recursion_desired,
+        edns_udp_size: s.edns_udp_size,
+    };
+    // The name was checked when the config was read; a bad one is still
+    // an outcome, not a panic.
+    wire::emit_query(&q, &mut query).map_err(|_| Reason::Error)?;
+    let reply = match s.transport {
+        Transport::Tcp => over_tcp(&query, addr, deadline)?,
+        Transport::Udp | Transport::UdpTcp => {
+            let r = over_udp(&query, addr, deadline)?;
+            if r.truncated {
+                d.truncated = true;
+                if s.transport == Transport::Udp {
+                    return Err(Reason::Truncated);
+                }
+                over_tcp(&query, addr, deadline)?
+            } else {
+                r
+            }
+        }
+    };
+    if reply.truncated {
+        // TC over TCP: the server could not fit even 64 KiB.
+        return Err(Reason::Truncated);
+    }
+    d.rcode = Some(reply.rcode);
+    d.answer_rrs = reply.answer_rrs;
+    d.authority_rrs = reply.authority_rrs;
+    d.additional_rrs = reply.additional_rrs;
+    d.serial = reply.serial;
+    if !s.valid_rcodes.contains(&reply.rcode) {
+        return Err(Reason::BadRcode);
+    }
+    for pattern in &s.expect_answers {
+        if !reply.answers.iter().any(|a| tcp::matches(pattern, a.as_bytes())) {
+            return Err(Reason::UnexpectedReply);
+        }
+    }
+    Ok(())
+}
+
+fn reason_of(bad: wire::Bad) -> Reason {
+    match bad {
+        wire::Bad::WrongId => Reason::WrongId,
+        wire::Bad::WrongQuestion => Reason::WrongQuestion,
+        _ => Reason::Malformed,
+    }
+}
+
+fn over_udp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::Reply, Reason> {
+    let local: SocketAddr = if addr.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
+    let io = |e: std::io::Error| Reason::of_io(&e);
+    let sock = UdpSocket::bind(local).map_err(io)?;
+    // connect() so the kernel drops datagrams from other sources and
+    // reports ICMP port unreachable as ECONNREFUSED.
+    sock.connect(addr).map_err(io)?;
+    sock.send(query).map_err(io)?;
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    let mut last_bad = None;
+    loop {
+        let Some(timeout) = left(deadline) else { return Err(last_bad.unwrap_or(Reason::Timeout)) };
+        sock.set_read_timeout(Some(timeout)).map_err(io)?;
+        match sock.recv(&mut buf) {
+            Ok(n) => match wire::parse_reply(&buf[..n], query) {
+                Ok(r) => return Ok(r),
+                Err(bad) => last_bad = Some(reason_of(bad)),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let r = Reason::of_io(&e);
+                return Err(if r == Reason::Timeout { last_bad.unwrap_or(r) } else { r });
+            }
+        }
+    }
+}
+
+fn over_tcp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::Reply, Reason> {
+    let io = |e: std::io::Error| Reason::of_io(&e);
+    let mut stream = TcpStream::connect_timeout(&addr, left(deadline).ok_or(Reason::Timeout)?).map_err(io)?;
+    let mut framed = Vec::with_capacity(query.len() + 2);
+    wire::tcp_frame(query, &mut framed);
+    stream.set_write_timeout(left(deadline)).map_err(io)?;
+    stream.write_all(&framed).map_err(io)?;
+    let mut len = [0u8; 2];
+    read_exact(&mut stream, &mut len, deadline)?;
+    let len = usize::from(u16::from_be_bytes(len));
+    if len < wire::HEADER_LEN {
+        return Err(Reason::Malformed);
+    }
+    let mut msg = vec![0u8; len.min(MAX_MESSAGE)];
+    read_exact(&mut stream, &mut msg, deadline)?;
+    wire::parse_reply(&msg, query).map_err(reason_of)
+}
+
+fn read_exact(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<(), Reason> {
+    let mut at = 0;
+    while at < buf.len() {
+        stream.set_read_timeout(Some(left(deadline).ok_or(Reason::Timeout)?)).map_err(|e| Reason::of_io(&e))?;
+        match stream.read(&mut buf[at..]) {
+            Ok(0) => return Err(Reason::Malformed),
+            Ok(n) => at += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Reason::of_io(&e)),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,641 @@
+//! Service checks: TCP with a send/expect dialogue, DNS and NTP queries,
+//! each run against every address its target resolves to.
+//!
+//! A check is a value ([`Check`]); running it gives one [`Outcome`] per
+//! address, each with its address family, and an outcome is a value too:
+//! success, or a failure with a [`Reason`] that becomes the `reason` label
+//! of `probe_success`. Nothing here returns an error to its caller: a
+//! target that does not resolve is an outcome like a refused connection.
+//!
+//! Address selection differs from blackbox_exporter's on purpose (its
+//! `preferred_ip_protocol` tests only the first address of one family,
+//! which is how a dual-stack `localhost` came to test only IPv6): with
+//! `family = any` every address is checked, so a name whose IPv6 side is
+//! down is reported as down on IPv6 and up on IPv4, never as a silent pass
+//! or a silent fail.
+//!
+//! Invariants: every socket operation has a deadline no later than the
+//! check's timeout from the start of that address's attempt; at most
+//! [`MAX_ADDRESSES`] addresses per target are checked; every byte read
+//! from a peer is bounded ([`tcp::MAX_READ`], [`dns::MAX_MESSAGE`]).
+
+pub mod dns;
+pub mod ntp;
+pub mod tcp;
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::expo::{Exposition, Kind as Type};
+
+/// Addresses checked per target; a name with more is cut, in resolver order.
+pub const MAX_ADDRESSES: usize = 8;
+
+/// Which address families of the target to check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Any,
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    pub fn parse(s: &str) -> Option<Family> {
+        match s {
+            "any" => Some(Family::Any),
+            "ipv4" | "ip4" => Some(Family::Ipv4),
+            "ipv6" | "ip6" => Some(Family::Ipv6),
+            _ => None,
+        }
+    }
+
+    pub fn of(addr: &IpAddr) -> &'static str {
+        if addr.is_ipv4() {
+            "ipv4"
+        } else {
+            "ipv6"
+        }
+    }
+
+    fn admits(self, addr: &IpAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::Ipv4 => addr.is_ipv4(),
+            Family::Ipv6 => addr.is_ipv6(),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Family::Any => "any",
+            Family::Ipv4 => "ipv4",
+            Family::Ipv6 => "ipv6",
+        }
+    }
+}
+
+/// Why a check failed: the `reason` label's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The target's name did not resolve.
+    Resolve,
+    /// It resolved, but to no address of the family asked.
+    NoAddress,
+    /// RST to our SYN, or ICMP port unreachable to a datagram.
+    Refused,
+    Timeout,
+    /// ICMP host or network unreachable (an nftables `reject` with an
+    /// ICMP type other than port-unreachable), or no route.
+    NoRoute,
+    /// The peer reset or closed the connection mid-dialogue.
+    Reset,
+    /// A reply came, but not the one expected (expect pattern not matched,
+    /// DNS answer expectations unmet).
+    UnexpectedReply,
+    /// A DNS reply with an rcode not among the valid ones.
+    BadRcode,
+    /// A DNS reply that did not parse or was cut short.
+    Malformed,
+    /// A DNS reply with another ID.
+    WrongId,
+    /// A DNS reply to another question.
+    WrongQuestion,
+    /// A DNS reply still truncated (over UDP without TCP fallback, or TC
+    /// set over TCP).
+    Truncated,
+    /// An NTP reply whose origin is not our nonce.
+    WrongOrigin,
+    /// NTP kiss-o'-death (stratum 0).
+    KissOfDeath,
+    /// NTP server unsynchronised (stratum 16, leap 3) or too far from its
+    /// reference (root distance).
+    Unsynchronized,
+    /// Any other socket error.
+    Error,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Resolve => "resolve",
+            Reason::NoAddress => "no_address",
+            Reason::Refused => "refused",
+            Reason::Timeout => "timeout",
+            Reason::NoRoute => "no_route",
+            Reason::Reset => "reset",
+            Reason::UnexpectedReply => "unexpected_reply",
+            Reason::BadRcode => "bad_rcode",
+            Reason::Malformed => "malformed",
+            Reason::WrongId => "wrong_id",
+            Reason::WrongQuestion => "wrong_question",
+            Reason::Truncated => "truncated",
+            Reason::WrongOrigin => "wrong_origin",
+            Reason::KissOfDeath => "kiss_of_death",
+            Reason::Unsynchronized => "unsynchronized",
+            Reason::Error => "error",
+        }
+    }
+
+    /// The reason for a socket error, by errno where std has no kind.
+    pub fn of_io(e: &io::Error) -> Reason {
+        match e.raw_os_error() {
+            Some(libc::ECONNREFUSED) => Reason::Refused,
+            Some(libc::ETIMEDOUT | libc::EAGAIN | libc::EINPROGRESS) => Reason::Timeout,
+            Some(libc::EHOSTUNREACH | libc::ENETUNREACH | libc::EADDRNOTAVAIL | libc::EACCES | libc::EPERM) => {
+                Reason::NoRoute
+            }
+            Some(libc::ECONNRESET | libc::EPIPE | libc::ECONNABORTED) => Reason::Reset,
+            _ => match e.kind() {
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Reason::Timeout,
+                io::ErrorKind::ConnectionRefused => Reason::Refused,
+                io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof => Reason::Reset,
+                _ => Reason::Error,
+            },
+        }
+    }
+}
+
+/// What kind of check, with its kind's settings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Tcp(tcp::Settings),
+    Dns(dns::Settings),
+    Ntp(ntp::Settings),
+}
+
+impl Kind {
+    fn default_port(&self) -> u16 {
+        match self {
+            Kind::Tcp(_) => 0,
+            Kind::Dns(_) => 53,
+            Kind::Ntp(_) => 123,
+        }
+    }
+}
+
+/// One configured check (`[[check]]`) or one `/probe` request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    pub name: String,
+    /// `host:port`, `[v6]:port`, or a host alone where the kind has a port.
+    pub target: String,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub family: Family,
+    pub kind: Kind,
+}
+
+/// Kind-specific results.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Detail {
+    #[default]
+    None,
+    Tcp {
+        connect_seconds: Option<f64>,
+        failed_due_to_regex: bool,
+    },
+    Dns(dns::Detail),
+    Ntp(ntp::Detail),
+}
+
+/// One address's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// None when resolution failed before any address.
+    pub addr: Option<SocketAddr>,
+    /// None on success.
+    pub reason: Option<Reason>,
+    pub seconds: f64,
+    /// Time to resolve the target's name (zero for an address).
+    pub lookup_seconds: f64,
+    pub detail: Detail,
+}
+
+/// Splits `host:port`, `[v6]:port`, a bare IPv6 address or a bare host.
+pub fn split_target(target: &str, default_port: u16) -> Option<(&str, u16)> {
+    if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().ok()?,
+            None if after.is_empty() => default_port,
+            None => return None,
+        };
+        return Some((host, port));
+    }
+    if target.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Some((target, default_port));
+    }
+    match target.rsplit_once(':') {
+        Some((h, p)) => Some((h, p.parse().ok()?)),
+        None => Some((target, default_port)),
+    }
+    .filter(|(h, p)| !h.is_empty() && *p != 0)
+}
+
+/// The target's addresses of the family asked, deduplicated, in resolver
+/// order, at most [`MAX_ADDRESSES`].
+pub fn resolve(target: &str, default_port: u16, family: Family) -> Result<Vec<SocketAddr>, Reason> {
+    let (host, port) = split_target(target, default_port).ok_or(Reason::Resolve)?;
+    let all: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => (host, port).to_socket_addrs().map_err(|_| Reason::Resolve)?.collect(),
+    };
+    let mut out: Vec<SocketAddr> = Vec::new();
+    for a in all {
+        if family.admits(&a.ip()) && !out.contains(&a) && out.len() < MAX_ADDRESSES {
+            out.push(a);
+        }
+    }
+    if out.is_empty() {
+        return Err(Reason::NoAddress);
+    }
+    Ok(out)
+}
+
+/// Runs the check against every address; never fails, never panics.
+pub fn run(check: &Check) -> Vec<Outcome> {
+    let start = Instant::now();
+    let addrs = match resolve(&check.target, check.kind.default_port(), check.family) {
+        Ok(a) => a,
+        Err(reason) => {
+            return vec![Outcome {
+                addr: None,
+                reason: Some(reason),
+                seconds: start.elapsed().as_secs_f64(),
+                lookup_seconds: start.elapsed().as_secs_f64(),
+                detail: Detail::None,
+            }]
+        }
+    };
+    let lookup_seconds = start.elapsed().as_secs_f64();
+    addrs
+        .into_iter()
+        .map(|addr| {
+            let t = Instant::now();
+            let deadline = t + check.timeout;
+            let (reason, detail) = match &check.kind {
+                Kind::Tcp(s) => tcp::run(s, addr, deadline),
+                Kind::Dns(s) => dns::run(s, addr, deadline),
+                Kind::Ntp(s) => ntp::run(s, addr, deadline),
+            };
+            Outcome { addr: Some(addr), reason, seconds: t.elapsed().as_secs_f64(), lookup_seconds, detail }
+        })
+        .collect()
+}
+
+/// FNV-1a (32 bits) over the address's 4 or 16 octets, as
+/// blackbox_exporter's `probe_ip_addr_hash`, so a dashboard sees the
+/// same value from either.
+pub fn fnv1a32(ip: &IpAddr) -> u32 {
+    let octets: Vec<u8> = match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    };
+    octets.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// Time left before `deadline`, never zero (a zero timeout means "none"
+/// to the socket options).
+pub(crate) fn left(deadline: Instant) -> Option<Duration> {
+    let d = deadline.saturating_duration_since(Instant::now());
+    (d >= Duration::from_millis(1)).then_some(d)
+}
+
+/// 64 random bits from the kernel (getrandom(2)); a DNS ID and an NTP
+/// nonce must not be guessable by an off-path forger (RFC 5452 §9.2).
+pub fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    // SAFETY: getrandom writes at most b.len() bytes into b.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    if n != 8 {
+        // No getrandom (Linux < 3.17): mix the clock and the stack address.
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        return (t as u64) ^ ((&b as *const _ as u64).rotate_left(32)) ^ 0x9E37_79B9_7F4A_7C15;
+    }
+    u64::from_ne_bytes(b)
+}
+
+/// The latest outcomes of each configured check, shared between the
+/// scheduler thread (writer) and the scraper (reader).
+pub type Results = Arc<Mutex<Vec<(String, Family, Vec<Outcome>)>>>;
+
+/// Starts the scheduler thread: each check runs at its interval, one at a
+/// time, on this thread, so a slow check delays other checks but never a
+/// scrape. Returns the shared results.
+pub fn start(checks: Vec<Check>) -> io::Result<Results> {
+    let results: Results =
+        Arc::new(Mutex::new(checks.iter().map(|c| (c.name.clone(), c.family, Vec::new())).collect()));
+    if checks.is_empty() {
+        return Ok(results);
+    }
+    let shared = Arc::clone(&results);
+    std::thread::Builder::new().name("checks".into()).stack_size(256 * 1024).spawn(move || {
+        let now = Instant::now();
+        let mut due: Vec<Instant> = checks.iter().map(|_| now).collect();
+        loop {
+            let Some((i, &next)) = due.iter().enumerate().min_by_key(|(_, d)| **d) else { return };
+            // Wake at least every second to see whether the results are
+            // still wanted: a reload that changes the checks drops the
+            // scraper's handle and starts another scheduler, and this one
+            // ends when it is the last holder.
+            loop {
+                if Arc::strong_count(&shared) == 1 {
+                    return;
+                }
+                let wait = next.saturating_duration_since(Instant::now());
+                if wait.is_zero() {
+                    break;
+                }
+                std::thread::sleep(wait.min(Duration::from_secs(1)));
+            }
+            let outcomes = run(&checks[i]);
+            due[i] = next + checks[i].interval;
+            if due[i] < Instant::now() {
+                // Fell behind (a check took longer than its interval):
+                // skip the missed runs rather than run back to back.
+                due[i] = Instant::now() + checks[i].interval;
+            }
+            if let Some(slot) = shared.lock().unwrap_or_else(PoisonError::into_inner).get_mut(i) {
+                slot.2 = outcomes;
+            }
+        }
+    })?;
+    Ok(results)
+}
+
+/// Writes the probe families for `checks`: `(check name, family asked,
+/// outcomes)`. An empty name (a `/probe` request) leaves out the `check`
+/// label, as blackbox_exporter's output has none.
+pub fn render(checks: &[(String, Family, Vec<Outcome>)], out: &mut Exposition) {
+    type Get = fn(&Outcome) -> Option<f64>;
+    let families: &[(&str, &str, Get)] = &[
+        ("probe_success", "Displays whether or not the probe was a success", |o| {
+            Some(if o.reason.is_none() { 1.0 } else { 0.0 })
+        }),
+        ("probe_duration_seconds", "Returns how long the probe took to complete in seconds", |o| Some(o.seconds)),
+        ("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", |o| {
+            Some(o.lookup_seconds)
+        }),
+        (
+            "probe_ip_addr_hash",
+            "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
+            |o| o.addr.map(|a| f64::from(fnv1a32(&a.ip()))),
+        ),
+        ("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", |o| {
+            Some(match o.addr {
+                Some(a) if a.is_ipv4() => 4.0,
+                Some(_) => 6.0,
+                None => 0.0,
+            })
+        }),
+        ("probe_tcp_connect_duration_seconds", "sonde: Time to establish the TCP connection in seconds", |o| {
+            match o.detail {
+                Detail::Tcp { connect_seconds, .. } => connect_seconds,
+                _ => None,
+            }
+        }),
+        ("probe_failed_due_to_regex", "Indicates if probe failed due to regex", |o| match o.detail {
+            Detail::Tcp { failed_due_to_regex, .. } => Some(if failed_due_to_regex { 1.0 } else { 0.0 }),
+            _ => None,
+        }),
+        ("probe_dns_query_succeeded", "Displays whether or not the query was executed successfully", |o| {
+            match &o.detail {
+                Detail::Dns(d) => Some(if d.rcode.is_some() { 1.0 } else { 0.0 }),
+                _ => None,
+            }
+        }),
+        ("probe_dns_rcode", "sonde: The DNS response code of the reply", |o| match &o.detail {
+            Detail::Dns(d) => d.rcode.map(f64::from),
+            _ => None,
+        }),
+        ("probe_dns_answer_rrs", "Returns number of entries in the answer resource record list", |o| match &o.detail {
+            Detail::Dns(d) => d.rcode.map(|_| f64::from(d.answer_rrs)),
+            _ => None,
+        }),
+        ("probe_dns_authority_rrs", "Returns number of entries in the authority resource record list", |o| {
+            match &o.detail {
+                Detail::Dns(d) => d.rcode.map(|_| f64::from(d.authority_rrs)),
+                _ => None,
+            }
+        }),
+        ("probe_dns_additional_rrs", "Returns number of entries in the additional resource record list", |o| match &o
+            .detail
+        {
+            Detail::Dns(d) => d.rcode.map(|_| f64::from(d.additional_rrs)),
+            _ => None,
+        }),
+        ("probe_dns_reply_truncated", "sonde: Whether the UDP reply had the TC bit set", |o| match &o.detail {
+            Detail::Dns(d) => d.rcode.map(|_| if d.truncated { 1.0 } else { 0.0 }),
+            _ => None,
+        }),
+        ("probe_dns_serial", "Returns the serial number of the zone", |o| match &o.detail {
+            Detail::Dns(d) => d.serial.map(f64::from),
+            _ => None,
+        }),
+        ("probe_ntp_offset_seconds", "sonde: Offset of the server's clock from ours (RFC 5905 theta)", |o| {
+            match &o.detail {
+                Detail::Ntp(n) => n.offset,
+                _ => None,
+            }
+        }),
+        ("probe_ntp_rtt_seconds", "sonde: NTP round-trip delay (RFC 5905 delta)", |o| match &o.detail {
+            Detail::Ntp(n) => n.delay,
+            _ => None,
+        }),
+        ("probe_ntp_stratum", "sonde: Stratum of the NTP server", |o| match &o.detail {
+            Detail::Ntp(n) => n.stratum.map(f64::from),
+            _ => None,
+        }),
+        ("probe_ntp_leap", "sonde: Leap indicator of the NTP server", |o| match &o.detail {
+            Detail::Ntp(n) => n.leap.map(f64::from),
+            _ => None,
+        }),
+        ("probe_ntp_root_distance_seconds", "sonde: Root delay / 2 + root dispersion of the NTP server", |o| match &o
+            .detail
+        {
+            Detail::Ntp(n) => n.root_distance,
+            _ => None,
+        }),
+    ];
+    for (i, &(name, help, get)) in families.iter().enumerate() {
+        let values: Vec<_> = checks
+            .iter()
+            .flat_map(|(check, fam, outcomes)| outcomes.iter().map(move |o| (check, fam, o)))
+            .filter_map(|(check, fam, o)| get(o).map(|v| (check, fam, o, v)))
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        out.family(name, help, Type::Gauge);
+        for (check, fam, o, v) in values {
+            let address = o.addr.map(|a| a.ip().to_string()).unwrap_or_default();
+            let family = o.addr.map_or(fam.as_str(), |a| Family::of(&a.ip()));
+            let mut labels: Vec<(&str, &str)> = Vec::with_capacity(4);
+            if !check.is_empty() {
+                labels.push(("check", check));
+            }
+            labels.push(("address", &address));
+            labels.push(("family", family));
+            if i == 0 {
+                labels.push(("reason", o.reason.map_or("", Reason::as_str)));
+            }
+            out.sample(&labels, v);
+        }
+    }
+}
+
+/// How long a `/probe` request's check may take per address, as
+/// blackbox_exporter's default module timeout (well under Prometheus's
+/// default 10 s scrape timeout).
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The exposition of one `/probe` answer is at most this many bytes.
+pub const MAX_PROBE_BODY: usize = 64 * 1024;
+
+/// Runs every check once, now, one after another (`--once`).
+pub fn run_all(checks: &[Check]) -> Results {
+    Arc::new(Mutex::new(checks.iter().map(|c| (c.name.clone(), c.family, run(c))).collect()))
+}
+
+/// `%XX` and `+` decoded; None when not UTF-8 or a bad escape.
+fn unescape(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Answers `GET /probe?module=M&target=T[&query_name=N][&query_type=T]`
+/// as blackbox_exporter does: the probe families of that one check, no
+/// `check` label. Modules: the built-in `tcp_connect`, `smtp_banner`,
+/// `ssh_banner`, `dns`, `ntp`, and the name of any configured check (its
+/// settings, this target). Err is the 400 message.
+pub fn probe(query: &str, configured: &[Check]) -> Result<Vec<u8>, String> {
+    let (mut module, mut target, mut query_name, mut query_type) = (None, None, None, None);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = unescape(v).ok_or_else(|| format!("bad escape in {k}"))?;
+        match k {
+            "module" => module = Some(v),
+            "target" => target = Some(v),
+            "query_name" => query_name = Some(v),
+            "query_type" => query_type = Some(v),
+            _ => {}
+        }
+    }
+    let target = target.filter(|t| !t.is_empty()).ok_or("Target parameter is missing")?;
+    let module = module.unwrap_or_else(|| "tcp_connect".into());
+    let kind = match module.as_str() {
+        "tcp_connect" => Kind::Tcp(tcp::Settings::default()),
+        "smtp_banner" => Kind::Tcp(tcp::Settings::smtp_banner()),
+        "ssh_banner" => Kind::Tcp(tcp::Settings::ssh_banner()),
+        "dns" => Kind::Dns(dns::Settings::default()),
+        "ntp" => Kind::Ntp(ntp::Settings::default()),
+        name => match configured.iter().find(|c| c.name == name) {
+            Some(c) => c.kind.clone(),
+            None => return Err(format!("Unknown module \"{name}\"")),
+        },
+    };
+    let mut kind = kind;
+    if let Kind::Dns(s) = &mut kind {
+        if let Some(n) = query_name {
+            let mut scratch = Vec::new();
+            let q = crate::wire::dns::Query { id: 0, qname: &n, qtype: 1, qclass: 1, rd: true, edns_udp_size: None };
+            crate::wire::dns::emit_query(&q, &mut scratch).map_err(|_| "query_name is not a domain name")?;
+            s.query_name = n;
+        }
+        if let Some(t) = query_type {
+            s.query_type = crate::wire::dns::type_from_name(&t).ok_or("unknown query_type")?;
+        }
+    }
+    let timeout = configured.iter().find(|c| c.name == module).map_or(PROBE_TIMEOUT, |c| c.timeout.min(PROBE_TIMEOUT));
+    let family = configured.iter().find(|c| c.name == module).map_or(Family::Any, |c| c.family);
+    let check = Check { name: String::new(), target, interval: timeout, timeout, family, kind };
+    let outcomes = run(&check);
+    let mut out = Exposition::new(MAX_PROBE_BODY);
+    render(&[(String::new(), family, outcomes)], &mut out);
+    Ok(out.as_bytes().to_vec())
+}
+
+/// Says each failed check on stderr, one line per address (`--once`:
+/// cron mails it); true when any failed.
+pub fn report_failures(results: &Results) -> bool {
+    let mut any = false;
+    for (name, _, outcomes) in results.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+        for o in outcomes {
+            if let Some(reason) = o.reason {
+                any = true;
+                match o.addr {
+                    Some(a) => {
+                        eprintln!("sonde: check {name} failed on {a} ({}): {}", Family::of(&a.ip()), reason.as_str())
+                    }
+                    None => eprintln!("sonde: check {name} failed: {}", reason.as_str()),
+                }
+            }
+        }
+    }
+    any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split_like_blackbox() {
+        assert_eq!(split_target("mail:25", 0), Some(("mail", 25)));
+        assert_eq!(split_target("[::1]:53", 53), Some(("::1", 53)));
+        assert_eq!(split_target("::1", 53), Some(("::1", 53)));
+        assert_eq!(split_target("ns1", 53), Some(("ns1", 53)));
+        assert_eq!(split_target("ns1", 0), None);
+        assert_eq!(split_target("[::1", 53), None);
+        assert_eq!(split_target(":25", 0), None);
+    }
+
+    #[test]
+    fn families_filter_addresses() {
+        assert_eq!(resolve("127.0.0.1:1", 0, Family::Ipv6), Err(Reason::NoAddress));
+        assert_eq!(resolve("[::1]:1", 0, Family::Any).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn probe_parameters_are_unescaped_and_checked() {
+        assert_eq!(unescape("a%2Eb+c"), Some("a.b c".into()));
+        assert_eq!(unescape("%zz"), None);
+        assert!(probe("module=tcp_connect", &[]).is_err());
+        assert!(probe("module=nope&target=127.0.0.1:1", &[]).unwrap_err().contains("Unknown module"));
+        assert!(probe("module=dns&target=127.0.0.1&query_name=a..b", &[]).is_err());
+    }
+
+    #[test]
+    fn address_hash_is_fnv1a_over_the_octets() {
+        // FNV-1a 32 of 127.0.0.1's four octets (Python, from the FNV spec).
+        assert_eq!(fnv1a32(&"127.0.0.1".parse().unwrap()), 0xdaaf_40ed);
+        assert_ne!(fnv1a32(&"::1".parse().unwrap()), fnv1a32(&"127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn refused_is_a_reason_not_an_error() {
+        let e = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(Reason::of_io(&e), Reason::Refused);
+        assert_eq!(Reason::of_io(&io::Error::from_raw_os_error(libc::EHOSTUNREACH)), Reason::NoRoute);
+    }
+}

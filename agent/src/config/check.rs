@@ -1,0 +1,267 @@
+//! `[[check]]`: one service check per table (see [`crate::check`]).
+//!
+//! Common keys: `name` (the `check` label; unique), `kind` (`tcp`, `dns`,
+//! `ntp`), `target` (`host:port`; dns and ntp default to 53 and 123),
+//! `interval` (default 60s), `timeout` (default 5s), `family` (`any`,
+//! `ipv4`, `ipv6`; default `any`: every address is checked).
+//!
+//! tcp: `dialogue`, an array of `"expect PATTERN"` and `"send TEXT"`
+//! steps, run in order (pattern syntax in [`crate::check::tcp`]).
+//! dns: `query_name` (required), `query_type` (default A), `query_class`
+//! (IN), `transport` (`udp`, `tcp`, `udp+tcp`: default), `recursion_desired`
+//! (true), `edns_udp_size` (1232; 0 sends no OPT record), `valid_rcodes`
+//! (["NOERROR"]), `expect_answers` (patterns each answer set must match).
+//! ntp: `max_root_distance` (seconds, default 1.5).
+
+use std::time::Duration;
+
+use super::syntax::{Entry, Value};
+use super::{duration, strings, Error};
+use crate::check::{self, dns, ntp, tcp, Check, Family, Kind};
+use crate::wire::dns as wire;
+
+pub const KEYS: &[&str] = &[
+    "name",
+    "kind",
+    "target",
+    "interval",
+    "timeout",
+    "family",
+    "dialogue",
+    "query_name",
+    "query_type",
+    "query_class",
+    "transport",
+    "recursion_desired",
+    "edns_udp_size",
+    "valid_rcodes",
+    "expect_answers",
+    "max_root_distance",
+];
+
+/// Checks per config: each is a thread's turn and a set of series.
+pub const MAX_CHECKS: usize = 64;
+
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn text(e: &Entry) -> Result<&str, String> {
+    match &e.value {
+        Value::Str(s) => Ok(s),
+        other => Err(format!("expected a string, found {}", other.type_name())),
+    }
+}
+
+fn list(e: &Entry) -> Result<Vec<&str>, String> {
+    strings(&e.value).map_err(|p| match p {
+        super::Problem::Invalid(m) => m,
+        super::Problem::UnknownKey => String::new(),
+    })
+}
+
+/// One `[[check]]` table, starting at `line`.
+pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<Check> {
+    let find = |k: &str| entries.iter().find(|e| e.key == k);
+    let before = errors.len();
+    let mut err = |line: usize, m: String| errors.push(Error { line, message: m });
+    for e in entries {
+        if !KEYS.contains(&e.key.as_str()) {
+            err(e.line, format!("unknown key '{}' in [[check]]", e.key));
+        }
+    }
+    let get = |k: &str, err: &mut dyn FnMut(usize, String)| -> Option<String> {
+        let e = find(k)?;
+        text(e).map_err(|m| err(e.line, format!("{k}: {m}"))).ok().map(str::to_owned)
+    };
+    let name = get("name", &mut err);
+    let kind = get("kind", &mut err);
+    let target = get("target", &mut err);
+    let (Some(name), Some(kind), Some(target)) = (name, kind, target) else {
+        err(line, "[[check]] needs name, kind and target".into());
+        return None;
+    };
+    if name.is_empty() || name.len() > 64 {
+        err(line, "name: 1 to 64 characters".into());
+    }
+    let time = |k: &str, default: Duration, err: &mut dyn FnMut(usize, String)| match find(k) {
+        None => default,
+        Some(e) => match text(e).and_then(duration) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                err(e.line, format!("{k}: must be above zero"));
+                default
+            }
+            Err(m) => {
+                err(e.line, format!("{k}: {m}"));
+                default
+            }
+        },
+    };
+    let interval = time("interval", DEFAULT_INTERVAL, &mut err);
+    let timeout = time("timeout", DEFAULT_TIMEOUT, &mut err);
+    let family = match get("family", &mut err) {
+        None => Family::Any,
+        Some(f) => Family::parse(&f).unwrap_or_else(|| {
+            err(line, format!("family: '{f}' is not any, ipv4 or ipv6"));
+            Family::Any
+        }),
+    };
+    let kind = match kind.as_str() {
+        "tcp" => {
+            let mut s = tcp::Settings::default();
+            if let Some(e) = find("dialogue") {
+                match list(e) {
+                    Ok(steps) => {
+                        for step in steps {
+                            match step.split_once(' ').map(|(a, b)| (a, b.trim_start())).unwrap_or((step, "")) {
+                                ("expect", p) => s.steps.push(tcp::Step::Expect(p.into())),
+                                ("send", t) => s.steps.push(tcp::Step::Send(t.into())),
+                                _ => err(e.line, format!("dialogue: '{step}' is not 'expect PATTERN' or 'send TEXT'")),
+                            }
+                        }
+                    }
+                    Err(m) => err(e.line, format!("dialogue: {m}")),
+                }
+            }
+            Kind::Tcp(s)
+        }
+        "dns" => {
+            let mut s = dns::Settings::default();
+            match get("query_name", &mut err) {
+                Some(q) => {
+                    if wire::emit_query(
+                        &wire::Query { id: 0, qname: &q, qtype: 1, qclass: 1, rd: true, edns_udp_size: None },
+                        &mut Vec::new(),
+                    )
+                    .is_err()
+                    {
+                        err(line, format!("query_name: '{q}' is not a domain name"));
+                    }
+                    s.query_name = q;
+                }
+                None => err(line, "a dns check needs query_name".into()),
+            }
+            if let Some(t) = get("query_type", &mut err) {
+                match wire::type_from_name(&t) {
+                    Some(v) => s.query_type = v,
+                    None => err(line, format!("query_type: unknown type '{t}'")),
+                }
+            }
+            if let Some(c) = get("query_class", &mut err) {
+                match wire::class_from_name(&c) {
+                    Some(v) => s.query_class = v,
+                    None => err(line, format!("query_class: unknown class '{c}'")),
+                }
+            }
+            if let Some(t) = get("transport", &mut err) {
+                match dns::Transport::parse(&t) {
+                    Some(v) => s.transport = v,
+                    None => err(line, format!("transport: '{t}' is not udp, tcp or udp+tcp")),
+                }
+            }
+            if let Some(e) = find("recursion_desired") {
+                match e.value {
+                    Value::Bool(b) => s.recursion_desired = b,
+                    _ => err(e.line, "recursion_desired: expected true or false".into()),
+                }
+            }
+            if let Some(e) = find("edns_udp_size") {
+                match e.value {
+                    Value::Int(0) => s.edns_udp_size = None,
+                    Value::Int(n @ 512..=65535) => s.edns_udp_size = Some(n as u16),
+                    _ => err(e.line, "edns_udp_size: 0 (no EDNS) or 512 to 65535".into()),
+                }
+            }
+            if let Some(e) = find("valid_rcodes") {
+                match list(e) {
+                    Ok(names) => {
+                        s.valid_rcodes.clear();
+                        for n in names {
+                            match wire::rcode_from_name(n) {
+                                Some(c) => s.valid_rcodes.push(c),
+                                None => err(e.line, format!("valid_rcodes: unknown rcode '{n}'")),
+                            }
+                        }
+                    }
+                    Err(m) => err(e.line, format!("valid_rcodes: {m}")),
+                }
+            }
+            if let Some(e) = find("expect_answers") {
+                match list(e) {
+                    Ok(p) => s.expect_answers = p.into_iter().map(str::to_owned).collect(),
+                    Err(m) => err(e.line, format!("expect_answers: {m}")),
+                }
+            }
+            Kind::Dns(s)
+        }
+        "ntp" => {
+            let mut s = ntp::Settings::default();
+            if let Some(e) = find("max_root_distance") {
+                match e.value {
+                    Value::Float(f) if f > 0.0 && f.is_finite() => s.max_root_distance = f,
+                    Value::Int(i) if i > 0 => s.max_root_distance = i as f64,
+                    _ => err(e.line, "max_root_distance: a number of seconds above zero".into()),
+                }
+            }
+            Kind::Ntp(s)
+        }
+        other => {
+            err(line, format!("kind: '{other}' is not tcp, dns or ntp"));
+            return None;
+        }
+    };
+    let c = Check { name, target, interval, timeout, family, kind };
+    let port = match c.kind {
+        Kind::Tcp(_) => 0,
+        Kind::Dns(_) => 53,
+        Kind::Ntp(_) => 123,
+    };
+    if check::split_target(&c.target, port).is_none() {
+        err(line, format!("target: '{}' is not host:port", c.target));
+    }
+    (errors.len() == before).then_some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use crate::check::{dns::Transport, tcp::Step, Family, Kind};
+
+    #[test]
+    fn checks_parse_with_defaults() {
+        let c = parse(
+            "[[check]]\nname = \"smtp\"\nkind = \"tcp\"\ntarget = \"mail:25\"\n\
+             dialogue = [\"expect ^220\", \"send QUIT\"]\nfamily = \"ipv6\"\n\
+             [[check]]\nname = \"dns\"\nkind = \"dns\"\ntarget = \"ns1\"\nquery_name = \"example.org\"\n\
+             query_type = \"MX\"\ntransport = \"tcp\"\nedns_udp_size = 0\nvalid_rcodes = [\"NOERROR\", \"NXDOMAIN\"]\n\
+             [[check]]\nname = \"ntp\"\nkind = \"ntp\"\ntarget = \"ntp1\"\ninterval = \"5m\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.checks.len(), 3);
+        assert_eq!(c.checks[0].family, Family::Ipv6);
+        assert_eq!(
+            c.checks[0].kind,
+            Kind::Tcp(crate::check::tcp::Settings {
+                steps: vec![Step::Expect("^220".into()), Step::Send("QUIT".into())]
+            })
+        );
+        let Kind::Dns(d) = &c.checks[1].kind else { panic!() };
+        assert_eq!((d.query_type, d.transport, d.edns_udp_size), (15, Transport::Tcp, None));
+        assert_eq!(d.valid_rcodes, vec![0, 3]);
+        assert_eq!(c.checks[2].interval.as_secs(), 300);
+        assert_eq!(c.checks[2].timeout.as_secs(), 5);
+    }
+
+    #[test]
+    fn bad_checks_are_reported_with_their_lines() {
+        let errors = parse(
+            "[[check]]\nname = \"a\"\nkind = \"dns\"\ntarget = \"x\"\nquery_name = \"a..b\"\n\
+             [[check]]\nname = \"a\"\nkind = \"tcp\"\ntarget = \"x\"\n\
+             [[check]]\nname = \"b\"\nkind = \"icmp\"\ntarget = \"x:1\"\n\
+             [[check]]\nname = \"c\"\nkind = \"tcp\"\ntarget = \"x:1\"\ndialogue = [\"wait 3\"]\nbogus = 1\n",
+        )
+        .unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![1, 6, 10, 18, 19], "{errors:?}");
+    }
+}

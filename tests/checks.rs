@@ -1,0 +1,422 @@
+//! Service checks against real servers, and against the network failures
+//! they must tell apart.
+//!
+//! The peers are Debian's: unbound (an answer, NXDOMAIN, a TXT set too big
+//! for 512 bytes that needs TCP), chronyd serving its local clock at
+//! stratum 8, and OpenSMTPD for the SMTP banner dialogue, each started by
+//! the test on a free loopback port. Failure modes are made real in a
+//! network namespace the test creates, with nftables rules (DROP: timeout;
+//! REJECT admin-prohibited: no route; nothing listening: refused) and a
+//! name that resolves to 127.0.0.1 and ::1 where only IPv4 listens
+//! (`ip netns exec` mounts `/etc/netns/NS/hosts` over `/etc/hosts`). A
+//! UDP socket in the test plays a DNS server answering garbage.
+//!
+//! sonde runs `--once` with a config of checks, so each test reads one
+//! exposition; these tests need root (chronyd, smtpd, namespaces) and
+//! fail, never skip, without it or the packages (tests/setup.sh).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{free_tcp_port, promtool_check, value, wait_for, Scratch};
+
+fn need(path: &str, package: &str) {
+    assert!(Path::new(path).exists(), "{path} not found: run tests/setup.sh (Debian package {package})");
+}
+
+/// A daemon in the foreground, killed when dropped.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(cmd: &mut Command, log: &Path) -> Daemon {
+    let out = std::fs::File::create(log).unwrap();
+    Daemon(cmd.stdin(Stdio::null()).stdout(out.try_clone().unwrap()).stderr(out).spawn().unwrap())
+}
+
+/// A port free for both UDP and TCP on 127.0.0.1 right now.
+fn free_port() -> u16 {
+    loop {
+        let p = free_tcp_port();
+        if UdpSocket::bind(("127.0.0.1", p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// `sonde --once --config CONFIG` (optionally inside a namespace): its
+/// stdout, after checking the exit code says whether a check failed.
+fn once(ns: Option<&str>, config: &Path, any_failed: bool) -> String {
+    let mut c = match ns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(common::bin());
+            c
+        }
+        None => common::sonde_command(),
+    };
+    let out = c.arg("--once").arg("--config").arg(config).stdin(Stdio::null()).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(if any_failed { 1 } else { 0 }), "stderr:\n{err}\nstdout:\n{text}");
+    assert!(!err.contains("panicked"), "{err}");
+    text
+}
+
+const NO_COLLECTORS: &str = "[collectors]\ndefaults = false\n";
+
+fn tcp_port_open(port: u16) -> Option<()> {
+    std::net::TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ())
+}
+
+#[test]
+fn dns_checks_against_unbound_answer_nxdomain_and_fall_back_to_tcp() {
+    need("/usr/sbin/unbound", "unbound");
+    let dir = Scratch::new("checks-unbound");
+    let port = free_port();
+    let mut conf = format!(
+        "server:\n  interface: 127.0.0.1@{port}\n  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n  \
+         directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n  use-syslog: no\n  logfile: \"\"\n  do-ip6: no\n  \
+         access-control: 127.0.0.0/8 allow\n  module-config: \"iterator\"\n  local-zone: \"example.test.\" static\n  \
+         local-data: \"www.example.test. 300 IN A 192.0.2.10\"\n",
+        d = dir.0.display()
+    );
+    for i in 0..30 {
+        conf.push_str(&format!("  local-data: 'big.example.test. 60 IN TXT \"record {i} padding padding padding\"'\n"));
+    }
+    let conf = dir.write("unbound.conf", &conf);
+    let _unbound = spawn(Command::new("/usr/sbin/unbound").arg("-d").arg("-c").arg(&conf), &dir.0.join("unbound.log"));
+    wait_for("unbound", Duration::from_secs(10), || tcp_port_open(port));
+
+    let t = format!("target = \"127.0.0.1:{port}\"\nkind = \"dns\"\n");
+    let cfg = dir.write(
+        "sonde.toml",
+        &format!(
+            "{NO_COLLECTORS}\
+             [[check]]\nname = \"answer\"\n{t}query_name = \"www.example.test\"\nexpect_answers = [\"192.0.2.10\"]\n\
+             [[check]]\nname = \"wrong_answer\"\n{t}query_name = \"www.example.test\"\nexpect_answers = [\"192.0.2.99\"]\n\
+             [[check]]\nname = \"nx\"\n{t}query_name = \"nothere.example.test\"\n\
+             [[check]]\nname = \"nx_expected\"\n{t}query_name = \"nothere.example.test\"\nvalid_rcodes = [\"NXDOMAIN\"]\n\
+             [[check]]\nname = \"big\"\n{t}query_name = \"big.example.test\"\nquery_type = \"TXT\"\nedns_udp_size = 0\n\
+             [[check]]\nname = \"big_udp\"\n{t}query_name = \"big.example.test\"\nquery_type = \"TXT\"\nedns_udp_size = 0\ntransport = \"udp\"\n\
+             [[check]]\nname = \"big_tcp\"\n{t}query_name = \"big.example.test\"\nquery_type = \"TXT\"\ntransport = \"tcp\"\n"
+        ),
+    );
+    let text = once(None, &cfg, true);
+    promtool_check(&text);
+    let ok =
+        |check: &str| format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}}");
+    let failed = |check: &str, reason: &str| {
+        format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}")
+    };
+    let series = |name: &str, check: &str| format!("{name}{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\"}}");
+    assert_eq!(value(&text, &ok("answer")), Some(1.0), "{text}");
+    assert_eq!(value(&text, &series("probe_dns_answer_rrs", "answer")), Some(1.0));
+    assert_eq!(value(&text, &failed("wrong_answer", "unexpected_reply")), Some(0.0), "{text}");
+    assert_eq!(value(&text, &failed("nx", "bad_rcode")), Some(0.0), "{text}");
+    assert_eq!(value(&text, &series("probe_dns_rcode", "nx")), Some(3.0));
+    assert_eq!(value(&text, &ok("nx_expected")), Some(1.0));
+    // Too big for 512 bytes: TC over UDP, then all 30 records over TCP.
+    assert_eq!(value(&text, &ok("big")), Some(1.0), "{text}");
+    assert_eq!(value(&text, &series("probe_dns_reply_truncated", "big")), Some(1.0));
+    assert_eq!(value(&text, &series("probe_dns_answer_rrs", "big")), Some(30.0));
+    assert_eq!(value(&text, &failed("big_udp", "truncated")), Some(0.0), "{text}");
+    assert_eq!(value(&text, &ok("big_tcp")), Some(1.0), "{text}");
+    assert_eq!(value(&text, &series("probe_dns_answer_rrs", "big_tcp")), Some(30.0));
+
+    // The same through /probe, as a blackbox_exporter job would ask,
+    // with the query name in the URL.
+    let sonde = common::Sonde::start(&["--config", cfg.to_str().unwrap()]);
+    let r = sonde.get(&format!("/probe?module=dns&target=127.0.0.1:{port}&query_name=www.example.test"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    promtool_check(r.text());
+    assert_eq!(value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+    let r = sonde.get(&format!("/probe?module=nope&target=127.0.0.1:{port}"));
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn ntp_check_against_chronyd_serving_time() {
+    need("/usr/sbin/chronyd", "chrony");
+    let dir = Scratch::new("checks-chronyd");
+    let port = free_port();
+    let conf = dir.write(
+        "chrony.conf",
+        &format!(
+            "local stratum 8\nbindaddress 127.0.0.1\nport {port}\ncmdport 0\nallow 127.0.0.1\npidfile {}/chronyd.pid\n",
+            dir.0.display()
+        ),
+    );
+    let _chronyd = spawn(Command::new("/usr/sbin/chronyd").args(["-x", "-d", "-f"]).arg(&conf), &dir.0.join("log"));
+    let cfg = dir.write(
+        "sonde.toml",
+        &format!(
+            "{NO_COLLECTORS}[[check]]\nname = \"ntp\"\nkind = \"ntp\"\ntarget = \"127.0.0.1:{port}\"\ntimeout = \"1s\"\n"
+        ),
+    );
+    let ok = "probe_success{check=\"ntp\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}";
+    // chronyd answers once its socket is up; until then the check times out.
+    let text = wait_for("chronyd to answer", Duration::from_secs(20), || {
+        let out = common::sonde_command().arg("--once").arg("--config").arg(&cfg).output().unwrap();
+        let t = String::from_utf8(out.stdout).unwrap();
+        (value(&t, ok) == Some(1.0)).then_some(t)
+    });
+    promtool_check(&text);
+    let s = |n: &str| format!("{n}{{check=\"ntp\",address=\"127.0.0.1\",family=\"ipv4\"}}");
+    assert_eq!(value(&text, &s("probe_ntp_stratum")), Some(8.0));
+    assert_eq!(value(&text, &s("probe_ntp_leap")), Some(0.0));
+    // Same host, same clock: the offset is the measurement's noise.
+    assert!(value(&text, &s("probe_ntp_offset_seconds")).unwrap().abs() < 0.1, "{text}");
+    assert!(value(&text, &s("probe_ntp_rtt_seconds")).unwrap() >= 0.0);
+}
+
+#[test]
+fn smtp_banner_dialogue_against_opensmtpd() {
+    need("/usr/sbin/smtpd", "opensmtpd");
+    let dir = Scratch::new("checks-smtpd");
+    let port = free_port();
+    let conf = dir.write(
+        "smtpd.conf",
+        &format!(
+            "listen on 127.0.0.1 port {port}\naction \"local\" mbox\nmatch from local for local action \"local\"\n"
+        ),
+    );
+    let _smtpd = spawn(Command::new("/usr/sbin/smtpd").arg("-d").arg("-f").arg(&conf), &dir.0.join("log"));
+    wait_for("smtpd", Duration::from_secs(10), || tcp_port_open(port));
+    let t = format!("kind = \"tcp\"\ntarget = \"127.0.0.1:{port}\"\n");
+    let cfg = dir.write(
+        "sonde.toml",
+        &format!(
+            "{NO_COLLECTORS}\
+             [[check]]\nname = \"smtp\"\n{t}dialogue = [\"expect ^220\", \"send QUIT\", \"expect ^221\"]\n\
+             [[check]]\nname = \"not_ssh\"\n{t}timeout = \"2s\"\ndialogue = [\"expect ^SSH-2.0-\"]\n"
+        ),
+    );
+    let text = once(None, &cfg, true);
+    promtool_check(&text);
+    let at = |check: &str, reason: &str| {
+        format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}")
+    };
+    assert_eq!(value(&text, &at("smtp", "")), Some(1.0), "{text}");
+    // An SMTP server never says SSH: no line matched before it gave up on
+    // us or the deadline passed, either way not a success.
+    assert!(
+        value(&text, &at("not_ssh", "timeout")) == Some(0.0)
+            || value(&text, &at("not_ssh", "unexpected_reply")) == Some(0.0),
+        "{text}"
+    );
+    let sonde = common::Sonde::start(&[]);
+    let r = sonde.get(&format!("/probe?module=smtp_banner&target=127.0.0.1:{port}"));
+    assert_eq!(value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+}
+
+/// A network namespace the test makes, with /etc/netns/NS/hosts; removed
+/// with what runs in it when dropped.
+struct Netns {
+    name: String,
+    children: Vec<Daemon>,
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        self.children.clear();
+        let _ = Command::new("ip").args(["netns", "delete", &self.name]).status();
+        let _ = std::fs::remove_dir_all(format!("/etc/netns/{}", self.name));
+    }
+}
+
+fn sh(cmd: &[&str]) {
+    let out = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn network_failures_are_told_apart_per_address_family() {
+    need("/usr/sbin/nft", "nftables");
+    let mut ns = Netns { name: format!("sonde-chk-{}", std::process::id()), children: Vec::new() };
+    sh(&["ip", "netns", "add", &ns.name]);
+    sh(&["ip", "-n", &ns.name, "link", "set", "lo", "up"]);
+    std::fs::create_dir_all(format!("/etc/netns/{}", ns.name)).unwrap();
+    std::fs::write(format!("/etc/netns/{}/hosts", ns.name), "127.0.0.1 dual.test\n::1 dual.test\n").unwrap();
+    let dir = Scratch::new("checks-netns");
+    let rules = dir.write(
+        "fw.nft",
+        "table inet fw {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    \
+         tcp dport 2001 drop\n    tcp dport 2002 reject with icmpx type admin-prohibited\n    \
+         tcp dport 2003 reject with tcp reset\n  }\n}\n",
+    );
+    sh(&["ip", "netns", "exec", &ns.name, "nft", "-f", rules.to_str().unwrap()]);
+    // A listener on 127.0.0.1 only: sonde's own endpoint, in the namespace.
+    let listener = spawn(
+        Command::new("ip").args(["netns", "exec", &ns.name]).arg(common::bin()).args(["--listen", "127.0.0.1:2000"]),
+        &dir.0.join("listener.log"),
+    );
+    ns.children.push(listener);
+    wait_for("the listener in the namespace", Duration::from_secs(10), || ns_has_listener(&ns.name).then_some(()));
+    let check = |name: &str, target: &str, extra: &str| {
+        format!("[[check]]\nname = \"{name}\"\nkind = \"tcp\"\ntarget = \"{target}\"\ntimeout = \"1s\"\n{extra}")
+    };
+    let cfg = dir.write(
+        "sonde.toml",
+        &format!(
+            "{NO_COLLECTORS}{}{}{}{}{}{}",
+            check("listening", "127.0.0.1:2000", ""),
+            check("nothing", "127.0.0.1:2004", ""),
+            check("dropped", "127.0.0.1:2001", ""),
+            check("rejected", "127.0.0.1:2002", ""),
+            check("reset", "127.0.0.1:2003", ""),
+            check("dual", "dual.test:2000", ""),
+        ),
+    );
+    let text = once(Some(&ns.name), &cfg, true);
+    promtool_check(&text);
+    let at = |check: &str, addr: &str, fam: &str, reason: &str| {
+        format!("probe_success{{check=\"{check}\",address=\"{addr}\",family=\"{fam}\",reason=\"{reason}\"}}")
+    };
+    let v4 = |check: &str, reason: &str| value(&text, &at(check, "127.0.0.1", "ipv4", reason));
+    assert_eq!(v4("listening", ""), Some(1.0), "{text}");
+    assert_eq!(v4("nothing", "refused"), Some(0.0), "{text}");
+    assert_eq!(v4("dropped", "timeout"), Some(0.0), "{text}");
+    assert_eq!(v4("rejected", "no_route"), Some(0.0), "{text}");
+    assert_eq!(v4("reset", "refused"), Some(0.0), "{text}");
+    // Dual stack: up on IPv4, down on IPv6, each said on its own.
+    assert_eq!(v4("dual", ""), Some(1.0), "{text}");
+    assert_eq!(value(&text, &at("dual", "::1", "ipv6", "refused")), Some(0.0), "{text}");
+    assert_eq!(value(&text, "probe_ip_protocol{check=\"dual\",address=\"::1\",family=\"ipv6\"}"), Some(6.0));
+}
+
+fn ns_has_listener(ns: &str) -> bool {
+    let out = Command::new("ip").args(["netns", "exec", ns, "ss", "-Htln", "sport = :2000"]).output();
+    out.map(|o| !o.stdout.is_empty()).unwrap_or(false)
+}
+
+/// What the garbage server sends back to a query.
+#[derive(Clone, Copy)]
+enum Garbage {
+    WrongId,
+    WrongQuestion,
+    Truncated,
+    Oversized,
+}
+
+fn garbage_server(kind: Garbage) -> u16 {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, peer)) = sock.recv_from(&mut buf) {
+            let q = &buf[..n];
+            let mut r = q.to_vec();
+            r[2] |= 0x80;
+            let reply = match kind {
+                Garbage::WrongId => {
+                    r[0] ^= 0x55;
+                    r
+                }
+                Garbage::WrongQuestion => {
+                    r[13] ^= 0x20 ^ 0x01; // a different letter, not only another case
+                    r
+                }
+                Garbage::Truncated => r[..7].to_vec(),
+                Garbage::Oversized => {
+                    // A header claiming 65535 answers, then 60 KB of pointers.
+                    r[6] = 0xFF;
+                    r[7] = 0xFF;
+                    r.extend(std::iter::repeat_n([0xC0u8, 0x0C], 30_000).flatten());
+                    r
+                }
+            };
+            let _ = sock.send_to(&reply, peer);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_dns_server_answering_garbage_fails_with_a_reason() {
+    let dir = Scratch::new("checks-garbage");
+    let mut cfg = NO_COLLECTORS.to_owned();
+    for (name, kind) in [
+        ("wrong_id", Garbage::WrongId),
+        ("wrong_question", Garbage::WrongQuestion),
+        ("truncated", Garbage::Truncated),
+        ("oversized", Garbage::Oversized),
+    ] {
+        let port = garbage_server(kind);
+        cfg.push_str(&format!(
+            "[[check]]\nname = \"{name}\"\nkind = \"dns\"\ntarget = \"127.0.0.1:{port}\"\nquery_name = \"www.example.test\"\n\
+             timeout = \"1s\"\ntransport = \"udp\"\n"
+        ));
+    }
+    let text = once(None, &dir.write("sonde.toml", &cfg), true);
+    promtool_check(&text);
+    for (check, reason) in [
+        ("wrong_id", "wrong_id"),
+        ("wrong_question", "wrong_question"),
+        ("truncated", "malformed"),
+        ("oversized", "malformed"),
+    ] {
+        let s = format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}");
+        assert_eq!(value(&text, &s), Some(0.0), "{check}:\n{text}");
+    }
+}
+
+/// The example alert rules alert on probe_success (not up), pass
+/// `promtool check rules`, and do what their unit tests say.
+#[test]
+fn the_example_alert_rules_pass_promtool_check_and_test() {
+    let promtool = common::which("promtool").expect("promtool: run tests/setup.sh (Debian package prometheus)");
+    let dir = common::repo().join("examples/prometheus");
+    for args in [&["check", "rules", "sonde-checks.rules.yml"][..], &["test", "rules", "sonde-checks.test.yml"]] {
+        let out = Command::new(&promtool).args(args).current_dir(&dir).output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool {args:?}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let rules = std::fs::read_to_string(dir.join("sonde-checks.rules.yml")).unwrap();
+    assert!(rules.contains("expr: min by (instance, check, address, family) (probe_success) == 0"));
+}
+
+/// Checks run on their own thread while the endpoint serves; a SIGHUP
+/// with other checks replaces them (the old scheduler ends).
+#[test]
+fn checks_are_scheduled_and_replaced_on_reload() {
+    let dir = Scratch::new("checks-reload");
+    let closed = free_tcp_port();
+    let check = |name: &str| {
+        format!(
+            "{NO_COLLECTORS}[[check]]\nname = \"{name}\"\nkind = \"tcp\"\ntarget = \"127.0.0.1:{closed}\"\n\
+             interval = \"200ms\"\ntimeout = \"1s\"\n"
+        )
+    };
+    let cfg = dir.write("sonde.toml", &check("before"));
+    let sonde = common::Sonde::start(&["--config", cfg.to_str().unwrap()]);
+    let series = |name: &str| {
+        format!("probe_success{{check=\"{name}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"refused\"}}")
+    };
+    wait_for("the first check's result", Duration::from_secs(10), || {
+        (value(sonde.get("/metrics").text(), &series("before")) == Some(0.0)).then_some(())
+    });
+    dir.write("sonde.toml", &check("after"));
+    sonde.signal("HUP");
+    let text = wait_for("the reloaded check's result", Duration::from_secs(10), || {
+        let t = sonde.get("/metrics").text().to_owned();
+        (value(&t, &series("after")) == Some(0.0)).then_some(t)
+    });
+    assert_eq!(value(&text, &series("before")), None, "{text}");
+    promtool_check(&text);
+}
