@@ -23,14 +23,16 @@ run: ## run sonde with its embedded default config (endpoint on :9858)
 
 test: build ## every test: unit, black-box (static binary, every target under qemu), init, fuzz smoke, sizes, lint
 	SONDE_BIN=$(CURDIR)/$(STATIC_BIN) $(CARGO) test --workspace
+	$(CARGO) test --features sonde/tls --test unbound
 	$(MAKE) cross-test
 	cross/size.sh
-	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} agent/fuzz/smoke.sh
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-5} agent/fuzz/smoke.sh
 	$(MAKE) lint
 
 lint: ## rustfmt check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --features sonde/tls -- -D warnings
 
 cross: setup ## build every target in targets/ (static musl; zig links, nightly build-std where listed)
 	cross/build.sh

@@ -13,19 +13,20 @@ for name in $(target_names "$@"); do
     echo "== $name ($TRIPLE, $BUILD)" >&2
     case "$BUILD" in
         rustup)
+            # shellcheck disable=SC2046
             if is_native; then
-                cargo build --release --target "$TRIPLE"
+                CARGO_TARGET_DIR=$(target_dir) cargo build --release --target "$TRIPLE" $(feature_args)
             else
-                cargo zigbuild --release --target "$TRIPLE"
+                CARGO_TARGET_DIR=$(target_dir) cargo zigbuild --release --target "$TRIPLE" $(feature_args)
             fi
             ;;
         build-std)
             # MIPS needs non-PIC code to run (DESIGN.md, Cross building).
             extra=""
             case "$TRIPLE" in mips*) extra="-C relocation-model=static" ;; esac
-            # shellcheck disable=SC2086
-            CARGO_TARGET_DIR=target/cross RUSTFLAGS="$BUILD_STD_RUSTFLAGS $extra" \
-                cargo "+$NIGHTLY" zigbuild --release --target "$TRIPLE" $BUILD_STD_FLAGS
+            # shellcheck disable=SC2086,SC2046
+            CARGO_TARGET_DIR=$(target_dir) RUSTFLAGS="$BUILD_STD_RUSTFLAGS $extra" \
+                cargo "+$NIGHTLY" zigbuild --release --target "$TRIPLE" $BUILD_STD_FLAGS $(feature_args)
             ;;
         *)
             echo "targets/$name.env: unknown BUILD '$BUILD'" >&2

@@ -11,10 +11,15 @@ BUILD_STD_RUSTFLAGS="-C link-self-contained=no -Zunstable-options -Cpanic=immedi
 # pip versions of the linker, pinned so a fresh machine links the same way.
 ZIG_PIP="ziglang==0.17.1 cargo-zigbuild==0.24.0"
 
-# Loads targets/NAME.env into TRIPLE BUILD QEMU BUDGET_KIB.
+# Loads targets/NAME.env into TRIPLE BUILD QEMU BUDGET_KIB FEATURES.
 load_target() {
-    TRIPLE='' BUILD='' QEMU='' BUDGET_KIB=''
+    TRIPLE='' BUILD='' QEMU='' BUDGET_KIB='' FEATURES=''
     . "./targets/$1.env"
+}
+
+# `--features sonde/F` for a target with cargo features, else nothing.
+feature_args() {
+    [ -z "$FEATURES" ] || echo "--features sonde/$FEATURES"
 }
 
 # The names of every target, or of those given.
@@ -30,8 +35,8 @@ target_names() {
 # own, so nightly's host artifacts never evict the stable ones.
 target_dir() {
     case "$BUILD" in
-        build-std) echo target/cross ;;
-        *) echo target ;;
+        build-std) echo "target/cross${FEATURES:+-$FEATURES}" ;;
+        *) echo "target${FEATURES:+/with-$FEATURES}" ;;
     esac
 }
 

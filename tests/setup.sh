@@ -23,6 +23,16 @@ command -v curl >/dev/null 2>&1 || need="$need curl"
 # nftables is the firewall between the push test's network namespaces.
 [ -x /usr/bin/victoria-metrics ] || need="$need victoria-metrics"
 [ -x /usr/sbin/nft ] || need="$need nftables"
+# Service checks (tests/checks.rs): OpenSMTPD is the SMTP server of the
+# banner dialogue (it starts in the foreground from a three-line config on
+# any loopback port: `smtpd -d -f FILE`); unbound and chronyd are its DNS
+# and NTP peers.
+[ -x /usr/sbin/smtpd ] || need="$need opensmtpd"
+# Unbound: the peer and reference of the unbound collector's tests
+# (tests/unbound.rs starts its own unbound on loopback; unbound-control and
+# unbound-control-setup come with it); dig sends the test's queries.
+[ -x /usr/sbin/unbound ] && [ -x /usr/sbin/unbound-control ] || need="$need unbound"
+command -v dig >/dev/null 2>&1 || need="$need bind9-dnsutils"
 
 if [ -n "$need" ]; then
     if [ "$(id -u)" != 0 ]; then

@@ -100,6 +100,13 @@ for f in ../../tests/fixtures/chrony/*/*.reply.bin ../../tests/fixtures/chrony/*
     v=${f#../../tests/fixtures/chrony/}
     cp "$f" "corpus/chrony_reply/$(echo "$v" | tr / _)"
 done
+# Unbound's replies as captured (tests/fixtures/unbound/*/README.md).
+mkdir -p corpus/unbound_stats
+for f in ../../tests/fixtures/unbound/*/stats_noreset*.txt; do
+    [ -f "$f" ] || continue
+    v=${f#../../tests/fixtures/unbound/}
+    cp "$f" "corpus/unbound_stats/$(echo "$v" | tr / _)"
+done
 for d in "$SEEDS_REPO"/*/; do
     [ -d "$d" ] || continue
     t=$(basename "$d")

@@ -12,6 +12,8 @@
 //!   chronyd's command protocol). No I/O, no clock, no panics; fuzzed.
 //! * [`collect`]: one file per collector and the ordered registry that
 //!   runs them and reports each one's success and duration.
+//! * [`check`]: service checks (TCP send/expect, DNS, NTP) as values,
+//!   per address family, their scheduler and `/probe`.
 //! * [`expo`]: the one writer of the exposition text, bounded.
 //! * [`config`]: the config file's syntax, its schema, the embedded
 //!   default, and the flags that override it.
@@ -29,7 +31,11 @@
 //! 64 KiB stack, started at the first scrape and kept; a helper stuck on a
 //! dead mount is left behind and replaced, at most
 //! [`limits::MAX_STUCK_STATFS`] at once ([`sys::statfs`]).
+//! Configured service checks run one at a time on a scheduler thread of
+//! their own (256 KiB stack), started with the config and replaced on a
+//! reload that changes them, so a check never holds up a scrape.
 
+pub mod check;
 pub mod collect;
 pub mod config;
 pub mod expo;

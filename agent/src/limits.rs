@@ -94,3 +94,24 @@ pub const MAX_TEXTFILES: usize = 256;
 /// (the kernel's own pid_max default is 32768; 4194304 on 64-bit hosts
 /// with systemd). Past it the collector fails rather than take seconds.
 pub const MAX_PROCESSES: usize = 65536;
+
+/// Longest the unbound collector may take in one scrape, connect and
+/// reply included; past it the collector gives up and reports failure.
+pub const UNBOUND_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Largest `stats_noreset` reply read. Unbound 1.17 sends about 4 KiB with
+/// extended statistics and one thread; each more thread adds about 0.6 KiB.
+/// A longer reply fails the collector rather than grow the buffer.
+pub const MAX_UNBOUND_REPLY: usize = 256 * 1024;
+
+/// Highest Unbound thread number plus one that is accepted (`num-threads`
+/// is rarely above the core count). A larger `threadN` fails the parse, so
+/// no number in the reply sizes an allocation.
+pub const MAX_UNBOUND_THREADS: usize = 256;
+
+/// Most labelled lines (query types, classes, rcodes, memory by module)
+/// in one reply; Unbound prints a few dozen.
+pub const MAX_UNBOUND_LABELLED: usize = 1024;
+
+/// Most histogram buckets in one reply; Unbound prints 40.
+pub const MAX_UNBOUND_BUCKETS: usize = 64;

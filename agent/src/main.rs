@@ -192,6 +192,10 @@ fn main() -> ExitCode {
     }
     let push = config.push.clone();
     let agent = Agent::new(config);
+    match sonde::check::start(agent.config().checks.clone()) {
+        Ok(results) => agent.scraper.lock().unwrap_or_else(PoisonError::into_inner).checks = Some(results),
+        Err(e) => eprintln!("sonde: checks: cannot start their thread: {e}"),
+    }
     let pipeline = match push {
         Some(settings) => {
             let source = Arc::clone(&agent);
@@ -227,6 +231,12 @@ const PUSH_STOP_GRACE: Duration = Duration::from_secs(5);
 
 fn once(config: &Config) -> ExitCode {
     let mut scraper = collect::Scraper::new();
+    let mut checks_failed = false;
+    if !config.checks.is_empty() {
+        let results = sonde::check::run_all(&config.checks);
+        checks_failed = sonde::check::report_failures(&results);
+        scraper.checks = Some(results);
+    }
     let mut outcomes = Vec::new();
     let bytes = scraper.scrape(config, &mut outcomes, false);
     if let Some(settings) = &config.push {
@@ -243,7 +253,7 @@ fn once(config: &Config) -> ExitCode {
                         r.queued
                     );
                 }
-                if collectors_failed || r.queued > 0 || s.dropped_total() > 0 {
+                if collectors_failed || checks_failed || r.queued > 0 || s.dropped_total() > 0 {
                     ExitCode::from(1)
                 } else {
                     ExitCode::SUCCESS
@@ -263,7 +273,7 @@ fn once(config: &Config) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if report_failures(&outcomes) {
+    if report_failures(&outcomes) || checks_failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -237,6 +237,13 @@ fn reload_config(shared: &Agent, listeners: &mut Vec<TcpListener>, reload: &dyn 
             }
         }
     }
+    if new.checks != current.checks {
+        // The old scheduler ends once the scraper lets go of its results.
+        match crate::check::start(new.checks.clone()) {
+            Ok(r) => shared.scraper.lock().unwrap_or_else(PoisonError::into_inner).checks = Some(r),
+            Err(e) => eprintln!("sonde: SIGHUP: checks: cannot start their thread: {e}"),
+        }
+    }
     *current = Arc::new(new);
     eprintln!("sonde: SIGHUP: config reloaded");
 }
@@ -335,6 +342,13 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, shared: &Agent) {
             let body = shared.scrape();
             send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &body, method);
         }
+        "/probe" => {
+            let query = target.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
+            match crate::check::probe(query, &shared.config().checks) {
+                Ok(body) => send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &body, method),
+                Err(why) => send(stream, 400, "Bad Request", "text/plain; charset=utf-8", &[], why.as_bytes(), method),
+            }
+        }
         "/" => send(stream, 200, "OK", "text/html; charset=utf-8", &[], INDEX.as_bytes(), method),
         _ => send(
             stream,
@@ -354,6 +368,7 @@ const INDEX: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     ".</p>\n<ul>\n",
     "<li><a href=\"/metrics\">/metrics</a>: the host's and the agent's metrics, Prometheus text format 0.0.4</li>\n",
+    "<li>/probe?module=M&amp;target=T: one check, now, as blackbox_exporter's /probe (modules tcp_connect, smtp_banner, ssh_banner, dns, ntp, or a configured check's name)</li>\n",
     "</ul>\n</body></html>\n"
 );
 

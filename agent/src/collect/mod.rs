@@ -41,6 +41,7 @@ mod time;
 mod timex;
 mod udp_queues;
 mod uname;
+mod unbound;
 mod vmstat;
 
 use std::fmt;
@@ -106,6 +107,7 @@ pub const ALL: &[&dyn Collector] = &[
     &processes::Processes,
     &textfile::Textfile,
     &chrony::Chrony,
+    &unbound::Unbound,
 ];
 
 /// The collectors' names, in [`ALL`]'s order.
@@ -378,6 +380,8 @@ pub struct Scraper {
     invalid: u64,
     /// The push queue, whose `sonde_push_*` families every scrape shows.
     pub push: Option<std::sync::Arc<std::sync::Mutex<crate::push::Queue>>>,
+    /// The service checks' latest outcomes, written by their own thread.
+    pub checks: Option<crate::check::Results>,
 }
 
 /// One collector's result in a scrape.
@@ -404,6 +408,7 @@ impl Scraper {
             overflows: 0,
             invalid: 0,
             push: None,
+            checks: None,
         }
     }
 
@@ -482,6 +487,9 @@ impl Scraper {
             Kind::Counter,
         );
         out.sample(&[], self.invalid as f64);
+        if let Some(checks) = &self.checks {
+            crate::check::render(&checks.lock().unwrap_or_else(std::sync::PoisonError::into_inner), out);
+        }
         if let Some(queue) = &self.push {
             queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).render(out);
         }

@@ -8,9 +8,11 @@
 //! into a list of errors, each with its line, so `check-config`, start-up
 //! and reload all say the same thing about the same file.
 
+mod check;
 pub mod host;
 mod push;
 pub mod syntax;
+pub mod unbound;
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -96,6 +98,9 @@ pub struct Config {
     /// only `node_textfile_scrape_error 0`.
     pub textfile: Option<PathBuf>,
     pub chrony: Chrony,
+    pub unbound: unbound::Unbound,
+    /// `[[check]]` tables, in file order.
+    pub checks: Vec<crate::check::Check>,
 }
 
 /// Where chronyd's command socket is (`[chrony] address`).
@@ -187,6 +192,8 @@ impl Config {
             netclass_all_attributes: false,
             textfile: None,
             chrony: Chrony::default(),
+            unbound: unbound::Unbound::default(),
+            checks: Vec::new(),
             push: None,
             push_file: push::Draft::default(),
         }
@@ -258,6 +265,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("netclass", &["all_attributes"]),
     ("textfile", &["directory"]),
     ("chrony", &["address", "timeout", "dns_lookups"]),
+    ("unbound", unbound::KEYS),
+    ("check", check::KEYS),
     ("push", push::KEYS),
     ("push.labels", &[]),  // any label name
     ("push.headers", &[]), // any header but the reserved ones
@@ -285,6 +294,26 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             });
             continue;
         };
+        if *name == "check" {
+            if !section.array {
+                errors.push(Error {
+                    line: section.line,
+                    message: "write [[check]]: each check is a table of its own".into(),
+                });
+            } else if config.checks.len() >= check::MAX_CHECKS {
+                errors.push(Error { line: section.line, message: format!("more than {} checks", check::MAX_CHECKS) });
+            } else if let Some(c) = check::table(section.line, &section.entries, &mut errors) {
+                if config.checks.iter().any(|o| o.name == c.name) {
+                    errors.push(Error {
+                        line: section.line,
+                        message: format!("a check named '{}' already exists", c.name),
+                    });
+                } else {
+                    config.checks.push(c);
+                }
+            }
+            continue;
+        }
         if section.array {
             errors.push(Error {
                 line: section.line,
@@ -302,6 +331,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 "netclass" => host::netclass(&mut config.netclass_all_attributes, e),
                 "textfile" => host::textfile(&mut config.textfile, e),
                 "chrony" => chrony(&mut config.chrony, e),
+                "unbound" => unbound::entry(&mut config.unbound, e),
                 "push" | "push.labels" | "push.headers" => push::entry(&mut config.push_file, name, e),
                 _ => Ok(()),
             };
@@ -327,6 +357,9 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 }
             }
         }
+    }
+    if let Err(message) = unbound::check(&config.unbound) {
+        errors.push(Error { line: 0, message });
     }
     if let Some(url) = config.push_file.url.clone() {
         match push::build(&url, &config.push_file, None) {

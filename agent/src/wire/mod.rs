@@ -9,13 +9,16 @@
 //! allocate in proportion to a number it contains.
 
 pub mod chrony;
+pub mod dns;
 pub mod expfmt;
+pub mod ntp;
 pub mod os_release;
 pub mod proc;
 pub mod prw;
 pub mod spool;
 pub mod textfile;
 pub mod udev;
+pub mod unbound;
 
 use std::fmt;
 
