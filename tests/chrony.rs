@@ -614,16 +614,7 @@ fn in_namespace(dir: &Scratch, script: &str) -> (String, String) {
         sonde.display(),
         dir.0.display()
     );
-    let out = Command::new("unshare")
-        .args(["--net", "--mount", "--propagation", "private", "sh", "-c"])
-        .arg(format!("{prelude}{script}"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("unshare (util-linux) and ip (iproute2)");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "namespace script failed: {:?}\n{stderr}\n{stdout}", out.status.code());
-    (stdout, stderr)
+    common::in_new_namespace(&format!("{prelude}{script}"))
 }
 
 #[test]

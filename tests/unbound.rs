@@ -325,24 +325,7 @@ const INHERITED: &[&str] = &[
 /// `promtool check metrics` on `text`: nothing found but [`INHERITED`]
 /// and the name-style findings common::promtool_check allows.
 fn promtool_check_inherited(text: &str) {
-    let promtool = common::which("promtool").expect("promtool not found: run tests/setup.sh");
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let code = out.status.code().unwrap();
-    assert!(code == 0 || code == 3, "promtool exit {code}:\n{said}");
-    for line in said.lines().filter(|l| !l.trim().is_empty()) {
-        let allowed = INHERITED.contains(&line.trim())
-            || line.contains("metric names should be written in 'snake_case' not 'camelCase'");
-        assert!(allowed, "promtool finding that compatibility does not explain: {line}\nall:\n{said}");
-    }
+    common::promtool_check_allowing(text, INHERITED);
 }
 
 /// The counts the test's queries must give, whoever reads them.
@@ -552,16 +535,7 @@ fn in_namespace(dir: &Scratch, script: &str) -> (String, String) {
         common::bin().display(),
         dir.0.display()
     );
-    let out = Command::new("unshare")
-        .args(["--net", "--mount", "--propagation", "private", "sh", "-c"])
-        .arg(format!("{prelude}{script}"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("unshare (util-linux) and ip (iproute2)");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "namespace script failed: {:?}\n{stderr}\n{stdout}", out.status.code());
-    (stdout, stderr)
+    common::in_new_namespace(&format!("{prelude}{script}"))
 }
 
 #[test]

@@ -214,6 +214,12 @@ pub fn parse_response(all: &[u8]) -> Response {
 /// names carry (camelCase, `_bits`). promtool 2.42 exits 3 for those, so
 /// its lines are read, not only its exit code.
 pub fn promtool_check(text: &str) {
+    promtool_check_allowing(text, &[]);
+}
+
+/// [`promtool_check`], also allowing the exact findings in `inherited`:
+/// lint that an incumbent exporter's names carry and compatibility keeps.
+pub fn promtool_check_allowing(text: &str, inherited: &[&str]) {
     let promtool = which("promtool").expect("promtool not found: run tests/setup.sh (Debian package prometheus)");
     let mut child = Command::new(promtool)
         .args(["check", "metrics"])
@@ -229,9 +235,25 @@ pub fn promtool_check(text: &str) {
     assert!(code == 0 || code == 3, "promtool exit {code}:\n{said}");
     for line in said.lines().filter(|l| !l.trim().is_empty()) {
         let allowed = line.contains("metric names should be written in 'snake_case' not 'camelCase'")
-            || line.contains("use base unit \"bytes\" instead of \"bits\"");
+            || line.contains("use base unit \"bytes\" instead of \"bits\"")
+            || inherited.contains(&line.trim());
         assert!(allowed, "promtool finding that compatibility does not explain: {line}\nall:\n{said}");
     }
+}
+
+/// Runs a shell script in a network and mount namespace of its own (lo up
+/// is the script's job) and returns its stdout and stderr; a failing
+/// script fails the test with both.
+pub fn in_new_namespace(script: &str) -> (String, String) {
+    let out = Command::new("unshare")
+        .args(["--net", "--mount", "--propagation", "private", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .expect("unshare (util-linux) and ip (iproute2)");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "namespace script failed: {:?}\n{stderr}\n{stdout}", out.status.code());
+    (stdout, stderr)
 }
 
 pub fn which(name: &str) -> Option<PathBuf> {
