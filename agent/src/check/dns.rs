@@ -179,7 +179,7 @@ fn over_udp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::R
 
 fn over_tcp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::Reply, Reason> {
     let io = |e: std::io::Error| Reason::of_io(&e);
-    let mut stream = TcpStream::connect_timeout(&addr, left(deadline).ok_or(Reason::Timeout)?).map_err(io)?;
+    let mut stream = crate::sys::net::connect(addr, left(deadline).ok_or(Reason::Timeout)?).map_err(io)?;
     let mut framed = Vec::with_capacity(query.len() + 2);
     wire::tcp_frame(query, &mut framed);
     stream.set_write_timeout(left(deadline)).map_err(io)?;

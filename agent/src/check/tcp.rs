@@ -72,7 +72,7 @@ pub fn run(s: &Settings, addr: SocketAddr, deadline: Instant) -> (Option<Reason>
     let mut detail = Detail::Tcp { connect_seconds: None, failed_due_to_regex: false };
     let Some(timeout) = left(deadline) else { return (Some(Reason::Timeout), detail) };
     let t = Instant::now();
-    let mut stream = match TcpStream::connect_timeout(&addr, timeout) {
+    let mut stream = match crate::sys::net::connect(addr, timeout) {
         Ok(s) => s,
         Err(e) => return (Some(Reason::of_io(&e)), detail),
     };

@@ -178,12 +178,12 @@ fn fetch(target: Target<'_>, timeout: Duration, deadline: Instant, buf: &mut Vec
         Target::Unix(path) => Box::new(UnixStream::connect(path).map_err(|e| socket("connect", e))?),
         Target::Tcp(addr) => {
             let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
-            Box::new(TcpStream::connect_timeout(&addr, wait).map_err(|e| socket("connect", e))?)
+            Box::new(crate::sys::net::connect(addr, wait).map_err(|e| socket("connect", e))?)
         }
         #[cfg(feature = "tls")]
         Target::Tls(addr, files) => {
             let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
-            let tcp = TcpStream::connect_timeout(&addr, wait).map_err(|e| socket("connect", e))?;
+            let tcp = crate::sys::net::connect(addr, wait).map_err(|e| socket("connect", e))?;
             Box::new(tls::connect(tcp, files).map_err(|e| socket("tls", e))?)
         }
     };

@@ -109,7 +109,7 @@ fn connect(ep: &Endpoint, deadline: Instant) -> io::Result<TcpStream> {
     let addrs: Vec<SocketAddr> = (ep.host.as_str(), ep.port).to_socket_addrs()?.collect();
     let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{} has no address", ep.host));
     for addr in addrs {
-        match TcpStream::connect_timeout(&addr, left(deadline)?) {
+        match crate::sys::net::connect(addr, left(deadline)?) {
             Ok(s) => return Ok(s),
             Err(e) => last = e,
         }

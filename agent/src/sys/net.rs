@@ -6,8 +6,9 @@
 //! dual-stack `localhost` reaches the agent on either family.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{FromRawFd, RawFd};
+use std::time::Duration;
 
 use crate::limits::LISTEN_BACKLOG;
 
@@ -78,6 +79,76 @@ fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (storage, len as libc::socklen_t)
 }
 
+/// A TCP connection to `addr`, made within `timeout` (then a blocking
+/// stream, as std's connect_timeout gives).
+///
+/// Unlike std's, the outcome of the non-blocking connect is read back by
+/// calling connect(2) again before getsockopt(SO_ERROR): the kernel gives
+/// the same answer either way for a refused or accepted connection, but
+/// qemu-user passes SO_ERROR through as the host's number, so under
+/// emulation a refused connection read as errno 111 on MIPS, where
+/// ECONNREFUSED is 146, and looked like an unknown error. A connection an
+/// ICMP error ended (the second connect says EALREADY) still reads
+/// SO_ERROR.
+pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let (storage, len) = sockaddr(addr);
+    let sa = (&raw const storage).cast::<libc::sockaddr>();
+    // SAFETY: plain syscalls on a descriptor this function owns, closed by
+    // the TcpStream it is moved into on every path.
+    unsafe {
+        let fd = libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let stream = TcpStream::from_raw_fd(fd);
+        if libc::connect(fd, sa, len) < 0 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EINPROGRESS) {
+                return Err(err);
+            }
+            let mut pfd = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+            let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX).max(1);
+            loop {
+                let rc = libc::poll(&raw mut pfd, 1, ms);
+                if rc == 0 {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "connection timed out"));
+                }
+                if rc > 0 {
+                    break;
+                }
+                let err = io::Error::last_os_error();
+                if err.kind() != io::ErrorKind::Interrupted {
+                    return Err(err);
+                }
+            }
+            if libc::connect(fd, sa, len) < 0 {
+                let err = io::Error::last_os_error();
+                match err.raw_os_error() {
+                    Some(libc::EISCONN) => {}
+                    // An ICMP error (host unreachable, prohibited) can
+                    // leave the socket connecting; its error is then only
+                    // in SO_ERROR.
+                    Some(libc::EALREADY | libc::EINPROGRESS) => {
+                        let mut so_error: libc::c_int = 0;
+                        let mut l = size_of::<libc::c_int>() as libc::socklen_t;
+                        let p = (&raw mut so_error).cast::<libc::c_void>();
+                        if libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, p, &raw mut l) < 0 {
+                            return Err(io::Error::last_os_error());
+                        }
+                        if so_error != 0 {
+                            return Err(io::Error::from_raw_os_error(so_error));
+                        }
+                    }
+                    _ => return Err(err),
+                }
+            }
+        }
+        stream.set_nonblocking(false)?;
+        Ok(stream)
+    }
+}
+
 /// Waits until one of `fds` is readable or `timeout_ms` passes (-1: no
 /// timeout). `ready[i]` tells whether `fds[i]` is readable; both slices
 /// have the same length. Interrupted waits return with nothing ready.
@@ -105,6 +176,16 @@ pub fn wait_readable(fds: &[RawFd], ready: &mut [bool], timeout_ms: i32) -> io::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connect_tells_refused_from_connected() {
+        let l = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = l.local_addr().unwrap();
+        assert!(connect(addr, Duration::from_secs(5)).is_ok());
+        drop(l);
+        let err = connect(addr, Duration::from_secs(5)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+    }
 
     #[test]
     fn listens_on_both_families_on_one_port() {
