@@ -491,6 +491,7 @@ def push_rows(sonde_abs, workdir):
     port = free_port()
     with open(os.path.join(workdir, "prom.yml"), "w") as f:
         f.write("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
+    daemons = []
     prom = subprocess.Popen([PROMETHEUS, f"--config.file={workdir}/prom.yml",
                              f"--storage.tsdb.path={workdir}/prom-data",
                              f"--web.listen-address={HOST}:{port}",
@@ -515,6 +516,8 @@ def push_rows(sonde_abs, workdir):
         with open(plain, "w") as f:
             f.write("[collectors]\nchrony = false\n")
         pushing = Daemon("sonde, pushing", lambda p: [sonde_abs, "--listen", f"{HOST}:{p}", "--config", cfg], True)
+        control = Daemon("sonde, not pushing", lambda p: [sonde_abs, "--listen", f"{HOST}:{p}", "--config", plain], True)
+        daemons.extend([pushing, control])
         pushing.start()
         t0 = time.perf_counter()
         while True:
@@ -531,7 +534,6 @@ def push_rows(sonde_abs, workdir):
         sent = metric(text, "sonde_push_sent_bytes_total")
         _, ru = pushing.stop()
         cpu_push = ru.ru_utime + ru.ru_stime
-        control = Daemon("sonde, not pushing", lambda p: [sonde_abs, "--listen", f"{HOST}:{p}", "--config", plain], True)
         control.start()
         time.sleep(wall)
         _, ru = control.stop()
@@ -552,6 +554,9 @@ def push_rows(sonde_abs, workdir):
             "",
         ]
     finally:
+        # Never leave a daemon behind, whatever failed.
+        for d in daemons:
+            d.kill()
         prom.kill()
         prom.wait()
 
