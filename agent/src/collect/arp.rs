@@ -2,7 +2,7 @@
 //! node_exporter's `node_arp_entries{device}` (its /proc path; its default
 //! netlink path counts the same table).
 
-use super::{Collector, Context, Error};
+use super::{keep_first_error, Collector, Context, Error};
 use crate::expo::{Exposition, Kind};
 use crate::wire::proc::net_arp;
 
@@ -24,15 +24,10 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
     let mut error = None;
     // A box has a few interfaces; a linear scan beats a map here.
     let mut counts: Vec<(&str, u64)> = Vec::new();
-    for item in net_arp::parse(bytes) {
-        match item {
-            Ok(device) => match counts.iter_mut().find(|(d, _)| *d == device) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((device, 1)),
-            },
-            Err(e) => {
-                error.get_or_insert(e);
-            }
+    for device in keep_first_error(net_arp::parse(bytes), &mut error) {
+        match counts.iter_mut().find(|(d, _)| *d == device) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((device, 1)),
         }
     }
     out.family("node_arp_entries", "ARP entries by device", Kind::Gauge);

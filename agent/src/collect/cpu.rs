@@ -7,7 +7,7 @@
 //! the kernel does not print (old kernels have fewer columns) is left out,
 //! not reported as zero.
 
-use super::{Collector, Context, Error};
+use super::{keep_first_error, Collector, Context, Error};
 use crate::expo::{decimal, Exposition, Kind};
 use crate::wire::proc::stat::{self, Line, CPU_MODES, USER_HZ};
 
@@ -32,25 +32,18 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
     let mut opened = false;
     // Guest times go in a family of their own, written after this one.
     let mut guest: Vec<(u32, u64, u64)> = Vec::new();
-    for line in stat::parse(bytes) {
-        match line {
-            Ok(Line::Cpu { cpu, times, columns }) => {
-                if !opened {
-                    out.family("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", Kind::Counter);
-                    opened = true;
-                }
-                let label = decimal(u64::from(cpu), &mut buf);
-                for (mode, &ticks) in CPU_MODES.iter().zip(&times).take(columns.min(8)) {
-                    out.sample(&[("cpu", label), ("mode", mode)], ticks as f64 / USER_HZ);
-                }
-                if columns == 10 {
-                    guest.push((cpu, times[8], times[9]));
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                error.get_or_insert(e);
-            }
+    for line in keep_first_error(stat::parse(bytes), &mut error) {
+        let Line::Cpu { cpu, times, columns } = line else { continue };
+        if !opened {
+            out.family("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", Kind::Counter);
+            opened = true;
+        }
+        let label = decimal(u64::from(cpu), &mut buf);
+        for (mode, &ticks) in CPU_MODES.iter().zip(&times).take(columns.min(8)) {
+            out.sample(&[("cpu", label), ("mode", mode)], ticks as f64 / USER_HZ);
+        }
+        if columns == 10 {
+            guest.push((cpu, times[8], times[9]));
         }
     }
     if !guest.is_empty() {

@@ -13,7 +13,7 @@
 //! `^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$` does: `mmcblk0p1`
 //! and `mtdblock3`, an appliance's flash, stay in.
 
-use super::{Collector, Context, Error, Root};
+use super::{keep_first_error, Collector, Context, Error, Root};
 use crate::expo::{decimal, Exposition, Kind};
 use crate::wire::proc::diskstats::{self, Disk};
 use crate::wire::proc::number;
@@ -94,15 +94,7 @@ impl Collector for Diskstats {
 pub fn parse(bytes: &[u8]) -> (Vec<Disk<'_>>, Option<crate::wire::Error>) {
     let mut error = None;
     let mut disks = Vec::new();
-    for disk in diskstats::parse(bytes) {
-        match disk {
-            Ok(d) if !excluded(d.name) => disks.push(d),
-            Ok(_) => {}
-            Err(e) => {
-                error.get_or_insert(e);
-            }
-        }
-    }
+    disks.extend(keep_first_error(diskstats::parse(bytes), &mut error).filter(|d| !excluded(d.name)));
     (disks, error)
 }
 

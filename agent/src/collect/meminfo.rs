@@ -7,7 +7,7 @@
 //! Whatever fields the kernel prints are exported, so a new kernel's field
 //! needs no change here.
 
-use super::{Collector, Context, Error};
+use super::{keep_first_error, Collector, Context, Error};
 use crate::expo::{Exposition, Kind};
 use crate::wire::proc::meminfo;
 
@@ -30,14 +30,7 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
     let mut error = None;
     let mut name = String::with_capacity(64);
     let mut help = String::with_capacity(64);
-    for field in meminfo::parse(bytes) {
-        let field = match field {
-            Ok(f) => f,
-            Err(e) => {
-                error.get_or_insert(e);
-                continue;
-            }
-        };
+    for field in keep_first_error(meminfo::parse(bytes), &mut error) {
         name.clear();
         name.push_str("node_memory_");
         // `Active(anon)` -> `Active_anon`; a byte scan, because this runs

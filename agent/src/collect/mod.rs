@@ -497,6 +497,22 @@ impl Scraper {
     }
 }
 
+/// The items of a parser's `results` that parsed, in order; the first
+/// error is kept in `first`, for the collector to return after it has
+/// written everything good (a garbage line costs that line, not the file).
+pub(crate) fn keep_first_error<'a, T: 'a, E: 'a>(
+    results: impl IntoIterator<Item = Result<T, E>> + 'a,
+    first: &'a mut Option<E>,
+) -> impl Iterator<Item = T> + 'a {
+    results.into_iter().filter_map(move |r| match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            first.get_or_insert(e);
+            None
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 //!
 //! `[netdev] device_include` and `device_exclude` pick the devices.
 
-use super::{Collector, Context, Error, Root};
+use super::{keep_first_error, Collector, Context, Error, Root};
 use crate::expo::{Exposition, Kind};
 use crate::wire::proc::net_dev::{self, Device, RECEIVE, TRANSMIT};
 use crate::wire::proc::number;
@@ -58,15 +58,7 @@ impl Collector for Netdev {
 pub fn parse(bytes: &[u8], reports: impl Fn(&str) -> bool) -> (Vec<Device<'_>>, Option<crate::wire::Error>) {
     let mut error = None;
     let mut devices = Vec::new();
-    for device in net_dev::parse(bytes) {
-        match device {
-            Ok(d) if reports(d.name) => devices.push(d),
-            Ok(_) => {}
-            Err(e) => {
-                error.get_or_insert(e);
-            }
-        }
-    }
+    devices.extend(keep_first_error(net_dev::parse(bytes), &mut error).filter(|d| reports(d.name)));
     (devices, error)
 }
 

@@ -16,7 +16,7 @@
 //! `ListenOverflows`). A kernel without IPv6 has no snmp6: no data for
 //! it, not a failure.
 
-use super::{Collector, Context, Error, Root};
+use super::{keep_first_error, Collector, Context, Error, Root};
 use crate::expo::{Exposition, Kind};
 use crate::wire::proc::net_snmp::Counter;
 use crate::wire::proc::{net_snmp, net_snmp6};
@@ -74,20 +74,10 @@ pub fn render<'a>(
     out: &mut Exposition,
 ) -> Result<(), crate::wire::Error> {
     let mut error = None;
-    for item in counters {
-        match item {
-            Ok(Counter { proto, name, value }) if exported(proto, name) => {
-                out.family_parts(
-                    &["node_netstat_", proto, "_", name],
-                    &["Statistic ", proto, name, "."],
-                    Kind::Untyped,
-                );
-                out.sample(&[], value as f64);
-            }
-            Ok(_) => {}
-            Err(e) => {
-                error.get_or_insert(e);
-            }
+    for Counter { proto, name, value } in keep_first_error(counters, &mut error) {
+        if exported(proto, name) {
+            out.family_parts(&["node_netstat_", proto, "_", name], &["Statistic ", proto, name, "."], Kind::Untyped);
+            out.sample(&[], value as f64);
         }
     }
     error.map_or(Ok(()), Err)

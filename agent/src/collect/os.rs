@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::{Collector, Context, Error, Root};
+use super::{keep_first_error, Collector, Context, Error, Root};
 use crate::expo::{Exposition, Kind};
 use crate::wire::os_release;
 
@@ -52,18 +52,11 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
     let mut values: [Cow<'_, str>; 12] = Default::default();
     let mut support_end = None;
     let mut error = None;
-    for item in os_release::parse(bytes) {
-        match item {
-            Ok((key, value)) => {
-                if let Some(i) = KEYS.iter().position(|(_, k)| *k == key) {
-                    values[i] = value;
-                } else if key == "SUPPORT_END" {
-                    support_end = date(&value);
-                }
-            }
-            Err(e) => {
-                error.get_or_insert(e);
-            }
+    for (key, value) in keep_first_error(os_release::parse(bytes), &mut error) {
+        if let Some(i) = KEYS.iter().position(|(_, k)| *k == key) {
+            values[i] = value;
+        } else if key == "SUPPORT_END" {
+            support_end = date(&value);
         }
     }
     let help = "A metric with a constant '1' value labeled by build_id, id, id_like, image_id, image_version, \

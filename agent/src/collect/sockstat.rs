@@ -4,7 +4,7 @@
 //! `node_sockstat_<PROTO>_mem_bytes` (the `mem` pages times the page size).
 //! A kernel without IPv6 has no sockstat6: no data for it, not a failure.
 
-use super::{Collector, Context, Error, Root};
+use super::{keep_first_error, Collector, Context, Error, Root};
 use crate::expo::{Exposition, Kind};
 use crate::wire::proc::net_sockstat::{self, Stat};
 
@@ -33,14 +33,7 @@ impl Collector for Sockstat {
 /// every good value is written.
 pub fn render(bytes: &[u8], page: f64, out: &mut Exposition) -> Result<(), crate::wire::Error> {
     let mut error = None;
-    for item in net_sockstat::parse(bytes) {
-        let Stat { proto, key, value } = match item {
-            Ok(s) => s,
-            Err(e) => {
-                error.get_or_insert(e);
-                continue;
-            }
-        };
+    for Stat { proto, key, value } in keep_first_error(net_sockstat::parse(bytes), &mut error) {
         if proto == "sockets" && key == "used" {
             out.family("node_sockstat_sockets_used", "Number of IPv4 sockets in use.", Kind::Gauge);
             out.sample(&[], value as f64);

@@ -4,7 +4,7 @@
 //! own in node_exporter; dashboards compute it as
 //! `node_time_seconds - node_boot_time_seconds`.
 
-use super::{Collector, Context, Error};
+use super::{keep_first_error, Collector, Context, Error};
 use crate::expo::{Exposition, Kind};
 use crate::wire::proc::stat::{self, Line};
 
@@ -25,18 +25,15 @@ impl Collector for Stat {
 pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Error> {
     let mut error = None;
     let mut v: [Option<u64>; 6] = [None; 6];
-    for line in stat::parse(bytes) {
+    for line in keep_first_error(stat::parse(bytes), &mut error) {
         match line {
-            Ok(Line::Btime(n)) => v[0] = Some(n),
-            Ok(Line::Ctxt(n)) => v[1] = Some(n),
-            Ok(Line::Processes(n)) => v[2] = Some(n),
-            Ok(Line::Intr(n)) => v[3] = Some(n),
-            Ok(Line::ProcsBlocked(n)) => v[4] = Some(n),
-            Ok(Line::ProcsRunning(n)) => v[5] = Some(n),
-            Ok(_) => {}
-            Err(e) => {
-                error.get_or_insert(e);
-            }
+            Line::Btime(n) => v[0] = Some(n),
+            Line::Ctxt(n) => v[1] = Some(n),
+            Line::Processes(n) => v[2] = Some(n),
+            Line::Intr(n) => v[3] = Some(n),
+            Line::ProcsBlocked(n) => v[4] = Some(n),
+            Line::ProcsRunning(n) => v[5] = Some(n),
+            _ => {}
         }
     }
     const FAMILIES: [(&str, &str, Kind); 6] = [

@@ -3,7 +3,7 @@
 //! OOM kills, pages paged in and out, swapped in and out, and page faults,
 //! as untyped `node_vmstat_<name>` (node_exporter's type).
 
-use super::{Collector, Context, Error};
+use super::{keep_first_error, Collector, Context, Error};
 use crate::expo::{Exposition, Kind};
 use crate::wire::proc::vmstat;
 
@@ -30,20 +30,10 @@ pub fn exported(name: &str) -> bool {
 /// every good one is written.
 pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Error> {
     let mut error = None;
-    for item in vmstat::parse(bytes) {
-        match item {
-            Ok((name, value)) if exported(name) => {
-                out.family_parts(
-                    &["node_vmstat_", name],
-                    &["/proc/vmstat information field ", name, "."],
-                    Kind::Untyped,
-                );
-                out.sample(&[], value as f64);
-            }
-            Ok(_) => {}
-            Err(e) => {
-                error.get_or_insert(e);
-            }
+    for (name, value) in keep_first_error(vmstat::parse(bytes), &mut error) {
+        if exported(name) {
+            out.family_parts(&["node_vmstat_", name], &["/proc/vmstat information field ", name, "."], Kind::Untyped);
+            out.sample(&[], value as f64);
         }
     }
     error.map_or(Ok(()), Err)

@@ -463,32 +463,15 @@ fn collectors(config: &mut Config, e: &Entry, all: &[Entry]) -> Result<(), Probl
 fn chrony(c: &mut Chrony, e: &Entry) -> Result<(), Problem> {
     match (e.key.as_str(), &e.value) {
         ("address", Value::Str(s)) => {
-            c.address = if s == "auto" {
-                ChronyAddress::Auto
-            } else if let Some(path) = s.strip_prefix("unix:") {
-                if !path.starts_with('/') {
-                    return Err(Problem::Invalid(format!("'{s}': write unix: and an absolute path")));
-                }
-                ChronyAddress::Unix(path.into())
-            } else {
-                // Addresses only: sonde resolves no names (see dns_lookups).
-                ChronyAddress::Udp(s.parse().map_err(|_| {
-                    Problem::Invalid(format!(
-                        "'{s}' is not a chronyd address; write \"auto\", \"unix:/path\", IP:PORT or [IPv6]:PORT"
-                    ))
-                })?)
+            c.address = match control_address(s, "a chronyd address")? {
+                ControlAddress::Auto => ChronyAddress::Auto,
+                ControlAddress::Unix(path) => ChronyAddress::Unix(path),
+                ControlAddress::Ip(addr) => ChronyAddress::Udp(addr),
             };
             Ok(())
         }
         ("timeout", Value::Str(s)) => {
-            let d = duration(s).map_err(Problem::Invalid)?;
-            if d < Duration::from_millis(10) || d > CHRONY_DEADLINE {
-                return Err(Problem::Invalid(format!(
-                    "'{s}' is out of range: from 10ms to the collector's deadline, {}s",
-                    CHRONY_DEADLINE.as_secs()
-                )));
-            }
-            c.timeout = d;
+            c.timeout = control_timeout(s, CHRONY_DEADLINE)?;
             Ok(())
         }
         ("dns_lookups", Value::Bool(false)) => Ok(()),
@@ -499,6 +482,44 @@ fn chrony(c: &mut Chrony, e: &Entry) -> Result<(), Problem> {
         ("dns_lookups", v) => Err(Problem::Invalid(format!("expected false, found {}", v.type_name()))),
         _ => Err(Problem::UnknownKey),
     }
+}
+
+/// A daemon's control address as the file writes it.
+enum ControlAddress {
+    Auto,
+    Unix(PathBuf),
+    Ip(SocketAddr),
+}
+
+/// `"auto"`, `"unix:/absolute/path"`, or IP:PORT / [IPv6]:PORT: addresses
+/// only, since sonde resolves no names. `what` names it in the message
+/// ("a chronyd address").
+fn control_address(s: &str, what: &str) -> Result<ControlAddress, Problem> {
+    if s == "auto" {
+        return Ok(ControlAddress::Auto);
+    }
+    if let Some(path) = s.strip_prefix("unix:") {
+        if !path.starts_with('/') {
+            return Err(Problem::Invalid(format!("'{s}': write unix: and an absolute path")));
+        }
+        return Ok(ControlAddress::Unix(path.into()));
+    }
+    s.parse().map(ControlAddress::Ip).map_err(|_| {
+        Problem::Invalid(format!("'{s}' is not {what}; write \"auto\", \"unix:/path\", IP:PORT or [IPv6]:PORT"))
+    })
+}
+
+/// A per-request timeout of a daemon collector: from 10ms up to the
+/// collector's whole `deadline`.
+fn control_timeout(s: &str, deadline: Duration) -> Result<Duration, Problem> {
+    let d = duration(s).map_err(Problem::Invalid)?;
+    if d < Duration::from_millis(10) || d > deadline {
+        return Err(Problem::Invalid(format!(
+            "'{s}' is out of range: from 10ms to the collector's deadline, {}s",
+            deadline.as_secs()
+        )));
+    }
+    Ok(d)
 }
 
 /// A duration as the config writes it: a number and a unit, `ms` or `s`

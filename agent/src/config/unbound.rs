@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::syntax::{Entry, Value};
-use super::{duration, Problem};
+use super::{control_address, control_timeout, ControlAddress, Problem};
 use crate::limits::UNBOUND_DEADLINE;
 
 /// Where Unbound's control channel is (`[unbound] address`).
@@ -87,33 +87,15 @@ pub const TLS_BUILT: bool = cfg!(feature = "tls");
 pub(super) fn entry(c: &mut Unbound, e: &Entry) -> Result<(), Problem> {
     match (e.key.as_str(), &e.value) {
         ("address", Value::Str(s)) => {
-            c.address = if s == "auto" {
-                UnboundAddress::Auto
-            } else if let Some(path) = s.strip_prefix("unix:") {
-                if !path.starts_with('/') {
-                    return Err(Problem::Invalid(format!("'{s}': write unix: and an absolute path")));
-                }
-                UnboundAddress::Unix(path.into())
-            } else {
-                // Addresses only: sonde resolves no names.
-                UnboundAddress::Tcp(s.parse().map_err(|_| {
-                    Problem::Invalid(format!(
-                        "'{s}' is not an Unbound control address; write \"auto\", \"unix:/path\", IP:PORT or \
-                         [IPv6]:PORT"
-                    ))
-                })?)
+            c.address = match control_address(s, "an Unbound control address")? {
+                ControlAddress::Auto => UnboundAddress::Auto,
+                ControlAddress::Unix(path) => UnboundAddress::Unix(path),
+                ControlAddress::Ip(addr) => UnboundAddress::Tcp(addr),
             };
             Ok(())
         }
         ("timeout", Value::Str(s)) => {
-            let d = duration(s).map_err(Problem::Invalid)?;
-            if d < Duration::from_millis(10) || d > UNBOUND_DEADLINE {
-                return Err(Problem::Invalid(format!(
-                    "'{s}' is out of range: from 10ms to the collector's deadline, {}s",
-                    UNBOUND_DEADLINE.as_secs()
-                )));
-            }
-            c.timeout = d;
+            c.timeout = control_timeout(s, UNBOUND_DEADLINE)?;
             Ok(())
         }
         ("server_cert_file" | "control_cert_file" | "control_key_file", Value::Str(s)) => {

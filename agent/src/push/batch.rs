@@ -29,17 +29,19 @@ pub struct Batch {
 /// Turns expositions into batches, remembering the last cycle's series.
 #[derive(Default)]
 pub struct Builder {
-    /// Hashes of the last cycle's series and its exposition, to find the
-    /// series that ended.
+    /// The last cycle's exposition and the keys of its series, to find
+    /// the series that ended. The exposition is read again only when a
+    /// key is missing from the new cycle, which is rare.
     last: Vec<u8>,
+    last_keys: HashSet<u64>,
     raw: Vec<u8>,
     series: usize,
 }
 
 impl Builder {
-    /// Encodes one cycle. `stale_all` marks every series stale instead
-    /// (the last cycle before a clean stop). Malformed lines (there should
-    /// be none: sonde wrote them) are skipped and counted in the return.
+    /// Encodes one cycle, with staleness markers for the last cycle's
+    /// series that are gone. Malformed lines (there should be none: sonde
+    /// wrote them) are skipped and counted in the return.
     pub fn cycle(
         &mut self,
         exposition: &[u8],
@@ -60,11 +62,14 @@ impl Builder {
             }
         }
         let last = std::mem::take(&mut self.last);
-        for s in expfmt::samples(&last).flatten() {
-            if !seen.contains(&key(&s)) {
-                self.add(&s, external, f64::from_bits(prw::STALE_NAN), timestamp_ms, batch_samples, out);
+        if self.last_keys.iter().any(|k| !seen.contains(k)) {
+            for s in expfmt::samples(&last).flatten() {
+                if !seen.contains(&key(&s)) {
+                    self.add(&s, external, f64::from_bits(prw::STALE_NAN), timestamp_ms, batch_samples, out);
+                }
             }
         }
+        self.last_keys = seen;
         self.finish(timestamp_ms, out);
         self.last = last;
         self.last.clear();
@@ -81,6 +86,7 @@ impl Builder {
         out: &mut Vec<Batch>,
     ) {
         let last = std::mem::take(&mut self.last);
+        self.last_keys.clear();
         for s in expfmt::samples(&last).flatten() {
             self.add(&s, external, f64::from_bits(prw::STALE_NAN), timestamp_ms, batch_samples, out);
         }
