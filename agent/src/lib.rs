@@ -18,6 +18,8 @@
 //! * [`config`]: the config file's syntax, its schema, the embedded
 //!   default, and the flags that override it.
 //! * [`serve`]: the HTTP endpoint and the main loop with its signals.
+//! * [`push`]: Remote-Write batches, the memory-first queue, the spool and
+//!   the HTTP client that sends them.
 //! * [`sys`]: thin shells over the OS: bounded file reads, listening
 //!   sockets, datagram exchanges with deadlines, signals.
 //! * [`limits`]: every capacity and deadline, named.
@@ -34,6 +36,8 @@
 //! Configured service checks run one at a time on a scheduler thread of
 //! their own (256 KiB stack), started with the config and replaced on a
 //! reload that changes them, so a check never holds up a scrape.
+//! With push on, two more: one collecting on the push interval, one
+//! sending (one request in flight at a time).
 
 pub mod check;
 pub mod collect;

@@ -20,9 +20,11 @@ use sonde::serve::Agent;
 
 #[derive(FromArgs)]
 /// sonde: a monitoring agent for small Linux appliances. Serves the host's
-/// metrics (node_exporter's names) and chronyd's (chrony_exporter's) on a
-/// Prometheus endpoint, by default on port 9858 of every IPv4 and IPv6
-/// address, or prints them once.
+/// metrics (node_exporter's names), chronyd's and Unbound's, and the
+/// results of its TCP, DNS and NTP checks ([[check]] in the config; also
+/// GET /probe, as blackbox_exporter) on a Prometheus endpoint, by default
+/// on port 9858 of every IPv4 and IPv6 address; pushes them with --push;
+/// or prints them once.
 ///
 /// Without --config it runs its embedded default (`sonde default-config`
 /// prints it). SIGHUP reloads the config file; a bad one is reported and
@@ -38,7 +40,7 @@ struct Args {
     listen: Vec<String>,
 
     /// collect once, write the exposition to stdout and exit: 0 if every
-    /// collector worked, 1 if one failed (named on stderr)
+    /// collector and check worked, 1 if one failed (named on stderr)
     #[argh(switch)]
     once: bool,
 
