@@ -115,3 +115,30 @@ pub const MAX_UNBOUND_LABELLED: usize = 1024;
 
 /// Most histogram buckets in one reply; Unbound prints 40.
 pub const MAX_UNBOUND_BUCKETS: usize = 64;
+
+/// Addresses checked per target of a service check; a name with more is
+/// cut, in resolver order, so a name with hundreds of records cannot make
+/// one check take hundreds of timeouts or series.
+pub const MAX_ADDRESSES: usize = 8;
+
+/// Stack of the thread that runs the configured checks on their schedule.
+/// A check keeps its buffers on the heap; this is headroom for the
+/// resolver (getaddrinfo) and the socket calls.
+pub const CHECKS_STACK: usize = 256 * 1024;
+
+/// Timeout of a `/probe` request's check per address when the module sets
+/// none: 5 s, well under Prometheus's default 10 s scrape timeout, so the
+/// answer arrives before the scraper gives up.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Largest exposition of one `/probe` answer: one check's families for at
+/// most [`MAX_ADDRESSES`] addresses take a few KiB.
+pub const MAX_PROBE_BODY: usize = 64 * 1024;
+
+/// Bytes read from a peer in one TCP check's dialogue; a server streaming
+/// garbage ends the check here or at its deadline, whichever comes first.
+pub const MAX_DIALOGUE_READ: usize = 64 * 1024;
+
+/// Bytes of one received line kept for an `expect` pattern; a longer line
+/// is cut and its head still matched (no banner is near this long).
+pub const MAX_DIALOGUE_LINE: usize = 4096;

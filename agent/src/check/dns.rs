@@ -21,7 +21,9 @@ use std::time::Instant;
 use super::{left, random_u64, tcp, Detail as CheckDetail, Reason};
 use crate::wire::dns as wire;
 
-/// Largest message read, over UDP or TCP.
+/// Largest message read, over UDP or TCP: DNS's own limit (a TCP
+/// message's length prefix is 16 bits, RFC 1035 §4.2.2), so a protocol
+/// constant, not one of sonde's capacities in [`crate::limits`].
 pub const MAX_MESSAGE: usize = 65535;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

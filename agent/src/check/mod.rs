@@ -17,7 +17,8 @@
 //! Invariants: every socket operation has a deadline no later than the
 //! check's timeout from the start of that address's attempt; at most
 //! [`MAX_ADDRESSES`] addresses per target are checked; every byte read
-//! from a peer is bounded ([`tcp::MAX_READ`], [`dns::MAX_MESSAGE`]).
+//! from a peer is bounded ([`crate::limits::MAX_DIALOGUE_READ`],
+//! [`dns::MAX_MESSAGE`]).
 
 pub mod dns;
 pub mod ntp;
@@ -29,9 +30,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::expo::{Exposition, Kind as Type};
-
-/// Addresses checked per target; a name with more is cut, in resolver order.
-pub const MAX_ADDRESSES: usize = 8;
+use crate::limits::{CHECKS_STACK, MAX_ADDRESSES, MAX_PROBE_BODY, PROBE_TIMEOUT};
 
 /// Which address families of the target to check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -331,7 +330,7 @@ pub fn start(checks: Vec<Check>) -> io::Result<Results> {
         return Ok(results);
     }
     let shared = Arc::clone(&results);
-    std::thread::Builder::new().name("checks".into()).stack_size(256 * 1024).spawn(move || {
+    std::thread::Builder::new().name("checks".into()).stack_size(CHECKS_STACK).spawn(move || {
         let now = Instant::now();
         let mut due: Vec<Instant> = checks.iter().map(|_| now).collect();
         loop {
@@ -485,13 +484,6 @@ pub fn render(checks: &[(String, Family, Vec<Outcome>)], out: &mut Exposition) {
         }
     }
 }
-
-/// How long a `/probe` request's check may take per address, as
-/// blackbox_exporter's default module timeout (well under Prometheus's
-/// default 10 s scrape timeout).
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
-/// The exposition of one `/probe` answer is at most this many bytes.
-pub const MAX_PROBE_BODY: usize = 64 * 1024;
 
 /// Runs every check once, now, one after another (`--once`).
 pub fn run_all(checks: &[Check]) -> Results {

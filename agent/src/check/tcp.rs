@@ -11,21 +11,17 @@
 //! line. `^220` for SMTP, `^SSH-2.0-` for SSH, `^+OK` for POP (no escapes: every character but
 //! a leading `^` and a trailing `$` is literal).
 //!
-//! Invariants: at most [`MAX_READ`] bytes are read from a peer and a line
-//! is at most [`MAX_LINE`] bytes (longer ones are cut and still matched),
-//! so a server streaming garbage ends the check at its deadline or its
-//! byte budget, whichever first.
+//! Invariants: at most [`MAX_DIALOGUE_READ`] bytes are read from a peer
+//! and a line is at most [`MAX_DIALOGUE_LINE`] bytes (longer ones are cut
+//! and still matched), so a server streaming garbage ends the check at its
+//! deadline or its byte budget, whichever first.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use super::{left, Detail, Reason};
-
-/// Bytes read from a peer in one check.
-pub const MAX_READ: usize = 64 * 1024;
-/// Bytes kept of one line for matching.
-pub const MAX_LINE: usize = 4096;
+use crate::limits::{MAX_DIALOGUE_LINE, MAX_DIALOGUE_READ};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -115,31 +111,32 @@ impl Lines {
             while let Some(nl) = self.buf.iter().position(|&b| b == b'\n') {
                 let mut line = &self.buf[..nl];
                 line = line.strip_suffix(b"\r").unwrap_or(line);
-                let hit = matches(pattern, &line[..line.len().min(MAX_LINE)]);
+                let hit = matches(pattern, &line[..line.len().min(MAX_DIALOGUE_LINE)]);
                 self.buf.drain(..=nl);
                 if hit {
                     return Ok(());
                 }
             }
-            if self.buf.len() > MAX_LINE {
+            if self.buf.len() > MAX_DIALOGUE_LINE {
                 // A line longer than any banner: match its head, drop it.
-                let hit = matches(pattern, &self.buf[..MAX_LINE]);
+                let hit = matches(pattern, &self.buf[..MAX_DIALOGUE_LINE]);
                 self.buf.clear();
                 if hit {
                     return Ok(());
                 }
             }
-            if self.read >= MAX_READ {
+            if self.read >= MAX_DIALOGUE_READ {
                 return Err(Reason::UnexpectedReply);
             }
             let timeout = left(deadline).ok_or(Reason::Timeout)?;
             stream.set_read_timeout(Some(timeout)).map_err(|e| Reason::of_io(&e))?;
             let mut chunk = [0u8; 1024];
-            let want = chunk.len().min(MAX_READ - self.read);
+            let want = chunk.len().min(MAX_DIALOGUE_READ - self.read);
             match stream.read(&mut chunk[..want]) {
                 Ok(0) => {
                     // A last line without its newline still counts.
-                    let hit = !self.buf.is_empty() && matches(pattern, &self.buf[..self.buf.len().min(MAX_LINE)]);
+                    let hit =
+                        !self.buf.is_empty() && matches(pattern, &self.buf[..self.buf.len().min(MAX_DIALOGUE_LINE)]);
                     self.buf.clear();
                     return if hit { Ok(()) } else { Err(Reason::UnexpectedReply) };
                 }
