@@ -34,9 +34,11 @@ for name in $(target_names "$@"); do
     # Push to real receivers on loopback: byte order and 32-bit counters
     # end up in the protobuf, the snappy stream and the spool records.
     # (The namespace and SIGKILL tests stay native: they run the binary
-    # without the runner.)
+    # without the runner.) With the tls feature, https too: rustls and
+    # ring on the target's own arithmetic.
+    # shellcheck disable=SC2046
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
-        cargo test --test push -- prometheus_and once_mode status_codes; then
+        cargo test $(feature_args) --test push -- prometheus_and once_mode status_codes https; then
         failed="$failed $name(push)"
     fi
 done

@@ -602,7 +602,7 @@ fn the_push_config_is_checked_with_lines() {
     let dir = Scratch::new("push-config");
     let cfg = dir.write(
         "bad.toml",
-        "[push]\nurl = \"https://x/\"\ninterval = \"5 s\"\nmemory_cap = \"lots\"\n[push.headers]\nContent-Type = \"text/plain\"\n",
+        "[push]\nurl = \"gopher://x/\"\ninterval = \"5 s\"\nmemory_cap = \"lots\"\n[push.headers]\nContent-Type = \"text/plain\"\n",
     );
     let out = common::run(&["check-config", cfg.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -693,9 +693,27 @@ fn push_crosses_a_firewall_that_denies_every_inbound_port() {
     };
     wait_for("prometheus in region A", Duration::from_secs(30), || fetch(&r.a, "http://10.231.0.1:9090/-/ready"));
 
+    // The appliance's own daemon: a chronyd in B, its command port on B's
+    // loopback only, never touching the clock (-x).
+    let chrony_conf = dir.write(
+        "chrony.conf",
+        &format!(
+            "local stratum 10\nport 0\nbindcmdaddress 127.0.0.1\nbindcmdaddress /\npidfile {}\n",
+            dir.0.join("chronyd.pid").display()
+        ),
+    );
+    let chronyd = need("/usr/sbin/chronyd", "chrony");
+    r.children.push(
+        in_ns(&r.b, &[chronyd.to_str().unwrap(), "-x", "-d", "-u", "root", "-f", chrony_conf.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let cfg = dir.write(
         "sonde.toml",
-        "[server]\nlisten = \"0.0.0.0:9858\"\n[push]\nurl = \"http://10.231.0.1:9090/api/v1/write\"\ninterval = \"300ms\"\n",
+        "[server]\nlisten = \"0.0.0.0:9858\"\n[chrony]\naddress = \"127.0.0.1:323\"\n\
+         [push]\nurl = \"http://10.231.0.1:9090/api/v1/write\"\ninterval = \"300ms\"\n",
     );
     let bin = common::bin();
     r.children.push(
@@ -718,4 +736,213 @@ fn push_crosses_a_firewall_that_denies_every_inbound_port() {
     });
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(!v["data"]["result"][0]["values"].as_array().unwrap().is_empty());
+    // So do the chronyd's: the stratum it is configured with, read by
+    // sonde over B's loopback and pushed out.
+    let q = urlencode("chrony_tracking_stratum{job=\"sonde\"}");
+    let body = wait_for("B's chronyd in A's Prometheus", Duration::from_secs(30), || {
+        fetch(&r.a, &format!("http://10.231.0.1:9090/api/v1/query?query={q}")).filter(|b| b.contains("\"value\""))
+    });
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["data"]["result"][0]["value"][1], "10", "{body}");
+}
+
+/// Push over https to a Prometheus that serves TLS with a certificate of a
+/// CA made here, and requires a client certificate of the same CA (its
+/// `--web.config.file`). Built with the `tls` feature only:
+/// `cargo test --features sonde/tls --test push -- https`.
+#[cfg(feature = "tls")]
+mod https {
+    use super::*;
+
+    /// A CA, a server certificate for `receiver.test` and 127.0.0.1 (not
+    /// `localhost`), and a client certificate, made by openssl(1).
+    fn make_pki(dir: &Path) -> PathBuf {
+        let openssl = common::which("openssl").expect("openssl not found (Debian package openssl)");
+        let pki = dir.join("pki");
+        std::fs::create_dir_all(&pki).unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new(&openssl).current_dir(&pki).args(args).output().unwrap();
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        run(&[
+            &["req", "-x509", "-days", "2", "-subj", "/CN=sonde test CA"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.crt"],
+        ]
+        .concat());
+        for (name, ext) in [
+            ("server", "subjectAltName=DNS:receiver.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+            ("client", "extendedKeyUsage=clientAuth\n"),
+        ] {
+            std::fs::write(pki.join(format!("{name}.ext")), format!("basicConstraints=CA:FALSE\n{ext}")).unwrap();
+            let (key, csr, crt, ext) =
+                (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"), format!("{name}.ext"));
+            run(&[&["req", "-subj", &format!("/CN={name}")][..], &ec, &["-keyout", &key, "-out", &csr]].concat());
+            run(&[
+                "x509",
+                "-req",
+                "-days",
+                "2",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-extfile",
+                &ext,
+            ]);
+        }
+        pki
+    }
+
+    /// Prometheus on 127.0.0.1 over TLS, client certificates required.
+    fn start_tls_prometheus(dir: &Path, pki: &Path) -> Receiver {
+        let bin = need("/usr/bin/prometheus", "prometheus");
+        let port = free_tcp_port();
+        std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 1h\nscrape_configs: []\n").unwrap();
+        let p = pki.display();
+        std::fs::write(
+            dir.join("web.yml"),
+            format!(
+                "tls_server_config:\n  cert_file: {p}/server.crt\n  key_file: {p}/server.key\n  \
+                 client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {p}/ca.crt\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new(bin)
+            .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+            .arg(format!("--web.config.file={}", dir.join("web.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("prom-data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--web.enable-remote-write-receiver")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let r = Receiver { child, addr: format!("127.0.0.1:{port}").parse().unwrap(), kind: "prometheus" };
+        wait_for("prometheus ready over TLS", Duration::from_secs(30), || curl(&r, pki, "/-/ready"));
+        r
+    }
+
+    /// GET over TLS with the test's CA and client certificate.
+    fn curl(r: &Receiver, pki: &Path, path: &str) -> Option<String> {
+        let curl = common::which("curl").expect("curl: run tests/setup.sh");
+        let out = Command::new(curl)
+            .args(["-sf", "--max-time", "5", "--cacert"])
+            .arg(pki.join("ca.crt"))
+            .arg("--cert")
+            .arg(pki.join("client.crt"))
+            .arg("--key")
+            .arg(pki.join("client.key"))
+            .arg(format!("https://{}{path}", r.addr))
+            .output()
+            .unwrap();
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Every sample Prometheus holds for `{job="sonde"}`.
+    fn stored(r: &Receiver, pki: &Path) -> Samples {
+        let q = urlencode("{job=\"sonde\"}[1d]");
+        let body = curl(r, pki, &format!("/api/v1/query?query={q}")).expect("query over TLS");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let mut out = Samples::new();
+        for series in v["data"]["result"].as_array().unwrap() {
+            let labels = labels_of(&series["metric"]);
+            for pair in series["values"].as_array().unwrap() {
+                let ts = (pair[0].as_f64().unwrap() * 1000.0).round() as i64;
+                out.insert((labels.clone(), ts), parse_go_float(pair[1].as_str().unwrap()));
+            }
+        }
+        out
+    }
+
+    /// A `--once` push of a few collectors to `url` with `tls` keys.
+    fn once(dir: &Scratch, name: &str, url: &str, tls: &str) -> (Option<i32>, String, PathBuf) {
+        let spool = dir.0.join(format!("spool-{name}"));
+        let cfg = dir.write(
+            &format!("{name}.toml"),
+            &format!(
+                "[collectors]\ndefaults = false\nloadavg = true\nmeminfo = true\n\n\
+                 [push]\nurl = \"{url}\"\nspool = \"{}\"\n{tls}",
+                spool.display()
+            ),
+        );
+        let out = common::run(&["--once", "--config", cfg.to_str().unwrap()]);
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned(), spool)
+    }
+
+    /// An untrusted server keeps the cycle in the spool; with the CA file
+    /// the same bytes arrive, with the next cycle, and nothing else.
+    #[test]
+    fn https_with_a_ca_file_delivers_what_an_untrusted_server_could_not_get() {
+        let dir = Scratch::new("push-https");
+        let pki = make_pki(&dir.0);
+        let r = start_tls_prometheus(&dir.0, &pki);
+        let url = format!("https://{}/api/v1/write", r.addr);
+        let client = format!(
+            "cert_file = \"{}\"\nkey_file = \"{}\"\n",
+            pki.join("client.crt").display(),
+            pki.join("client.key").display()
+        );
+        // The system's bundle does not know the test's CA.
+        let (code, err, spool) = once(&dir, "untrusted", &url, &client);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("UnknownIssuer"), "{err}");
+        let kept = read_spool(&spool);
+        assert!(!kept.is_empty(), "the cycle is spooled");
+        assert!(stored(&r, &pki).is_empty(), "nothing reached Prometheus");
+
+        let trusted = format!("{client}ca_file = \"{}\"\n", pki.join("ca.crt").display());
+        let cfg = dir.write("trusted.toml", &std::fs::read_to_string(dir.0.join("untrusted.toml")).unwrap());
+        let text = std::fs::read_to_string(&cfg).unwrap().replace(&client, &trusted);
+        std::fs::write(&cfg, text).unwrap();
+        let out = common::run(&["--once", "--config", cfg.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(read_spool(&spool).is_empty(), "the spool is drained");
+        let held = stored(&r, &pki);
+        let kept = as_stored(&kept);
+        for (k, bits) in &kept {
+            assert_eq!(held.get(k), Some(bits), "spooled sample not delivered: {k:?}");
+        }
+        let times: BTreeSet<i64> = held.keys().map(|(_, ts)| *ts).collect();
+        assert_eq!(times.len(), 2, "the kept cycle and this one, nothing else: {times:?}");
+        assert!(held.len() > kept.len(), "this cycle's samples arrived too");
+    }
+
+    /// The certificate must be valid for the name (or `server_name`), the
+    /// server's demand for a client certificate is met only with one, and
+    /// an unreadable CA file stops the push with its name.
+    #[test]
+    fn https_checks_the_name_and_presents_the_client_certificate() {
+        let dir = Scratch::new("push-https-name");
+        let pki = make_pki(&dir.0);
+        let r = start_tls_prometheus(&dir.0, &pki);
+        let p = |f: &str| pki.join(f).display().to_string();
+        let ca = format!("ca_file = \"{}\"\n", p("ca.crt"));
+        let client = format!("{ca}cert_file = \"{}\"\nkey_file = \"{}\"\n", p("client.crt"), p("client.key"));
+        let by_name = format!("https://localhost:{}/api/v1/write", r.addr.port());
+
+        let (code, err, _) = once(&dir, "wrong-name", &by_name, &client);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("not valid for name \"localhost\""), "{err}");
+
+        let (code, err, _) = once(&dir, "server-name", &by_name, &format!("{client}server_name = \"receiver.test\"\n"));
+        assert_eq!(code, Some(0), "{err}");
+
+        let url = format!("https://{}/api/v1/write", r.addr);
+        let (code, err, spool) = once(&dir, "no-client-cert", &url, &ca);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.to_lowercase().contains("certificate"), "{err}");
+        assert!(!read_spool(&spool).is_empty(), "a refused handshake keeps the cycle");
+
+        let missing = dir.0.join("no-such-ca.pem");
+        let (code, err, _) = once(&dir, "missing-ca", &url, &format!("ca_file = \"{}\"\n", missing.display()));
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(&missing.display().to_string()), "{err}");
+    }
 }

@@ -23,6 +23,8 @@
 //! * [`sys`]: thin shells over the OS: bounded file reads, listening
 //!   sockets, datagram exchanges with deadlines, signals.
 //! * [`limits`]: every capacity and deadline, named.
+//! * `tls` (cargo feature `tls`): the TLS client that push over https and
+//!   Unbound's control port share.
 //!
 //! # Threads
 //!
@@ -47,4 +49,6 @@ pub mod limits;
 pub mod push;
 pub mod serve;
 pub mod sys;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod wire;

@@ -12,6 +12,7 @@ mod check;
 pub mod host;
 mod push;
 pub mod syntax;
+pub mod tls;
 pub mod unbound;
 
 use std::fmt;

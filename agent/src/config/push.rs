@@ -35,6 +35,11 @@ pub(super) const KEYS: &[&str] = &[
     "basic_auth_user",
     "basic_auth_password_file",
     "bearer_token_file",
+    // super::tls::KEYS, for an https URL:
+    "ca_file",
+    "cert_file",
+    "key_file",
+    "server_name",
 ];
 
 /// Checks one entry of `section` and keeps it for [`build`].
@@ -73,6 +78,12 @@ pub(super) fn build(url: &str, draft: &Draft, spool_flag: Option<&PathBuf>) -> R
     }
     if s.basic_auth_user.is_some() && s.bearer_token_file.is_some() {
         return Err("push: basic auth and a bearer token exclude each other".into());
+    }
+    s.tls.check().map_err(|e| format!("push: {e}"))?;
+    if s.tls.is_set() && !url.starts_with("https://") {
+        return Err(format!(
+            "push: '{url}' is not https, so ca_file, cert_file, key_file and server_name mean nothing"
+        ));
     }
     s.labels.sort();
     Ok(s)
@@ -118,6 +129,7 @@ fn apply(s: &mut push::Settings, section: &str, e: &Entry) -> Result<(), Problem
         "basic_auth_user" => s.basic_auth_user = Some(string(v)?.to_owned()),
         "basic_auth_password_file" => s.basic_auth_password_file = Some(path(v)?),
         "bearer_token_file" => s.bearer_token_file = Some(path(v)?),
+        k if super::tls::KEYS.contains(&k) => s.tls.set(k, v)?,
         _ => return Err(Problem::UnknownKey),
     }
     Ok(())

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::syntax::{Entry, Value};
+use super::tls::TLS_BUILT;
 use super::{control_address, control_timeout, ControlAddress, Problem};
 use crate::limits::UNBOUND_DEADLINE;
 
@@ -80,9 +81,6 @@ pub struct Tls {
 
 /// The section's keys.
 pub const KEYS: &[&str] = &["address", "timeout", "server_cert_file", "control_cert_file", "control_key_file"];
-
-/// Whether this build speaks TLS (cargo feature `tls`).
-pub const TLS_BUILT: bool = cfg!(feature = "tls");
 
 pub(super) fn entry(c: &mut Unbound, e: &Entry) -> Result<(), Problem> {
     match (e.key.as_str(), &e.value) {

@@ -1,4 +1,5 @@
-//! The HTTP/1.1 side of a push: one POST per connection, with deadlines.
+//! The HTTP/1.1 side of a push: one POST per connection, with deadlines,
+//! over TCP or (cargo feature `tls`) TLS.
 //!
 //! A push every 15 seconds or more does not need connection reuse, so each
 //! request opens a connection, sends `Connection: close`, reads the status
@@ -8,7 +9,11 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+#[cfg(feature = "tls")]
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::config::tls::{ClientTls, TLS_BUILT};
 
 /// Largest response head read; the rest of a longer one is ignored.
 pub const MAX_RESPONSE_HEAD: usize = 16 * 1024;
@@ -18,6 +23,8 @@ const BODY_SNIPPET: usize = 256;
 /// Where batches go: parsed from the push URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
+    /// `https`: the request goes over TLS.
+    pub tls: bool,
     pub host: String,
     pub port: u16,
     /// Path and query, as sent in the request line.
@@ -25,14 +32,16 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// `http://host[:port]/path`. `https` is refused until sonde has TLS.
+    /// `http://host[:port]/path` or `https://...`; a build without TLS
+    /// refuses `https` with that reason.
     pub fn parse(url: &str) -> Result<Endpoint, String> {
-        let rest = match url.split_once("://") {
-            Some(("http", rest)) => rest,
-            Some(("https", _)) => {
-                return Err(format!("'{url}': https is not supported by this build (no TLS); use http"));
+        let (tls, rest) = match url.split_once("://") {
+            Some(("http", rest)) => (false, rest),
+            Some(("https", _)) if !TLS_BUILT => {
+                return Err(format!("'{url}': this sonde is built without TLS (cargo feature tls); use http"));
             }
-            _ => return Err(format!("'{url}' is not an http:// URL")),
+            Some(("https", rest)) => (true, rest),
+            _ => return Err(format!("'{url}' is not an http:// or https:// URL")),
         };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -52,17 +61,18 @@ impl Endpoint {
         };
         let port = match port {
             Some(p) => p.parse().map_err(|_| format!("'{url}': bad port '{p}'"))?,
+            None if tls => 443,
             None => 80,
         };
         if host.is_empty() || path.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
             return Err(format!("'{url}' is not a usable URL"));
         }
-        Ok(Endpoint { host: host.to_owned(), port, path: path.to_owned() })
+        Ok(Endpoint { tls, host: host.to_owned(), port, path: path.to_owned() })
     }
 
     fn host_header(&self) -> String {
         let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        if self.port == 80 {
+        if self.port == if self.tls { 443 } else { 80 } {
             host
         } else {
             format!("{host}:{}", self.port)
@@ -80,11 +90,103 @@ pub struct Response {
     pub body: String,
 }
 
-/// POSTs `body` with the given headers (the caller's, already complete)
-/// and returns the receiver's answer, all within `timeout`.
-pub fn post(ep: &Endpoint, headers: &[(String, String)], body: &[u8], timeout: Duration) -> io::Result<Response> {
-    let deadline = Instant::now() + timeout;
-    let mut stream = connect(ep, deadline)?;
+/// An endpoint and, for https, its TLS client configuration, made once:
+/// the CA and client certificate files are read when the push starts (and
+/// again on a reload), and a bad one stops it there with the file's name.
+pub struct Client {
+    endpoint: Endpoint,
+    #[cfg(feature = "tls")]
+    tls: Option<(Arc<rustls::ClientConfig>, String)>,
+}
+
+impl Client {
+    /// `tls` is used for an https URL only (the config refuses it for http).
+    pub fn new(url: &str, tls: &ClientTls) -> Result<Client, String> {
+        let endpoint = Endpoint::parse(url)?;
+        #[cfg(not(feature = "tls"))]
+        let _ = tls; // An https URL was refused by Endpoint::parse.
+        #[cfg(feature = "tls")]
+        let tls = match endpoint.tls {
+            true => {
+                let config = crate::tls::client_config(tls).map_err(|e| format!("push: TLS: {e}"))?;
+                Some((config, tls.server_name.clone().unwrap_or_else(|| endpoint.host.clone())))
+            }
+            false => None,
+        };
+        Ok(Client {
+            endpoint,
+            #[cfg(feature = "tls")]
+            tls,
+        })
+    }
+
+    /// POSTs `body` with the given headers (the caller's, already
+    /// complete) and returns the receiver's answer, all within `timeout`.
+    pub fn post(&self, headers: &[(String, String)], body: &[u8], timeout: Duration) -> io::Result<Response> {
+        let deadline = Instant::now() + timeout;
+        let tcp = connect(&self.endpoint, deadline)?;
+        #[cfg(feature = "tls")]
+        if let Some((config, name)) = &self.tls {
+            let stream = crate::tls::connect(tcp, config, name)?;
+            return exchange(&self.endpoint, Conn::Tls(Box::new(stream)), headers, body, deadline);
+        }
+        exchange(&self.endpoint, Conn::Plain(tcp), headers, body, deadline)
+    }
+}
+
+/// A connection to the receiver, plain or TLS.
+enum Conn {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<crate::tls::Stream>),
+}
+
+impl Conn {
+    /// The socket, where the deadlines are set.
+    fn socket(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(s) => s,
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => &s.sock,
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+fn exchange(
+    ep: &Endpoint,
+    mut stream: Conn,
+    headers: &[(String, String)],
+    body: &[u8],
+    deadline: Instant,
+) -> io::Result<Response> {
     let mut head = format!("POST {} HTTP/1.1\r\nHost: {}\r\n", ep.path, ep.host_header());
     for (name, value) in headers {
         head.push_str(name);
@@ -93,9 +195,28 @@ pub fn post(ep: &Endpoint, headers: &[(String, String)], body: &[u8], timeout: D
         head.push_str("\r\n");
     }
     head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
-    write_by(&mut stream, head.as_bytes(), deadline)?;
-    write_by(&mut stream, body, deadline)?;
-    read_response(&mut stream, deadline)
+    let sent = write_by(&mut stream, head.as_bytes(), deadline)
+        .and_then(|()| write_by(&mut stream, body, deadline))
+        // TLS keeps records back until flushed; for TCP this is nothing.
+        .and_then(|()| stream.socket().set_write_timeout(Some(left(deadline)?)))
+        .and_then(|()| stream.flush());
+    match sent {
+        Ok(()) => read_response(&mut stream, deadline),
+        // A receiver may answer and close before reading everything (an
+        // early 413, a TLS alert refusing the handshake): what it said
+        // tells the operator more than the broken pipe it left.
+        Err(e) => {
+            #[cfg(feature = "tls")]
+            if let Conn::Tls(s) = &mut stream {
+                s.sock.set_read_timeout(Some(left(deadline)?))?;
+                return Err(crate::tls::alert(s).unwrap_or(e));
+            }
+            match read_response(&mut stream, deadline) {
+                Ok(r) => Ok(r),
+                Err(_) => Err(e),
+            }
+        }
+    }
 }
 
 fn left(deadline: Instant) -> io::Result<Duration> {
@@ -117,9 +238,9 @@ fn connect(ep: &Endpoint, deadline: Instant) -> io::Result<TcpStream> {
     Err(last)
 }
 
-fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
     while !bytes.is_empty() {
-        stream.set_write_timeout(Some(left(deadline)?))?;
+        stream.socket().set_write_timeout(Some(left(deadline)?))?;
         match stream.write(bytes) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => bytes = &bytes[n..],
@@ -130,11 +251,11 @@ fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::
     Ok(())
 }
 
-fn read_response(stream: &mut TcpStream, deadline: Instant) -> io::Result<Response> {
+fn read_response(stream: &mut Conn, deadline: Instant) -> io::Result<Response> {
     let mut buf = vec![0u8; MAX_RESPONSE_HEAD];
     let mut len = 0;
     loop {
-        stream.set_read_timeout(Some(left(deadline)?))?;
+        stream.socket().set_read_timeout(Some(left(deadline)?))?;
         let n = match stream.read(&mut buf[len..]) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -217,7 +338,12 @@ mod tests {
         assert_eq!(e.host_header(), "[::1]:8428");
         let e = Endpoint::parse("http://metrics.example").unwrap();
         assert_eq!((e.port, e.path.as_str(), e.host_header().as_str()), (80, "/", "metrics.example"));
-        assert!(Endpoint::parse("https://x/").unwrap_err().contains("TLS"));
+        match Endpoint::parse("https://x/") {
+            Ok(e) => assert!(TLS_BUILT && e.tls && e.port == 443 && e.host_header() == "x"),
+            Err(e) => assert!(!TLS_BUILT && e.contains("without TLS"), "{e}"),
+        }
+        let e = Endpoint::parse("http://x:443/").unwrap();
+        assert_eq!(e.host_header(), "x:443");
         assert!(Endpoint::parse("ftp://x/").is_err());
         assert!(Endpoint::parse("http://u:p@x/").is_err());
         assert!(Endpoint::parse("http://x:99999/").is_err());

@@ -36,9 +36,9 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::config::tls::ClientTls;
 use crate::expo::{Exposition, Kind};
 use batch::{Batch, Builder};
-use http::Endpoint;
 use spool::{Spool, Taken};
 
 /// The `[push]` settings, validated.
@@ -59,6 +59,8 @@ pub struct Settings {
     pub basic_auth_user: Option<String>,
     pub basic_auth_password_file: Option<PathBuf>,
     pub bearer_token_file: Option<PathBuf>,
+    /// For an https URL: whom to trust, and a client certificate.
+    pub tls: ClientTls,
     pub min_backoff: Duration,
     pub max_backoff: Duration,
 }
@@ -80,6 +82,7 @@ impl Settings {
             basic_auth_user: None,
             basic_auth_password_file: None,
             bearer_token_file: None,
+            tls: ClientTls::default(),
             min_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
         }
@@ -394,7 +397,7 @@ pub fn classify(status: u16) -> (Fate, bool) {
 
 /// Sends batches for one endpoint; owns the backoff.
 pub struct Sender {
-    endpoint: Endpoint,
+    client: http::Client,
     settings: Settings,
     backoff: Duration,
     rng: u64,
@@ -404,10 +407,10 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(settings: &Settings) -> Result<Sender, String> {
-        let endpoint = Endpoint::parse(&settings.url)?;
+        let client = http::Client::new(&settings.url, &settings.tls)?;
         let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
             ^ u64::from(std::process::id()) << 32;
-        Ok(Sender { endpoint, settings: settings.clone(), backoff: settings.min_backoff, rng: seed | 1, shouted: None })
+        Ok(Sender { client, settings: settings.clone(), backoff: settings.min_backoff, rng: seed | 1, shouted: None })
     }
 
     fn headers(&self) -> io::Result<Vec<(String, String)>> {
@@ -438,7 +441,7 @@ impl Sender {
         if now_ms.saturating_sub(b.timestamp_ms) > self.settings.max_age.as_millis() as i64 {
             return (Fate::Dropped(Drop::TooOld), Duration::ZERO);
         }
-        let result = self.headers().and_then(|h| http::post(&self.endpoint, &h, &b.payload, self.settings.timeout));
+        let result = self.headers().and_then(|h| self.client.post(&h, &b.payload, self.settings.timeout));
         let (fate, retry_after, status, said) = match result {
             Ok(r) => {
                 let (fate, shout) = classify(r.status);

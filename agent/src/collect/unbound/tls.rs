@@ -17,12 +17,12 @@ use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
 
 use super::Conn;
 use crate::config::unbound::Tls;
+use crate::tls;
 
 /// The name unbound-control-setup gives the server.
 const SERVER_NAME: &str = "unbound";
@@ -46,22 +46,9 @@ pub fn connect(tcp: TcpStream, files: &Tls) -> io::Result<Stream> {
 }
 
 fn client_config(files: &Tls) -> io::Result<ClientConfig> {
-    let bad = |what: &str, path: &std::path::Path, e: rustls::pki_types::pem::Error| {
-        io::Error::new(io::ErrorKind::InvalidData, format!("{what} {}: {e}", path.display()))
-    };
-    let pinned = CertificateDer::pem_file_iter(&files.server_cert_file)
-        .map_err(|e| bad("server_cert_file", &files.server_cert_file, e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad("server_cert_file", &files.server_cert_file, e))?;
-    if pinned.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "server_cert_file holds no certificate"));
-    }
-    let chain = CertificateDer::pem_file_iter(&files.control_cert_file)
-        .map_err(|e| bad("control_cert_file", &files.control_cert_file, e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad("control_cert_file", &files.control_cert_file, e))?;
-    let key = PrivateKeyDer::from_pem_file(&files.control_key_file)
-        .map_err(|e| bad("control_key_file", &files.control_key_file, e))?;
+    let pinned = tls::certificates(&files.server_cert_file)?;
+    let chain = tls::certificates(&files.control_cert_file)?;
+    let key = tls::private_key(&files.control_key_file)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let algorithms = provider.signature_verification_algorithms;
     ClientConfig::builder_with_provider(Arc::clone(&provider))
