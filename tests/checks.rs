@@ -22,7 +22,7 @@ mod common;
 use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{free_tcp_port, promtool_check, value, wait_for, Scratch};
 
@@ -59,11 +59,7 @@ fn free_port() -> u16 {
 /// stdout, after checking the exit code says whether a check failed.
 fn once(ns: Option<&str>, config: &Path, any_failed: bool) -> String {
     let mut c = match ns {
-        Some(ns) => {
-            let mut c = Command::new("ip");
-            c.args(["netns", "exec", ns]).arg(common::bin());
-            c
-        }
+        Some(ns) => in_netns(ns),
         None => common::sonde_command(),
     };
     let out = c.arg("--once").arg("--config").arg(config).stdin(Stdio::null()).output().unwrap();
@@ -72,6 +68,18 @@ fn once(ns: Option<&str>, config: &Path, any_failed: bool) -> String {
     assert_eq!(out.status.code(), Some(if any_failed { 1 } else { 0 }), "stderr:\n{err}\nstdout:\n{text}");
     assert!(!err.contains("panicked"), "{err}");
     text
+}
+
+/// The binary under test in network namespace `ns` (through
+/// `$SONDE_RUNNER` when set, as [`common::sonde_command`]).
+fn in_netns(ns: &str) -> Command {
+    let mut c = Command::new("ip");
+    c.args(["netns", "exec", ns]);
+    if let Some(runner) = std::env::var_os("SONDE_RUNNER").filter(|r| !r.is_empty()) {
+        c.arg(runner);
+    }
+    c.arg(common::bin());
+    c
 }
 
 const NO_COLLECTORS: &str = "[collectors]\ndefaults = false\n";
@@ -254,12 +262,14 @@ fn network_failures_are_told_apart_per_address_family() {
         "fw.nft",
         "table inet fw {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    \
          tcp dport 2001 drop\n    tcp dport 2002 reject with icmpx type admin-prohibited\n    \
-         tcp dport 2003 reject with tcp reset\n  }\n}\n",
+         tcp dport 2003 reject with tcp reset\n    meta nfproto ipv6 tcp dport 2005 drop\n  }\n}\n",
     );
     sh(&["ip", "netns", "exec", &ns.name, "nft", "-f", rules.to_str().unwrap()]);
-    // A listener on 127.0.0.1 only: sonde's own endpoint, in the namespace.
+    // Listeners on 127.0.0.1 only: sonde's own endpoint, in the namespace.
+    // On 2005 its IPv6 side is dropped, and its IPv4 side is a server
+    // that says nothing until a client has spoken.
     let listener = spawn(
-        Command::new("ip").args(["netns", "exec", &ns.name]).arg(common::bin()).args(["--listen", "127.0.0.1:2000"]),
+        in_netns(&ns.name).args(["--listen", "127.0.0.1:2000", "--listen", "127.0.0.1:2005"]),
         &dir.0.join("listener.log"),
     );
     ns.children.push(listener);
@@ -294,6 +304,27 @@ fn network_failures_are_told_apart_per_address_family() {
     assert_eq!(v4("dual", ""), Some(1.0), "{text}");
     assert_eq!(value(&text, &at("dual", "::1", "ipv6", "refused")), Some(0.0), "{text}");
     assert_eq!(value(&text, "probe_ip_protocol{check=\"dual\",address=\"::1\",family=\"ipv6\"}"), Some(6.0));
+
+    // Both addresses of a dual-stack name use their whole timeout (IPv6
+    // dropped, IPv4 silent where a banner is expected): checked at once,
+    // the check takes one timeout, where one after the other took two.
+    let timeout = 2.0;
+    let cfg = dir.write(
+        "slow.toml",
+        &format!(
+            "{NO_COLLECTORS}[[check]]\nname = \"slow\"\nkind = \"tcp\"\ntarget = \"dual.test:2005\"\n\
+             timeout = \"{timeout}s\"\ndialogue = [\"expect ^SSH-2.0-\"]\n"
+        ),
+    );
+    let started = Instant::now();
+    let text = once(Some(&ns.name), &cfg, true);
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(value(&text, &at("slow", "127.0.0.1", "ipv4", "timeout")), Some(0.0), "{text}");
+    assert_eq!(value(&text, &at("slow", "::1", "ipv6", "timeout")), Some(0.0), "{text}");
+    assert!(took < 1.75 * timeout, "{took:.2} s for two addresses of {timeout} s each: not checked at once");
+    // IPv4 first, then IPv6, whatever the resolver's order.
+    let v4 = text.find("address=\"127.0.0.1\"").unwrap();
+    assert!(v4 < text.find("address=\"::1\"").unwrap(), "{text}");
 }
 
 fn ns_has_listener(ns: &str) -> bool {

@@ -118,8 +118,14 @@ pub const MAX_UNBOUND_BUCKETS: usize = 64;
 
 /// Addresses checked per target of a service check; a name with more is
 /// cut, in resolver order, so a name with hundreds of records cannot make
-/// one check take hundreds of timeouts or series.
+/// one check take hundreds of series. The addresses are checked at once,
+/// one thread each, so this also bounds a check's threads.
 pub const MAX_ADDRESSES: usize = 8;
+
+/// Stack of the thread that checks one address. A check keeps its buffers
+/// (a DNS message, the dialogue's lines) on the heap; this is headroom for
+/// the socket calls and a TLS handshake. Untouched pages cost no memory.
+pub const ADDRESS_STACK: usize = 128 * 1024;
 
 /// Stack of the thread that runs the configured checks on their schedule.
 /// A check keeps its buffers on the heap; this is headroom for the

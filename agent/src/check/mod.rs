@@ -14,9 +14,16 @@
 //! down is reported as down on IPv6 and up on IPv4, never as a silent pass
 //! or a silent fail.
 //!
+//! The addresses are checked at once, one scoped thread each, so a
+//! dual-stack name with one family blackholed costs one timeout, not one
+//! per address; the outcomes come back in a stable order (IPv4, then IPv6,
+//! each in resolver order), not in the order the threads finish.
+//!
 //! Invariants: every socket operation has a deadline no later than the
-//! check's timeout from the start of that address's attempt; at most
-//! [`MAX_ADDRESSES`] addresses per target are checked; every byte read
+//! check's timeout from the start of its address's attempt, and every
+//! attempt starts when the name has resolved; at most [`MAX_ADDRESSES`]
+//! addresses per target are checked, so a check has at most that many
+//! threads; every byte read
 //! from a peer is bounded ([`crate::limits::MAX_DIALOGUE_READ`],
 //! [`dns::MAX_MESSAGE`]).
 
@@ -30,7 +37,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::expo::{Exposition, Kind as Type};
-use crate::limits::{CHECKS_STACK, MAX_ADDRESSES, MAX_PROBE_BODY, PROBE_TIMEOUT};
+use crate::limits::{ADDRESS_STACK, CHECKS_STACK, MAX_ADDRESSES, MAX_PROBE_BODY, PROBE_TIMEOUT};
 
 /// Which address families of the target to check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -233,8 +240,10 @@ pub fn split_target(target: &str, default_port: u16) -> Option<(&str, u16)> {
     .filter(|(h, p)| !h.is_empty() && *p != 0)
 }
 
-/// The target's addresses of the family asked, deduplicated, in resolver
-/// order, at most [`MAX_ADDRESSES`].
+/// The target's addresses of the family asked, deduplicated, at most
+/// [`MAX_ADDRESSES`] (cut in resolver order), IPv4 first: the resolver's
+/// own order depends on the host's routes and gai.conf, and a report
+/// should not reorder itself when they change.
 pub fn resolve(target: &str, default_port: u16, family: Family) -> Result<Vec<SocketAddr>, Reason> {
     let (host, port) = split_target(target, default_port).ok_or(Reason::Resolve)?;
     let all: Vec<SocketAddr> = match host.parse::<IpAddr>() {
@@ -250,10 +259,13 @@ pub fn resolve(target: &str, default_port: u16, family: Family) -> Result<Vec<So
     if out.is_empty() {
         return Err(Reason::NoAddress);
     }
-    Ok(out)
+    // A stable partition of at most MAX_ADDRESSES: no sort needed.
+    let v4 = out.iter().filter(|a| a.is_ipv4());
+    Ok(v4.chain(out.iter().filter(|a| a.is_ipv6())).copied().collect())
 }
 
-/// Runs the check against every address; never fails, never panics.
+/// Runs the check against every address at once; never fails, never
+/// panics. The outcomes are in [`resolve`]'s order.
 pub fn run(check: &Check) -> Vec<Outcome> {
     let start = Instant::now();
     let addrs = match resolve(&check.target, check.kind.default_port(), check.family) {
@@ -269,19 +281,42 @@ pub fn run(check: &Check) -> Vec<Outcome> {
         }
     };
     let lookup_seconds = start.elapsed().as_secs_f64();
-    addrs
-        .into_iter()
-        .map(|addr| {
-            let t = Instant::now();
-            let deadline = t + check.timeout;
-            let (reason, detail) = match &check.kind {
-                Kind::Tcp(s) => tcp::run(s, addr, deadline),
-                Kind::Dns(s) => dns::run(s, addr, deadline),
-                Kind::Ntp(s) => ntp::run(s, addr, deadline),
-            };
-            Outcome { addr: Some(addr), reason, seconds: t.elapsed().as_secs_f64(), lookup_seconds, detail }
-        })
-        .collect()
+    let one = |addr: SocketAddr| {
+        let t = Instant::now();
+        let deadline = t + check.timeout;
+        let (reason, detail) = match &check.kind {
+            Kind::Tcp(s) => tcp::run(s, addr, deadline),
+            Kind::Dns(s) => dns::run(s, addr, deadline),
+            Kind::Ntp(s) => ntp::run(s, addr, deadline),
+        };
+        Outcome { addr: Some(addr), reason, seconds: t.elapsed().as_secs_f64(), lookup_seconds, detail }
+    };
+    std::thread::scope(|scope| {
+        let started: Vec<_> = addrs
+            .iter()
+            .map(|&addr| {
+                let thread = std::thread::Builder::new().name("check".into()).stack_size(ADDRESS_STACK);
+                (addr, thread.spawn_scoped(scope, move || one(addr)).ok())
+            })
+            .collect();
+        // Joined in the addresses' order, whichever finishes first. An
+        // address whose thread could not start (out of threads or memory)
+        // is checked here, late rather than never. One that panicked (a
+        // bug; release builds abort) reports `error`.
+        started
+            .into_iter()
+            .map(|(addr, thread)| match thread {
+                Some(t) => t.join().unwrap_or(Outcome {
+                    addr: Some(addr),
+                    reason: Some(Reason::Error),
+                    seconds: 0.0,
+                    lookup_seconds,
+                    detail: Detail::None,
+                }),
+                None => one(addr),
+            })
+            .collect()
+    })
 }
 
 /// FNV-1a (32 bits) over the address's 4 or 16 octets, as
