@@ -148,3 +148,7 @@ pub const MAX_DIALOGUE_READ: usize = 64 * 1024;
 /// Bytes of one received line kept for an `expect` pattern; a longer line
 /// is cut and its head still matched (no banner is near this long).
 pub const MAX_DIALOGUE_LINE: usize = 4096;
+
+/// A wall clock before this (2026-01-01T00:00:00Z, the year this code was
+/// written) is not set yet: push holds its cycles until it is.
+pub const CLOCK_FLOOR_SECS: u64 = 1_767_225_600;

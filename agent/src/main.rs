@@ -255,7 +255,7 @@ fn once(config: &Config) -> ExitCode {
                         r.queued
                     );
                 }
-                if collectors_failed || checks_failed || r.queued > 0 || s.dropped_total() > 0 {
+                if collectors_failed || checks_failed || r.queued > 0 || s.dropped_total() > 0 || s.clock_held > 0 {
                     ExitCode::from(1)
                 } else {
                     ExitCode::SUCCESS

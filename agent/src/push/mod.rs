@@ -140,6 +140,9 @@ pub struct Stats {
     pub last_success_ms: i64,
     /// HTTP status of the last attempt, 0 for a network error.
     pub last_status: u16,
+    /// Cycles not collected because the clock was before
+    /// [`crate::limits::CLOCK_FLOOR_SECS`].
+    pub clock_held: u64,
 }
 
 impl Stats {
@@ -340,12 +343,17 @@ impl Queue {
     /// Writes the `sonde_push_*` families.
     pub fn render(&self, out: &mut Exposition) {
         let s = &self.stats;
-        let counters: [(&str, &str, u64); 5] = [
+        let counters: [(&str, &str, u64); 6] = [
             ("sonde_push_samples_collected_total", "Samples collected for push.", s.collected),
             ("sonde_push_samples_delivered_total", "Samples the receiver accepted.", s.delivered),
             ("sonde_push_requests_total", "Push requests sent.", s.requests),
             ("sonde_push_retries_total", "Push requests that failed and will be retried.", s.retries),
             ("sonde_push_sent_bytes_total", "Bytes of push request bodies sent.", s.bytes_sent),
+            (
+                "sonde_push_cycles_held_total",
+                "Push cycles not collected because the clock was not set yet.",
+                s.clock_held,
+            ),
         ];
         for (name, help, v) in counters {
             out.family(name, help, Kind::Counter);
@@ -507,6 +515,29 @@ impl Sender {
     }
 }
 
+/// Whether the wall clock can stamp samples: a box without a battery-backed
+/// clock boots in 1970 (or at its firmware's date) until NTP sets it, and
+/// samples stamped then are refused by every receiver, or worse, stored
+/// decades away from where anyone looks. `held` remembers whether this was
+/// already said, so the log says it once when it starts and once when it
+/// ends.
+pub fn clock_is_set(now_ms: i64, held: &mut bool) -> bool {
+    let set = now_ms >= crate::limits::CLOCK_FLOOR_SECS as i64 * 1000;
+    if set == *held {
+        *held = !set;
+        if set {
+            eprintln!("sonde: push: the clock is set now; collecting again");
+        } else {
+            eprintln!(
+                "sonde: push: the clock reads {} s since 1970, before this build; \
+                 holding push cycles until it is set (NTP)",
+                now_ms / 1000
+            );
+        }
+    }
+    set
+}
+
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
@@ -570,19 +601,22 @@ impl Pipeline {
             .name("sonde-push-collect".into())
             .spawn(move || {
                 let mut next = Instant::now();
+                let mut held = false;
                 loop {
-                    let exposition = collect();
-                    let mut batches = Vec::new();
-                    b.lock().unwrap_or_else(PoisonError::into_inner).cycle(
-                        &exposition,
-                        &s.labels,
-                        now_ms(),
-                        s.batch_samples,
-                        &mut batches,
-                    );
-                    {
+                    if clock_is_set(now_ms(), &mut held) {
+                        let exposition = collect();
+                        let mut batches = Vec::new();
+                        b.lock().unwrap_or_else(PoisonError::into_inner).cycle(
+                            &exposition,
+                            &s.labels,
+                            now_ms(),
+                            s.batch_samples,
+                            &mut batches,
+                        );
                         let mut q = q.lock().unwrap_or_else(PoisonError::into_inner);
                         batches.into_iter().for_each(|b| q.push(b));
+                    } else {
+                        q.lock().unwrap_or_else(PoisonError::into_inner).stats.clock_held += 1;
                     }
                     st.1.notify_all();
                     next += s.interval;
@@ -708,7 +742,12 @@ pub fn once(settings: &Settings, exposition: &[u8]) -> Result<OnceReport, String
     let queue = Mutex::new(open_queue(settings)?);
     let mut sender = Sender::new(settings)?;
     let mut batches = Vec::new();
-    Builder::default().cycle(exposition, &settings.labels, now_ms(), settings.batch_samples, &mut batches);
+    if !clock_is_set(now_ms(), &mut false) {
+        // What is spooled from before still goes; this cycle cannot.
+        queue.lock().unwrap_or_else(PoisonError::into_inner).stats.clock_held += 1;
+    } else {
+        Builder::default().cycle(exposition, &settings.labels, now_ms(), settings.batch_samples, &mut batches);
+    }
     {
         let mut q = queue.lock().unwrap_or_else(PoisonError::into_inner);
         batches.into_iter().for_each(|b| q.push(b));
@@ -806,6 +845,19 @@ mod tests {
         assert_eq!(q.queued(), (1, 0), "healthy again: memory first");
         balanced(&q);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_clock_before_the_floor_holds_cycles_and_says_so_once() {
+        let floor = crate::limits::CLOCK_FLOOR_SECS as i64 * 1000;
+        let mut held = false;
+        assert!(!clock_is_set(0, &mut held));
+        assert!(held);
+        assert!(!clock_is_set(floor - 1, &mut held));
+        assert!(held, "still held, said once");
+        assert!(clock_is_set(floor, &mut held));
+        assert!(!held);
+        assert!(clock_is_set(now_ms(), &mut held), "this machine's clock is set");
     }
 
     #[test]
