@@ -10,6 +10,16 @@
 //! [`MAX_STUCK_STATFS`] helpers may be stuck at once; past that, further
 //! mounts are not asked at all, so no input can make sonde pile up threads.
 //!
+//! The last of those slots is kept for mounts that answered in the previous
+//! scrape: a mount not known to answer may only take the others. Otherwise
+//! mounts that hang from the start (a FUSE daemon that never answered,
+//! however many mounts it serves) would leave no helper for anything, and
+//! every healthy mount, the root filesystem included, would lose its sizes
+//! until they recovered. What this cannot help, as nothing tells a hung
+//! mount from a healthy one but asking: a mount first seen behind that many
+//! hung ones is not asked until one of them returns, and mounts that
+//! answered and then hang can take every slot.
+//!
 //! One helper at a time serves the calls that do return, and is kept
 //! between scrapes: starting a thread per mount per scrape would cost more
 //! than the calls.
@@ -65,7 +75,9 @@ pub enum Answer {
     /// It did not answer within the timeout, or did not answer in an
     /// earlier scrape and still has not.
     TimedOut,
-    /// Not asked: [`MAX_STUCK_STATFS`] helpers are stuck already.
+    /// Not asked: as many helpers are stuck already as this mount may
+    /// leave (all [`MAX_STUCK_STATFS`] of them for a mount that answered in
+    /// the previous scrape, one less for any other).
     NotAsked,
 }
 
@@ -125,26 +137,46 @@ impl Helper {
     }
 }
 
+// One slot is kept for mounts known to answer; the others must leave one.
+const _: () = assert!(MAX_STUCK_STATFS >= 2);
+
 /// The helpers, kept between scrapes.
 pub struct Prober {
     call: fn(&CStr) -> io::Result<Usage>,
     idle: Option<Helper>,
     /// Mount points whose call is still stuck, with their helper.
     stuck: Vec<(String, Helper)>,
+    /// The [`key`]s of the mount points that answered in the previous
+    /// scrape, sorted; as many as there were mounts, so bounded by the
+    /// mount table.
+    answered: Vec<u64>,
+    /// Those that answered in this scrape so far.
+    answering: Vec<u64>,
     /// The request buffer, reused.
     path: Vec<u8>,
+}
+
+/// A mount point's FNV-1a hash: the answered lists hold these rather than
+/// copies of the names. Two names with one hash only share a slot's claim.
+fn key(mount_point: &str) -> u64 {
+    mount_point.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl Prober {
     /// A prober that runs `call` (statfs(2), or a stand-in in tests).
     pub const fn new(call: fn(&CStr) -> io::Result<Usage>) -> Prober {
-        Prober { call, idle: None, stuck: Vec::new(), path: Vec::new() }
+        Prober { call, idle: None, stuck: Vec::new(), answered: Vec::new(), answering: Vec::new(), path: Vec::new() }
     }
 
-    /// Forgets the mounts whose stuck call has returned since, so they are
-    /// asked again. Call once per scrape, before [`Prober::ask`].
+    /// Starts a scrape: forgets the mounts whose stuck call has returned
+    /// since, so they are asked again, and takes the mounts that answered
+    /// in the scrape before as the ones known to answer. Call once per
+    /// scrape, before [`Prober::ask`].
     pub fn sweep(&mut self) {
         self.stuck.retain(|(_, h)| !lock(&h.mailbox.0).ended);
+        mem::swap(&mut self.answered, &mut self.answering);
+        self.answering.clear();
+        self.answered.sort_unstable();
     }
 
     /// Whether `mount_point` is known to be stuck.
@@ -161,9 +193,13 @@ impl Prober {
         if path.contains(&0) {
             return Answer::Done(Err(io::ErrorKind::InvalidInput.into()));
         }
+        let key = key(mount_point);
+        let slots = if self.answered.binary_search(&key).is_ok() { MAX_STUCK_STATFS } else { MAX_STUCK_STATFS - 1 };
+        if self.stuck.len() >= slots {
+            return Answer::NotAsked;
+        }
         let helper = match self.idle.take() {
             Some(h) => h,
-            None if self.stuck.len() >= MAX_STUCK_STATFS => return Answer::NotAsked,
             None => match Helper::spawn(self.call) {
                 Ok(h) => h,
                 Err(e) => return Answer::Done(Err(e)),
@@ -184,6 +220,7 @@ impl Prober {
                 self.path = buf;
                 drop(g);
                 self.idle = Some(helper);
+                self.answering.push(key);
                 Answer::Done(result)
             }
             None => {
@@ -229,8 +266,9 @@ mod tests {
         let start = std::time::Instant::now();
         assert!(matches!(p.ask("/mnt/a", b"/mnt/a-stuck", t), Answer::TimedOut));
         assert!(start.elapsed() < t);
-        // More stuck mounts, up to the bound; then no more threads.
-        for i in 1..MAX_STUCK_STATFS {
+        // More stuck mounts, up to the bound less the slot kept for mounts
+        // that answer; then no more threads for new ones.
+        for i in 1..MAX_STUCK_STATFS - 1 {
             let name = format!("/mnt/{i}");
             assert!(matches!(p.ask(&name, b"/x-stuck", t), Answer::TimedOut));
         }
@@ -244,6 +282,53 @@ mod tests {
             p.sweep();
         }
         assert!(matches!(p.ask("/mnt/a", b"/mnt/a-stuck", t), Answer::Done(Ok(_))));
+    }
+
+    static THAW: AtomicBool = AtomicBool::new(false);
+
+    /// Hangs on paths ending in "hung" until THAW: [`fake`]'s twin, so the
+    /// two tests do not release each other's mounts.
+    fn hanging(path: &CStr) -> io::Result<Usage> {
+        if path.to_bytes().ends_with(b"hung") {
+            while !THAW.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        Ok(Usage { bsize: 4096, blocks: 7, ..Usage::default() })
+    }
+
+    /// See: once MAX_STUCK_STATFS mounts hung, no helper was left and every
+    /// healthy mount, the root filesystem included, was reported as "too
+    /// many stuck mounts" without sizes until they recovered (found with
+    /// real FUSE mounts nobody serves, tests/mounts.rs).
+    #[test]
+    fn mounts_that_answer_are_still_asked_however_many_hang() {
+        let mut p = Prober::new(hanging);
+        let t = Duration::from_millis(20);
+        let hung: Vec<String> = (0..MAX_STUCK_STATFS + 2).map(|i| format!("/mnt/fuse{i}")).collect();
+        p.sweep();
+        assert!(matches!(p.ask("/home", b"/home", t), Answer::Done(Ok(_))));
+        for scrape in 0..4 {
+            p.sweep();
+            assert!(matches!(p.ask("/", b"/", t), Answer::Done(Ok(u)) if u.blocks == 7), "scrape {scrape}");
+            let (mut timed_out, mut not_asked) = (0, 0);
+            for m in &hung {
+                match p.ask(m, format!("{m}-hung").as_bytes(), t) {
+                    Answer::TimedOut => timed_out += 1,
+                    Answer::NotAsked => not_asked += 1,
+                    Answer::Done(r) => panic!("{m} answered: {r:?}"),
+                }
+            }
+            assert_eq!((timed_out, not_asked), (MAX_STUCK_STATFS - 1, 3), "scrape {scrape}");
+            // Behind the hung ones, a mount that answered before.
+            assert!(matches!(p.ask("/home", b"/home", t), Answer::Done(Ok(_))), "scrape {scrape}");
+        }
+        // Should /home hang now, it takes the last slot, and the bound holds.
+        p.sweep();
+        assert!(matches!(p.ask("/home", b"/home-hung", t), Answer::TimedOut));
+        assert!(matches!(p.ask("/", b"/", t), Answer::NotAsked));
+        assert_eq!(p.stuck.len(), MAX_STUCK_STATFS);
+        THAW.store(true, Ordering::SeqCst);
     }
 
     #[test]
