@@ -174,8 +174,10 @@ fn fetch(target: Target<'_>, timeout: Duration, deadline: Instant, buf: &mut Vec
     let socket = |command, err| Error::Socket { peer: target.describe(), command, err };
     buf.clear();
     let mut conn: Box<dyn Conn> = match target {
-        // A unix stream connect does not wait for the peer to accept.
-        Target::Unix(path) => Box::new(UnixStream::connect(path).map_err(|e| socket("connect", e))?),
+        Target::Unix(path) => {
+            let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
+            Box::new(crate::sys::net::connect_unix(path, wait).map_err(|e| socket("connect", e))?)
+        }
         Target::Tcp(addr) => {
             let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
             Box::new(crate::sys::net::connect(addr, wait).map_err(|e| socket("connect", e))?)

@@ -8,6 +8,9 @@
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{FromRawFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::time::Duration;
 
 use crate::limits::LISTEN_BACKLOG;
@@ -149,6 +152,56 @@ pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
     }
 }
 
+/// Connects to the unix stream socket at `path`, waiting at most `timeout`
+/// for room in its accept queue. A unix connect never waits for the peer
+/// to accept, only for a full queue (a daemon that stopped accepting), and
+/// SO_SNDTIMEO bounds that wait; without it the connect would block for
+/// as long as the daemon hangs.
+pub fn connect_unix(path: &Path, timeout: Duration) -> io::Result<UnixStream> {
+    // SAFETY: all-zero is a valid sockaddr_un.
+    let mut sun: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.is_empty() || bytes.len() >= sun.sun_path.len() || bytes.contains(&0) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a usable unix socket path"));
+    }
+    for (d, s) in sun.sun_path.iter_mut().zip(bytes) {
+        *d = *s as libc::c_char;
+    }
+    let len = (size_of::<libc::sa_family_t>() + bytes.len() + 1) as libc::socklen_t;
+    let tv = libc::timeval {
+        tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_usec: timeout.subsec_micros().max(u32::from(timeout.is_zero())) as libc::suseconds_t,
+    };
+    // SAFETY: plain syscalls on a descriptor this function owns, closed by
+    // the UnixStream it is moved into on every path.
+    unsafe {
+        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let stream = UnixStream::from_raw_fd(fd);
+        let tv_len = size_of::<libc::timeval>() as libc::socklen_t;
+        if libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_SNDTIMEO, (&raw const tv).cast(), tv_len) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        loop {
+            if libc::connect(fd, (&raw const sun).cast::<libc::sockaddr>(), len) == 0 {
+                return Ok(stream);
+            }
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                // The wait ran out with the queue still full.
+                Some(libc::EAGAIN) => {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "the socket's accept queue stayed full"));
+                }
+                _ => return Err(err),
+            }
+        }
+    }
+}
+
 /// Waits until one of `fds` is readable or `timeout_ms` passes (-1: no
 /// timeout). `ready[i]` tells whether `fds[i]` is readable; both slices
 /// have the same length. Interrupted waits return with nothing ready.
@@ -176,6 +229,7 @@ pub fn wait_readable(fds: &[RawFd], ready: &mut [bool], timeout_ms: i32) -> io::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
 
     #[test]
     fn connect_tells_refused_from_connected() {
@@ -185,6 +239,39 @@ mod tests {
         drop(l);
         let err = connect(addr, Duration::from_secs(5)).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+    }
+
+    #[test]
+    fn a_unix_connect_to_a_full_queue_gives_up_at_its_timeout() {
+        let dir = std::env::temp_dir().join(format!("sonde-unix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s");
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        // A backlog of 0: one pending connection fills the queue. Nothing
+        // ever accepts, like a daemon that hangs.
+        // SAFETY: listen(2) on a socket the listener owns.
+        assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+        let mut held = Vec::new();
+        let timeout = Duration::from_millis(200);
+        let err = loop {
+            let started = std::time::Instant::now();
+            match connect_unix(&path, timeout) {
+                Ok(s) => held.push(s),
+                Err(e) => {
+                    let took = started.elapsed();
+                    assert!(took >= timeout / 2 && took < timeout * 10, "gave up after {took:?}");
+                    break e;
+                }
+            }
+            assert!(held.len() < 64, "the queue never filled");
+        };
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+        assert_eq!(connect_unix(&dir.join("none"), timeout).unwrap_err().kind(), io::ErrorKind::NotFound);
+        let long = dir.join("x".repeat(200));
+        assert_eq!(connect_unix(&long, timeout).unwrap_err().kind(), io::ErrorKind::InvalidInput);
+        drop(listener);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
