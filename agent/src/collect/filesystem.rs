@@ -121,9 +121,16 @@ impl Collector for Filesystem {
     }
 }
 
-/// An OS error as node_exporter's label shows it (Go's wording, which is
-/// the C library's, lower-cased): "no such file or directory".
+/// An OS error as node_exporter's label shows it: Go's text for the errno
+/// ("no such file or directory"). Go's table is glibc's wording of its
+/// day, lower-cased; musl's differs for several errors statfs(2) returns
+/// (EIO is "I/O error", ENOTCONN "Socket not connected"), and the shipped
+/// build is musl, so those are spelled out in [`go_text`]. Any other error
+/// is the C library's text, lower-cased.
 fn error_text(e: &std::io::Error) -> String {
+    if let Some(text) = e.raw_os_error().and_then(go_text) {
+        return text.to_owned();
+    }
     let mut s = e.to_string();
     if let Some(i) = s.find(" (os error ") {
         s.truncate(i);
@@ -133,6 +140,41 @@ fn error_text(e: &std::io::Error) -> String {
         s.replace_range(..1, &lower);
     }
     s
+}
+
+/// Go's text (its syscall package's table for Linux) for the errors
+/// statfs(2) documents and those network, FUSE and removable filesystems
+/// add. Matched by name, so each target's own errno numbers apply.
+fn go_text(errno: i32) -> Option<&'static str> {
+    Some(match errno {
+        libc::EPERM => "operation not permitted",
+        libc::ENOENT => "no such file or directory",
+        libc::EINTR => "interrupted system call",
+        libc::EIO => "input/output error",
+        libc::ENXIO => "no such device or address",
+        libc::EBADF => "bad file descriptor",
+        libc::ENOMEM => "cannot allocate memory",
+        libc::EACCES => "permission denied",
+        libc::EFAULT => "bad address",
+        libc::ENODEV => "no such device",
+        libc::ENOTDIR => "not a directory",
+        libc::EINVAL => "invalid argument",
+        libc::ENAMETOOLONG => "file name too long",
+        libc::ENOSYS => "function not implemented",
+        libc::ELOOP => "too many levels of symbolic links",
+        libc::ENOLINK => "link has been severed",
+        libc::EOVERFLOW => "value too large for defined data type",
+        libc::ENOTCONN => "transport endpoint is not connected",
+        libc::ETIMEDOUT => "connection timed out",
+        libc::ECONNREFUSED => "connection refused",
+        libc::EHOSTDOWN => "host is down",
+        libc::EHOSTUNREACH => "no route to host",
+        libc::ESTALE => "stale NFS file handle",
+        libc::EUCLEAN => "structure needs cleaning",
+        libc::EREMOTEIO => "remote I/O error",
+        libc::ENOMEDIUM => "no medium found",
+        _ => return None,
+    })
 }
 
 fn labels<'r>(r: &'r Row<'_>) -> [(&'static str, &'r str); 4] {
@@ -191,6 +233,27 @@ mod tests {
         assert_eq!(error_text(&e), "no such file or directory");
         let e = std::io::Error::from_raw_os_error(libc::EACCES);
         assert_eq!(error_text(&e), "permission denied");
+    }
+
+    /// See: the musl build wrote "socket not connected" for a FUSE mount
+    /// whose daemon was gone, and "i/O error" for EIO, where node_exporter
+    /// writes Go's "transport endpoint is not connected" and
+    /// "input/output error"; glibc itself now says "stale file handle"
+    /// where Go says "stale NFS file handle".
+    #[test]
+    fn errors_are_gos_words_whatever_the_c_library() {
+        for (errno, go) in [
+            (libc::ENOTCONN, "transport endpoint is not connected"),
+            (libc::EIO, "input/output error"),
+            (libc::ESTALE, "stale NFS file handle"),
+            (libc::ELOOP, "too many levels of symbolic links"),
+            (libc::EOVERFLOW, "value too large for defined data type"),
+        ] {
+            assert_eq!(error_text(&std::io::Error::from_raw_os_error(errno)), go);
+        }
+        // Not an OS error: the text as std writes it, lower-cased.
+        let e = std::io::Error::from(std::io::ErrorKind::InvalidInput);
+        assert_eq!(error_text(&e), "invalid input parameter");
     }
 
     #[test]
