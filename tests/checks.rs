@@ -150,8 +150,43 @@ fn dns_checks_against_unbound_answer_nxdomain_and_fall_back_to_tcp() {
     assert_eq!(r.status, 200, "{}", r.text());
     promtool_check(r.text());
     assert_eq!(value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+    // Prometheus's scrape timeout, less blackbox_exporter's 0.5 s, bounds
+    // a module without a timeout of its own; a configured check's own
+    // timeout wins when smaller.
+    let with_header = |path: &str, seconds: &str| {
+        common::request(
+            sonde.addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: t\r\nX-Prometheus-Scrape-Timeout-Seconds: {seconds}\r\n\r\n"),
+        )
+    };
+    let timeout = "probe_timeout_seconds{address=\"127.0.0.1\",family=\"ipv4\"}";
+    let r = with_header(&format!("/probe?module=dns&target=127.0.0.1:{port}&query_name=www.example.test"), "3");
+    assert_eq!(value(r.text(), timeout), Some(2.5), "{}", r.text());
+    let r = with_header(&format!("/probe?module=answer&target=127.0.0.1:{port}"), "30");
+    assert_eq!(value(r.text(), timeout), Some(5.0), "{}", r.text());
+    assert_eq!(value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+    // blackbox_exporter's refusals: its status codes, and what was wrong.
     let r = sonde.get(&format!("/probe?module=nope&target=127.0.0.1:{port}"));
-    assert_eq!(r.status, 400);
+    assert_eq!((r.status, r.text()), (400, "Unknown module \"nope\"\n"));
+    let r = sonde.get("/probe?module=dns");
+    assert_eq!((r.status, r.text()), (400, "Target parameter is missing\n"));
+    let r = with_header(&format!("/probe?module=dns&target=127.0.0.1:{port}"), "soon");
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(r.text().starts_with("Failed to parse timeout from Prometheus header"), "{}", r.text());
+    // debug=true: blackbox_exporter's plain-text page, the probe told line
+    // by line, then the metrics it would have returned, then the module.
+    let r =
+        with_header(&format!("/probe?module=dns&target=127.0.0.1:{port}&query_name=www.example.test&debug=true"), "3");
+    assert_eq!((r.status, r.header("Content-Type")), (200, Some("text/plain; charset=utf-8")));
+    let page = r.text();
+    let (logs, rest) = page.split_once("\n\n\nMetrics that would have been returned:\n").expect(page);
+    let (metrics, module) = rest.split_once("\n\n\nModule configuration:\n").expect(page);
+    assert!(logs.starts_with("Logs for the probe:\n"), "{page}");
+    assert!(logs.contains("msg=\"Beginning probe\" timeout_seconds=2.5\n"), "{page}");
+    assert!(logs.contains("msg=\"Probe succeeded\" address=127.0.0.1:"), "{page}");
+    assert_eq!(value(metrics, "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+    promtool_check(metrics);
+    assert!(module.contains("kind = \"dns\"\nquery_name = \"www.example.test\"\nquery_type = \"A\"\n"), "{page}");
 }
 
 #[test]
@@ -325,6 +360,31 @@ fn network_failures_are_told_apart_per_address_family() {
     // IPv4 first, then IPv6, whatever the resolver's order.
     let v4 = text.find("address=\"127.0.0.1\"").unwrap();
     assert!(v4 < text.find("address=\"::1\"").unwrap(), "{text}");
+
+    // /probe of the dropped port with Prometheus's scrape timeout header:
+    // the answer comes within the header's 2 s (less 0.5 s), a timeout,
+    // not after the 5 s a module without a timeout has otherwise.
+    let (r, took) =
+        ns_get(&ns.name, "/probe?module=tcp_connect&target=127.0.0.1:2001", "X-Prometheus-Scrape-Timeout-Seconds: 2");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let probe_at = |name: &str, extra: &str| format!("{name}{{address=\"127.0.0.1\",family=\"ipv4\"{extra}}}");
+    assert_eq!(value(r.text(), &probe_at("probe_success", ",reason=\"timeout\"")), Some(0.0), "{}", r.text());
+    assert_eq!(value(r.text(), &probe_at("probe_timeout_seconds", "")), Some(1.5), "{}", r.text());
+    assert!(took < 3.0, "{took:.2} s: the header did not bound the probe");
+}
+
+/// `GET http://127.0.0.1:2000PATH` with one extra header, from inside
+/// network namespace `ns` (curl): the response, and how long it took.
+fn ns_get(ns: &str, path: &str, header: &str) -> (common::Response, f64) {
+    let started = Instant::now();
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "curl", "-s", "-i", "--max-time", "30", "-H", header])
+        .arg(format!("http://127.0.0.1:2000{path}"))
+        .output()
+        .expect("curl: run tests/setup.sh");
+    let took = started.elapsed().as_secs_f64();
+    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+    (common::parse_response(&out.stdout), took)
 }
 
 fn ns_has_listener(ns: &str) -> bool {

@@ -137,6 +137,17 @@ pub const CHECKS_STACK: usize = 256 * 1024;
 /// answer arrives before the scraper gives up.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What a `/probe` leaves unused of the scrape timeout Prometheus sends
+/// (`X-Prometheus-Scrape-Timeout-Seconds`), for the answer to travel back
+/// before Prometheus gives up: blackbox_exporter's `--timeout-offset`
+/// default.
+pub const PROBE_TIMEOUT_OFFSET: Duration = Duration::from_millis(500);
+
+/// Longest a `/probe` check may take per address whatever the header
+/// says: blackbox_exporter's own assumption when Prometheus sends none, and
+/// a bound on how long one request can hold a connection slot.
+pub const MAX_PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Largest exposition of one `/probe` answer: one check's families for at
 /// most [`MAX_ADDRESSES`] addresses take a few KiB.
 pub const MAX_PROBE_BODY: usize = 64 * 1024;

@@ -1,4 +1,5 @@
-//! The HTTP endpoint: `GET /metrics`, `GET /`, and nothing else.
+//! The HTTP endpoint: `GET /metrics`, `GET /probe`, `GET /`, and nothing
+//! else.
 //!
 //! Threads: the main thread waits on the listening sockets and the signal
 //! pipe with poll(2), accepts, and hands each connection to a pool of
@@ -292,7 +293,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Agent) {
                 Ok(httparse::Status::Complete(_)) => {
                     let method = req.method.unwrap_or("");
                     let path = req.path.unwrap_or("");
-                    respond(&mut stream, method, path, shared);
+                    respond(&mut stream, method, path, req.headers, shared);
                     return;
                 }
                 Ok(httparse::Status::Partial) => {}
@@ -323,7 +324,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Agent) {
     }
 }
 
-fn respond(stream: &mut TcpStream, method: &str, target: &str, shared: &Agent) {
+fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httparse::Header<'_>], shared: &Agent) {
     if method != "GET" && method != "HEAD" {
         let body = b"Only GET and HEAD are served here.\n";
         return send(
@@ -344,9 +345,19 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, shared: &Agent) {
         }
         "/probe" => {
             let query = target.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
-            match crate::check::probe(query, &shared.config().checks) {
-                Ok(body) => send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &body, method),
-                Err(why) => send(stream, 400, "Bad Request", "text/plain; charset=utf-8", &[], why.as_bytes(), method),
+            // Prometheus says how long it will wait; the probe ends before.
+            let scrape_timeout = headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("X-Prometheus-Scrape-Timeout-Seconds"))
+                .map(|h| h.value);
+            match crate::check::probe(query, scrape_timeout, &shared.config().checks) {
+                Ok(a) if a.debug => send(stream, 200, "OK", "text/plain; charset=utf-8", &[], &a.body, method),
+                Ok(a) => send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &a.body, method),
+                Err(e) => {
+                    let reason = if e.status == 500 { "Internal Server Error" } else { "Bad Request" };
+                    let body = format!("{}\n", e.message);
+                    send(stream, e.status, reason, "text/plain; charset=utf-8", &[], body.as_bytes(), method)
+                }
             }
         }
         "/" => send(stream, 200, "OK", "text/html; charset=utf-8", &[], INDEX.as_bytes(), method),
@@ -368,7 +379,7 @@ const INDEX: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     ".</p>\n<ul>\n",
     "<li><a href=\"/metrics\">/metrics</a>: the host's and the agent's metrics, Prometheus text format 0.0.4</li>\n",
-    "<li>/probe?module=M&amp;target=T: one check, now, as blackbox_exporter's /probe (modules tcp_connect, smtp_banner, ssh_banner, dns, ntp, or a configured check's name)</li>\n",
+    "<li>/probe?module=M&amp;target=T: one check, now, as blackbox_exporter's /probe (modules tcp_connect, smtp_banner, ssh_banner, dns, ntp, or a configured check's name; &amp;debug=true explains it)</li>\n",
     "</ul>\n</body></html>\n"
 );
 

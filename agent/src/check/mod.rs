@@ -37,7 +37,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::expo::{Exposition, Kind as Type};
-use crate::limits::{ADDRESS_STACK, CHECKS_STACK, MAX_ADDRESSES, MAX_PROBE_BODY, PROBE_TIMEOUT};
+use crate::limits::{
+    ADDRESS_STACK, CHECKS_STACK, MAX_ADDRESSES, MAX_PROBE_BODY, MAX_PROBE_TIMEOUT, PROBE_TIMEOUT, PROBE_TIMEOUT_OFFSET,
+};
 
 /// Which address families of the target to check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,6 +216,10 @@ pub struct Outcome {
     /// None on success.
     pub reason: Option<Reason>,
     pub seconds: f64,
+    /// The check's timeout (`probe_timeout_seconds`, so that
+    /// `probe_duration_seconds / probe_timeout_seconds` matches label for
+    /// label, as blackbox_exporter's README suggests).
+    pub timeout_seconds: f64,
     /// Time to resolve the target's name (zero for an address).
     pub lookup_seconds: f64,
     pub detail: Detail,
@@ -275,12 +281,14 @@ pub fn run(check: &Check) -> Vec<Outcome> {
                 addr: None,
                 reason: Some(reason),
                 seconds: start.elapsed().as_secs_f64(),
+                timeout_seconds: check.timeout.as_secs_f64(),
                 lookup_seconds: start.elapsed().as_secs_f64(),
                 detail: Detail::None,
             }]
         }
     };
     let lookup_seconds = start.elapsed().as_secs_f64();
+    let timeout_seconds = check.timeout.as_secs_f64();
     let one = |addr: SocketAddr| {
         let t = Instant::now();
         let deadline = t + check.timeout;
@@ -289,7 +297,14 @@ pub fn run(check: &Check) -> Vec<Outcome> {
             Kind::Dns(s) => dns::run(s, addr, deadline),
             Kind::Ntp(s) => ntp::run(s, addr, deadline),
         };
-        Outcome { addr: Some(addr), reason, seconds: t.elapsed().as_secs_f64(), lookup_seconds, detail }
+        Outcome {
+            addr: Some(addr),
+            reason,
+            seconds: t.elapsed().as_secs_f64(),
+            timeout_seconds,
+            lookup_seconds,
+            detail,
+        }
     };
     std::thread::scope(|scope| {
         let started: Vec<_> = addrs
@@ -310,6 +325,7 @@ pub fn run(check: &Check) -> Vec<Outcome> {
                     addr: Some(addr),
                     reason: Some(Reason::Error),
                     seconds: 0.0,
+                    timeout_seconds,
                     lookup_seconds,
                     detail: Detail::None,
                 }),
@@ -409,6 +425,7 @@ pub fn render(checks: &[(String, Family, Vec<Outcome>)], out: &mut Exposition) {
             Some(if o.reason.is_none() { 1.0 } else { 0.0 })
         }),
         ("probe_duration_seconds", "Returns how long the probe took to complete in seconds", |o| Some(o.seconds)),
+        ("probe_timeout_seconds", "Returns how long the probe timeout is in seconds", |o| Some(o.timeout_seconds)),
         ("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", |o| {
             Some(o.lookup_seconds)
         }),
@@ -550,56 +567,186 @@ fn unescape(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Answers `GET /probe?module=M&target=T[&query_name=N][&query_type=T]`
+/// A `/probe` answer.
+pub struct ProbeAnswer {
+    pub body: Vec<u8>,
+    /// `debug=true`: the body is blackbox_exporter's plain-text debug
+    /// page, not an exposition.
+    pub debug: bool,
+}
+
+/// A `/probe` request refused before any check ran, with
+/// blackbox_exporter's status: 400 for an unknown module, a missing
+/// target or a bad parameter; 500 for a scrape timeout header that is not
+/// a number.
+#[derive(Debug)]
+pub struct ProbeError {
+    pub status: u16,
+    pub message: String,
+}
+
+/// Answers `GET /probe?module=M&target=T[&query_name=N][&query_type=T][&debug=true]`
 /// as blackbox_exporter does: the probe families of that one check, no
 /// `check` label. Modules: the built-in `tcp_connect`, `smtp_banner`,
 /// `ssh_banner`, `dns`, `ntp`, and the name of any configured check (its
-/// settings, this target). Err is the 400 message.
-pub fn probe(query: &str, configured: &[Check]) -> Result<Vec<u8>, String> {
-    let (mut module, mut target, mut query_name, mut query_type) = (None, None, None, None);
+/// settings, this target). `scrape_timeout` is the request's
+/// `X-Prometheus-Scrape-Timeout-Seconds` header ([`probe_timeout`]).
+pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -> Result<ProbeAnswer, ProbeError> {
+    let bad = |message: String| ProbeError { status: 400, message };
+    let (mut module, mut target, mut query_name, mut query_type, mut debug) = (None, None, None, None, false);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = unescape(v).ok_or_else(|| format!("bad escape in {k}"))?;
+        let v = unescape(v).ok_or_else(|| bad(format!("bad escape in {k}")))?;
         match k {
             "module" => module = Some(v),
             "target" => target = Some(v),
             "query_name" => query_name = Some(v),
             "query_type" => query_type = Some(v),
+            "debug" => debug = v == "true",
             _ => {}
         }
     }
-    let target = target.filter(|t| !t.is_empty()).ok_or("Target parameter is missing")?;
+    // blackbox_exporter's order: the module, the timeout, the target.
     let module = module.unwrap_or_else(|| "tcp_connect".into());
-    let kind = match module.as_str() {
-        "tcp_connect" => Kind::Tcp(tcp::Settings::default()),
-        "smtp_banner" => Kind::Tcp(tcp::Settings::smtp_banner()),
-        "ssh_banner" => Kind::Tcp(tcp::Settings::ssh_banner()),
-        "dns" => Kind::Dns(dns::Settings::default()),
-        "ntp" => Kind::Ntp(ntp::Settings::default()),
+    let (mut kind, own) = match module.as_str() {
+        "tcp_connect" => (Kind::Tcp(tcp::Settings::default()), None),
+        "smtp_banner" => (Kind::Tcp(tcp::Settings::smtp_banner()), None),
+        "ssh_banner" => (Kind::Tcp(tcp::Settings::ssh_banner()), None),
+        "dns" => (Kind::Dns(dns::Settings::default()), None),
+        "ntp" => (Kind::Ntp(ntp::Settings::default()), None),
         name => match configured.iter().find(|c| c.name == name) {
-            Some(c) => c.kind.clone(),
-            None => return Err(format!("Unknown module \"{name}\"")),
+            Some(c) => (c.kind.clone(), Some(c)),
+            None => return Err(bad(format!("Unknown module \"{name}\""))),
         },
     };
-    let mut kind = kind;
+    let timeout =
+        probe_timeout(scrape_timeout, own.map(|c| c.timeout)).map_err(|message| ProbeError { status: 500, message })?;
+    let target = target.filter(|t| !t.is_empty()).ok_or_else(|| bad("Target parameter is missing".into()))?;
     if let Kind::Dns(s) = &mut kind {
         if let Some(n) = query_name {
             let mut scratch = Vec::new();
             let q = crate::wire::dns::Query { id: 0, qname: &n, qtype: 1, qclass: 1, rd: true, edns_udp_size: None };
-            crate::wire::dns::emit_query(&q, &mut scratch).map_err(|_| "query_name is not a domain name")?;
+            crate::wire::dns::emit_query(&q, &mut scratch)
+                .map_err(|_| bad("query_name is not a domain name".into()))?;
             s.query_name = n;
         }
         if let Some(t) = query_type {
-            s.query_type = crate::wire::dns::type_from_name(&t).ok_or("unknown query_type")?;
+            s.query_type = crate::wire::dns::type_from_name(&t).ok_or_else(|| bad("unknown query_type".into()))?;
         }
     }
-    let timeout = configured.iter().find(|c| c.name == module).map_or(PROBE_TIMEOUT, |c| c.timeout.min(PROBE_TIMEOUT));
-    let family = configured.iter().find(|c| c.name == module).map_or(Family::Any, |c| c.family);
+    let family = own.map_or(Family::Any, |c| c.family);
     let check = Check { name: String::new(), target, interval: timeout, timeout, family, kind };
-    let outcomes = run(&check);
+    let results = [(String::new(), family, run(&check))];
     let mut out = Exposition::new(MAX_PROBE_BODY);
-    render(&[(String::new(), family, outcomes)], &mut out);
-    Ok(out.as_bytes().to_vec())
+    render(&results, &mut out);
+    let body = if debug { debug_page(&module, &check, &results[0].2, out.as_bytes()) } else { out.as_bytes().to_vec() };
+    Ok(ProbeAnswer { body, debug })
+}
+
+/// A `/probe` check's timeout, as blackbox_exporter's: the scrape timeout
+/// Prometheus sends (`X-Prometheus-Scrape-Timeout-Seconds`) less
+/// [`PROBE_TIMEOUT_OFFSET`], so the answer is back before Prometheus gives
+/// up; the module's own timeout (a configured check's) when that is
+/// smaller. With no header (or 0, which blackbox also reads as none): the
+/// module's own, else [`PROBE_TIMEOUT`]. A header that leaves nothing after
+/// the offset gives the module's own, else zero: the check fails at once
+/// with `timeout`, and `probe_timeout_seconds` 0 says why. Never more than
+/// [`MAX_PROBE_TIMEOUT`]. Err: the header is not a number (a 500).
+pub fn probe_timeout(header: Option<&[u8]>, own: Option<Duration>) -> Result<Duration, String> {
+    let scrape = match header {
+        None => 0.0,
+        Some(v) => {
+            std::str::from_utf8(v).ok().and_then(|s| s.trim().parse::<f64>().ok()).filter(|s| !s.is_nan()).ok_or_else(
+                || {
+                    let shown = String::from_utf8_lossy(v);
+                    format!("Failed to parse timeout from Prometheus header: '{shown}' is not a number of seconds")
+                },
+            )?
+        }
+    };
+    let left = scrape - PROBE_TIMEOUT_OFFSET.as_secs_f64();
+    let timeout = match own {
+        _ if scrape == 0.0 => own.unwrap_or(PROBE_TIMEOUT),
+        Some(o) if o.as_secs_f64() < left => o,
+        _ if left <= 0.0 => own.unwrap_or(Duration::ZERO),
+        // min first: from_secs_f64 would panic past u64 seconds.
+        _ => Duration::from_secs_f64(left.min(MAX_PROBE_TIMEOUT.as_secs_f64())),
+    };
+    Ok(timeout.min(MAX_PROBE_TIMEOUT))
+}
+
+/// blackbox_exporter's `debug=true` page: the probe's log, the metrics it
+/// would have returned, and the module it ran. The checks keep no log of
+/// their own, so its lines are told from the outcomes, one per address.
+fn debug_page(module: &str, check: &Check, outcomes: &[Outcome], metrics: &[u8]) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(1024 + metrics.len());
+    let timeout = check.timeout.as_secs_f64();
+    s.push_str("Logs for the probe:\nlevel=info module=");
+    quote(&mut s, module);
+    s.push_str(" target=");
+    quote(&mut s, &check.target);
+    let _ = writeln!(s, " msg=\"Beginning probe\" timeout_seconds={timeout}");
+    for o in outcomes {
+        let reason = o.reason.map_or("", Reason::as_str);
+        let Some(addr) = o.addr else {
+            let _ = writeln!(s, "level=error msg=\"Error resolving address\" reason={reason}");
+            continue;
+        };
+        let (level, msg) = if o.reason.is_none() { ("info", "Probe succeeded") } else { ("error", "Probe failed") };
+        let _ = writeln!(
+            s,
+            "level={level} msg=\"{msg}\" address={addr} family={} reason={reason} duration_seconds={}",
+            Family::of(&addr.ip()),
+            o.seconds
+        );
+    }
+    s.push_str("\n\n\nMetrics that would have been returned:\n");
+    s.push_str(&String::from_utf8_lossy(metrics));
+    s.push_str("\n\n\nModule configuration:\nkind = ");
+    match &check.kind {
+        Kind::Tcp(t) => {
+            s.push_str("\"tcp\"\ndialogue = [");
+            for (i, step) in t.steps.iter().enumerate() {
+                s.push_str(if i == 0 { "" } else { ", " });
+                match step {
+                    tcp::Step::Expect(p) => quote(&mut s, &format!("expect {p}")),
+                    tcp::Step::Send(t) => quote(&mut s, &format!("send {t}")),
+                }
+            }
+            s.push(']');
+        }
+        Kind::Dns(d) => {
+            s.push_str("\"dns\"\nquery_name = ");
+            quote(&mut s, &d.query_name);
+            s.push_str("\nquery_type = \"");
+            crate::wire::dns::type_name(d.query_type, &mut s);
+            s.push('"');
+        }
+        Kind::Ntp(n) => {
+            let _ = write!(s, "\"ntp\"\nmax_root_distance = {}", n.max_root_distance);
+        }
+    }
+    let _ = writeln!(s, "\nfamily = \"{}\"\ntimeout = \"{timeout}s\"", check.family.as_str());
+    s.into_bytes()
+}
+
+/// Appends `v` in double quotes, `"` and `\` escaped and control
+/// characters shown as `?`: a target from the URL cannot forge a line of
+/// the debug page. (std's escape_debug costs 1.7 KB on armv7.)
+fn quote(out: &mut String, v: &str) {
+    out.push('"');
+    for c in v.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Says each failed check on stderr, one line per address (`--once`:
@@ -647,9 +794,41 @@ mod tests {
     fn probe_parameters_are_unescaped_and_checked() {
         assert_eq!(unescape("a%2Eb+c"), Some("a.b c".into()));
         assert_eq!(unescape("%zz"), None);
-        assert!(probe("module=tcp_connect", &[]).is_err());
-        assert!(probe("module=nope&target=127.0.0.1:1", &[]).unwrap_err().contains("Unknown module"));
-        assert!(probe("module=dns&target=127.0.0.1&query_name=a..b", &[]).is_err());
+        let refused = |query: &str, header: Option<&[u8]>| probe(query, header, &[]).err().map(|e| e.status);
+        assert_eq!(refused("module=tcp_connect", None), Some(400));
+        assert_eq!(refused("module=dns&target=127.0.0.1&query_name=a..b", None), Some(400));
+        let unknown = probe("module=nope&target=127.0.0.1:1", None, &[]).err().unwrap();
+        assert_eq!((unknown.status, unknown.message.as_str()), (400, "Unknown module \"nope\""));
+        // blackbox_exporter's order: the module first, then the header, then the target.
+        assert_eq!(refused("module=nope", Some(b"x")), Some(400));
+        assert_eq!(refused("module=tcp_connect", Some(b"ten")), Some(500));
+        assert_eq!(refused("module=tcp_connect", Some(b"\xff")), Some(500));
+    }
+
+    #[test]
+    fn debug_page_values_cannot_forge_lines() {
+        let mut s = String::new();
+        quote(&mut s, "a\"b\\\nlevel=info");
+        assert_eq!(s, r#""a\"b\\?level=info""#);
+    }
+
+    #[test]
+    fn probe_timeout_is_the_scrape_timeout_less_the_offset_or_the_modules_own() {
+        let t = |header: Option<&str>, own: Option<u64>| {
+            probe_timeout(header.map(str::as_bytes), own.map(Duration::from_secs)).map(|d| d.as_secs_f64())
+        };
+        assert_eq!(t(None, None), Ok(5.0));
+        assert_eq!(t(None, Some(9)), Ok(9.0));
+        assert_eq!(t(Some("0"), Some(9)), Ok(9.0));
+        assert_eq!(t(Some("2"), None), Ok(1.5));
+        assert_eq!(t(Some(" 10 "), Some(3)), Ok(3.0));
+        assert_eq!(t(Some("10"), Some(30)), Ok(9.5));
+        assert_eq!(t(Some("0.4"), None), Ok(0.0));
+        assert_eq!(t(Some("-1"), Some(3)), Ok(3.0));
+        assert_eq!(t(Some("1e300"), None), Ok(120.0));
+        assert_eq!(t(Some("inf"), None), Ok(120.0));
+        assert_eq!(t(None, Some(1000)), Ok(120.0));
+        assert!(t(Some("NaN"), None).unwrap_err().starts_with("Failed to parse timeout from Prometheus header"));
     }
 
     #[test]
