@@ -3,16 +3,17 @@
 //!
 //! The peers are Debian's: unbound (an answer, NXDOMAIN, a TXT set too big
 //! for 512 bytes that needs TCP), chronyd serving its local clock at
-//! stratum 8, and OpenSMTPD for the SMTP banner dialogue, each started by
-//! the test on a free loopback port. Failure modes are made real in a
-//! network namespace the test creates, with nftables rules (DROP: timeout;
-//! REJECT admin-prohibited: no route; nothing listening: refused) and a
-//! name that resolves to 127.0.0.1 and ::1 where only IPv4 listens
-//! (`ip netns exec` mounts `/etc/netns/NS/hosts` over `/etc/hosts`). A
-//! UDP socket in the test plays a DNS server answering garbage.
+//! stratum 8, OpenSMTPD for the SMTP banner dialogue and OpenSSH's sshd
+//! for the SSH banner, each started by the test on a free loopback port.
+//! Failure modes are made real in a network namespace the test creates,
+//! with nftables rules (DROP: timeout; REJECT admin-prohibited: no route;
+//! nothing listening: refused) and a name that resolves to 127.0.0.1 and
+//! ::1 where only IPv4 listens (`ip netns exec` mounts
+//! `/etc/netns/NS/hosts` over `/etc/hosts`). A UDP socket in the test
+//! plays a DNS server answering garbage.
 //!
 //! sonde runs `--once` with a config of checks, so each test reads one
-//! exposition; these tests need root (chronyd, smtpd, namespaces) and
+//! exposition; these tests need root (chronyd, smtpd, sshd, namespaces) and
 //! fail, never skip, without it or the packages (tests/setup.sh).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -262,6 +263,45 @@ fn smtp_banner_dialogue_against_opensmtpd() {
     let sonde = common::Sonde::start(&[]);
     let r = sonde.get(&format!("/probe?module=smtp_banner&target=127.0.0.1:{port}"));
     assert_eq!(value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+}
+
+/// The `ssh_banner` module against OpenSSH's sshd, started by the test in
+/// the foreground on a loopback port with a host key of its own.
+#[test]
+fn ssh_banner_against_openssh() {
+    need("/usr/sbin/sshd", "openssh-server");
+    need("/usr/bin/ssh-keygen", "openssh-client");
+    let dir = Scratch::new("checks-sshd");
+    let key = dir.0.join("host_key");
+    sh(&["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()]);
+    // sshd refuses to start without its privilege separation directory,
+    // which only the packaged service's start creates.
+    if !Path::new("/run/sshd").is_dir() {
+        std::fs::create_dir_all("/run/sshd").unwrap();
+    }
+    let port = free_tcp_port();
+    let conf = dir.write(
+        "sshd_config",
+        &format!("ListenAddress 127.0.0.1:{port}\nHostKey {}\nPidFile none\nUsePAM no\n", key.display()),
+    );
+    let log = dir.0.join("sshd.log");
+    // An absolute path: sshd re-executes itself for every connection.
+    let _sshd = spawn(Command::new("/usr/sbin/sshd").args(["-D", "-e", "-f"]).arg(&conf), &log);
+    // Its log, not a connection: a probe of ours would be a client too.
+    wait_for("sshd to listen", Duration::from_secs(10), || {
+        std::fs::read_to_string(&log).unwrap().contains("Server listening on").then_some(())
+    });
+
+    let sonde = common::Sonde::start(&[]);
+    let r = sonde.get(&format!("/probe?module=ssh_banner&target=127.0.0.1:{port}&debug=true"));
+    let page = r.text();
+    let at = |name: &str, extra: &str| format!("{name}{{address=\"127.0.0.1\",family=\"ipv4\"{extra}}}");
+    assert_eq!(value(page, &at("probe_success", ",reason=\"\"")), Some(1.0), "{page}");
+    assert_eq!(value(page, &at("probe_failed_due_to_regex", "")), Some(0.0), "{page}");
+    assert!(page.contains("dialogue = [\"expect ^SSH-2.0-\"]"), "{page}");
+    let r = sonde.get(&format!("/probe?module=ssh_banner&target=127.0.0.1:{port}"));
+    promtool_check(r.text());
+    assert_eq!(value(r.text(), &at("probe_success", ",reason=\"\"")), Some(1.0), "{}", r.text());
 }
 
 /// A network namespace the test makes, with /etc/netns/NS/hosts; removed

@@ -28,6 +28,10 @@ command -v curl >/dev/null 2>&1 || need="$need curl"
 # any loopback port: `smtpd -d -f FILE`); unbound and chronyd are its DNS
 # and NTP peers.
 [ -x /usr/sbin/smtpd ] || need="$need opensmtpd"
+# OpenSSH's sshd is the real SSH server of the ssh_banner module's test:
+# it starts in the foreground (`sshd -D -e -f FILE`) on a loopback port
+# with a host key the test makes; the packaged service never starts.
+[ -x /usr/sbin/sshd ] && [ -x /usr/bin/ssh-keygen ] || need="$need openssh-server"
 # Unbound: the peer and reference of the unbound collector's tests
 # (tests/unbound.rs starts its own unbound on loopback; unbound-control and
 # unbound-control-setup come with it); dig sends the test's queries.
@@ -41,7 +45,7 @@ if [ -n "$need" ]; then
     fi
     # The packages' maintainer scripts would start their daemons (prometheus
     # on :9090, node_exporter on :9100, chronyd on :123 and :323, steering
-    # the clock); the tests start their own, so keep
+    # the clock, sshd on :22); the tests start their own, so keep
     # the installed services from starting with a policy-rc.d for the
     # duration of the install.
     created_policy=""
