@@ -95,12 +95,13 @@ fn openwrt_like_box_reports_every_collector() {
 }
 
 /// See: node_exporter's default fs-type excludes hide OpenWrt's overlay
-/// root and its squashfs /rom (exporters.md §5.2, §6.2).
+/// root and its squashfs /rom (exporters.md §5.2, §6.2). The mount table
+/// is one captured from a box booted for real (tests/mounts.rs).
 #[test]
 fn openwrt_overlay_root_and_rom_are_not_hidden() {
     let (_, text, _) = run_tree(&fixture("openwrt"), &[]);
     let root = "{device=\"overlayfs:/overlay\",device_error=\"\",fstype=\"overlay\",mountpoint=\"/\"}";
-    let rom = "{device=\"/dev/root\",device_error=\"\",fstype=\"squashfs\",mountpoint=\"/rom\"}";
+    let rom = "{device=\"/dev/loop0\",device_error=\"\",fstype=\"squashfs\",mountpoint=\"/rom\"}";
     for series in [root, rom] {
         assert!(value(&text, &format!("node_filesystem_size_bytes{series}")).unwrap() > 0.0, "{series}");
         assert_eq!(value(&text, &format!("node_filesystem_device_error{series}")), Some(0.0));
@@ -109,7 +110,7 @@ fn openwrt_overlay_root_and_rom_are_not_hidden() {
     // /mnt/sda1's directory is not in the tree: statfs fails, the mount is
     // reported with the error and without sizes.
     let gone =
-        "{device=\"/dev/sda1\",device_error=\"no such file or directory\",fstype=\"vfat\",mountpoint=\"/mnt/sda1\"}";
+        "{device=\"/dev/loop1\",device_error=\"no such file or directory\",fstype=\"ext4\",mountpoint=\"/mnt/sda1\"}";
     assert_eq!(value(&text, &format!("node_filesystem_device_error{gone}")), Some(1.0));
     assert!(!text.contains(&format!("node_filesystem_size_bytes{gone}")));
     // The pseudo filesystems are left out as node_exporter leaves them.

@@ -37,6 +37,10 @@ command -v curl >/dev/null 2>&1 || need="$need curl"
 # unbound-control-setup come with it); dig sends the test's queries.
 [ -x /usr/sbin/unbound ] && [ -x /usr/sbin/unbound-control ] || need="$need unbound"
 command -v dig >/dev/null 2>&1 || need="$need bind9-dnsutils"
+# tests/mounts.rs boots an OpenWrt-like box for real, whose root is a
+# squashfs image: mksquashfs makes it (mkfs.ext4, for the box's USB stick,
+# is e2fsprogs', which every Debian has).
+[ -x /usr/bin/mksquashfs ] || need="$need squashfs-tools"
 
 if [ -n "$need" ]; then
     if [ "$(id -u)" != 0 ]; then
