@@ -190,6 +190,80 @@ fn dns_checks_against_unbound_answer_nxdomain_and_fall_back_to_tcp() {
     assert!(module.contains("kind = \"dns\"\nquery_name = \"www.example.test\"\nquery_type = \"A\"\n"), "{page}");
 }
 
+/// Each section of a reply held to patterns, as blackbox_exporter's
+/// `validate_*_rrs`, against unbound serving a zone file authoritatively:
+/// a referral (NS in authority, A and AAAA glue in additional) and an
+/// NXDOMAIN (the zone's SOA in authority).
+#[test]
+fn dns_sections_are_validated_against_unbound_serving_a_zone() {
+    need("/usr/sbin/unbound", "unbound");
+    let dir = Scratch::new("checks-unbound-zone");
+    let port = free_port();
+    let zone = dir.write(
+        "zone.test.zone",
+        "$ORIGIN zone.test.\n@ 3600 IN SOA ns.zone.test. hostmaster.zone.test. 7 3600 900 86400 300\n\
+         @ 3600 IN NS ns.zone.test.\nns 3600 IN A 192.0.2.53\nwww 300 IN A 192.0.2.10\n\
+         sub 3600 IN NS ns.sub.zone.test.\nns.sub 3600 IN A 192.0.2.54\nns.sub 3600 IN AAAA 2001:db8::54\n",
+    );
+    // `transparent`, so unbound's built-in `test.` zone lets the
+    // auth-zone answer.
+    let conf = dir.write(
+        "unbound.conf",
+        &format!(
+            "server:\n  interface: 127.0.0.1@{port}\n  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n  \
+             directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n  use-syslog: no\n  logfile: \"\"\n  do-ip6: no\n  \
+             access-control: 127.0.0.0/8 allow\n  module-config: \"iterator\"\n  local-zone: \"zone.test.\" transparent\n\
+             auth-zone:\n  name: \"zone.test.\"\n  zonefile: \"{z}\"\n  for-downstream: yes\n  for-upstream: no\n",
+            d = dir.0.display(),
+            z = zone.display()
+        ),
+    );
+    let _unbound = spawn(Command::new("/usr/sbin/unbound").arg("-d").arg("-c").arg(&conf), &dir.0.join("unbound.log"));
+    wait_for("unbound", Duration::from_secs(10), || tcp_port_open(port));
+
+    // No recursion: the referral is the zone's own answer.
+    let referral = format!(
+        "kind = \"dns\"\ntarget = \"127.0.0.1:{port}\"\nquery_name = \"www.sub.zone.test\"\nrecursion_desired = false\n"
+    );
+    let nx = format!(
+        "kind = \"dns\"\ntarget = \"127.0.0.1:{port}\"\nquery_name = \"nothere.zone.test\"\nvalid_rcodes = [\"NXDOMAIN\"]\n"
+    );
+    let cfg = dir.write(
+        "sonde.toml",
+        &format!(
+            "{NO_COLLECTORS}\
+             [[check]]\nname = \"referral\"\n{referral}forbid_answers = [\"\"]\n\
+             expect_authority = [\"\\tNS\\tns.sub.zone.test.\"]\nexpect_all_additional = [\"^ns.sub.zone.test.\\t\"]\n\
+             expect_additional = [\"\\tA\\t192.0.2.54\", \"\\tAAAA\\t2001:db8::54\"]\n\
+             [[check]]\nname = \"no_v6_glue\"\n{referral}forbid_additional = [\"\\tAAAA\\t\"]\n\
+             [[check]]\nname = \"all_v4_glue\"\n{referral}expect_all_additional = [\"\\tA\\t\"]\n\
+             [[check]]\nname = \"glue_of_another\"\n{referral}expect_additional = [\"192.0.2.99\"]\n\
+             [[check]]\nname = \"nx_soa\"\n{nx}\
+             expect_all_authority = [\"^zone.test.\\t300\\tIN\\tSOA\\tns.zone.test. hostmaster.zone.test. 7 \"]\n\
+             [[check]]\nname = \"soa_not_in_answer\"\n{nx}expect_all_answers = [\"SOA\"]\n"
+        ),
+    );
+    let text = once(None, &cfg, true);
+    promtool_check(&text);
+    let at = |check: &str, reason: &str| {
+        let s = format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}");
+        value(&text, &s)
+    };
+    assert_eq!(at("referral", ""), Some(1.0), "{text}");
+    let rrs = |section: &str| {
+        value(&text, &format!("probe_dns_{section}_rrs{{check=\"referral\",address=\"127.0.0.1\",family=\"ipv4\"}}"))
+    };
+    assert_eq!((rrs("answer"), rrs("authority"), rrs("additional")), (Some(0.0), Some(1.0), Some(2.0)), "{text}");
+    assert_eq!(at("no_v6_glue", "unexpected_reply"), Some(0.0), "{text}");
+    // Not every glue record is an A: blackbox's fail_if_all_match_regexp
+    // test, as it behaves.
+    assert_eq!(at("all_v4_glue", "unexpected_reply"), Some(0.0), "{text}");
+    assert_eq!(at("glue_of_another", "unexpected_reply"), Some(0.0), "{text}");
+    assert_eq!(at("nx_soa", ""), Some(1.0), "{text}");
+    // An empty section never meets an expect_all_.
+    assert_eq!(at("soa_not_in_answer", "unexpected_reply"), Some(0.0), "{text}");
+}
+
 #[test]
 fn ntp_check_against_chronyd_serving_time() {
     need("/usr/sbin/chronyd", "chrony");

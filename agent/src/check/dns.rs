@@ -10,6 +10,11 @@
 //! (`wrong_id`, `wrong_question`, `malformed`) rather than a bare
 //! `timeout`, so a server answering garbage is told from a silent one.
 //!
+//! A valid reply may still be the wrong one: each section's records, in
+//! the presentation form dig prints, can be held to patterns
+//! ([`Expect`], blackbox_exporter's `validate_*_rrs`); an unmet one fails
+//! the check as `unexpected_reply`.
+//!
 //! Invariants: a message read is at most [`MAX_MESSAGE`] bytes (the
 //! datagram buffer; a TCP length prefix above it is malformed without
 //! being read).
@@ -56,9 +61,48 @@ pub struct Settings {
     pub edns_udp_size: Option<u16>,
     /// Rcodes that count as success; blackbox_exporter's default is NOERROR.
     pub valid_rcodes: Vec<u16>,
-    /// Each pattern ([`tcp::matches`] syntax) must match at least one
-    /// answer in presentation form (blackbox's `fail_if_none_matches_regexp`).
-    pub expect_answers: Vec<String>,
+    /// What the answer, authority and additional sections must hold;
+    /// boxed, as most checks have none and the check's kinds stay small.
+    pub expect: Box<Sections>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sections {
+    pub answers: Expect,
+    pub authority: Expect,
+    pub additional: Expect,
+}
+
+/// Patterns ([`tcp::matches`] syntax) one section's records must meet,
+/// each record in presentation form (`name.\tTTL\tIN\tA\t192.0.2.1`, as
+/// dig and blackbox_exporter's miekg/dns print it). Only the first
+/// [`wire::MAX_KEPT`] records of a section are looked at.
+///
+/// blackbox_exporter's four lists map to three: `fail_if_matches_regexp`
+/// is `none`, `fail_if_not_matches_regexp` is `all`, and
+/// `fail_if_none_matches_regexp` is `some` for one pattern (with several,
+/// blackbox wants any to match, `some` wants each). Its
+/// `fail_if_all_match_regexp` fails, as coded and tested, unless every
+/// record matches every pattern: `all` without the empty-section failure,
+/// which its name contradicts, so it has no counterpart.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// Each pattern matches at least one record.
+    pub some: Vec<String>,
+    /// Every record matches every pattern, and there is a record.
+    pub all: Vec<String>,
+    /// No record matches any pattern.
+    pub none: Vec<String>,
+}
+
+impl Expect {
+    pub fn met_by(&self, records: &[String]) -> bool {
+        let hit = |p: &String, r: &String| tcp::matches(p, r.as_bytes());
+        self.some.iter().all(|p| records.iter().any(|r| hit(p, r)))
+            && (self.all.is_empty()
+                || !records.is_empty() && records.iter().all(|r| self.all.iter().all(|p| hit(p, r))))
+            && !records.iter().any(|r| self.none.iter().any(|p| hit(p, r)))
+    }
 }
 
 impl Default for Settings {
@@ -73,7 +117,7 @@ impl Default for Settings {
             recursion_desired: true,
             edns_udp_size: Some(1232),
             valid_rcodes: vec![0],
-            expect_answers: Vec::new(),
+            expect: Box::default(),
         }
     }
 }
@@ -136,10 +180,12 @@ fn exchange(s: &Settings, addr: SocketAddr, deadline: Instant, d: &mut Detail) -
     if !s.valid_rcodes.contains(&reply.rcode) {
         return Err(Reason::BadRcode);
     }
-    for pattern in &s.expect_answers {
-        if !reply.answers.iter().any(|a| tcp::matches(pattern, a.as_bytes())) {
-            return Err(Reason::UnexpectedReply);
-        }
+    let e = &s.expect;
+    let met = e.answers.met_by(&reply.answers)
+        && e.authority.met_by(&reply.authority)
+        && e.additional.met_by(&reply.additional);
+    if !met {
+        return Err(Reason::UnexpectedReply);
     }
     Ok(())
 }
@@ -209,4 +255,33 @@ fn read_exact(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Resu
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect(some: &[&str], all: &[&str], none: &[&str]) -> Expect {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        Expect { some: v(some), all: v(all), none: v(none) }
+    }
+
+    #[test]
+    fn section_expectations_as_blackbox_validates_rrs() {
+        // blackbox_exporter's dns_test.go additional section.
+        let glue: Vec<String> = ["ns1.isp.net.\t7200\tIN\tA\t127.0.0.1", "ns1.isp.net.\t7200\tIN\tAAAA\t::1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(Expect::default().met_by(&[]));
+        assert!(expect(&["^ns1.isp"], &[], &[]).met_by(&glue));
+        assert!(!expect(&["127.0.0.3"], &[], &[]).met_by(&glue));
+        assert!(!expect(&["127.0.0.1", "127.0.0.3"], &[], &[]).met_by(&glue));
+        assert!(expect(&[], &["^ns1.isp"], &[]).met_by(&glue));
+        assert!(!expect(&[], &["127.0.0."], &[]).met_by(&glue));
+        assert!(!expect(&[], &["^ns"], &[]).met_by(&[]));
+        assert!(!expect(&[], &[], &["^ns1.isp"]).met_by(&glue));
+        assert!(expect(&[], &[], &["CNAME"]).met_by(&glue));
+        assert!(!expect(&["x"], &[], &[]).met_by(&[]));
+    }
 }

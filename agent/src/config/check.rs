@@ -10,7 +10,11 @@
 //! dns: `query_name` (required), `query_type` (default A), `query_class`
 //! (IN), `transport` (`udp`, `tcp`, `udp+tcp`: default), `recursion_desired`
 //! (true), `edns_udp_size` (1232; 0 sends no OPT record), `valid_rcodes`
-//! (["NOERROR"]), `expect_answers` (patterns each answer set must match).
+//! (["NOERROR"]), and patterns on each section's records
+//! ([`crate::check::dns::Expect`]): `expect_answers` (each pattern in some
+//! answer), `expect_all_answers` (every answer matches each), and
+//! `forbid_answers` (no answer matches any), and the same for `authority`
+//! and `additional`.
 //! ntp: `max_root_distance` (seconds, default 1.5).
 
 use std::time::Duration;
@@ -36,6 +40,14 @@ pub const KEYS: &[&str] = &[
     "edns_udp_size",
     "valid_rcodes",
     "expect_answers",
+    "expect_all_answers",
+    "forbid_answers",
+    "expect_authority",
+    "expect_all_authority",
+    "forbid_authority",
+    "expect_additional",
+    "expect_all_additional",
+    "forbid_additional",
     "max_root_distance",
 ];
 
@@ -186,10 +198,20 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
                     Err(m) => err(e.line, format!("valid_rcodes: {m}")),
                 }
             }
-            if let Some(e) = find("expect_answers") {
-                match list(e) {
-                    Ok(p) => s.expect_answers = p.into_iter().map(str::to_owned).collect(),
-                    Err(m) => err(e.line, format!("expect_answers: {m}")),
+            let e = &mut *s.expect;
+            for (section, expect) in
+                [("answers", &mut e.answers), ("authority", &mut e.authority), ("additional", &mut e.additional)]
+            {
+                for (how, patterns) in
+                    [("expect_", &mut expect.some), ("expect_all_", &mut expect.all), ("forbid_", &mut expect.none)]
+                {
+                    let key = format!("{how}{section}");
+                    if let Some(e) = find(&key) {
+                        match list(e) {
+                            Ok(p) => *patterns = p.into_iter().map(str::to_owned).collect(),
+                            Err(m) => err(e.line, format!("{key}: {m}")),
+                        }
+                    }
                 }
             }
             Kind::Dns(s)

@@ -16,8 +16,8 @@
 //!   pointer loop is impossible, and a name is at most 255 octets
 //!   (RFC 1035 §2.3.4) however it was spelled;
 //! * counts from the header are never used to allocate: records are read
-//!   while bytes remain, and at most [`MAX_KEPT`] answers are kept as
-//!   text; the rest are only counted;
+//!   while bytes remain, and at most [`MAX_KEPT`] records of each section
+//!   are kept as text; the rest are only counted;
 //! * a reply with TC set is accepted as far as its question: the check
 //!   decides whether to retry over TCP (RFC 7766), so the records after a
 //!   cut are not demanded.
@@ -30,7 +30,7 @@ pub const HEADER_LEN: usize = 12;
 pub const MAX_NAME: usize = 255;
 /// Compression pointers followed in one name; each moves strictly back.
 pub const MAX_POINTERS: usize = 32;
-/// Answer records kept as presentation text for matching.
+/// Records of each section kept as presentation text for matching.
 pub const MAX_KEPT: usize = 32;
 /// Presentation text kept per record; longer rdata is cut.
 pub const MAX_RR_TEXT: usize = 512;
@@ -243,6 +243,10 @@ pub struct Reply {
     /// The first [`MAX_KEPT`] answers in presentation form, as `dig` and
     /// miekg/dns print them: `name.\tTTL\tIN\tA\t192.0.2.1`.
     pub answers: Vec<String>,
+    /// The same of the authority section.
+    pub authority: Vec<String>,
+    /// The same of the additional section, the OPT record left out.
+    pub additional: Vec<String>,
     /// SOA serial, when the answer holds an SOA.
     pub serial: Option<u32>,
     /// The server's EDNS UDP payload size, when it sent an OPT record.
@@ -382,7 +386,7 @@ pub fn parse_reply(msg: &[u8], query: &[u8]) -> Result<Reply, Bad> {
     for (section, &count) in counts.iter().enumerate() {
         for _ in 0..count {
             let mut text = String::new();
-            let keep = section == 0 && r.answers.len() < MAX_KEPT;
+            let keep = [&r.answers, &r.authority, &r.additional][section].len() < MAX_KEPT;
             let name_end = read_name(msg, pos, keep.then_some(&mut text))?;
             let typ = be16(msg, name_end)?;
             let cls = be16(msg, name_end + 2)?;
@@ -428,7 +432,11 @@ pub fn parse_reply(msg: &[u8], query: &[u8]) -> Result<Reply, Bad> {
                     }
                     text.truncate(cut);
                 }
-                r.answers.push(text);
+                match section {
+                    0 => r.answers.push(text),
+                    1 => r.authority.push(text),
+                    _ => r.additional.push(text),
+                }
             }
         }
     }
@@ -452,6 +460,16 @@ fn rdata_text(msg: &[u8], at: usize, rdata: &[u8], typ: u16, t: &mut String) -> 
         }
         (rtype::NS | rtype::CNAME | rtype::PTR, _) => {
             name_in_rdata(msg, at, rdata.len(), t)?;
+        }
+        (rtype::SOA, _) => {
+            // MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM (RFC 1035 §3.3.13).
+            let m = read_name(msg, at, Some(t))?;
+            t.push(' ');
+            let n = read_name(msg, m, Some(t))?;
+            let times = msg.get(n..n + 20).filter(|_| n + 20 <= at + rdata.len()).ok_or(Bad::Truncated)?;
+            for v in times.chunks_exact(4) {
+                let _ = write!(t, " {}", u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
+            }
         }
         (rtype::MX, 3..) => {
             let _ = write!(t, "{} ", u16::from_be_bytes([rdata[0], rdata[1]]));
@@ -611,6 +629,25 @@ mod tests {
     }
 
     #[test]
+    fn authority_and_additional_records_are_kept_as_text() {
+        // A referral: the question, then one NS in authority and its glue
+        // in additional, names compressed against the question.
+        let q = query("www.sub.example.", rtype::A, None);
+        let mut r = q.clone();
+        r[2] |= 0x80;
+        r[8..12].copy_from_slice(&[0, 1, 0, 1]);
+        let ns: &[u8] = b"\x02ns\xc0\x10"; // ns.sub.example.
+        r.extend_from_slice(&[0xC0, 0x10, 0, 2, 0, 1, 0, 0, 0x0E, 0x10, 0, ns.len() as u8]);
+        r.extend_from_slice(ns);
+        let ns_at = r.len() - ns.len();
+        r.extend_from_slice(&[0xC0, ns_at as u8, 0, 1, 0, 1, 0, 0, 0x0E, 0x10, 0, 4, 192, 0, 2, 54]);
+        let reply = parse_reply(&r, &q).unwrap();
+        assert_eq!((reply.answer_rrs, reply.authority_rrs, reply.additional_rrs), (0, 1, 1));
+        assert_eq!(reply.authority, ["sub.example.\t3600\tIN\tNS\tns.sub.example."]);
+        assert_eq!(reply.additional, ["ns.sub.example.\t3600\tIN\tA\t192.0.2.54"]);
+    }
+
+    #[test]
     fn truncation_bit_stops_before_records() {
         let q = query("a", rtype::TXT, None);
         let mut r = q.clone();
@@ -678,6 +715,11 @@ mod tests {
         let q = fixture!("unbound-soa.query");
         let r = parse_reply(fixture!("unbound-soa.reply"), q).unwrap();
         assert_eq!(r.serial, Some(2026112101));
+        // As dig prints it, so a pattern written from dig's output matches.
+        assert_eq!(
+            r.answers,
+            ["example.test.\t3600\tIN\tSOA\tns.example.test. hostmaster.example.test. 2026112101 3600 900 604800 300"]
+        );
         let q = fixture!("unbound-txt-tc.query");
         let r = parse_reply(fixture!("unbound-txt-tc.reply"), q).unwrap();
         assert!(r.truncated);
