@@ -1,6 +1,7 @@
 //! The filesystem collector against mounts made for real, in mount and
 //! PID namespaces the tests create (as root), so nothing reaches the
-//! host's mount table: the layout of an OpenWrt box.
+//! host's mount table: the layout of an OpenWrt box, and FUSE mounts that
+//! nobody serves.
 //!
 //! **An OpenWrt box, booted as OpenWrt boots.** A squashfs image made by
 //! mksquashfs, holding a static busybox and OpenWrt's os-release, is
@@ -28,6 +29,18 @@
 //! what node_exporter says, never constants. The box's mountinfo is the
 //! one in tests/fixtures/openwrt (`UPDATE=1` rewrites it).
 //!
+//! **FUSE mounts nobody serves.** /dev/fuse is opened and mounted with
+//! `fd=N`; nobody answers the kernel's FUSE_INIT, so statfs(2) of the mount
+//! blocks (in D state, killable) until the connection is aborted. sonde's
+//! daemon and `--once` run in that namespace (nsenter, the PID namespace
+//! too, so /proc/1/mountinfo is the namespace's). Checked: a scrape comes
+//! back while sonde's statfs call is still blocked; the mount is reported
+//! as node_exporter reports it (`device_error 1`, "mountpoint timeout");
+//! the other mounts keep their sizes however many mounts hang; the statfs
+//! threads stay within `limits::MAX_STUCK_STATFS` over repeated scrapes;
+//! SIGTERM stops sonde with a call still blocked; and once the connection
+//! is aborted the mount is asked again and reported with statfs's error.
+//!
 //! Each wait is bounded ([`HANG`]) so that a hang fails the test rather
 //! than stalling it; no assertion is about speed. A missing tool fails the
 //! test with the package that has it, never skips it.
@@ -45,12 +58,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{bin, promtool_check, repo, sonde_command, value, wait_for, Scratch};
+use sonde::limits::{MAX_CONNECTIONS, MAX_STUCK_STATFS};
 
 /// Longest any one step may take before the test calls it a hang: a boot,
-/// a scrape, a `--once`.
+/// a scrape, a `--once`, an exit.
 const HANG: Duration = Duration::from_secs(20);
 
 /// The size families, in `stat -f` order (see [`statfs`]).
@@ -534,4 +548,320 @@ fn from_outside_with_rootfs_the_box_reads_as_node_exporter_reads_it() {
         assert!(value(&text, &series("node_filesystem_size_bytes", m, "")).is_some(), "{mp}:\n{text}");
     }
     assert!(compared >= 7 * 5, "{compared} samples compared");
+}
+
+/// FUSE mounts nobody serves, in a mount and PID namespace of their own
+/// (see the module doc); their connections aborted and the namespace
+/// ended when dropped, whatever happened before.
+struct StuckMounts {
+    /// unshare, whose child (the namespace's PID 1, a shell holding the
+    /// /dev/fuse descriptors) holds the namespaces.
+    holder: Child,
+    /// That PID 1, on the host.
+    pid: u32,
+    stdin: Option<ChildStdin>,
+    scratch: Scratch,
+}
+
+/// The namespace's PID 1 (bash, for `{fd}` redirections): fusectl mounted
+/// so the connections can be aborted, then N mounts, each on a /dev/fuse
+/// descriptor of its own that only this shell holds.
+const HOLDER: &str = r#"set -eu
+mount -t fusectl fusectl /sys/fs/fuse/connections
+i=0
+while [ "$i" -lt "$2" ]; do
+    i=$((i + 1))
+    mkdir "$1/stuck$i"
+    exec {fd}<>/dev/fuse
+    mount -i -t fuse -o "fd=$fd,rootmode=40000,user_id=0,group_id=0" sonde-stuck "$1/stuck$i"
+done
+echo ready
+read -r _ || true
+"#;
+
+impl StuckMounts {
+    fn new(name: &str, n: usize) -> StuckMounts {
+        assert!(Path::new("/dev/fuse").exists(), "/dev/fuse is missing: the kernel needs FUSE (CONFIG_FUSE_FS)");
+        let unshare = tool("unshare", "util-linux");
+        let bash = tool("bash", "bash");
+        let scratch = Scratch::new(name);
+        let dir = scratch.0.canonicalize().unwrap();
+        let mut holder = Command::new(unshare)
+            .args(["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "--kill-child"])
+            .arg(bash)
+            .args(["-c", HOLDER, "holder"])
+            .arg(&dir)
+            .arg(n.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = holder.stdin.take();
+        let out = lines(holder.stdout.take().unwrap());
+        let err = lines(holder.stderr.take().unwrap());
+        let pid = only_child(holder.id());
+        let mut mounts = StuckMounts { holder, pid, stdin, scratch };
+        if out.recv_timeout(HANG).as_deref() != Ok("ready") {
+            let _ = mounts.holder.kill();
+            panic!("the FUSE mounts were not made:\n{}", drain(&err));
+        }
+        assert_eq!(mounts.stuck().len(), n);
+        mounts
+    }
+
+    /// The namespace's mount table.
+    fn mounts(&self) -> Vec<Mount> {
+        mountinfo(&std::fs::read_to_string(format!("/proc/{}/mountinfo", self.pid)).unwrap())
+    }
+
+    fn stuck(&self) -> Vec<Mount> {
+        self.mounts().into_iter().filter(|m| m.source == "sonde-stuck").collect()
+    }
+
+    /// Aborts every FUSE connection of the namespace's mounts: each
+    /// blocked statfs(2) returns ENOTCONN. The connection's directory in
+    /// fusectl is named after the mount's device number (major 0).
+    fn abort(&self) {
+        let info = std::fs::read_to_string(format!("/proc/{}/mountinfo", self.pid)).unwrap_or_default();
+        for line in info.lines().filter(|l| l.contains(" - fuse sonde-stuck ")) {
+            let minor = line.split(' ').nth(2).unwrap().split(':').nth(1).unwrap();
+            let abort = format!("/proc/{}/root/sys/fs/fuse/connections/{minor}/abort", self.pid);
+            let _ = std::fs::write(abort, "1");
+        }
+    }
+
+    /// sonde's command line (and its runner's) under nsenter into the
+    /// namespaces; its root and /proc are the namespace's.
+    fn command(&self, args: &[&str]) -> Command {
+        let sonde = sonde_command();
+        let mut c = Command::new(tool("nsenter", "util-linux"));
+        c.args(["--target", &self.pid.to_string(), "--mount", "--pid", "--"])
+            .arg(sonde.get_program())
+            .args(sonde.get_args())
+            .args(args);
+        c
+    }
+
+    /// A config with a short statfs timeout, so the test is quick.
+    fn config(&self) -> String {
+        let p = self.scratch.write("sonde.toml", "[filesystem]\ntimeout = \"250ms\"\n");
+        p.to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for StuckMounts {
+    fn drop(&mut self) {
+        self.abort();
+        drop(self.stdin.take());
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}
+
+/// sonde's daemon in the stuck mounts' namespaces, killed when dropped.
+struct Daemon {
+    nsenter: Child,
+    /// sonde's PID on the host (nsenter's child).
+    pid: u32,
+    addr: SocketAddr,
+    stderr: Receiver<String>,
+}
+
+impl Daemon {
+    fn start(mounts: &StuckMounts, config: &str) -> Daemon {
+        let mut nsenter = mounts
+            .command(&[
+                "--listen",
+                "127.0.0.1:0",
+                "--config",
+                config,
+                "--no-collector",
+                "chrony",
+                "--no-collector",
+                "unbound",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = lines(nsenter.stderr.take().unwrap());
+        let pid = only_child(nsenter.id());
+        let line = loop {
+            match stderr.recv_timeout(HANG) {
+                Ok(l) if l.contains("listening on http://") => break l,
+                Ok(_) => {}
+                Err(_) => panic!("sonde did not start listening"),
+            }
+        };
+        let addr = line.split("http://").nth(1).unwrap().trim_end_matches("/metrics").parse().unwrap();
+        Daemon { nsenter, pid, addr, stderr }
+    }
+
+    /// (name, state) of each of sonde's threads.
+    fn tasks(&self) -> Vec<(String, char)> {
+        let mut v = Vec::new();
+        for e in std::fs::read_dir(format!("/proc/{}/task", self.pid)).unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+            let name = stat.split_once('(').unwrap().1.rsplit_once(')').unwrap().0.to_owned();
+            let state = stat.rsplit_once(") ").unwrap().1.chars().next().unwrap();
+            v.push((name, state));
+        }
+        v
+    }
+
+    /// sonde's statfs helpers: (all, blocked in the kernel).
+    fn statfs_threads(&self) -> (usize, usize) {
+        let t = self.tasks();
+        let helpers = t.iter().filter(|(n, _)| n == "statfs");
+        (helpers.clone().count(), helpers.filter(|(_, s)| *s == 'D').count())
+    }
+
+    /// /proc/PID/status Threads:, all of them.
+    fn threads(&self) -> usize {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap();
+        let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// Checks the threads after a scrape: the statfs helpers are as many as
+    /// after the second scrape (the first leaves its helpers behind, the
+    /// second starts the one that replaces them; no later one may add
+    /// any), and all of sonde's threads are within what limits.rs allows
+    /// beyond those it started with: the HTTP pool's and the statfs
+    /// helpers. (The pool grows on demand, and a thread being born has no
+    /// name yet, so only that bound holds for the total.)
+    fn check_threads(&self, scrape: usize, started: usize, second: &mut Option<usize>) {
+        let (helpers, _) = self.statfs_threads();
+        if scrape > 0 {
+            assert_eq!(*second.get_or_insert(helpers), helpers, "scrape {scrape}: {:?}", self.tasks());
+        }
+        let threads = self.threads();
+        assert!(
+            threads <= started + MAX_CONNECTIONS + MAX_STUCK_STATFS,
+            "scrape {scrape}: {threads} threads, {started} at start: {:?}",
+            self.tasks()
+        );
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", &self.pid.to_string()]).status();
+        let _ = self.nsenter.kill();
+        let _ = self.nsenter.wait();
+    }
+}
+
+/// See: a stuck mount must not hang a scrape (issue 3). One FUSE mount
+/// that never answers: every scrape and `--once` come back while sonde's
+/// call into it is still blocked, the mount is reported as node_exporter
+/// reports a stuck one, no scrape adds a statfs thread, and SIGTERM stops
+/// sonde with the call still blocked.
+#[test]
+fn scrapes_come_back_while_a_fuse_mount_hangs() {
+    let mounts = StuckMounts::new("fuse-one", 1);
+    let config = mounts.config();
+    let stuck = &mounts.stuck()[0];
+    let root = find(&mounts.mounts(), "/").clone();
+    let root_size = statfs(Path::new("/")).unwrap()[0];
+    let daemon = Daemon::start(&mounts, &config);
+    let started = daemon.threads();
+    let mut second = None;
+    for i in 0..5 {
+        let text = scrape(daemon.addr, "a FUSE mount hung");
+        // Back while its statfs(2) is still blocked: the scrape did not
+        // wait for it, and one thread holds it; at most one more serves
+        // the mounts that answer.
+        let (helpers, blocked) = daemon.statfs_threads();
+        assert_eq!(blocked, 1, "scrape {i}: {:?}", daemon.tasks());
+        assert!(helpers <= 2, "scrape {i}: {:?}", daemon.tasks());
+        assert_eq!(value(&text, &series("node_filesystem_device_error", stuck, "mountpoint timeout")), Some(1.0));
+        assert!(!text.contains(&series("node_filesystem_size_bytes", stuck, "mountpoint timeout")));
+        // The other mounts keep their numbers.
+        assert_eq!(value(&text, &series("node_filesystem_size_bytes", &root, "")), Some(root_size), "scrape {i}");
+        daemon.check_threads(i, started, &mut second);
+        if i == 0 {
+            promtool_check(&text);
+        }
+    }
+
+    let once = output_within(
+        mounts.command(&["--once", "--config", &config, "--no-collector", "chrony", "--no-collector", "unbound"]),
+        "sonde --once with a FUSE mount hung",
+    );
+    let text = String::from_utf8(once.stdout).unwrap();
+    assert_eq!(once.status.code(), Some(0), "{}", String::from_utf8_lossy(&once.stderr));
+    assert_eq!(value(&text, &series("node_filesystem_device_error", stuck, "mountpoint timeout")), Some(1.0));
+    assert_eq!(value(&text, &series("node_filesystem_size_bytes", &root, "")), Some(root_size));
+
+    // SIGTERM with the call still blocked: the process ends, and its
+    // blocked thread with it (the wait is killable).
+    let mut daemon = daemon;
+    assert_eq!(daemon.statfs_threads().1, 1);
+    assert!(Command::new("kill").args(["-TERM", &daemon.pid.to_string()]).status().unwrap().success());
+    let status = wait_for("sonde to exit on SIGTERM", HANG, || daemon.nsenter.try_wait().unwrap());
+    assert_eq!(status.code(), Some(0), "{:?}", daemon.stderr.try_iter().collect::<Vec<_>>());
+}
+
+/// See: once limits::MAX_STUCK_STATFS mounts had hung, every healthy
+/// mount lost its sizes ("too many stuck mounts") from the next scrape on.
+/// Two FUSE mounts past the bound that never answer: the statfs threads
+/// stay within the bound over repeated scrapes, every hung mount is
+/// reported with device_error 1, the root keeps its numbers; and once
+/// their connections are aborted, the mounts are asked again and reported
+/// with statfs's own error, and the blocked threads are gone.
+#[test]
+fn mounts_hung_past_the_bound_cost_no_threads_and_hide_no_healthy_mount() {
+    let n = MAX_STUCK_STATFS + 2;
+    let mounts = StuckMounts::new("fuse-many", n);
+    let config = mounts.config();
+    let stuck = mounts.stuck();
+    let root = find(&mounts.mounts(), "/").clone();
+    let root_size = statfs(Path::new("/")).unwrap()[0];
+    let daemon = Daemon::start(&mounts, &config);
+    let started = daemon.threads();
+    let mut second = None;
+    for i in 0..5 {
+        let text = scrape(daemon.addr, "FUSE mounts hung");
+        let (helpers, blocked) = daemon.statfs_threads();
+        assert!(helpers <= MAX_STUCK_STATFS, "scrape {i}: {helpers} statfs threads: {:?}", daemon.tasks());
+        let timed_out = stuck
+            .iter()
+            .filter(|m| text.contains(&series("node_filesystem_device_error", m, "mountpoint timeout")))
+            .count();
+        assert_eq!(blocked, timed_out, "scrape {i}: each mount reported as timed out holds one blocked thread");
+        assert!(timed_out >= 1);
+        for m in &stuck {
+            let errors = samples(&text, "node_filesystem_device_error")
+                .into_iter()
+                .filter(|(labels, _)| labels.iter().any(|(k, v)| k == "mountpoint" && *v == m.mount_point))
+                .map(|(_, v)| v)
+                .collect::<Vec<_>>();
+            assert_eq!(errors, [1.0], "scrape {i}: {}", m.mount_point);
+        }
+        assert_eq!(value(&text, &series("node_filesystem_size_bytes", &root, "")), Some(root_size), "scrape {i}");
+        daemon.check_threads(i, started, &mut second);
+    }
+
+    // The connections go: statfs returns their error, as stat(1) shows it.
+    mounts.abort();
+    let inside = PathBuf::from(format!("/proc/{}/root{}", mounts.pid, stuck[0].mount_point));
+    let said = statfs(&inside).expect_err("statfs of an aborted FUSE mount fails");
+    let said = format!("{}{}", said[..1].to_lowercase(), &said[1..]);
+    let deadline = Instant::now() + HANG;
+    let text = loop {
+        let text = scrape(daemon.addr, "the FUSE connections were aborted");
+        if stuck.iter().all(|m| text.contains(&series("node_filesystem_device_error", m, &said))) {
+            break text;
+        }
+        if Instant::now() > deadline {
+            let errors: Vec<&str> = text.lines().filter(|l| l.contains("sonde-stuck")).collect();
+            panic!("the aborted mounts are not reported with {said:?}: {errors:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(value(&text, &series("node_filesystem_size_bytes", &root, "")), Some(root_size));
+    assert_eq!(daemon.statfs_threads().1, 0, "{:?}", daemon.tasks());
 }
