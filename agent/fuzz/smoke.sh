@@ -107,6 +107,12 @@ for f in ../../tests/fixtures/unbound/*/stats_noreset*.txt; do
     v=${f#../../tests/fixtures/unbound/}
     cp "$f" "corpus/unbound_stats/$(echo "$v" | tr / _)"
 done
+# Certificates made by openssl (tests/fixtures/x509/README.md), as DER.
+mkdir -p corpus/x509_not_after
+for f in ../../tests/fixtures/x509/*.pem; do
+    [ -f "$f" ] && command -v openssl >/dev/null 2>&1 || continue
+    openssl x509 -in "$f" -outform DER -out "corpus/x509_not_after/$(basename "$f" .pem).der" || true
+done
 for d in "$SEEDS_REPO"/*/; do
     [ -d "$d" ] || continue
     t=$(basename "$d")

@@ -19,6 +19,7 @@ pub mod spool;
 pub mod textfile;
 pub mod udev;
 pub mod unbound;
+pub mod x509;
 
 use std::fmt;
 
