@@ -9,8 +9,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . cross/lib.sh
 # Build the test binaries once, for the host.
-cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts 2>/dev/null ||
-    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts
+cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks 2>/dev/null ||
+    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks
 failed=""
 for name in $(target_names "$@"); do
     load_target "$name"
@@ -28,7 +28,7 @@ for name in $(target_names "$@"); do
     echo "== $name: $bin ${runner:+under $runner}" >&2
     # shellcheck disable=SC2046
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
-        cargo test $(feature_args) --test http --test exposition --test config --test signals --test chrony --test unbound --test mounts; then
+        cargo test $(feature_args) --test http --test exposition --test config --test signals --test chrony --test unbound --test mounts --test checks; then
         failed="$failed $name"
     fi
     # Push to real receivers on loopback: byte order and 32-bit counters
