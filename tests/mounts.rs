@@ -748,8 +748,11 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-KILL", &self.pid.to_string()]).status();
-        let _ = self.nsenter.kill();
+        // nsenter's end means sonde's: only a live one is killed.
+        if matches!(self.nsenter.try_wait(), Ok(None)) {
+            let _ = Command::new("kill").args(["-KILL", &self.pid.to_string()]).status();
+            let _ = self.nsenter.kill();
+        }
         let _ = self.nsenter.wait();
     }
 }
