@@ -327,13 +327,10 @@ fn smtp_banner_dialogue_against_opensmtpd() {
         format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}")
     };
     assert_eq!(value(&text, &at("smtp", "")), Some(1.0), "{text}");
-    // An SMTP server never says SSH: no line matched before it gave up on
-    // us or the deadline passed, either way not a success.
-    assert!(
-        value(&text, &at("not_ssh", "timeout")) == Some(0.0)
-            || value(&text, &at("not_ssh", "unexpected_reply")) == Some(0.0),
-        "{text}"
-    );
+    // An SMTP server never says SSH: its greeting came and did not match,
+    // then it waited for us; the deadline ends it as an unexpected reply,
+    // not as a silent server's timeout.
+    assert_eq!(value(&text, &at("not_ssh", "unexpected_reply")), Some(0.0), "{text}");
     let sonde = common::Sonde::start(&[]);
     let r = sonde.get(&format!("/probe?module=smtp_banner&target=127.0.0.1:{port}"));
     assert_eq!(value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
@@ -639,4 +636,351 @@ fn checks_are_scheduled_and_replaced_on_reload() {
     });
     assert_eq!(value(&text, &series("before")), None, "{text}");
     promtool_check(&text);
+}
+
+/// TCP checks with TLS, built with the `tls` feature only:
+/// `cargo test --features sonde/tls --test checks -- tls::`.
+///
+/// The SMTP peer is aiosmtpd (Debian's python3-aiosmtpd), serving STARTTLS
+/// on one port and SMTPS on another with certificates of a CA that openssl(1)
+/// makes here. OpenSMTPD, the banner test's peer, cannot: Debian 12's
+/// 6.8.0p2 fails every handshake against OpenSSL 3 ("EVP lib", alert
+/// internal_error; upstream OpenSMTPD issues 1171 and 1239), and exim or
+/// postfix would remove it (each is the box's one mail transport agent).
+/// openssl s_server, limited to TLS 1.2, is the peer of that version.
+/// Scripted peers do what no real server does on demand: close in the
+/// middle of a handshake, never answer one, present a certificate that is
+/// not DER.
+#[cfg(feature = "tls")]
+mod tls {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// Certificates made by openssl(1): a CA and a CA nobody trusts (30
+    /// days), an intermediate under the CA (1 day), `mail` signed by the
+    /// CA (3 days) and `chain` signed by the intermediate (2 days), both
+    /// for `mail.test` and 127.0.0.1; `chain-full.crt` is `chain` then the
+    /// intermediate, as a server presents it. EC keys.
+    fn make_pki(dir: &Path) -> PathBuf {
+        let openssl = common::which("openssl").expect("openssl not found (Debian package openssl)");
+        let pki = dir.join("pki");
+        std::fs::create_dir_all(&pki).unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new(&openssl).current_dir(&pki).args(args).output().unwrap();
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        for (name, cn) in [("ca", "sonde test CA"), ("other-ca", "sonde untrusted CA")] {
+            let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
+            let subj = format!("/CN={cn}");
+            run(&[&["req", "-x509", "-days", "30", "-subj", &subj][..], &ec, &["-keyout", &key, "-out", &crt]].concat());
+        }
+        std::fs::write(pki.join("inter.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n")
+            .unwrap();
+        std::fs::write(
+            pki.join("leaf.ext"),
+            "basicConstraints=CA:FALSE\nsubjectAltName=DNS:mail.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        for (name, days, ca, ext) in
+            [("inter", "1", "ca", "inter.ext"), ("mail", "3", "ca", "leaf.ext"), ("chain", "2", "inter", "leaf.ext")]
+        {
+            let (key, csr, crt) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"));
+            run(&[&["req", "-subj", &format!("/CN={name}")][..], &ec, &["-keyout", &key, "-out", &csr]].concat());
+            let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
+            run(&[
+                "x509",
+                "-req",
+                "-days",
+                days,
+                "-in",
+                &csr,
+                "-CA",
+                &ca_crt,
+                "-CAkey",
+                &ca_key,
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-extfile",
+                ext,
+            ]);
+        }
+        let full = [pki.join("chain.crt"), pki.join("inter.crt")].map(|p| std::fs::read_to_string(p).unwrap()).concat();
+        std::fs::write(pki.join("chain-full.crt"), full).unwrap();
+        pki
+    }
+
+    /// A certificate's notAfter in unix seconds, as openssl prints it and
+    /// date(1) reads it: sonde's own reader is what is under test.
+    fn enddate(crt: &Path) -> f64 {
+        let out = Command::new("openssl").args(["x509", "-noout", "-enddate", "-in"]).arg(crt).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let date = text.trim().strip_prefix("notAfter=").unwrap_or_else(|| panic!("openssl said {text:?}"));
+        let out = Command::new("date").args(["-u", "+%s", "-d", date]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+    }
+
+    /// aiosmtpd on 127.0.0.1:`port` with `tls` arguments (none: plain
+    /// SMTP, no STARTTLS offered).
+    fn aiosmtpd(dir: &Path, port: u16, tls: &[&Path], flag: &str) -> Daemon {
+        need("/usr/lib/python3/dist-packages/aiosmtpd", "python3-aiosmtpd");
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
+        if let [cert, key] = tls {
+            cmd.arg(format!("--{flag}cert")).arg(cert).arg(format!("--{flag}key")).arg(key);
+            if flag == "tls" {
+                cmd.arg("--no-requiretls");
+            }
+        }
+        let d = spawn(&mut cmd, &dir.join(format!("aiosmtpd-{port}.log")));
+        wait_for("aiosmtpd", Duration::from_secs(20), || tcp_port_open(port));
+        d
+    }
+
+    /// `sonde --once` with `config`: stdout and stderr; some check failed.
+    fn once_failing(config: &Path) -> (String, String) {
+        let out = common::sonde_command().arg("--once").arg("--config").arg(config).stdin(Stdio::null()).output();
+        let out = out.unwrap();
+        let (text, err) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+        assert!(!err.contains("built without TLS"), "a sonde without TLS ran (another build swapped it?): {err}");
+        assert_eq!(out.status.code(), Some(1), "stderr:\n{err}\nstdout:\n{text}");
+        assert!(!err.contains("panicked"), "{err}");
+        (text, err)
+    }
+
+    fn at(check: &str, reason: &str) -> String {
+        format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}")
+    }
+
+    fn series(name: &str, check: &str) -> String {
+        format!("{name}{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\"}}")
+    }
+
+    fn version(check: &str, v: &str) -> String {
+        format!("probe_tls_version_info{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",version=\"{v}\"}}")
+    }
+
+    const STARTTLS: &str = "dialogue = [\"expect ^220 \", \"send EHLO sonde\", \"expect STARTTLS\", \
+                            \"send STARTTLS\", \"expect ^220\", \"starttls\", \"send EHLO sonde\", \"expect ^250 \", \
+                            \"send QUIT\", \"expect ^221\"]\n";
+
+    /// STARTTLS and SMTPS to a real SMTP server: the dialogue runs inside
+    /// TLS, the version and the earliest notAfter presented are exact; an
+    /// untrusted CA and a name the certificate lacks are refused as
+    /// `certificate`, a server that does not offer STARTTLS is an
+    /// unexpected reply, a plaintext port spoken to in TLS is `tls`.
+    #[test]
+    fn starttls_and_smtps_against_aiosmtpd() {
+        let dir = Scratch::new("checks-tls-smtp");
+        let pki = make_pki(&dir.0);
+        let p = |f: &str| pki.join(f);
+        let (starttls, smtps, plain) = (free_port(), free_port(), free_port());
+        let _a = aiosmtpd(&dir.0, starttls, &[&p("mail.crt"), &p("mail.key")], "tls");
+        let _b = aiosmtpd(&dir.0, smtps, &[&p("chain-full.crt"), &p("chain.key")], "smtps");
+        let _c = aiosmtpd(&dir.0, plain, &[], "");
+        let ca = format!("ca_file = \"{}\"\n", p("ca.crt").display());
+        let other = format!("ca_file = \"{}\"\n", p("other-ca.crt").display());
+        let check = |name: &str, port: u16, extra: &str| {
+            format!("[[check]]\nname = \"{name}\"\nkind = \"tcp\"\ntarget = \"127.0.0.1:{port}\"\n{extra}")
+        };
+        let banner = "dialogue = [\"expect ^220\", \"send QUIT\", \"expect ^221\"]\n";
+        let cfg = dir.write(
+            "sonde.toml",
+            &[
+                NO_COLLECTORS.to_owned(),
+                check("starttls", starttls, &format!("{ca}{STARTTLS}")),
+                check("smtps", smtps, &format!("{ca}tls = true\n{banner}")),
+                check("by_name", smtps, &format!("{ca}tls = true\nserver_name = \"mail.test\"\n")),
+                check("untrusted", smtps, &format!("{other}tls = true\n{banner}")),
+                check("wrong_name", smtps, &format!("{ca}tls = true\nserver_name = \"other.test\"\n")),
+                check("untrusted_starttls", starttls, &format!("{other}{STARTTLS}")),
+                check("no_starttls", plain, &format!("{ca}timeout = \"2s\"\n{STARTTLS}")),
+                check("not_tls", plain, &format!("{ca}tls = true\n")),
+            ]
+            .concat(),
+        );
+        let (text, err) = once_failing(&cfg);
+        promtool_check(&text);
+
+        // STARTTLS: the EHLO and QUIT after it went through TLS 1.3, and
+        // the expiry is the server certificate's, to the second.
+        assert_eq!(value(&text, &at("starttls", "")), Some(1.0), "{text}\n{err}");
+        assert_eq!(value(&text, &version("starttls", "TLS 1.3")), Some(1.0), "{text}");
+        let mail = enddate(&p("mail.crt"));
+        assert_eq!(value(&text, &series("probe_ssl_earliest_cert_expiry", "starttls")), Some(mail), "{text}");
+        // SMTPS: TLS from the connect on; of the chain presented, the
+        // intermediate expires first (1 day, the leaf 2).
+        assert_eq!(value(&text, &at("smtps", "")), Some(1.0), "{text}\n{err}");
+        assert_eq!(value(&text, &version("smtps", "TLS 1.3")), Some(1.0), "{text}");
+        let (inter, leaf) = (enddate(&p("inter.crt")), enddate(&p("chain.crt")));
+        assert!(inter < leaf);
+        assert_eq!(value(&text, &series("probe_ssl_earliest_cert_expiry", "smtps")), Some(inter), "{text}");
+        assert_eq!(value(&text, &at("by_name", "")), Some(1.0), "{text}\n{err}");
+
+        // Refused certificates: no TLS series for them, and stderr says why.
+        assert_eq!(value(&text, &at("untrusted", "certificate")), Some(0.0), "{text}");
+        assert_eq!(value(&text, &at("untrusted_starttls", "certificate")), Some(0.0), "{text}");
+        assert_eq!(value(&text, &at("wrong_name", "certificate")), Some(0.0), "{text}");
+        assert_eq!(value(&text, &series("probe_ssl_earliest_cert_expiry", "untrusted")), None, "{text}");
+        assert!(!text.contains("probe_tls_version_info{check=\"untrusted\""), "{text}");
+        assert!(err.contains(&format!("check untrusted failed on 127.0.0.1:{smtps} (ipv4): certificate: ")), "{err}");
+        assert!(err.contains("UnknownIssuer"), "{err}");
+        assert!(err.contains("not valid for name \"other.test\""), "{err}");
+        // No STARTTLS in the EHLO reply: the expectation fails, not TLS.
+        assert_eq!(value(&text, &at("no_starttls", "unexpected_reply")), Some(0.0), "{text}");
+        assert_eq!(value(&text, &series("probe_failed_due_to_regex", "no_starttls")), Some(1.0), "{text}");
+        // A plaintext greeting where a ServerHello should be.
+        assert_eq!(value(&text, &at("not_tls", "tls")), Some(0.0), "{text}");
+    }
+
+    /// The built-in `/probe` modules `smtp_starttls` and `tls_connect`
+    /// trust the system's bundle (here `$SSL_CERT_FILE`, the test's CA),
+    /// and `hostname=` names the certificate's name, as blackbox_exporter's.
+    #[test]
+    fn tls_probe_modules_trust_the_system_bundle_and_take_hostname() {
+        let dir = Scratch::new("checks-tls-probe");
+        let pki = make_pki(&dir.0);
+        let p = |f: &str| pki.join(f);
+        let (starttls, smtps) = (free_port(), free_port());
+        let _a = aiosmtpd(&dir.0, starttls, &[&p("mail.crt"), &p("mail.key")], "tls");
+        let _b = aiosmtpd(&dir.0, smtps, &[&p("chain-full.crt"), &p("chain.key")], "smtps");
+        let listen = free_tcp_port();
+        let mut sonde = common::sonde_command();
+        sonde.args(["--listen", &format!("127.0.0.1:{listen}")]).env("SSL_CERT_FILE", p("ca.crt"));
+        let _sonde = spawn(&mut sonde, &dir.0.join("sonde.log"));
+        wait_for("sonde", Duration::from_secs(10), || tcp_port_open(listen));
+        let get = |q: &str| {
+            let addr = format!("127.0.0.1:{listen}").parse().unwrap();
+            let r = common::request(addr, &format!("GET /probe?{q} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+            assert_eq!(r.status, 200, "{q}: {}", r.text());
+            promtool_check(r.text());
+            r.text().to_owned()
+        };
+        let ok = "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}";
+        let v13 = "probe_tls_version_info{address=\"127.0.0.1\",family=\"ipv4\",version=\"TLS 1.3\"}";
+        let text = get(&format!("module=smtp_starttls&target=127.0.0.1:{starttls}"));
+        assert_eq!(value(&text, ok), Some(1.0), "{text}");
+        assert_eq!(value(&text, v13), Some(1.0), "{text}");
+        let text = get(&format!("module=tls_connect&target=127.0.0.1:{smtps}&hostname=mail.test"));
+        assert_eq!(value(&text, ok), Some(1.0), "{text}");
+        let text = get(&format!("module=tls_connect&target=127.0.0.1:{smtps}&hostname=other.test"));
+        assert_eq!(
+            value(&text, "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"certificate\"}"),
+            Some(0.0)
+        );
+    }
+
+    /// openssl s_server limited to TLS 1.2: the version label says so, and
+    /// the expiry is read from a TLS 1.2 handshake's certificate too.
+    #[test]
+    fn tls_1_2_against_openssl_s_server() {
+        let dir = Scratch::new("checks-tls12");
+        let pki = make_pki(&dir.0);
+        let port = free_port();
+        let mut cmd = Command::new(common::which("openssl").unwrap());
+        cmd.current_dir(&pki).args(["s_server", "-quiet", "-www", "-tls1_2", "-cert", "mail.crt", "-key", "mail.key"]);
+        cmd.args(["-accept", &format!("127.0.0.1:{port}")]);
+        let _server = spawn(&mut cmd, &dir.0.join("s_server.log"));
+        wait_for("openssl s_server", Duration::from_secs(10), || tcp_port_open(port));
+        let cfg = dir.write(
+            "sonde.toml",
+            &format!(
+                "{NO_COLLECTORS}[[check]]\nname = \"tls12\"\nkind = \"tcp\"\ntarget = \"127.0.0.1:{port}\"\n\
+                 tls = true\nca_file = \"{}\"\ndialogue = [\"send GET / HTTP/1.0\", \"send \", \"expect ^HTTP/1.0 200\"]\n",
+                pki.join("ca.crt").display()
+            ),
+        );
+        let text = once(None, &cfg, false);
+        promtool_check(&text);
+        assert_eq!(value(&text, &at("tls12", "")), Some(1.0), "{text}");
+        assert_eq!(value(&text, &version("tls12", "TLS 1.2")), Some(1.0), "{text}");
+        assert_eq!(
+            value(&text, &series("probe_ssl_earliest_cert_expiry", "tls12")),
+            Some(enddate(&pki.join("mail.crt")))
+        );
+    }
+
+    /// What a scripted TLS peer does after reading the ClientHello.
+    #[derive(Clone, Copy)]
+    enum Breaks {
+        /// Closes the connection.
+        Closes,
+        /// Says nothing until the client gives up.
+        Silent,
+        /// A TLS 1.2 ServerHello, then a Certificate message whose one
+        /// certificate is not DER, a ServerKeyExchange, ServerHelloDone.
+        GarbageCertificate,
+    }
+
+    fn breaking_peer(how: Breaks) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for mut s in l.incoming().map_while(Result::ok) {
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let _ = s.read(&mut [0u8; 4096]);
+                match how {
+                    Breaks::Closes => {}
+                    Breaks::Silent => {
+                        let _ = s.read(&mut [0u8; 16]);
+                    }
+                    Breaks::GarbageCertificate => {
+                        let _ = s.write_all(&tls12_flight(b"this is not a certificate"));
+                        let _ = s.read(&mut [0u8; 4096]);
+                    }
+                }
+            }
+        });
+        port
+    }
+
+    /// One TLS 1.2 record holding a server's first flight for
+    /// ECDHE-ECDSA-AES128-GCM-SHA256 (RFC 5246 §7.4, RFC 8422 §5.4), with
+    /// `cert` as its certificate and a key share and signature that are
+    /// never looked at (the certificate is checked first).
+    fn tls12_flight(cert: &[u8]) -> Vec<u8> {
+        let u24 = |n: usize| [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let message = |kind: u8, body: &[u8]| [&[kind][..], &u24(body.len()), body].concat();
+        let hello = [&[3, 3][..], &[0x42; 32], &[0], &[0xc0, 0x2b], &[0]].concat();
+        let certificates = [&u24(cert.len() + 3)[..], &u24(cert.len()), cert].concat();
+        let kx = [&[3, 0, 0x1d, 32][..], &[0x55; 32], &[4, 3, 0, 64], &[0x66; 64]].concat();
+        let handshake = [message(2, &hello), message(11, &certificates), message(12, &kx), message(14, &[])].concat();
+        let len = handshake.len() as u16;
+        [&[0x16, 3, 3][..], &len.to_be_bytes(), &handshake].concat()
+    }
+
+    /// A peer that closes mid-handshake, one that never answers, and one
+    /// whose certificate is garbage each fail with their reason, and stderr
+    /// says what happened; nothing hangs or panics.
+    #[test]
+    fn peers_that_break_the_handshake_fail_with_a_reason() {
+        let dir = Scratch::new("checks-tls-broken");
+        let mut cfg = NO_COLLECTORS.to_owned();
+        let mut ports = Vec::new();
+        for (name, how) in
+            [("closes", Breaks::Closes), ("silent", Breaks::Silent), ("garbage", Breaks::GarbageCertificate)]
+        {
+            let port = breaking_peer(how);
+            ports.push(port);
+            cfg.push_str(&format!(
+                "[[check]]\nname = \"{name}\"\nkind = \"tcp\"\ntarget = \"127.0.0.1:{port}\"\ntls = true\ntimeout = \"1s\"\n"
+            ));
+        }
+        let (text, err) = once_failing(&dir.write("sonde.toml", &cfg));
+        promtool_check(&text);
+        assert_eq!(value(&text, &at("closes", "tls")), Some(0.0), "{text}");
+        assert!(err.contains("closed the connection during the TLS handshake"), "{err}");
+        assert_eq!(value(&text, &at("silent", "timeout")), Some(0.0), "{text}");
+        assert!(err.contains("no TLS handshake before the deadline"), "{err}");
+        assert_eq!(value(&text, &at("garbage", "certificate")), Some(0.0), "{text}\n{err}");
+        assert!(
+            err.contains(&format!("check garbage failed on 127.0.0.1:{} (ipv4): certificate: ", ports[2])),
+            "{err}"
+        );
+        assert!(err.contains("BadEncoding"), "{err}");
+    }
 }

@@ -28,6 +28,10 @@ command -v curl >/dev/null 2>&1 || need="$need curl"
 # any loopback port: `smtpd -d -f FILE`); unbound and chronyd are its DNS
 # and NTP peers.
 [ -x /usr/sbin/smtpd ] || need="$need opensmtpd"
+# TCP checks with TLS (STARTTLS, SMTPS): aiosmtpd serves both from one
+# command line; Debian 12's OpenSMTPD fails every TLS handshake against
+# OpenSSL 3, and exim or postfix would replace it as the mail transport.
+[ -d /usr/lib/python3/dist-packages/aiosmtpd ] || need="$need python3-aiosmtpd"
 # OpenSSH's sshd is the real SSH server of the ssh_banner module's test:
 # it starts in the foreground (`sshd -D -e -f FILE`) on a loopback port
 # with a host key the test makes; the packaged service never starts.

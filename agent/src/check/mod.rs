@@ -1,4 +1,5 @@
-//! Service checks: TCP with a send/expect dialogue, DNS and NTP queries,
+//! Service checks: TCP with a send/expect dialogue (in TLS, or starting
+//! it, with the `tls` feature), DNS and NTP queries,
 //! each run against every address its target resolves to.
 //!
 //! A check is a value ([`Check`]); running it gives one [`Outcome`] per
@@ -120,6 +121,12 @@ pub enum Reason {
     /// NTP server unsynchronised (stratum 16, leap 3) or too far from its
     /// reference (root distance).
     Unsynchronized,
+    /// The server's certificate was refused: an unknown CA, expired, not
+    /// valid for the name (`tls = true` or a `starttls` step).
+    Certificate,
+    /// Any other TLS failure: an alert, a peer that does not speak TLS
+    /// or closes during the handshake, an unreadable CA file.
+    Tls,
     /// Any other socket error.
     Error,
 }
@@ -142,6 +149,8 @@ impl Reason {
             Reason::WrongOrigin => "wrong_origin",
             Reason::KissOfDeath => "kiss_of_death",
             Reason::Unsynchronized => "unsynchronized",
+            Reason::Certificate => "certificate",
+            Reason::Tls => "tls",
             Reason::Error => "error",
         }
     }
@@ -203,6 +212,8 @@ pub enum Detail {
     Tcp {
         connect_seconds: Option<f64>,
         failed_due_to_regex: bool,
+        /// Empty unless the check spoke TLS.
+        tls: tcp::Tls,
     },
     Dns(dns::Detail),
     Ntp(ntp::Detail),
@@ -293,7 +304,7 @@ pub fn run(check: &Check) -> Vec<Outcome> {
         let t = Instant::now();
         let deadline = t + check.timeout;
         let (reason, detail) = match &check.kind {
-            Kind::Tcp(s) => tcp::run(s, addr, deadline),
+            Kind::Tcp(s) => tcp::run(s, &check.target, addr, deadline),
             Kind::Dns(s) => dns::run(s, addr, deadline),
             Kind::Ntp(s) => ntp::run(s, addr, deadline),
         };
@@ -451,6 +462,17 @@ pub fn render(checks: &[(String, Family, Vec<Outcome>)], out: &mut Exposition) {
             Detail::Tcp { failed_due_to_regex, .. } => Some(if failed_due_to_regex { 1.0 } else { 0.0 }),
             _ => None,
         }),
+        // With a `version` label, added below.
+        #[cfg(feature = "tls")]
+        ("probe_tls_version_info", "Returns the TLS version used or NaN when unknown", |o| match &o.detail {
+            Detail::Tcp { tls, .. } => tls.version.map(|_| 1.0),
+            _ => None,
+        }),
+        #[cfg(feature = "tls")]
+        ("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", |o| match &o.detail {
+            Detail::Tcp { tls, .. } => tls.earliest_expiry.map(|t| t as f64),
+            _ => None,
+        }),
         ("probe_dns_query_succeeded", "Displays whether or not the query was executed successfully", |o| {
             match &o.detail {
                 Detail::Dns(d) => Some(if d.rcode.is_some() { 1.0 } else { 0.0 }),
@@ -532,6 +554,10 @@ pub fn render(checks: &[(String, Family, Vec<Outcome>)], out: &mut Exposition) {
             if i == 0 {
                 labels.push(("reason", o.reason.map_or("", Reason::as_str)));
             }
+            #[cfg(feature = "tls")]
+            if let ("probe_tls_version_info", Detail::Tcp { tls, .. }) = (name, &o.detail) {
+                labels.push(("version", tls.version.unwrap_or_default()));
+            }
             out.sample(&labels, v);
         }
     }
@@ -588,12 +614,15 @@ pub struct ProbeError {
 /// Answers `GET /probe?module=M&target=T[&query_name=N][&query_type=T][&debug=true]`
 /// as blackbox_exporter does: the probe families of that one check, no
 /// `check` label. Modules: the built-in `tcp_connect`, `smtp_banner`,
-/// `ssh_banner`, `dns`, `ntp`, and the name of any configured check (its
-/// settings, this target). `scrape_timeout` is the request's
+/// `ssh_banner`, `dns`, `ntp`, with TLS `tls_connect` and `smtp_starttls`
+/// (the system's CA bundle; `hostname=` names the certificate's name when
+/// the target is an address, as blackbox_exporter's), and the name of any
+/// configured check (its settings, this target). `scrape_timeout` is the request's
 /// `X-Prometheus-Scrape-Timeout-Seconds` header ([`probe_timeout`]).
 pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -> Result<ProbeAnswer, ProbeError> {
     let bad = |message: String| ProbeError { status: 400, message };
     let (mut module, mut target, mut query_name, mut query_type, mut debug) = (None, None, None, None, false);
+    let mut hostname = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let v = unescape(v).ok_or_else(|| bad(format!("bad escape in {k}")))?;
@@ -602,6 +631,7 @@ pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -
             "target" => target = Some(v),
             "query_name" => query_name = Some(v),
             "query_type" => query_type = Some(v),
+            "hostname" => hostname = Some(v),
             "debug" => debug = v == "true",
             _ => {}
         }
@@ -612,6 +642,14 @@ pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -
         "tcp_connect" => (Kind::Tcp(tcp::Settings::default()), None),
         "smtp_banner" => (Kind::Tcp(tcp::Settings::smtp_banner()), None),
         "ssh_banner" => (Kind::Tcp(tcp::Settings::ssh_banner()), None),
+        #[cfg(feature = "tls")]
+        "tls_connect" => (Kind::Tcp(tcp::Settings::tls_connect()), None),
+        #[cfg(feature = "tls")]
+        "smtp_starttls" => (Kind::Tcp(tcp::Settings::smtp_starttls()), None),
+        #[cfg(not(feature = "tls"))]
+        "tls_connect" | "smtp_starttls" => {
+            return Err(bad(format!("module {module}: {}", crate::config::tls::WITHOUT_TLS)))
+        }
         "dns" => (Kind::Dns(dns::Settings::default()), None),
         "ntp" => (Kind::Ntp(ntp::Settings::default()), None),
         name => match configured.iter().find(|c| c.name == name) {
@@ -632,6 +670,11 @@ pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -
         }
         if let Some(t) = query_type {
             s.query_type = crate::wire::dns::type_from_name(&t).ok_or_else(|| bad("unknown query_type".into()))?;
+        }
+    }
+    if let Kind::Tcp(s) = &mut kind {
+        if s.tls_config.server_name.is_none() {
+            s.tls_config.server_name = hostname;
         }
     }
     let family = own.map_or(Family::Any, |c| c.family);
@@ -712,9 +755,13 @@ fn debug_page(module: &str, check: &Check, outcomes: &[Outcome], metrics: &[u8])
                 match step {
                     tcp::Step::Expect(p) => quote(&mut s, &format!("expect {p}")),
                     tcp::Step::Send(t) => quote(&mut s, &format!("send {t}")),
+                    tcp::Step::StartTls => quote(&mut s, "starttls"),
                 }
             }
             s.push(']');
+            if t.tls {
+                s.push_str("\ntls = true");
+            }
         }
         Kind::Dns(d) => {
             s.push_str("\"dns\"\nquery_name = ");
@@ -759,7 +806,13 @@ pub fn report_failures(results: &Results) -> bool {
                 any = true;
                 match o.addr {
                     Some(a) => {
-                        eprintln!("sonde: check {name} failed on {a} ({}): {}", Family::of(&a.ip()), reason.as_str())
+                        // TLS failures say what rustls said, after the reason.
+                        let why = match &o.detail {
+                            Detail::Tcp { tls, .. } => tls.error().map(|e| format!(": {e}")).unwrap_or_default(),
+                            _ => String::new(),
+                        };
+                        let family = Family::of(&a.ip());
+                        eprintln!("sonde: check {name} failed on {a} ({family}): {}{why}", reason.as_str())
                     }
                     None => eprintln!("sonde: check {name} failed: {}", reason.as_str()),
                 }

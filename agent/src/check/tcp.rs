@@ -1,5 +1,6 @@
-//! The TCP check: connect, then an optional send/expect dialogue, as
-//! blackbox_exporter's `query_response` and Monit's `send`/`expect`.
+//! The TCP check: connect, optionally start TLS, then an optional
+//! send/expect dialogue, as blackbox_exporter's tcp prober with its
+//! `query_response` and Monit's `send`/`expect`.
 //!
 //! A dialogue is a list of steps; `expect` reads lines until one matches
 //! its pattern, `send` writes its text and CRLF (SMTP, POP and IMAP all
@@ -9,40 +10,145 @@
 //! whole of the checks (52 KiB), for what banners need: `^` anchors at the start
 //! of the line, `$` at its end, and otherwise the text must occur in the
 //! line. `^220` for SMTP, `^SSH-2.0-` for SSH, `^+OK` for POP (no escapes: every character but
-//! a leading `^` and a trailing `$` is literal).
+//! a leading `^` and a trailing `$` is literal). An `expect` that saw
+//! lines, none matching, by the deadline fails as `unexpected_reply`: the
+//! server answered, not what was expected (an SMTP server that does not
+//! offer STARTTLS waits after its EHLO reply); one that saw nothing fails
+//! as `timeout`.
 //!
-//! Invariants: at most [`MAX_DIALOGUE_READ`] bytes are read from a peer
-//! and a line is at most [`MAX_DIALOGUE_LINE`] bytes (longer ones are cut
-//! and still matched), so a server streaming garbage ends the check at its
-//! deadline or its byte budget, whichever first.
+//! TLS (cargo feature `tls`; [`crate::tls`]'s client, so the chain is
+//! always verified): `tls = true` starts it right after the connect, as
+//! blackbox_exporter's `tls: true` (SMTPS, IMAPS, POP3S); a `starttls`
+//! step starts it inside the dialogue, as its query_response `starttls`
+//! (SMTP's, IMAP's or POP's STARTTLS command and go-ahead are the steps
+//! before it), and the rest of the dialogue runs inside TLS. The name the
+//! certificate must hold is `server_name`, else the target's host, name
+//! or IP address. A handshake reports the TLS version and the earliest
+//! notAfter among the certificates the server presented; a refused
+//! certificate fails as `certificate`, any other TLS failure (an alert, a
+//! peer that does not speak TLS or closes during the handshake, plaintext
+//! sent after a STARTTLS go-ahead) as `tls`, and rustls's words go to the
+//! outcome for stderr.
+//!
+//! Invariants: every socket operation has a deadline no later than the
+//! check's; at most [`MAX_DIALOGUE_READ`] plaintext bytes are read from a
+//! peer and a line is at most [`MAX_DIALOGUE_LINE`] bytes (longer ones are
+//! cut and still matched), so a server streaming garbage ends the check at
+//! its deadline or its byte budget, whichever first; a TLS handshake's
+//! messages are bounded by rustls (64 KiB each) and by the deadline.
 
-use std::io::{Read, Write};
+#[cfg(feature = "tls")]
+mod tls;
+
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use super::{left, Detail, Reason};
+use crate::config::tls::ClientTls;
 use crate::limits::{MAX_DIALOGUE_LINE, MAX_DIALOGUE_READ};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
     Expect(String),
     Send(String),
+    /// Start TLS here; the steps after it run inside TLS.
+    StartTls,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
     pub steps: Vec<Step>,
+    /// TLS from the connect on, before any step (`tls = true`).
+    pub tls: bool,
+    /// How TLS trusts the server and presents itself (`ca_file`,
+    /// `cert_file`, `key_file`, `server_name`), for `tls` and `starttls`.
+    pub tls_config: ClientTls,
 }
 
 impl Settings {
     /// Built-in dialogues of the `/probe` modules.
     pub fn smtp_banner() -> Settings {
-        Settings { steps: vec![Step::Expect("^220".into()), Step::Send("QUIT".into()), Step::Expect("^221".into())] }
+        Settings {
+            steps: vec![Step::Expect("^220".into()), Step::Send("QUIT".into()), Step::Expect("^221".into())],
+            ..Settings::default()
+        }
     }
 
     pub fn ssh_banner() -> Settings {
-        Settings { steps: vec![Step::Expect("^SSH-2.0-".into())] }
+        Settings { steps: vec![Step::Expect("^SSH-2.0-".into())], ..Settings::default() }
     }
+
+    /// blackbox_exporter's example `tls_connect`: a TLS handshake, no
+    /// dialogue.
+    pub fn tls_connect() -> Settings {
+        Settings { tls: true, ..Settings::default() }
+    }
+
+    /// blackbox_exporter's example `smtp_starttls`, in sonde's patterns:
+    /// the greeting's last line, EHLO, the STARTTLS extension offered
+    /// (RFC 3207), the go-ahead, TLS, EHLO again inside it, QUIT.
+    pub fn smtp_starttls() -> Settings {
+        let (e, s) = (|p: &str| Step::Expect(p.into()), |t: &str| Step::Send(t.into()));
+        Settings {
+            steps: vec![
+                e("^220 "),
+                s("EHLO prober"),
+                e("STARTTLS"),
+                s("STARTTLS"),
+                e("^220"),
+                Step::StartTls,
+                s("EHLO prober"),
+                e("^250 "),
+                s("QUIT"),
+                e("^221"),
+            ],
+            ..Settings::default()
+        }
+    }
+
+    /// Whether the check speaks TLS at some point.
+    pub fn uses_tls(&self) -> bool {
+        self.tls || self.steps.contains(&Step::StartTls)
+    }
+}
+
+/// What a TLS session showed, for blackbox_exporter's TLS families, and
+/// what went wrong in it, for stderr. Empty in a build without the `tls`
+/// feature, so nothing that reads it is built there.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tls {
+    /// `TLS 1.2` or `TLS 1.3`, blackbox_exporter's spelling, once a
+    /// handshake completed (`probe_tls_version_info{version}`).
+    #[cfg(feature = "tls")]
+    pub version: Option<&'static str>,
+    /// Unix seconds of the earliest notAfter among the certificates the
+    /// server presented (`probe_ssl_earliest_cert_expiry`).
+    #[cfg(feature = "tls")]
+    pub earliest_expiry: Option<i64>,
+    /// rustls's words (or a CA file's error) when TLS failed.
+    #[cfg(feature = "tls")]
+    pub error: Option<String>,
+}
+
+#[cfg(feature = "tls")]
+impl Tls {
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    fn set_error(&mut self, why: String) {
+        self.error = Some(why);
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+impl Tls {
+    pub fn error(&self) -> Option<&str> {
+        None
+    }
+
+    fn set_error(&mut self, _: String) {}
 }
 
 /// Whether `line` (without its line end) matches `pattern`.
@@ -64,37 +170,145 @@ pub fn matches(pattern: &str, line: &[u8]) -> bool {
     }
 }
 
-pub fn run(s: &Settings, addr: SocketAddr, deadline: Instant) -> (Option<Reason>, Detail) {
-    let mut detail = Detail::Tcp { connect_seconds: None, failed_due_to_regex: false };
-    let Some(timeout) = left(deadline) else { return (Some(Reason::Timeout), detail) };
+/// Why a step failed, and for a TLS failure the words for stderr.
+type Failure = (Reason, Option<String>);
+
+/// Runs the check against `addr`; `target` is the check's target, whose
+/// host is the name TLS asks for unless `server_name` says otherwise.
+pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Instant) -> (Option<Reason>, Detail) {
+    let mut tls = Tls::default();
+    let detail = |connect_seconds, reason: Option<Reason>, tls: Tls| {
+        let failed_due_to_regex = reason == Some(Reason::UnexpectedReply);
+        (reason, Detail::Tcp { connect_seconds, failed_due_to_regex, tls })
+    };
+    let Some(timeout) = left(deadline) else { return detail(None, Some(Reason::Timeout), tls) };
     let t = Instant::now();
-    let mut stream = match crate::sys::net::connect(addr, timeout) {
+    let stream = match crate::sys::net::connect(addr, timeout) {
         Ok(s) => s,
-        Err(e) => return (Some(Reason::of_io(&e)), detail),
+        Err(e) => return detail(None, Some(Reason::of_io(&e)), tls),
     };
     let connect_seconds = Some(t.elapsed().as_secs_f64());
+    let mut conn = Conn::Plain(stream);
     let mut lines = Lines { buf: Vec::new(), read: 0 };
-    for step in &s.steps {
+    let steps = s.tls.then_some(&Step::StartTls).into_iter().chain(&s.steps);
+    for step in steps {
         let result = match step {
-            Step::Send(text) => send(&mut stream, text, deadline),
-            Step::Expect(pattern) => lines.expect(&mut stream, pattern, deadline),
+            Step::Send(text) => conn.send(text, deadline),
+            Step::Expect(pattern) => lines.expect(&mut conn, pattern, deadline),
+            Step::StartTls => conn.start_tls(s, target, lines.buf.len(), deadline, &mut tls),
         };
-        if let Err(reason) = result {
-            let failed_due_to_regex = reason == Reason::UnexpectedReply;
-            return (Some(reason), Detail::Tcp { connect_seconds, failed_due_to_regex });
+        if let Err((reason, why)) = result {
+            if let Some(why) = why {
+                tls.set_error(why);
+            }
+            return detail(connect_seconds, Some(reason), tls);
         }
     }
-    detail = Detail::Tcp { connect_seconds, failed_due_to_regex: false };
-    (None, detail)
+    conn.close(deadline);
+    detail(connect_seconds, None, tls)
 }
 
-fn send(stream: &mut TcpStream, text: &str, deadline: Instant) -> Result<(), Reason> {
-    let timeout = left(deadline).ok_or(Reason::Timeout)?;
-    stream.set_write_timeout(Some(timeout)).map_err(|e| Reason::of_io(&e))?;
-    let mut msg = Vec::with_capacity(text.len() + 2);
-    msg.extend_from_slice(text.as_bytes());
-    msg.extend_from_slice(b"\r\n");
-    stream.write_all(&msg).map_err(|e| Reason::of_io(&e))
+/// The dialogue's connection: TCP, or TLS over it.
+enum Conn {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<crate::tls::Stream>),
+    /// Between the two while TLS starts; never seen by a step.
+    #[cfg(feature = "tls")]
+    Gone,
+}
+
+impl Conn {
+    /// Reads what is there, or waits for something until the deadline;
+    /// Ok(0) at the end (a TLS peer closing without close_notify, which
+    /// many do after QUIT, ends it as TCP's end would).
+    fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize, Failure> {
+        match self {
+            Conn::Plain(s) => {
+                let timeout = left(deadline).ok_or((Reason::Timeout, None))?;
+                s.set_read_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
+                loop {
+                    match s.read(buf) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        r => return r.map_err(|e| (Reason::of_io(&e), None)),
+                    }
+                }
+            }
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => tls::read(s, buf, deadline),
+            #[cfg(feature = "tls")]
+            Conn::Gone => Err((Reason::Error, None)),
+        }
+    }
+
+    /// Writes `text` and CRLF.
+    fn send(&mut self, text: &str, deadline: Instant) -> Result<(), Failure> {
+        let mut msg = Vec::with_capacity(text.len() + 2);
+        msg.extend_from_slice(text.as_bytes());
+        msg.extend_from_slice(b"\r\n");
+        match self {
+            Conn::Plain(s) => {
+                let timeout = left(deadline).ok_or((Reason::Timeout, None))?;
+                s.set_write_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
+                s.write_all(&msg).map_err(|e| (Reason::of_io(&e), None))
+            }
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => tls::write_all(s, &msg, deadline),
+            #[cfg(feature = "tls")]
+            Conn::Gone => Err((Reason::Error, None)),
+        }
+    }
+
+    /// Replaces the TCP connection with a TLS session over it, handshake
+    /// done, for `server_name` or else `target`'s host; `report` gets what
+    /// the handshake showed. `pending` is what was read and not consumed
+    /// by an expect.
+    #[cfg(feature = "tls")]
+    fn start_tls(
+        &mut self,
+        s: &Settings,
+        target: &str,
+        pending: usize,
+        deadline: Instant,
+        report: &mut Tls,
+    ) -> Result<(), Failure> {
+        if pending > 0 {
+            // Bytes after the go-ahead, before the handshake: a broken
+            // server, or plaintext injected to be read as if it came
+            // inside TLS (RFC 3207 §6, CVE-2011-0411).
+            return Err((Reason::Tls, Some(format!("{pending} bytes of plaintext after the STARTTLS go-ahead"))));
+        }
+        let name = match &s.tls_config.server_name {
+            Some(n) => n.as_str(),
+            None => super::split_target(target, 0).map_or("", |(host, _)| host),
+        };
+        let Conn::Plain(tcp) = std::mem::replace(self, Conn::Gone) else {
+            // The config allows one start of TLS; a second would be TLS
+            // inside TLS.
+            return Err((Reason::Error, Some("TLS started twice".into())));
+        };
+        let stream = tls::start(tcp, &s.tls_config, name, deadline, report)?;
+        *self = Conn::Tls(Box::new(stream));
+        Ok(())
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn start_tls(&mut self, _: &Settings, _: &str, _: usize, _: Instant, _: &mut Tls) -> Result<(), Failure> {
+        // The config and /probe refuse TLS in this build.
+        Err((Reason::Tls, None))
+    }
+
+    /// Ends a finished dialogue; a TLS session says close_notify first.
+    fn close(self, deadline: Instant) {
+        match self {
+            Conn::Plain(_) => {}
+            #[cfg(feature = "tls")]
+            Conn::Tls(mut s) => tls::close(&mut s, deadline),
+            #[cfg(feature = "tls")]
+            Conn::Gone => {}
+        }
+        let _ = deadline;
+    }
 }
 
 /// Bytes received and not yet consumed as lines.
@@ -105,8 +319,14 @@ struct Lines {
 
 impl Lines {
     /// Reads lines until one matches: Ok; the peer closes, or the byte
-    /// budget is spent: UnexpectedReply; the deadline passes: Timeout.
-    fn expect(&mut self, stream: &mut TcpStream, pattern: &str, deadline: Instant) -> Result<(), Reason> {
+    /// budget is spent: UnexpectedReply; the deadline passes: Timeout, or
+    /// UnexpectedReply if lines came and none matched.
+    fn expect(&mut self, conn: &mut Conn, pattern: &str, deadline: Instant) -> Result<(), Failure> {
+        let mut seen = false;
+        let late = |seen: bool, f: Failure| match f {
+            (Reason::Timeout, None) if seen => (Reason::UnexpectedReply, None),
+            f => f,
+        };
         loop {
             while let Some(nl) = self.buf.iter().position(|&b| b == b'\n') {
                 let mut line = &self.buf[..nl];
@@ -116,6 +336,7 @@ impl Lines {
                 if hit {
                     return Ok(());
                 }
+                seen = true;
             }
             if self.buf.len() > MAX_DIALOGUE_LINE {
                 // A line longer than any banner: match its head, drop it.
@@ -124,28 +345,26 @@ impl Lines {
                 if hit {
                     return Ok(());
                 }
+                seen = true;
             }
             if self.read >= MAX_DIALOGUE_READ {
-                return Err(Reason::UnexpectedReply);
+                return Err((Reason::UnexpectedReply, None));
             }
-            let timeout = left(deadline).ok_or(Reason::Timeout)?;
-            stream.set_read_timeout(Some(timeout)).map_err(|e| Reason::of_io(&e))?;
             let mut chunk = [0u8; 1024];
             let want = chunk.len().min(MAX_DIALOGUE_READ - self.read);
-            match stream.read(&mut chunk[..want]) {
+            match conn.read(&mut chunk[..want], deadline) {
                 Ok(0) => {
                     // A last line without its newline still counts.
                     let hit =
                         !self.buf.is_empty() && matches(pattern, &self.buf[..self.buf.len().min(MAX_DIALOGUE_LINE)]);
                     self.buf.clear();
-                    return if hit { Ok(()) } else { Err(Reason::UnexpectedReply) };
+                    return if hit { Ok(()) } else { Err((Reason::UnexpectedReply, None)) };
                 }
                 Ok(n) => {
                     self.read += n;
                     self.buf.extend_from_slice(&chunk[..n]);
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Reason::of_io(&e)),
+                Err(f) => return Err(late(seen, f)),
             }
         }
     }
@@ -179,9 +398,53 @@ mod tests {
             s.write_all(b"221 bye\r\n").unwrap();
         });
         let deadline = Instant::now() + std::time::Duration::from_secs(5);
-        let (reason, detail) = run(&Settings::smtp_banner(), addr, deadline);
+        let (reason, detail) = run(&Settings::smtp_banner(), "127.0.0.1:25", addr, deadline);
         assert_eq!(reason, None);
-        assert!(matches!(detail, Detail::Tcp { connect_seconds: Some(_), failed_due_to_regex: false }));
+        assert!(matches!(detail, Detail::Tcp { connect_seconds: Some(_), failed_due_to_regex: false, .. }));
+        peer.join().unwrap();
+    }
+
+    /// A server that answers, then waits: lines that did not match by the
+    /// deadline are an unexpected reply; silence is a timeout.
+    #[test]
+    fn an_expect_that_saw_lines_fails_as_unexpected_not_timeout() {
+        for (greeting, want) in [(&b"220 mail ESMTP\r\n"[..], Reason::UnexpectedReply), (b"", Reason::Timeout)] {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = l.local_addr().unwrap();
+            let peer = std::thread::spawn(move || {
+                let (mut s, _) = l.accept().unwrap();
+                s.write_all(greeting).unwrap();
+                let _ = s.read(&mut [0u8; 16]);
+            });
+            let settings = Settings { steps: vec![Step::Expect("^SSH-".into())], ..Settings::default() };
+            let deadline = Instant::now() + std::time::Duration::from_millis(300);
+            let (reason, detail) = run(&settings, "127.0.0.1:25", addr, deadline);
+            assert_eq!(reason, Some(want));
+            let regex = want == Reason::UnexpectedReply;
+            assert!(matches!(detail, Detail::Tcp { failed_due_to_regex, .. } if failed_due_to_regex == regex));
+            peer.join().unwrap();
+        }
+    }
+
+    /// Plaintext after the go-ahead is never carried into TLS: it fails
+    /// before any handshake (whether or not this build has TLS).
+    #[test]
+    fn bytes_after_the_starttls_go_ahead_fail_the_check() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            s.write_all(b"220 go ahead\r\n250 injected\r\n").unwrap();
+            let _ = s.read(&mut [0u8; 16]);
+        });
+        let settings = Settings { steps: vec![Step::Expect("^220".into()), Step::StartTls], ..Settings::default() };
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        let (reason, detail) = run(&settings, "127.0.0.1:25", addr, deadline);
+        assert_eq!(reason, Some(Reason::Tls));
+        let Detail::Tcp { tls, .. } = detail else { panic!("{detail:?}") };
+        if cfg!(feature = "tls") {
+            assert!(tls.error().unwrap().contains("after the STARTTLS go-ahead"));
+        }
         peer.join().unwrap();
     }
 }

@@ -5,8 +5,13 @@
 //! `interval` (default 60s), `timeout` (default 5s), `family` (`any`,
 //! `ipv4`, `ipv6`; default `any`: every address is checked).
 //!
-//! tcp: `dialogue`, an array of `"expect PATTERN"` and `"send TEXT"`
-//! steps, run in order (pattern syntax in [`crate::check::tcp`]).
+//! tcp: `dialogue`, an array of `"expect PATTERN"`, `"send TEXT"` and
+//! `"starttls"` steps, run in order (pattern syntax in
+//! [`crate::check::tcp`]); `tls` (true: TLS from the connect on, as
+//! blackbox_exporter's `tls: true`); `ca_file`, `cert_file`, `key_file`,
+//! `server_name` for either TLS ([`super::tls`]; they mean nothing
+//! without it, and a build without the `tls` feature refuses all of them,
+//! `starttls` too, saying so).
 //! dns: `query_name` (required), `query_type` (default A), `query_class`
 //! (IN), `transport` (`udp`, `tcp`, `udp+tcp`: default), `recursion_desired`
 //! (true), `edns_udp_size` (1232; 0 sends no OPT record), `valid_rcodes`
@@ -20,7 +25,8 @@
 use std::time::Duration;
 
 use super::syntax::{Entry, Value};
-use super::{duration, strings, Error};
+use super::tls::{TLS_BUILT, WITHOUT_TLS};
+use super::{duration, strings, Error, Problem};
 use crate::check::{self, dns, ntp, tcp, Check, Family, Kind};
 use crate::wire::dns as wire;
 
@@ -32,6 +38,12 @@ pub const KEYS: &[&str] = &[
     "timeout",
     "family",
     "dialogue",
+    "tls",
+    // super::tls::KEYS, for a tcp check with TLS:
+    "ca_file",
+    "cert_file",
+    "key_file",
+    "server_name",
     "query_name",
     "query_type",
     "query_class",
@@ -118,6 +130,11 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
             Family::Any
         }),
     };
+    if kind != "tcp" {
+        for e in entries.iter().filter(|e| e.key == "tls" || super::tls::KEYS.contains(&e.key.as_str())) {
+            err(e.line, format!("{}: only a tcp check speaks TLS", e.key));
+        }
+    }
     let kind = match kind.as_str() {
         "tcp" => {
             let mut s = tcp::Settings::default();
@@ -128,13 +145,21 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
                             match step.split_once(' ').map(|(a, b)| (a, b.trim_start())).unwrap_or((step, "")) {
                                 ("expect", p) => s.steps.push(tcp::Step::Expect(p.into())),
                                 ("send", t) => s.steps.push(tcp::Step::Send(t.into())),
-                                _ => err(e.line, format!("dialogue: '{step}' is not 'expect PATTERN' or 'send TEXT'")),
+                                ("starttls", "") if !TLS_BUILT => {
+                                    err(e.line, format!("dialogue: starttls: {WITHOUT_TLS}"))
+                                }
+                                ("starttls", "") => s.steps.push(tcp::Step::StartTls),
+                                _ => err(
+                                    e.line,
+                                    format!("dialogue: '{step}' is not 'expect PATTERN', 'send TEXT' or 'starttls'"),
+                                ),
                             }
                         }
                     }
                     Err(m) => err(e.line, format!("dialogue: {m}")),
                 }
             }
+            tcp_tls(&mut s, line, entries, &mut err);
             Kind::Tcp(s)
         }
         "dns" => {
@@ -244,6 +269,45 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
     (errors.len() == before).then_some(c)
 }
 
+/// A tcp check's `tls` and TLS files, and whether they fit together:
+/// TLS starts once (`tls = true` or one `starttls` step), and the files
+/// mean something only with it.
+fn tcp_tls(s: &mut tcp::Settings, line: usize, entries: &[Entry], err: &mut dyn FnMut(usize, String)) {
+    if !TLS_BUILT {
+        // As ClientTls::set says it, for tls too; the rest is not built.
+        for e in entries.iter().filter(|e| e.key == "tls" || super::tls::KEYS.contains(&e.key.as_str())) {
+            err(e.line, format!("{}: {WITHOUT_TLS}", e.key));
+        }
+        return;
+    }
+    for e in entries {
+        match e.key.as_str() {
+            "tls" => match e.value {
+                Value::Bool(b) => s.tls = b,
+                _ => err(e.line, "tls: expected true or false".into()),
+            },
+            k if super::tls::KEYS.contains(&k) => match s.tls_config.set(k, &e.value) {
+                Err(Problem::Invalid(m)) => err(e.line, format!("{k}: {m}")),
+                Err(Problem::UnknownKey) | Ok(()) => {}
+            },
+            _ => {}
+        }
+    }
+    let starts = s.steps.iter().filter(|step| **step == tcp::Step::StartTls).count() + usize::from(s.tls);
+    if starts > 1 {
+        err(line, "TLS starts once: tls = true or one starttls step, not both or two".into());
+    }
+    if s.tls_config.is_set() && starts == 0 {
+        err(
+            line,
+            "ca_file, cert_file, key_file and server_name mean nothing without tls = true or a starttls step".into(),
+        );
+    }
+    if let Err(m) = s.tls_config.check() {
+        err(line, m);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::parse;
@@ -264,7 +328,8 @@ mod tests {
         assert_eq!(
             c.checks[0].kind,
             Kind::Tcp(crate::check::tcp::Settings {
-                steps: vec![Step::Expect("^220".into()), Step::Send("QUIT".into())]
+                steps: vec![Step::Expect("^220".into()), Step::Send("QUIT".into())],
+                ..Default::default()
             })
         );
         let Kind::Dns(d) = &c.checks[1].kind else { panic!() };
@@ -285,5 +350,44 @@ mod tests {
         .unwrap_err();
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![1, 6, 10, 18, 19], "{errors:?}");
+    }
+
+    #[test]
+    fn tls_keys_need_the_feature_a_tcp_check_and_one_start() {
+        let text = "[[check]]\nname = \"smtps\"\nkind = \"tcp\"\ntarget = \"mail:465\"\ntls = true\n\
+                    ca_file = \"/etc/sonde/ca.pem\"\nserver_name = \"mail.internal\"\n\
+                    [[check]]\nname = \"smtp\"\nkind = \"tcp\"\ntarget = \"mail:25\"\n\
+                    dialogue = [\"expect ^220\", \"send STARTTLS\", \"expect ^220\", \"starttls\", \"send QUIT\"]\n";
+        if !crate::config::tls::TLS_BUILT {
+            let errors = parse(text).unwrap_err();
+            assert!(errors.iter().all(|e| e.message.contains("without TLS")), "{errors:?}");
+            let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+            assert_eq!(lines, vec![5, 6, 7, 12], "tls, both files and the starttls step: {errors:?}");
+            return;
+        }
+        let c = parse(text).unwrap();
+        let Kind::Tcp(s) = &c.checks[0].kind else { panic!() };
+        assert!(s.tls && s.steps.is_empty());
+        assert_eq!(s.tls_config.ca_file.as_deref(), Some(std::path::Path::new("/etc/sonde/ca.pem")));
+        assert_eq!(s.tls_config.server_name.as_deref(), Some("mail.internal"));
+        let Kind::Tcp(s) = &c.checks[1].kind else { panic!() };
+        assert!(!s.tls && s.steps[3] == Step::StartTls && s.uses_tls());
+
+        let check = |extra: &str| format!("[[check]]\nname = \"x\"\nkind = \"tcp\"\ntarget = \"x:1\"\n{extra}");
+        for (extra, said) in [
+            ("tls = true\ndialogue = [\"starttls\"]\n", "TLS starts once"),
+            ("dialogue = [\"starttls\", \"starttls\"]\n", "TLS starts once"),
+            ("ca_file = \"/ca.pem\"\n", "mean nothing without"),
+            ("tls = true\ncert_file = \"/c.pem\"\n", "go together"),
+            ("tls = \"yes\"\n", "expected true or false"),
+            ("dialogue = [\"starttls now\"]\n", "is not 'expect PATTERN'"),
+        ] {
+            let errors = parse(&check(extra)).unwrap_err();
+            assert!(errors.len() == 1 && errors[0].message.contains(said), "{extra}: {errors:?}");
+        }
+        let errors =
+            parse("[[check]]\nname = \"d\"\nkind = \"dns\"\ntarget = \"x\"\nquery_name = \"a.b\"\ntls = true\n")
+                .unwrap_err();
+        assert_eq!((errors[0].line, errors[0].message.as_str()), (6, "tls: only a tcp check speaks TLS"));
     }
 }

@@ -14,6 +14,9 @@ use super::Problem;
 /// Whether this build speaks TLS (cargo feature `tls`).
 pub const TLS_BUILT: bool = cfg!(feature = "tls");
 
+/// Why a build without the feature refuses the keys.
+pub const WITHOUT_TLS: &str = "this sonde is built without TLS (cargo feature tls)";
+
 /// The keys, as they appear in a section that takes them.
 pub const KEYS: &[&str] = &["ca_file", "cert_file", "key_file", "server_name"];
 
@@ -43,7 +46,7 @@ impl ClientTls {
             return Err(Problem::Invalid(format!("expected a string, found {}", v.type_name())));
         };
         if !TLS_BUILT {
-            return Err(Problem::Invalid("this sonde is built without TLS (cargo feature tls)".into()));
+            return Err(Problem::Invalid(WITHOUT_TLS.into()));
         }
         if key == "server_name" {
             if s.is_empty() || s.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
