@@ -169,9 +169,11 @@ pub fn connect_unix(path: &Path, timeout: Duration) -> io::Result<UnixStream> {
         *d = *s as libc::c_char;
     }
     let len = (size_of::<libc::sa_family_t>() + bytes.len() + 1) as libc::socklen_t;
+    // `as _`: musl's time_t and suseconds_t differ across targets (and
+    // the libc crate deprecates naming them there).
     let tv = libc::timeval {
-        tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t,
-        tv_usec: timeout.subsec_micros().max(u32::from(timeout.is_zero())) as libc::suseconds_t,
+        tv_sec: timeout.as_secs().min(i32::MAX as u64) as _,
+        tv_usec: timeout.subsec_micros().max(u32::from(timeout.is_zero())) as _,
     };
     // SAFETY: plain syscalls on a descriptor this function owns, closed by
     // the UnixStream it is moved into on every path.
