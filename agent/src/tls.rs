@@ -12,6 +12,7 @@ use std::io;
 use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
@@ -63,9 +64,11 @@ pub fn connect(tcp: TcpStream, config: &Arc<ClientConfig>, name: &str) -> io::Re
 
 /// After a write failed: the alert the server sent before it closed, if
 /// one is waiting (the stream's own read would first try to send what it
-/// holds, and fail the same way again). Reads under the socket's timeout.
-pub fn alert(s: &mut Stream) -> Option<io::Error> {
+/// holds, and fail the same way again). Gives up at `deadline`.
+pub fn alert(s: &mut Stream, deadline: Instant) -> Option<io::Error> {
     loop {
+        let left = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())?;
+        s.sock.set_read_timeout(Some(left)).ok()?;
         match s.conn.read_tls(&mut s.sock) {
             Ok(0) | Err(_) => return None,
             Ok(_) => {}

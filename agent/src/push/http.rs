@@ -208,8 +208,7 @@ fn exchange(
         Err(e) => {
             #[cfg(feature = "tls")]
             if let Conn::Tls(s) = &mut stream {
-                s.sock.set_read_timeout(Some(left(deadline)?))?;
-                return Err(crate::tls::alert(s).unwrap_or(e));
+                return Err(crate::tls::alert(s, deadline).unwrap_or(e));
             }
             match read_response(&mut stream, deadline) {
                 Ok(r) => Ok(r),

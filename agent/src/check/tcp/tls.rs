@@ -156,15 +156,11 @@ fn in_handshake(s: &mut Stream, e: &io::Error, deadline: Instant) -> Failure {
 /// the socket's error.
 fn after_write(s: &mut Stream, e: &io::Error, deadline: Instant) -> Failure {
     if Reason::of_io(e) != Reason::Timeout {
-        if let Some(timeout) = left(deadline) {
-            if s.sock.set_read_timeout(Some(timeout)).is_ok() {
-                if let Some(alert) = crate::tls::alert(s) {
-                    let inner = alert.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
-                    if let Some(r) = inner {
-                        let (reason, _) = refused(s, r, deadline);
-                        return (reason, Some(alert.to_string()));
-                    }
-                }
+        if let Some(alert) = crate::tls::alert(s, deadline) {
+            let inner = alert.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+            if let Some(r) = inner {
+                let (reason, _) = refused(s, r, deadline);
+                return (reason, Some(alert.to_string()));
             }
         }
     }
