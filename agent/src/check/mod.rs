@@ -19,7 +19,11 @@
 //! dual-stack name with one family blackholed costs one timeout, not one
 //! per address; the outcomes come back in a stable order (IPv4, then IPv6,
 //! each in resolver order), not in the order the threads finish. A target
-//! with one address, the common case, is checked on the caller's thread.
+//! with one address, the common case, is checked on the caller's thread
+//! when that thread has [`ADDRESS_STACK`] at least (the scheduler's, the
+//! main thread); `/probe`'s connection threads have less (a TLS check
+//! with the system's CA bundle killed sonde on one), so there it gets a
+//! thread too.
 //!
 //! Invariants: every socket operation has a deadline no later than the
 //! check's timeout from the start of its address's attempt, and every
@@ -283,8 +287,14 @@ pub fn resolve(target: &str, default_port: u16, family: Family) -> Result<Vec<So
 }
 
 /// Runs the check against every address at once; never fails, never
-/// panics. The outcomes are in [`resolve`]'s order.
+/// panics. The outcomes are in [`resolve`]'s order. Call it on a thread
+/// with at least [`ADDRESS_STACK`] of stack.
 pub fn run(check: &Check) -> Vec<Outcome> {
+    run_on(check, true)
+}
+
+/// [`run`]; `here`: a lone address may be checked on this thread.
+fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
     let start = Instant::now();
     let addrs = match resolve(&check.target, check.kind.default_port(), check.family) {
         Ok(a) => a,
@@ -318,11 +328,11 @@ pub fn run(check: &Check) -> Vec<Outcome> {
             detail,
         }
     };
-    if let [addr] = addrs[..] {
+    if let ([addr], true) = (&addrs[..], here) {
         // No thread to start and end every interval for most checks.
         // (Also what keeps Debian 12's qemu-i386 from crashing on the
         // next signal after a thread has ended: its emulation bug.)
-        return vec![one(addr)];
+        return vec![one(*addr)];
     }
     std::thread::scope(|scope| {
         let started: Vec<_> = addrs
@@ -686,7 +696,8 @@ pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -
     }
     let family = own.map_or(Family::Any, |c| c.family);
     let check = Check { name: String::new(), target, interval: timeout, timeout, family, kind };
-    let results = [(String::new(), family, run(&check))];
+    // A connection thread's stack is too small for a check's.
+    let results = [(String::new(), family, run_on(&check, false))];
     let mut out = Exposition::new(MAX_PROBE_BODY);
     render(&results, &mut out);
     let body = if debug { debug_page(&module, &check, &results[0].2, out.as_bytes()) } else { out.as_bytes().to_vec() };
