@@ -369,10 +369,17 @@ fn ssh_banner_against_openssh() {
     let at = |name: &str, extra: &str| format!("{name}{{address=\"127.0.0.1\",family=\"ipv4\"{extra}}}");
     assert_eq!(value(page, &at("probe_success", ",reason=\"\"")), Some(1.0), "{page}");
     assert_eq!(value(page, &at("probe_failed_due_to_regex", "")), Some(0.0), "{page}");
-    assert!(page.contains("dialogue = [\"expect ^SSH-2.0-\"]"), "{page}");
+    assert!(page.contains("dialogue = [\"expect ^SSH-2.0-\", \"send SSH-2.0-sonde-ssh-check\"]"), "{page}");
     let r = sonde.get(&format!("/probe?module=ssh_banner&target=127.0.0.1:{port}"));
     promtool_check(r.text());
     assert_eq!(value(r.text(), &at("probe_success", ",reason=\"\"")), Some(1.0), "{}", r.text());
+    // sshd read an identification from each probe: it logs their closes
+    // as a client's, not as a failed key exchange.
+    let log = wait_for("sshd to log both probes", Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&log).unwrap();
+        (text.matches("Connection closed by 127.0.0.1").count() >= 2).then_some(text)
+    });
+    assert!(!log.contains("kex_exchange_identification"), "{log}");
 }
 
 /// A network namespace the test makes, with /etc/netns/NS/hosts; removed

@@ -75,8 +75,15 @@ impl Settings {
         }
     }
 
+    /// The server's identification, then one of our own as blackbox's
+    /// module sends it: an sshd that reads none logs every probe as a
+    /// failed key exchange (`kex_exchange_identification`), which log
+    /// watchers such as fail2ban may count against the prober.
     pub fn ssh_banner() -> Settings {
-        Settings { steps: vec![Step::Expect("^SSH-2.0-".into())], ..Settings::default() }
+        Settings {
+            steps: vec![Step::Expect("^SSH-2.0-".into()), Step::Send("SSH-2.0-sonde-ssh-check".into())],
+            ..Settings::default()
+        }
     }
 
     /// blackbox_exporter's example `tls_connect`: a TLS handshake, no
