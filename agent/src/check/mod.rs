@@ -23,7 +23,8 @@
 //! when that thread has [`ADDRESS_STACK`] at least (the scheduler's, the
 //! main thread); `/probe`'s connection threads have less (a TLS check
 //! with the system's CA bundle killed sonde on one), so there it gets a
-//! thread too.
+//! thread too, and an address whose thread cannot start (out of threads
+//! or memory) fails as `error`, said on stderr, rather than run there.
 //!
 //! Invariants: every socket operation has a deadline no later than the
 //! check's timeout from the start of its address's attempt, and every
@@ -339,28 +340,48 @@ fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
             .iter()
             .map(|&addr| {
                 let thread = std::thread::Builder::new().name("check".into()).stack_size(ADDRESS_STACK);
-                (addr, thread.spawn_scoped(scope, move || one(addr)).ok())
+                let spawned = if no_threads() { Err(io::ErrorKind::OutOfMemory.into()) } else { Ok(thread) };
+                (addr, spawned.and_then(|t| t.spawn_scoped(scope, move || one(addr))))
             })
             .collect();
         // Joined in the addresses' order, whichever finishes first. An
         // address whose thread could not start (out of threads or memory)
-        // is checked here, late rather than never. One that panicked (a
-        // bug; release builds abort) reports `error`.
+        // is checked here, late rather than never, where this thread's
+        // stack allows; else (a /probe connection thread) it reports
+        // `error`, as does one that panicked (a bug; release builds abort).
+        let error = |addr| Outcome {
+            addr: Some(addr),
+            reason: Some(Reason::Error),
+            seconds: 0.0,
+            timeout_seconds,
+            lookup_seconds,
+            detail: Detail::None,
+        };
         started
             .into_iter()
             .map(|(addr, thread)| match thread {
-                Some(t) => t.join().unwrap_or(Outcome {
-                    addr: Some(addr),
-                    reason: Some(Reason::Error),
-                    seconds: 0.0,
-                    timeout_seconds,
-                    lookup_seconds,
-                    detail: Detail::None,
-                }),
-                None => one(addr),
+                Ok(t) => t.join().unwrap_or(error(addr)),
+                Err(_) if here => one(addr),
+                Err(e) => {
+                    eprintln!("sonde: cannot start a thread to check {addr}: {e}");
+                    error(addr)
+                }
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: thread starts on this thread fail, as out of threads.
+    static NO_THREADS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn no_threads() -> bool {
+    #[cfg(test)]
+    return NO_THREADS.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    false
 }
 
 /// FNV-1a (32 bits) over the address's 4 or 16 octets, as
@@ -900,6 +921,28 @@ mod tests {
         assert_eq!(t(Some("inf"), None), Ok(120.0));
         assert_eq!(t(None, Some(1000)), Ok(120.0));
         assert!(t(Some("NaN"), None).unwrap_err().starts_with("Failed to parse timeout from Prometheus header"));
+    }
+
+    /// Out of threads, a lone address is checked on the caller's thread
+    /// only where its stack allows (not a /probe connection thread's).
+    #[test]
+    fn an_address_without_a_thread_fails_unless_it_may_run_here() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let check = Check {
+            name: String::new(),
+            target: l.local_addr().unwrap().to_string(),
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            family: Family::Any,
+            kind: Kind::Tcp(tcp::Settings::default()),
+        };
+        NO_THREADS.with(|n| n.set(true));
+        let reasons = |here| run_on(&check, here).iter().map(|o| o.reason).collect::<Vec<_>>();
+        let (probe, scheduler) = (reasons(false), reasons(true));
+        NO_THREADS.with(|n| n.set(false));
+        assert_eq!(probe, [Some(Reason::Error)]);
+        assert_eq!(scheduler, [None]);
+        assert_eq!(reasons(false), [None]);
     }
 
     #[test]
