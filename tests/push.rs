@@ -937,12 +937,49 @@ mod https {
         let url = format!("https://{}/api/v1/write", r.addr);
         let (code, err, spool) = once(&dir, "no-client-cert", &url, &ca);
         assert_eq!(code, Some(1), "{err}");
-        assert!(err.to_lowercase().contains("certificate"), "{err}");
+        assert!(err.contains("received fatal alert"), "{err}");
         assert!(!read_spool(&spool).is_empty(), "a refused handshake keeps the cycle");
 
         let missing = dir.0.join("no-such-ca.pem");
         let (code, err, _) = once(&dir, "missing-ca", &url, &format!("ca_file = \"{}\"\n", missing.display()));
         assert_eq!(code, Some(2), "{err}");
         assert!(err.contains(&missing.display().to_string()), "{err}");
+    }
+
+    /// A receiver whose kernel takes the connection but whose program never
+    /// answers the handshake: the push gives up at its timeout, keeps the
+    /// cycle, and sonde exits, rather than waiting on the handshake's
+    /// reads for ever.
+    #[test]
+    fn https_to_a_silent_receiver_gives_up_at_the_timeout() {
+        let dir = Scratch::new("push-https-silent");
+        let pki = make_pki(&dir.0);
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}/api/v1/write", silent.local_addr().unwrap());
+        let spool = dir.0.join("spool");
+        let cfg = dir.write(
+            "silent.toml",
+            &format!(
+                "[collectors]\ndefaults = false\nloadavg = true\n\n[push]\nurl = \"{url}\"\ntimeout = \"1s\"\n\
+                 spool = \"{}\"\nca_file = \"{}\"\n",
+                spool.display(),
+                pki.join("ca.crt").display()
+            ),
+        );
+        let mut child = common::sonde_command()
+            .args(["--once", "--config", cfg.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = wait_for("sonde --once to give up on the silent receiver", Duration::from_secs(20), || {
+            child.try_wait().unwrap()
+        });
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert!(err.contains("timed out") || err.contains("os error 11"), "{err}");
+        assert!(!read_spool(&spool).is_empty(), "the cycle is kept");
+        drop(silent);
     }
 }

@@ -10,9 +10,9 @@
 
 use std::io;
 use std::net::TcpStream;
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Instant, SystemTime};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
@@ -34,10 +34,42 @@ pub const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/cert.pem",
 ];
 
-/// The client configuration `t` describes; its files are read now.
+/// Configurations made, each with what it was made from: the settings and
+/// the files' sizes and modification times. A check every minute, or a
+/// `/probe` each scrape, would otherwise parse a system bundle of ~150
+/// certificates every time; a file replaced on disk changes its stamp, so
+/// a rotated certificate is used at the next connection without a reload.
+static MADE: Mutex<Vec<(Made, Arc<ClientConfig>)>> = Mutex::new(Vec::new());
+/// How many configurations are kept (one per distinct set of settings).
+const KEPT: usize = 8;
+
+type Made = (ClientTls, [Option<(u64, SystemTime)>; 3]);
+
+/// The client configuration `t` describes, made again when its files
+/// change.
 pub fn client_config(t: &ClientTls) -> io::Result<Arc<ClientConfig>> {
+    let ca = ca_path(t.ca_file.as_deref())?;
+    let stamp = |p: Option<&Path>| {
+        let m = std::fs::metadata(p?).ok()?;
+        Some((m.len(), m.modified().ok()?))
+    };
+    let made = (t.clone(), [stamp(Some(&ca)), stamp(t.cert_file.as_deref()), stamp(t.key_file.as_deref())]);
+    let mut kept = MADE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, config)) = kept.iter().find(|(m, _)| *m == made) {
+        return Ok(Arc::clone(config));
+    }
+    let config = make(t, &ca)?;
+    if kept.len() >= KEPT {
+        kept.remove(0);
+    }
+    kept.retain(|(m, _)| m.0 != made.0);
+    kept.push((made, Arc::clone(&config)));
+    Ok(config)
+}
+
+fn make(t: &ClientTls, ca: &Path) -> io::Result<Arc<ClientConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = roots(t.ca_file.as_deref())?;
+    let roots = roots(ca)?;
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
         .build()
         .map_err(io::Error::other)?;
@@ -79,25 +111,27 @@ pub fn alert(s: &mut Stream, deadline: Instant) -> Option<io::Error> {
     }
 }
 
-/// The trust anchors: `ca_file`, or the first system bundle found.
-fn roots(ca_file: Option<&Path>) -> io::Result<RootCertStore> {
+/// Where the trust anchors are: `ca_file`, or the first system bundle
+/// found.
+fn ca_path(ca_file: Option<&Path>) -> io::Result<PathBuf> {
+    if let Some(p) = ca_file {
+        return Ok(p.to_owned());
+    }
     let env = std::env::var_os("SSL_CERT_FILE");
-    let path = match ca_file {
-        Some(p) => p.to_owned(),
-        None => env
-            .iter()
-            .map(Into::into)
-            .chain(SYSTEM_BUNDLES.iter().map(Into::into))
-            .find(|p: &std::path::PathBuf| p.is_file())
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("no CA bundle at {}; set ca_file", SYSTEM_BUNDLES.join(", ")),
-                )
-            })?,
-    };
+    env.iter().map(PathBuf::from).chain(SYSTEM_BUNDLES.iter().map(PathBuf::from)).find(|p| p.is_file()).ok_or_else(
+        || {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no CA bundle at {}; set ca_file", SYSTEM_BUNDLES.join(", ")),
+            )
+        },
+    )
+}
+
+/// The trust anchors of a PEM file: at least one usable certificate.
+fn roots(path: &Path) -> io::Result<RootCertStore> {
     let mut store = RootCertStore::empty();
-    let (added, _ignored) = store.add_parsable_certificates(certificates(&path)?);
+    let (added, _ignored) = store.add_parsable_certificates(certificates(path)?);
     if added == 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
@@ -127,5 +161,35 @@ fn pem_error(path: &Path, e: rustls::pki_types::pem::Error) -> io::Error {
     match e {
         rustls::pki_types::pem::Error::Io(e) => io::Error::new(e.kind(), format!("{}: {e}", path.display())),
         e => io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration is made once per settings and files, and made again
+    /// when a file changes on disk.
+    #[test]
+    fn configurations_are_kept_until_their_files_change() {
+        let dir = std::env::temp_dir().join(format!("sonde-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/x509");
+        let ca = dir.join("ca.pem");
+        std::fs::copy(fixtures.join("utctime.pem"), &ca).unwrap();
+        let t = ClientTls { ca_file: Some(ca.clone()), ..ClientTls::default() };
+        let first = client_config(&t).unwrap();
+        assert!(Arc::ptr_eq(&first, &client_config(&t).unwrap()), "kept");
+        // Another bundle of a different length: a new stamp.
+        let mut two = std::fs::read(fixtures.join("utctime.pem")).unwrap();
+        two.extend(std::fs::read(fixtures.join("generalizedtime.pem")).unwrap());
+        std::fs::write(&ca, two).unwrap();
+        let second = client_config(&t).unwrap();
+        assert!(!Arc::ptr_eq(&first, &second), "made again");
+        assert!(Arc::ptr_eq(&second, &client_config(&t).unwrap()));
+        std::fs::write(&ca, "not a certificate\n").unwrap();
+        let err = client_config(&t).unwrap_err();
+        assert!(err.to_string().contains(&ca.display().to_string()), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -9,8 +9,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-#[cfg(feature = "tls")]
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::tls::{ClientTls, TLS_BUILT};
@@ -90,13 +88,14 @@ pub struct Response {
     pub body: String,
 }
 
-/// An endpoint and, for https, its TLS client configuration, made once:
-/// the CA and client certificate files are read when the push starts (and
-/// again on a reload), and a bad one stops it there with the file's name.
+/// An endpoint and, for https, its TLS settings and the name to verify.
+/// The CA and client certificate files are read when the push starts, so a
+/// bad one stops it there with the file's name, and again whenever they
+/// change on disk ([`crate::tls::client_config`]).
 pub struct Client {
     endpoint: Endpoint,
     #[cfg(feature = "tls")]
-    tls: Option<(Arc<rustls::ClientConfig>, String)>,
+    tls: Option<(ClientTls, String)>,
 }
 
 impl Client {
@@ -108,8 +107,8 @@ impl Client {
         #[cfg(feature = "tls")]
         let tls = match endpoint.tls {
             true => {
-                let config = crate::tls::client_config(tls).map_err(|e| format!("push: TLS: {e}"))?;
-                Some((config, tls.server_name.clone().unwrap_or_else(|| endpoint.host.clone())))
+                crate::tls::client_config(tls).map_err(|e| format!("push: TLS: {e}"))?;
+                Some((tls.clone(), tls.server_name.clone().unwrap_or_else(|| endpoint.host.clone())))
             }
             false => None,
         };
@@ -126,8 +125,8 @@ impl Client {
         let deadline = Instant::now() + timeout;
         let tcp = connect(&self.endpoint, deadline)?;
         #[cfg(feature = "tls")]
-        if let Some((config, name)) = &self.tls {
-            let stream = crate::tls::connect(tcp, config, name)?;
+        if let Some((settings, name)) = &self.tls {
+            let stream = crate::tls::connect(tcp, &crate::tls::client_config(settings)?, name)?;
             return exchange(&self.endpoint, Conn::Tls(Box::new(stream)), headers, body, deadline);
         }
         exchange(&self.endpoint, Conn::Plain(tcp), headers, body, deadline)
@@ -142,7 +141,15 @@ enum Conn {
 }
 
 impl Conn {
-    /// The socket, where the deadlines are set.
+    /// Gives the socket's reads and writes the time left. Both, whatever
+    /// the caller is about to do: a TLS write runs the handshake, which
+    /// reads, and a TLS read may first write what it holds.
+    fn arm(&self, deadline: Instant) -> io::Result<()> {
+        let left = left(deadline)?;
+        self.socket().set_read_timeout(Some(left))?;
+        self.socket().set_write_timeout(Some(left))
+    }
+
     fn socket(&self) -> &TcpStream {
         match self {
             Conn::Plain(s) => s,
@@ -198,7 +205,7 @@ fn exchange(
     let sent = write_by(&mut stream, head.as_bytes(), deadline)
         .and_then(|()| write_by(&mut stream, body, deadline))
         // TLS keeps records back until flushed; for TCP this is nothing.
-        .and_then(|()| stream.socket().set_write_timeout(Some(left(deadline)?)))
+        .and_then(|()| stream.arm(deadline))
         .and_then(|()| stream.flush());
     match sent {
         Ok(()) => read_response(&mut stream, deadline),
@@ -239,7 +246,7 @@ fn connect(ep: &Endpoint, deadline: Instant) -> io::Result<TcpStream> {
 
 fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
     while !bytes.is_empty() {
-        stream.socket().set_write_timeout(Some(left(deadline)?))?;
+        stream.arm(deadline)?;
         match stream.write(bytes) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => bytes = &bytes[n..],
@@ -254,7 +261,7 @@ fn read_response(stream: &mut Conn, deadline: Instant) -> io::Result<Response> {
     let mut buf = vec![0u8; MAX_RESPONSE_HEAD];
     let mut len = 0;
     loop {
-        stream.socket().set_read_timeout(Some(left(deadline)?))?;
+        stream.arm(deadline)?;
         let n = match stream.read(&mut buf[len..]) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
