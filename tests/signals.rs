@@ -48,6 +48,14 @@ fn sighup_reloads_and_a_bad_config_keeps_the_old_one() {
     assert!(text.contains("node_memory_MemTotal_bytes "));
     assert!(!text.contains("node_load1 "));
 
+    // A [push] section does not start a pipeline on reload; the log says
+    // when it will.
+    std::fs::write(&cfg, "[collectors]\nmeminfo = true\nloadavg = false\n[push]\nurl = \"http://127.0.0.1:1/w\"\n")
+        .unwrap();
+    sonde.signal("HUP");
+    sonde.wait_line(|l| l.contains("[push] changed"), Duration::from_secs(10)).expect("the push change is reported");
+    assert!(!sonde.get("/metrics").text().contains("sonde_push_"), "no pipeline started");
+
     sonde.signal("TERM");
     assert_eq!(sonde.wait_exit(Duration::from_secs(10)).unwrap().code(), Some(0));
 }

@@ -238,6 +238,11 @@ fn reload_config(shared: &Agent, listeners: &mut Vec<TcpListener>, reload: &dyn 
             }
         }
     }
+    if new.push != current.push {
+        // The pipeline owns a queue, a spool and a request in flight;
+        // moving them to new settings is a restart's job.
+        eprintln!("sonde: SIGHUP: [push] changed; that takes effect at the next start");
+    }
     if new.checks != current.checks {
         // The old scheduler ends once the scraper lets go of its results.
         match crate::check::start(new.checks.clone()) {
