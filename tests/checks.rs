@@ -505,6 +505,80 @@ fn ns_get(ns: &str, path: &str, header: &str) -> (common::Response, f64) {
     (common::parse_response(&out.stdout), took)
 }
 
+/// A network namespace where TCP port 2001 is dropped and sonde listens on
+/// 127.0.0.1:2000 (for [`ns_get`]), with `resolv` as its resolv.conf.
+fn probe_netns(tag: &str, resolv: &str) -> (Netns, Scratch) {
+    need("/usr/sbin/nft", "nftables");
+    let mut ns = Netns { name: format!("sonde-{tag}-{}", std::process::id()), children: Vec::new() };
+    sh(&["ip", "netns", "add", &ns.name]);
+    sh(&["ip", "-n", &ns.name, "link", "set", "lo", "up"]);
+    std::fs::create_dir_all(format!("/etc/netns/{}", ns.name)).unwrap();
+    std::fs::write(format!("/etc/netns/{}/hosts", ns.name), "127.0.0.1 localhost\n").unwrap();
+    std::fs::write(format!("/etc/netns/{}/resolv.conf", ns.name), resolv).unwrap();
+    let dir = Scratch::new(&format!("checks-{tag}"));
+    let rules = dir.write(
+        "fw.nft",
+        "table inet fw {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    \
+         tcp dport 2001 drop\n  }\n}\n",
+    );
+    sh(&["ip", "netns", "exec", &ns.name, "nft", "-f", rules.to_str().unwrap()]);
+    ns.children.push(spawn(in_netns(&ns.name).args(["--listen", "127.0.0.1:2000"]), &dir.0.join("listener.log")));
+    wait_for("the listener in the namespace", Duration::from_secs(10), || ns_has_listener(&ns.name).then_some(()));
+    (ns, dir)
+}
+
+/// A DNS server on 127.0.0.1:53 in namespace `ns` that answers every
+/// query `delay` late: `A 127.0.0.1`, or no records for another type.
+fn slow_dns_server(ns: &str, delay: Duration) {
+    let path = format!("/run/netns/{ns}");
+    // A thread of its own enters the namespace, so the socket is made there.
+    let sock = std::thread::spawn(move || {
+        let f = std::fs::File::open(path).unwrap();
+        // SAFETY: setns(2) on an open namespace file; it moves only this thread.
+        assert_eq!(unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&f), libc::CLONE_NEWNET) }, 0);
+        UdpSocket::bind("127.0.0.1:53").unwrap()
+    })
+    .join()
+    .unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((n, peer)) = sock.recv_from(&mut buf) {
+            let mut r = buf[..n].to_vec();
+            let sock = sock.try_clone().unwrap();
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                r[2] |= 0x80; // QR
+                r[3] = 0x80; // RA, NOERROR
+                r[10..12].fill(0); // no additional (EDNS)
+                let qend = 12 + r[12..].iter().position(|&b| b == 0).unwrap() + 5;
+                r.truncate(qend);
+                if r[qend - 3] == 1 {
+                    r[7] = 1; // one answer: the name, A, IN, TTL 60, 127.0.0.1
+                    r.extend([0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]);
+                }
+                let _ = sock.send_to(&r, peer);
+            });
+        }
+    });
+}
+
+/// A slow resolver spends the probe's time too: the answer still comes
+/// within the scrape timeout (less the offset), a timeout, not a lookup
+/// plus a whole timeout.
+#[test]
+fn a_probe_counts_its_name_lookup_in_its_timeout() {
+    let (ns, _dir) = probe_netns("slowdns", "nameserver 127.0.0.1\noptions timeout:5 attempts:1\n");
+    slow_dns_server(&ns.name, Duration::from_millis(1500));
+    let header = "X-Prometheus-Scrape-Timeout-Seconds: 3";
+    let (r, took) = ns_get(&ns.name, "/probe?module=tcp_connect&target=slow.test:2001", header);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let at = |name: &str, extra: &str| format!("{name}{{address=\"127.0.0.1\",family=\"ipv4\"{extra}}}");
+    assert_eq!(value(r.text(), &at("probe_success", ",reason=\"timeout\"")), Some(0.0), "{}", r.text());
+    let lookup = value(r.text(), &at("probe_dns_lookup_time_seconds", "")).unwrap();
+    assert!(lookup >= 1.4, "{lookup} s: the resolver was not slow\n{}", r.text());
+    assert!(took < 2.5 + 0.5, "{took:.2} s: the lookup came on top of the 2.5 s timeout");
+}
+
 /// The reason a loopback REJECT (ICMP admin-prohibited) gives: `no_route`,
 /// except under qemu-user for MIPS. That connect's error is read with
 /// getsockopt(SO_ERROR) (the second connect(2) says EALREADY; see

@@ -26,9 +26,16 @@
 //! thread too, and an address whose thread cannot start (out of threads
 //! or memory) fails as `error`, said on stderr, rather than run there.
 //!
+//! The timeout counts from the start of the check, name lookup included
+//! (as blackbox_exporter's), so an address whose lookup took it all fails
+//! as `timeout` at once. getaddrinfo itself takes no deadline: a resolver
+//! slower than the timeout still holds the check until it answers (its
+//! `timeout:` and `attempts:` in resolv.conf bound that), and bounding it
+//! would take a thread per lookup.
+//!
 //! Invariants: every socket operation has a deadline no later than the
-//! check's timeout from the start of its address's attempt, and every
-//! attempt starts when the name has resolved; at most [`MAX_ADDRESSES`]
+//! check's timeout from its start, and every address's attempt starts
+//! when the name has resolved; at most [`MAX_ADDRESSES`]
 //! addresses per target are checked, so a check has at most that many
 //! threads; every byte read
 //! from a peer is bounded ([`crate::limits::MAX_DIALOGUE_READ`],
@@ -312,10 +319,13 @@ fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
     };
     let lookup_seconds = start.elapsed().as_secs_f64();
     let timeout_seconds = check.timeout.as_secs_f64();
+    // The name lookup spends the same budget: a /probe answers within
+    // the scrape timeout even when the resolver is slow.
+    let deadline = start + check.timeout;
     let one = |addr: SocketAddr| {
         let t = Instant::now();
-        let deadline = t + check.timeout;
         let (reason, detail) = match &check.kind {
+            _ if left(deadline).is_none() => (Some(Reason::Timeout), Detail::None),
             Kind::Tcp(s) => tcp::run(s, &check.target, addr, deadline),
             Kind::Dns(s) => dns::run(s, addr, deadline),
             Kind::Ntp(s) => ntp::run(s, addr, deadline),
