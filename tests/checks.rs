@@ -579,6 +579,41 @@ fn a_probe_counts_its_name_lookup_in_its_timeout() {
     assert!(took < 2.5 + 0.5, "{took:.2} s: the lookup came on top of the 2.5 s timeout");
 }
 
+/// Probes of a blackholed port cannot take every connection: past 8 at
+/// once (half the slots) a probe gets 503 at once, and /metrics answers.
+#[test]
+fn probes_of_a_blackholed_port_leave_metrics_connections() {
+    let (ns, _dir) = probe_netns("busy", "");
+    let probe = |_| {
+        Command::new("ip")
+            .args(["netns", "exec", &ns.name, "curl", "-s", "-i", "--max-time", "30"])
+            .args(["-H", "X-Prometheus-Scrape-Timeout-Seconds: 5"])
+            .arg("http://127.0.0.1:2000/probe?module=tcp_connect&target=127.0.0.1:2001")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("curl: run tests/setup.sh")
+    };
+    // More than the 16 connection slots, each probe holding one 4.5 s.
+    let probes: Vec<Child> = (0..20).map(probe).collect();
+    std::thread::sleep(Duration::from_secs(1));
+    let (r, took) = ns_get(&ns.name, "/metrics", "X-Test: busy");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(took < 2.0, "{took:.2} s for /metrics while probes ran: no connection was left for it");
+    let statuses: Vec<u16> = probes
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            let r = common::parse_response(&out.stdout);
+            if r.status == 503 {
+                assert_eq!(r.text(), "Too many probes at once: 8 are running; try again later\n");
+            }
+            r.status
+        })
+        .collect();
+    let count = |status| statuses.iter().filter(|&&s| s == status).count();
+    assert_eq!((count(200), count(503)), (8, 12), "{statuses:?}");
+}
+
 /// The reason a loopback REJECT (ICMP admin-prohibited) gives: `no_route`,
 /// except under qemu-user for MIPS. That connect's error is read with
 /// getsockopt(SO_ERROR) (the second connect(2) says EALREADY; see

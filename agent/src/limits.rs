@@ -143,10 +143,15 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// default.
 pub const PROBE_TIMEOUT_OFFSET: Duration = Duration::from_millis(500);
 
-/// Longest a `/probe` check may take per address whatever the header
-/// says: blackbox_exporter's own assumption when Prometheus sends none, and
-/// a bound on how long one request can hold a connection slot.
-pub const MAX_PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Longest a `/probe` check may take whatever the header says: a bound on
+/// how long one request can hold a connection slot (blackbox_exporter
+/// allows 120 s; a scrape timeout past 30 s is rare).
+pub const MAX_PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `/probe` checks running at once; one more is answered `503 Service
+/// Unavailable` at once, so probes of blackholed targets can hold at most
+/// half of the [`MAX_CONNECTIONS`] slots and `/metrics` always has some.
+pub const MAX_PROBES: usize = MAX_CONNECTIONS / 2;
 
 /// Largest exposition of one `/probe` answer: one check's families for at
 /// most [`MAX_ADDRESSES`] addresses take a few KiB.

@@ -359,7 +359,11 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httpar
                 Ok(a) if a.debug => send(stream, 200, "OK", "text/plain; charset=utf-8", &[], &a.body, method),
                 Ok(a) => send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &a.body, method),
                 Err(e) => {
-                    let reason = if e.status == 500 { "Internal Server Error" } else { "Bad Request" };
+                    let reason = match e.status {
+                        500 => "Internal Server Error",
+                        503 => "Service Unavailable",
+                        _ => "Bad Request",
+                    };
                     let body = format!("{}\n", e.message);
                     send(stream, e.status, reason, "text/plain; charset=utf-8", &[], body.as_bytes(), method)
                 }

@@ -47,12 +47,14 @@ pub mod tcp;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::expo::{Exposition, Kind as Type};
 use crate::limits::{
-    ADDRESS_STACK, CHECKS_STACK, MAX_ADDRESSES, MAX_PROBE_BODY, MAX_PROBE_TIMEOUT, PROBE_TIMEOUT, PROBE_TIMEOUT_OFFSET,
+    ADDRESS_STACK, CHECKS_STACK, MAX_ADDRESSES, MAX_PROBES, MAX_PROBE_BODY, MAX_PROBE_TIMEOUT, PROBE_TIMEOUT,
+    PROBE_TIMEOUT_OFFSET,
 };
 
 /// Which address families of the target to check.
@@ -652,7 +654,7 @@ pub struct ProbeAnswer {
 /// A `/probe` request refused before any check ran, with
 /// blackbox_exporter's status: 400 for an unknown module, a missing
 /// target or a bad parameter; 500 for a scrape timeout header that is not
-/// a number.
+/// a number; 503 when [`MAX_PROBES`] are running already.
 #[derive(Debug)]
 pub struct ProbeError {
     pub status: u16,
@@ -727,12 +729,39 @@ pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -
     }
     let family = own.map_or(Family::Any, |c| c.family);
     let check = Check { name: String::new(), target, interval: timeout, timeout, family, kind };
+    let _running = Running::start().ok_or_else(|| ProbeError {
+        status: 503,
+        message: format!("Too many probes at once: {MAX_PROBES} are running; try again later"),
+    })?;
     // A connection thread's stack is too small for a check's.
     let results = [(String::new(), family, run_on(&check, false))];
     let mut out = Exposition::new(MAX_PROBE_BODY);
     render(&results, &mut out);
     let body = if debug { debug_page(&module, &check, &results[0].2, out.as_bytes()) } else { out.as_bytes().to_vec() };
     Ok(ProbeAnswer { body, debug })
+}
+
+/// `/probe` checks running now.
+static PROBES: AtomicUsize = AtomicUsize::new(0);
+
+/// One of [`PROBES`], given back when dropped.
+struct Running;
+
+impl Running {
+    /// None when [`MAX_PROBES`] are running.
+    fn start() -> Option<Running> {
+        if PROBES.fetch_add(1, Ordering::AcqRel) < MAX_PROBES {
+            return Some(Running);
+        }
+        PROBES.fetch_sub(1, Ordering::AcqRel);
+        None
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        PROBES.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A `/probe` check's timeout, as blackbox_exporter's: the scrape timeout
@@ -927,9 +956,10 @@ mod tests {
         assert_eq!(t(Some("10"), Some(30)), Ok(9.5));
         assert_eq!(t(Some("0.4"), None), Ok(0.0));
         assert_eq!(t(Some("-1"), Some(3)), Ok(3.0));
-        assert_eq!(t(Some("1e300"), None), Ok(120.0));
-        assert_eq!(t(Some("inf"), None), Ok(120.0));
-        assert_eq!(t(None, Some(1000)), Ok(120.0));
+        assert_eq!(t(Some("1e300"), None), Ok(30.0));
+        assert_eq!(t(Some("inf"), None), Ok(30.0));
+        assert_eq!(t(Some("1000"), None), Ok(30.0));
+        assert_eq!(t(None, Some(1000)), Ok(30.0));
         assert!(t(Some("NaN"), None).unwrap_err().starts_with("Failed to parse timeout from Prometheus header"));
     }
 
@@ -953,6 +983,17 @@ mod tests {
         assert_eq!(probe, [Some(Reason::Error)]);
         assert_eq!(scheduler, [None]);
         assert_eq!(reasons(false), [None]);
+    }
+
+    #[test]
+    fn at_most_max_probes_run_at_once() {
+        let running: Vec<_> = (0..MAX_PROBES).map_while(|_| Running::start()).collect();
+        assert_eq!(running.len(), MAX_PROBES);
+        assert!(Running::start().is_none());
+        assert!(Running::start().is_none());
+        drop(running);
+        let again: Vec<_> = (0..MAX_PROBES + 1).filter_map(|_| Running::start()).collect();
+        assert_eq!(again.len(), MAX_PROBES);
     }
 
     #[test]
