@@ -781,50 +781,15 @@ mod tls {
     /// for `mail.test` and 127.0.0.1; `chain-full.crt` is `chain` then the
     /// intermediate, as a server presents it. EC keys.
     fn make_pki(dir: &Path) -> PathBuf {
-        let openssl = common::which("openssl").expect("openssl not found (Debian package openssl)");
-        let pki = dir.join("pki");
-        std::fs::create_dir_all(&pki).unwrap();
-        let run = |args: &[&str]| {
-            let out = Command::new(&openssl).current_dir(&pki).args(args).output().unwrap();
-            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        };
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-        for (name, cn) in [("ca", "sonde test CA"), ("other-ca", "sonde untrusted CA")] {
-            let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
-            let subj = format!("/CN={cn}");
-            run(&[&["req", "-x509", "-days", "30", "-subj", &subj][..], &ec, &["-keyout", &key, "-out", &crt]].concat());
-        }
-        std::fs::write(pki.join("inter.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n")
-            .unwrap();
-        std::fs::write(
-            pki.join("leaf.ext"),
-            "basicConstraints=CA:FALSE\nsubjectAltName=DNS:mail.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        for (name, days, ca, ext) in
-            [("inter", "1", "ca", "inter.ext"), ("mail", "3", "ca", "leaf.ext"), ("chain", "2", "inter", "leaf.ext")]
-        {
-            let (key, csr, crt) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"));
-            run(&[&["req", "-subj", &format!("/CN={name}")][..], &ec, &["-keyout", &key, "-out", &csr]].concat());
-            let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
-            run(&[
-                "x509",
-                "-req",
-                "-days",
-                days,
-                "-in",
-                &csr,
-                "-CA",
-                &ca_crt,
-                "-CAkey",
-                &ca_key,
-                "-CAcreateserial",
-                "-out",
-                &crt,
-                "-extfile",
-                ext,
-            ]);
-        }
+        let pki = common::Pki::new(dir);
+        pki.ca("ca", "sonde test CA", "30");
+        pki.ca("other-ca", "sonde untrusted CA", "30");
+        pki.issue("inter", "ca", "1", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n");
+        let leaf =
+            "basicConstraints=CA:FALSE\nsubjectAltName=DNS:mail.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
+        pki.issue("mail", "ca", "3", leaf);
+        pki.issue("chain", "inter", "2", leaf);
+        let pki = pki.dir;
         let full = [pki.join("chain.crt"), pki.join("inter.crt")].map(|p| std::fs::read_to_string(p).unwrap()).concat();
         std::fs::write(pki.join("chain-full.crt"), full).unwrap();
         pki

@@ -21,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{free_tcp_port, request, value, wait_for, Scratch, Sonde};
+use common::{free_tcp_port, value, wait_for, Scratch, Sonde};
 use sonde::wire::{prw, spool};
 
 const STALE: u64 = prw::STALE_NAN;
@@ -33,10 +33,16 @@ type Samples = BTreeMap<(Vec<(String, String)>, i64), u64>;
 /// value bits).
 type Sent = Vec<(Vec<(String, String)>, i64, u64)>;
 
+/// A GET; None if the receiver is not there yet or drops the connection
+/// (a starting Prometheus may reset one), so readiness polls retry.
 fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
-    TcpStream::connect(addr).ok()?;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
     // HTTP/1.0, so Go's servers answer without chunked encoding.
-    let r = request(addr, &format!("GET {path} HTTP/1.0\r\nHost: t\r\n\r\n"));
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: t\r\n\r\n").as_bytes()).ok()?;
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).ok()?;
+    let r = common::parse_response(&all);
     Some((r.status, String::from_utf8_lossy(&r.body).into_owned()))
 }
 
@@ -73,6 +79,14 @@ fn need(path: &str, package: &str) -> PathBuf {
 }
 
 fn start_prometheus(dir: &Path) -> Receiver {
+    let r = spawn_prometheus(dir, &[]);
+    wait_for("prometheus ready", Duration::from_secs(30), || http_get(r.addr, "/-/ready").filter(|(s, _)| *s == 200));
+    r
+}
+
+/// Prometheus on a free loopback port with its remote-write receiver,
+/// storing under `dir`, with `extra` flags; not yet ready.
+fn spawn_prometheus(dir: &Path, extra: &[String]) -> Receiver {
     let bin = need("/usr/bin/prometheus", "prometheus");
     let port = free_tcp_port();
     std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 1h\nscrape_configs: []\n").unwrap();
@@ -81,13 +95,12 @@ fn start_prometheus(dir: &Path) -> Receiver {
         .arg(format!("--storage.tsdb.path={}", dir.join("prom-data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--web.enable-remote-write-receiver")
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let r = Receiver { child, addr: format!("127.0.0.1:{port}").parse().unwrap(), kind: "prometheus" };
-    wait_for("prometheus ready", Duration::from_secs(30), || http_get(r.addr, "/-/ready").filter(|(s, _)| *s == 200));
-    r
+    Receiver { child, addr: format!("127.0.0.1:{port}").parse().unwrap(), kind: "prometheus" }
 }
 
 fn start_victoriametrics(dir: &Path) -> Receiver {
@@ -757,54 +770,21 @@ mod https {
     /// A CA, a server certificate for `receiver.test` and 127.0.0.1 (not
     /// `localhost`), and a client certificate, made by openssl(1).
     fn make_pki(dir: &Path) -> PathBuf {
-        let openssl = common::which("openssl").expect("openssl not found (Debian package openssl)");
-        let pki = dir.join("pki");
-        std::fs::create_dir_all(&pki).unwrap();
-        let run = |args: &[&str]| {
-            let out = Command::new(&openssl).current_dir(&pki).args(args).output().unwrap();
-            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        };
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-        run(&[
-            &["req", "-x509", "-days", "2", "-subj", "/CN=sonde test CA"][..],
-            &ec,
-            &["-keyout", "ca.key", "-out", "ca.crt"],
-        ]
-        .concat());
-        for (name, ext) in [
-            ("server", "subjectAltName=DNS:receiver.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
-            ("client", "extendedKeyUsage=clientAuth\n"),
-        ] {
-            std::fs::write(pki.join(format!("{name}.ext")), format!("basicConstraints=CA:FALSE\n{ext}")).unwrap();
-            let (key, csr, crt, ext) =
-                (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"), format!("{name}.ext"));
-            run(&[&["req", "-subj", &format!("/CN={name}")][..], &ec, &["-keyout", &key, "-out", &csr]].concat());
-            run(&[
-                "x509",
-                "-req",
-                "-days",
-                "2",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                &crt,
-                "-extfile",
-                &ext,
-            ]);
-        }
-        pki
+        let pki = common::Pki::new(dir);
+        pki.ca("ca", "sonde test CA", "2");
+        let leaf = "basicConstraints=CA:FALSE\n";
+        pki.issue(
+            "server",
+            "ca",
+            "2",
+            &format!("{leaf}subjectAltName=DNS:receiver.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+        );
+        pki.issue("client", "ca", "2", &format!("{leaf}extendedKeyUsage=clientAuth\n"));
+        pki.dir
     }
 
     /// Prometheus on 127.0.0.1 over TLS, client certificates required.
     fn start_tls_prometheus(dir: &Path, pki: &Path) -> Receiver {
-        let bin = need("/usr/bin/prometheus", "prometheus");
-        let port = free_tcp_port();
-        std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 1h\nscrape_configs: []\n").unwrap();
         let p = pki.display();
         std::fs::write(
             dir.join("web.yml"),
@@ -814,17 +794,7 @@ mod https {
             ),
         )
         .unwrap();
-        let child = Command::new(bin)
-            .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-            .arg(format!("--web.config.file={}", dir.join("web.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("prom-data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--web.enable-remote-write-receiver")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let r = Receiver { child, addr: format!("127.0.0.1:{port}").parse().unwrap(), kind: "prometheus" };
+        let r = spawn_prometheus(dir, &[format!("--web.config.file={}", dir.join("web.yml").display())]);
         wait_for("prometheus ready over TLS", Duration::from_secs(30), || curl(&r, pki, "/-/ready"));
         r
     }

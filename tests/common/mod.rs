@@ -293,3 +293,60 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
 pub fn free_tcp_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// Certificates made by openssl(1) in `DIR/pki`, with EC P-256 keys:
+/// `NAME.key` and `NAME.crt` for each one made.
+pub struct Pki {
+    pub dir: PathBuf,
+    openssl: PathBuf,
+}
+
+impl Pki {
+    pub fn new(dir: &Path) -> Pki {
+        let openssl = which("openssl").expect("openssl not found (Debian package openssl)");
+        let dir = dir.join("pki");
+        std::fs::create_dir_all(&dir).unwrap();
+        Pki { dir, openssl }
+    }
+
+    fn run(&self, args: &[&str]) {
+        let out = Command::new(&self.openssl).current_dir(&self.dir).args(args).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn key_and(&self, args: &[&str], name: &str, out: &str) {
+        let (key, ec) = (format!("{name}.key"), ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]);
+        self.run(&[args, &ec, &["-keyout", &key, "-out", out]].concat());
+    }
+
+    /// A self-signed CA `name` with common name `cn`, valid for `days`.
+    pub fn ca(&self, name: &str, cn: &str, days: &str) {
+        self.key_and(&["req", "-x509", "-days", days, "-subj", &format!("/CN={cn}")], name, &format!("{name}.crt"));
+    }
+
+    /// A certificate `name` signed by `ca`, valid for `days`, with the
+    /// X.509v3 extensions `ext` (openssl's extfile lines).
+    pub fn issue(&self, name: &str, ca: &str, days: &str, ext: &str) {
+        let (csr, crt, extfile) = (format!("{name}.csr"), format!("{name}.crt"), format!("{name}.ext"));
+        std::fs::write(self.dir.join(&extfile), ext).unwrap();
+        self.key_and(&["req", "-subj", &format!("/CN={name}")], name, &csr);
+        let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
+        self.run(&[
+            "x509",
+            "-req",
+            "-days",
+            days,
+            "-in",
+            &csr,
+            "-CA",
+            &ca_crt,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-extfile",
+            &extfile,
+        ]);
+    }
+}
