@@ -32,6 +32,9 @@ command -v curl >/dev/null 2>&1 || need="$need curl"
 # command line; Debian 12's OpenSMTPD fails every TLS handshake against
 # OpenSSL 3, and exim or postfix would replace it as the mail transport.
 [ -d /usr/lib/python3/dist-packages/aiosmtpd ] || need="$need python3-aiosmtpd"
+# openssl(1) makes the test CAs and certificates of the TLS suites (push
+# over https, TLS checks) and is their TLS 1.2 peer (s_server).
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
 # OpenSSH's sshd is the real SSH server of the ssh_banner module's test:
 # it starts in the foreground (`sshd -D -e -f FILE`) on a loopback port
 # with a host key the test makes; the packaged service never starts.
