@@ -25,8 +25,9 @@ use crate::wire::x509;
 /// A TLS session over `tcp`, handshake done, for `name` (a DNS name or an
 /// IP address) with `t`'s trust and identity; `report` gets the version
 /// and the earliest expiry of the certificates presented. The CA and
-/// client certificate files are read now: a check runs every interval,
-/// so a certificate replaced on disk is used at the next run.
+/// client certificate files are read through [`crate::tls::client_config`],
+/// which keeps what it made until a file changes on disk, so a replaced
+/// certificate is used at the next run.
 pub fn start(
     tcp: TcpStream,
     t: &ClientTls,
