@@ -38,6 +38,8 @@ use crate::limits::{
     CONNECTION_STACK, HEAD_DEADLINE, LINGER, MAX_CONNECTIONS, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, STOP_GRACE,
     WRITE_DEADLINE,
 };
+use crate::sys::log;
+use crate::sys::time::Deadline;
 use crate::sys::{net, signal};
 
 /// The exposition's media type, text format 0.0.4.
@@ -102,7 +104,7 @@ pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> R
         if ready[0] {
             let events = signals.drain();
             if let Some(sig) = events.stop {
-                eprintln!("sonde: {}, stopping", signal::name(sig));
+                log::info!("{}, stopping", signal::name(sig));
                 break;
             }
             if events.reload {
@@ -125,7 +127,7 @@ pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> R
                 Err(e) => {
                     // EMFILE, ENFILE, ENOBUFS: the listener stays
                     // readable, so wait a little instead of spinning.
-                    eprintln!("sonde: accept: {e}");
+                    log::warn!("accept: {e}");
                     backoff = true;
                 }
             }
@@ -173,7 +175,7 @@ impl Pool {
                 .stack_size(CONNECTION_STACK)
                 .spawn(move || pool.work(&shared, &active2));
             if let Err(e) = spawned {
-                eprintln!("sonde: cannot start a connection thread: {e}");
+                log::error!("cannot start a connection thread: {e}");
                 let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
                 st.threads -= 1;
                 if st.threads == 0 {
@@ -217,7 +219,7 @@ fn reload_config(shared: &Agent, listeners: &mut Vec<TcpListener>, reload: &dyn 
     let new = match reload() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("sonde: SIGHUP: the config has errors, the running one stays:\n{e}");
+            log::error!("SIGHUP: the config has errors, the running one stays:\n{e}");
             return;
         }
     };
@@ -229,10 +231,10 @@ fn reload_config(shared: &Agent, listeners: &mut Vec<TcpListener>, reload: &dyn 
         match bind_all(&new.listen) {
             Ok(l) => *listeners = l,
             Err(e) => {
-                eprintln!("sonde: SIGHUP: {e}; the running config stays");
+                log::error!("SIGHUP: {e}; the running config stays");
                 match bind_all(&old) {
                     Ok(l) => *listeners = l,
-                    Err(e) => eprintln!("sonde: cannot listen again on the old addresses: {e}"),
+                    Err(e) => log::error!("cannot listen again on the old addresses: {e}"),
                 }
                 return;
             }
@@ -241,17 +243,17 @@ fn reload_config(shared: &Agent, listeners: &mut Vec<TcpListener>, reload: &dyn 
     if new.push != current.push {
         // The pipeline owns a queue, a spool and a request in flight;
         // moving them to new settings is a restart's job.
-        eprintln!("sonde: SIGHUP: [push] changed; that takes effect at the next start");
+        log::warn!("SIGHUP: [push] changed; that takes effect at the next start");
     }
     if new.checks != current.checks {
         // The old scheduler ends once the scraper lets go of its results.
         match crate::check::start(new.checks.clone()) {
             Ok(r) => shared.scraper.lock().unwrap_or_else(PoisonError::into_inner).checks = Some(r),
-            Err(e) => eprintln!("sonde: SIGHUP: checks: cannot start their thread: {e}"),
+            Err(e) => log::error!("SIGHUP: checks: cannot start their thread: {e}"),
         }
     }
     *current = Arc::new(new);
-    eprintln!("sonde: SIGHUP: config reloaded");
+    log::info!("SIGHUP: config reloaded");
 }
 
 /// Binds every address of `listen`; the error says which address failed.
@@ -265,7 +267,7 @@ fn bind_all(listen: &[Listen]) -> Result<Vec<TcpListener>, String> {
             match net::listen(addr) {
                 Ok(listener) => {
                     let shown = listener.local_addr().map_or(addr, |a| a);
-                    eprintln!("sonde: listening on http://{shown}/metrics");
+                    log::info!("listening on http://{shown}/metrics");
                     out.push(listener);
                     bound += 1;
                 }
@@ -287,7 +289,7 @@ fn family_missing(e: &io::Error) -> bool {
 
 /// Reads one request head and answers it.
 fn serve_connection(mut stream: TcpStream, shared: &Agent) {
-    let deadline = Instant::now() + HEAD_DEADLINE;
+    let deadline = Deadline::after(HEAD_DEADLINE);
     let mut head = [0u8; MAX_REQUEST_HEAD];
     let mut len = 0;
     loop {
@@ -311,7 +313,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Agent) {
         if len == head.len() {
             return refuse(&mut stream, 431, "Request Header Fields Too Large");
         }
-        let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else {
+        let Some(left) = deadline.left() else {
             return refuse(&mut stream, 408, "Request Timeout");
         };
         if stream.set_read_timeout(Some(left)).is_err() {
@@ -414,7 +416,7 @@ fn send(
     head.push_str("\r\n");
     let body = if method == "HEAD" { &[][..] } else { body };
     let _ =
-        write_all_by(stream, &mut [IoSlice::new(head.as_bytes()), IoSlice::new(body)], Instant::now() + WRITE_DEADLINE);
+        write_all_by(stream, &mut [IoSlice::new(head.as_bytes()), IoSlice::new(body)], Deadline::after(WRITE_DEADLINE));
     let _ = stream.shutdown(Shutdown::Write);
 }
 
@@ -423,9 +425,9 @@ fn send(
 /// than a connection reset.
 fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
     send(stream, code, reason, "text/plain; charset=utf-8", &[], format!("{code} {reason}\n").as_bytes(), "GET");
-    let deadline = Instant::now() + LINGER;
+    let deadline = Deadline::after(LINGER);
     let mut sink = [0u8; 4096];
-    while let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
+    while let Some(left) = deadline.left() {
         if stream.set_read_timeout(Some(left)).is_err() {
             break;
         }
@@ -438,10 +440,9 @@ fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
 
 /// Writes head and body with writev, one segment for a small response,
 /// all of it by `deadline`.
-fn write_all_by(stream: &mut TcpStream, mut parts: &mut [IoSlice<'_>], deadline: Instant) -> io::Result<()> {
+fn write_all_by(stream: &mut TcpStream, mut parts: &mut [IoSlice<'_>], deadline: Deadline) -> io::Result<()> {
     while parts.iter().any(|p| !p.is_empty()) {
-        let left =
-            deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).ok_or(io::ErrorKind::TimedOut)?;
+        let left = deadline.left_io()?;
         stream.set_write_timeout(Some(left))?;
         match stream.write_vectored(parts) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

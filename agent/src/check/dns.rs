@@ -21,9 +21,9 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::time::Instant;
 
-use super::{left, random_u64, tcp, Detail as CheckDetail, Reason};
+use super::{tcp, Detail as CheckDetail, Reason};
+use crate::sys::time::{random_u64, Deadline};
 use crate::wire::dns as wire;
 
 /// Largest message read, over UDP or TCP: DNS's own limit (a TCP
@@ -134,13 +134,13 @@ pub struct Detail {
     pub serial: Option<u32>,
 }
 
-pub fn run(s: &Settings, addr: SocketAddr, deadline: Instant) -> (Option<Reason>, CheckDetail) {
+pub fn run(s: &Settings, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
     let mut detail = Detail::default();
     let reason = exchange(s, addr, deadline, &mut detail).err();
     (reason, CheckDetail::Dns(detail))
 }
 
-fn exchange(s: &Settings, addr: SocketAddr, deadline: Instant, d: &mut Detail) -> Result<(), Reason> {
+fn exchange(s: &Settings, addr: SocketAddr, deadline: Deadline, d: &mut Detail) -> Result<(), Reason> {
     let mut query = Vec::with_capacity(64);
     let q = wire::Query {
         id: random_u64() as u16,
@@ -198,7 +198,7 @@ fn reason_of(bad: wire::Bad) -> Reason {
     }
 }
 
-fn over_udp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::Reply, Reason> {
+fn over_udp(query: &[u8], addr: SocketAddr, deadline: Deadline) -> Result<wire::Reply, Reason> {
     let local: SocketAddr = if addr.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
     let io = |e: std::io::Error| Reason::of_io(&e);
     let sock = UdpSocket::bind(local).map_err(io)?;
@@ -209,7 +209,7 @@ fn over_udp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::R
     let mut buf = vec![0u8; MAX_MESSAGE];
     let mut last_bad = None;
     loop {
-        let Some(timeout) = left(deadline) else { return Err(last_bad.unwrap_or(Reason::Timeout)) };
+        let Some(timeout) = deadline.left() else { return Err(last_bad.unwrap_or(Reason::Timeout)) };
         sock.set_read_timeout(Some(timeout)).map_err(io)?;
         match sock.recv(&mut buf) {
             Ok(n) => match wire::parse_reply(&buf[..n], query) {
@@ -225,12 +225,12 @@ fn over_udp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::R
     }
 }
 
-fn over_tcp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::Reply, Reason> {
+fn over_tcp(query: &[u8], addr: SocketAddr, deadline: Deadline) -> Result<wire::Reply, Reason> {
     let io = |e: std::io::Error| Reason::of_io(&e);
-    let mut stream = crate::sys::net::connect(addr, left(deadline).ok_or(Reason::Timeout)?).map_err(io)?;
+    let mut stream = crate::sys::net::connect(addr, deadline.left().ok_or(Reason::Timeout)?).map_err(io)?;
     let mut framed = Vec::with_capacity(query.len() + 2);
     wire::tcp_frame(query, &mut framed);
-    stream.set_write_timeout(left(deadline)).map_err(io)?;
+    stream.set_write_timeout(deadline.left()).map_err(io)?;
     stream.write_all(&framed).map_err(io)?;
     let mut len = [0u8; 2];
     read_exact(&mut stream, &mut len, deadline)?;
@@ -243,10 +243,10 @@ fn over_tcp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::R
     wire::parse_reply(&msg, query).map_err(reason_of)
 }
 
-fn read_exact(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<(), Reason> {
+fn read_exact(stream: &mut TcpStream, buf: &mut [u8], deadline: Deadline) -> Result<(), Reason> {
     let mut at = 0;
     while at < buf.len() {
-        stream.set_read_timeout(Some(left(deadline).ok_or(Reason::Timeout)?)).map_err(|e| Reason::of_io(&e))?;
+        stream.set_read_timeout(Some(deadline.left().ok_or(Reason::Timeout)?)).map_err(|e| Reason::of_io(&e))?;
         match stream.read(&mut buf[at..]) {
             Ok(0) => return Err(Reason::Malformed),
             Ok(n) => at += n,

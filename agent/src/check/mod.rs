@@ -56,6 +56,8 @@ use crate::limits::{
     ADDRESS_STACK, CHECKS_STACK, MAX_ADDRESSES, MAX_PROBES, MAX_PROBE_BODY, MAX_PROBE_TIMEOUT, PROBE_TIMEOUT,
     PROBE_TIMEOUT_OFFSET,
 };
+use crate::sys::log;
+use crate::sys::time::Deadline;
 
 /// Which address families of the target to check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -323,11 +325,11 @@ fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
     let timeout_seconds = check.timeout.as_secs_f64();
     // The name lookup spends the same budget: a /probe answers within
     // the scrape timeout even when the resolver is slow.
-    let deadline = start + check.timeout;
+    let deadline = Deadline::at(start + check.timeout);
     let one = |addr: SocketAddr| {
         let t = Instant::now();
         let (reason, detail) = match &check.kind {
-            _ if left(deadline).is_none() => (Some(Reason::Timeout), Detail::None),
+            _ if deadline.passed() => (Some(Reason::Timeout), Detail::None),
             Kind::Tcp(s) => tcp::run(s, &check.target, addr, deadline),
             Kind::Dns(s) => dns::run(s, addr, deadline),
             Kind::Ntp(s) => ntp::run(s, addr, deadline),
@@ -375,7 +377,7 @@ fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
                 Ok(t) => t.join().unwrap_or(error(addr)),
                 Err(_) if here => one(addr),
                 Err(e) => {
-                    eprintln!("sonde: cannot start a thread to check {addr}: {e}");
+                    log::error!("cannot start a thread to check {addr}: {e}");
                     error(addr)
                 }
             })
@@ -405,27 +407,6 @@ pub fn fnv1a32(ip: &IpAddr) -> u32 {
         IpAddr::V6(a) => a.octets().to_vec(),
     };
     octets.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
-}
-
-/// Time left before `deadline`, never zero (a zero timeout means "none"
-/// to the socket options).
-pub(crate) fn left(deadline: Instant) -> Option<Duration> {
-    let d = deadline.saturating_duration_since(Instant::now());
-    (d >= Duration::from_millis(1)).then_some(d)
-}
-
-/// 64 random bits from the kernel (getrandom(2)); a DNS ID and an NTP
-/// nonce must not be guessable by an off-path forger (RFC 5452 §9.2).
-pub fn random_u64() -> u64 {
-    let mut b = [0u8; 8];
-    // SAFETY: getrandom writes at most b.len() bytes into b.
-    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
-    if n != 8 {
-        // No getrandom (Linux < 3.17): mix the clock and the stack address.
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        return (t as u64) ^ ((&b as *const _ as u64).rotate_left(32)) ^ 0x9E37_79B9_7F4A_7C15;
-    }
-    u64::from_ne_bytes(b)
 }
 
 /// The latest outcomes of each configured check, shared between the
@@ -890,9 +871,9 @@ pub fn report_failures(results: &Results) -> bool {
                             _ => String::new(),
                         };
                         let family = Family::of(&a.ip());
-                        eprintln!("sonde: check {name} failed on {a} ({family}): {}{why}", reason.as_str())
+                        log::warn!("check {name} failed on {a} ({family}): {}{why}", reason.as_str())
                     }
-                    None => eprintln!("sonde: check {name} failed: {}", reason.as_str()),
+                    None => log::warn!("check {name} failed: {}", reason.as_str()),
                 }
             }
         }

@@ -9,9 +9,10 @@
 //! far from its reference) ends it at once: that is the server's answer.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{left, random_u64, Detail as CheckDetail, Reason};
+use super::{Detail as CheckDetail, Reason};
+use crate::sys::time::{random_u64, Deadline};
 use crate::wire::ntp as wire;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -40,13 +41,13 @@ fn now() -> u64 {
     wire::from_unix(d.as_secs(), d.subsec_nanos())
 }
 
-pub fn run(s: &Settings, addr: SocketAddr, deadline: Instant) -> (Option<Reason>, CheckDetail) {
+pub fn run(s: &Settings, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
     let mut d = Detail::default();
     let reason = exchange(s, addr, deadline, &mut d).err();
     (reason, CheckDetail::Ntp(d))
 }
 
-fn exchange(s: &Settings, addr: SocketAddr, deadline: Instant, d: &mut Detail) -> Result<(), Reason> {
+fn exchange(s: &Settings, addr: SocketAddr, deadline: Deadline, d: &mut Detail) -> Result<(), Reason> {
     let io = |e: std::io::Error| Reason::of_io(&e);
     let local: SocketAddr = if addr.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
     let sock = UdpSocket::bind(local).map_err(io)?;
@@ -61,7 +62,7 @@ fn exchange(s: &Settings, addr: SocketAddr, deadline: Instant, d: &mut Detail) -
     let mut buf = [0u8; 1024];
     let mut last_bad = None;
     loop {
-        let Some(timeout) = left(deadline) else { return Err(last_bad.unwrap_or(Reason::Timeout)) };
+        let Some(timeout) = deadline.left() else { return Err(last_bad.unwrap_or(Reason::Timeout)) };
         sock.set_read_timeout(Some(timeout)).map_err(io)?;
         let n = match sock.recv(&mut buf) {
             Ok(n) => n,

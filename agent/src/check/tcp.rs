@@ -44,9 +44,10 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
-use super::{left, Detail, Reason};
+use super::{Detail, Reason};
 use crate::config::tls::ClientTls;
 use crate::limits::{MAX_DIALOGUE_LINE, MAX_DIALOGUE_READ};
+use crate::sys::time::Deadline;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -182,13 +183,13 @@ type Failure = (Reason, Option<String>);
 
 /// Runs the check against `addr`; `target` is the check's target, whose
 /// host is the name TLS asks for unless `server_name` says otherwise.
-pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Instant) -> (Option<Reason>, Detail) {
+pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, Detail) {
     let mut tls = Tls::default();
     let detail = |connect_seconds, reason: Option<Reason>, tls: Tls| {
         let failed_due_to_regex = reason == Some(Reason::UnexpectedReply);
         (reason, Detail::Tcp { connect_seconds, failed_due_to_regex, tls })
     };
-    let Some(timeout) = left(deadline) else { return detail(None, Some(Reason::Timeout), tls) };
+    let Some(timeout) = deadline.left() else { return detail(None, Some(Reason::Timeout), tls) };
     let t = Instant::now();
     let stream = match crate::sys::net::connect(addr, timeout) {
         Ok(s) => s,
@@ -236,10 +237,10 @@ impl Conn {
     /// Reads what is there, or waits for something until the deadline;
     /// Ok(0) at the end (a TLS peer closing without close_notify, which
     /// many do after QUIT, ends it as TCP's end would).
-    fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize, Failure> {
+    fn read(&mut self, buf: &mut [u8], deadline: Deadline) -> Result<usize, Failure> {
         match self {
             Conn::Plain(s) => {
-                let timeout = left(deadline).ok_or((Reason::Timeout, None))?;
+                let timeout = deadline.left().ok_or((Reason::Timeout, None))?;
                 s.set_read_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
                 loop {
                     match s.read(buf) {
@@ -256,13 +257,13 @@ impl Conn {
     }
 
     /// Writes `text` and CRLF.
-    fn send(&mut self, text: &str, deadline: Instant) -> Result<(), Failure> {
+    fn send(&mut self, text: &str, deadline: Deadline) -> Result<(), Failure> {
         let mut msg = Vec::with_capacity(text.len() + 2);
         msg.extend_from_slice(text.as_bytes());
         msg.extend_from_slice(b"\r\n");
         match self {
             Conn::Plain(s) => {
-                let timeout = left(deadline).ok_or((Reason::Timeout, None))?;
+                let timeout = deadline.left().ok_or((Reason::Timeout, None))?;
                 s.set_write_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
                 s.write_all(&msg).map_err(|e| (Reason::of_io(&e), None))
             }
@@ -277,7 +278,7 @@ impl Conn {
     /// done, for `server_name` or else `target`'s host; `report` gets what
     /// the handshake showed. Nothing may be pending unread ([`run`] says).
     #[cfg(feature = "tls")]
-    fn start_tls(&mut self, s: &Settings, target: &str, deadline: Instant, report: &mut Tls) -> Result<(), Failure> {
+    fn start_tls(&mut self, s: &Settings, target: &str, deadline: Deadline, report: &mut Tls) -> Result<(), Failure> {
         let name = match &s.tls_config.server_name {
             Some(n) => n.as_str(),
             None => super::split_target(target, 0).map_or("", |(host, _)| host),
@@ -293,13 +294,13 @@ impl Conn {
     }
 
     #[cfg(not(feature = "tls"))]
-    fn start_tls(&mut self, _: &Settings, _: &str, _: Instant, _: &mut Tls) -> Result<(), Failure> {
+    fn start_tls(&mut self, _: &Settings, _: &str, _: Deadline, _: &mut Tls) -> Result<(), Failure> {
         // The config and /probe refuse TLS in this build: not reached.
         Err((Reason::Error, None))
     }
 
     /// Ends a finished dialogue; a TLS session says close_notify first.
-    fn close(self, deadline: Instant) {
+    fn close(self, deadline: Deadline) {
         match self {
             Conn::Plain(_) => {}
             #[cfg(feature = "tls")]
@@ -321,7 +322,7 @@ impl Lines {
     /// Reads lines until one matches: Ok; the peer closes, or the byte
     /// budget is spent: UnexpectedReply; the deadline passes: Timeout, or
     /// UnexpectedReply if lines came and none matched.
-    fn expect(&mut self, conn: &mut Conn, pattern: &str, deadline: Instant) -> Result<(), Failure> {
+    fn expect(&mut self, conn: &mut Conn, pattern: &str, deadline: Deadline) -> Result<(), Failure> {
         let mut seen = false;
         let late = |seen: bool, f: Failure| match f {
             (Reason::Timeout, None) if seen => (Reason::UnexpectedReply, None),
@@ -397,7 +398,7 @@ mod tests {
             assert_eq!(&buf[..n], b"QUIT\r\n");
             s.write_all(b"221 bye\r\n").unwrap();
         });
-        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        let deadline = Deadline::after(std::time::Duration::from_secs(5));
         let (reason, detail) = run(&Settings::smtp_banner(), "127.0.0.1:25", addr, deadline);
         assert_eq!(reason, None);
         assert!(matches!(detail, Detail::Tcp { connect_seconds: Some(_), failed_due_to_regex: false, .. }));
@@ -417,7 +418,7 @@ mod tests {
                 let _ = s.read(&mut [0u8; 16]);
             });
             let settings = Settings { steps: vec![Step::Expect("^SSH-".into())], ..Settings::default() };
-            let deadline = Instant::now() + std::time::Duration::from_millis(300);
+            let deadline = Deadline::after(std::time::Duration::from_millis(300));
             let (reason, detail) = run(&settings, "127.0.0.1:25", addr, deadline);
             assert_eq!(reason, Some(want));
             let regex = want == Reason::UnexpectedReply;
@@ -438,7 +439,7 @@ mod tests {
             let _ = s.read(&mut [0u8; 16]);
         });
         let settings = Settings { steps: vec![Step::Expect("^220".into()), Step::StartTls], ..Settings::default() };
-        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        let deadline = Deadline::after(std::time::Duration::from_secs(5));
         let (reason, detail) = run(&settings, "127.0.0.1:25", addr, deadline);
         // `tls`, where a build without TLS that reached its handshake
         // says `error`; the words are kept where TLS is built in.

@@ -31,13 +31,14 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::{Collector, Context, Error};
 use crate::config::{self, ChronyAddress, CHRONY_PORT, CHRONY_SOCKET};
 use crate::expo::{Exposition, Kind};
 use crate::limits::{CHRONY_DEADLINE, CHRONY_RETRIES, MAX_CHRONY_SOURCES};
 use crate::sys::dgram::{Retry, Socket};
+use crate::sys::log;
+use crate::sys::time::{Deadline, Rng};
 use crate::wire;
 use crate::wire::chrony::{
     self as candm, mode, state, Activity, Address, NtpData, Reply, Request, SelectData, ServerStat, ServerStats,
@@ -53,7 +54,7 @@ impl Collector for Chrony {
 
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
         let config = &cx.config().chrony;
-        let deadline = Instant::now() + CHRONY_DEADLINE;
+        let deadline = Deadline::after(CHRONY_DEADLINE);
         let mut report = Report::default();
         let result = match &config.address {
             ChronyAddress::Unix(path) => {
@@ -91,11 +92,11 @@ fn explain_refusals(report: &Report, target: Target<'_>, unix_failed: Option<&Er
     }
     let peer = target.describe();
     match unix_failed {
-        Some(e) => eprintln!(
-            "sonde: chrony: using {peer}, where some commands are not authorised: the unix socket is not usable: {e}"
+        Some(e) => log::info!(
+            "chrony: using {peer}, where some commands are not authorised: the unix socket is not usable: {e}"
         ),
-        None => eprintln!(
-            "sonde: chrony: some commands are not authorised over {peer} (see chrony_command_available); chronyd \
+        None => log::info!(
+            "chrony: some commands are not authorised over {peer} (see chrony_command_available); chronyd \
              answers them on its unix socket, to root or chronyd's user"
         ),
     }
@@ -188,7 +189,7 @@ static NOTED: AtomicBool = AtomicBool::new(false);
 /// remembered, and is the failure if no other place answers.
 fn auto(
     config: &config::Chrony,
-    deadline: Instant,
+    deadline: Deadline,
     report: &mut Report,
 ) -> Result<Option<(Target<'static>, Option<Error>)>, Error> {
     let targets = [
@@ -227,7 +228,7 @@ fn absent(e: &Error) -> bool {
 }
 
 /// Asks chronyd at `target` everything, into `report`.
-fn scrape(target: Target<'_>, config: &config::Chrony, deadline: Instant, report: &mut Report) -> Result<(), Error> {
+fn scrape(target: Target<'_>, config: &config::Chrony, deadline: Deadline, report: &mut Report) -> Result<(), Error> {
     let peer = target.describe();
     let sock = match target {
         Target::Unix(path) => Socket::unix(path),
@@ -238,7 +239,7 @@ fn scrape(target: Target<'_>, config: &config::Chrony, deadline: Instant, report
         sock,
         peer,
         retry: Retry { timeout: config.timeout, retries: CHRONY_RETRIES, deadline },
-        sequence: seed(),
+        sequence: Rng::new(),
         request: [0; candm::MAX_REQUEST_LEN],
         reply: [0; candm::MAX_REPLY_LEN],
         len: 0,
@@ -329,7 +330,9 @@ struct Session {
     sock: Socket,
     peer: String,
     retry: Retry,
-    sequence: u32,
+    /// Sequence numbers that tell requests apart, as chronyc's random
+    /// ones do; not a secret.
+    sequence: Rng,
     request: [u8; candm::MAX_REQUEST_LEN],
     reply: [u8; candm::MAX_REPLY_LEN],
     /// Length of the last answer in `reply`.
@@ -349,13 +352,7 @@ enum Said {
 impl Session {
     /// Sends `request` with a new sequence number and waits for its answer.
     fn ask(&mut self, request: Request) -> Result<Said, Error> {
-        // xorshift32: sequence numbers that tell requests apart, as
-        // chronyc's random ones do; not a secret.
-        let mut x = self.sequence;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.sequence = x;
+        let x = self.sequence.next_u64() as u32;
         let command = request.command();
         let accept = |b: &[u8]| Reply::new_checked(b).is_ok_and(|r| r.answers(command, x));
         let bytes = request.emit(x, &mut self.request);
@@ -412,12 +409,6 @@ impl Session {
     fn bad(&self, request: Request, err: wire::Error) -> Error {
         Error::Reply { peer: self.peer.clone(), command: request.name(), err }
     }
-}
-
-/// A nonzero start for the sequence numbers, different in each scrape.
-fn seed() -> u32 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    (now.subsec_nanos() ^ (now.as_secs() as u32) ^ std::process::id().rotate_left(16)) | 1
 }
 
 //----- labels -----------------------------------------------------------

@@ -53,6 +53,7 @@ use crate::config::Config;
 use crate::expo::{Exposition, Kind};
 use crate::limits::{MAX_DIR_ENTRIES, MAX_EXPOSITION, MAX_PROC_FILE, SELF_RESERVE};
 use crate::sys::file::{read_attribute, read_bounded, Dir};
+use crate::sys::log;
 use crate::wire;
 
 /// A source of metrics.
@@ -447,8 +448,8 @@ impl Scraper {
             let name = collector.name();
             if log {
                 match (&result, self.failing[i]) {
-                    (Err(e), false) => eprintln!("sonde: collector {name} failed: {e}"),
-                    (Ok(()), true) => eprintln!("sonde: collector {name} works again"),
+                    (Err(e), false) => log::warn!("collector {name} failed: {e}"),
+                    (Ok(()), true) => log::info!("collector {name} works again"),
                     _ => {}
                 }
             }

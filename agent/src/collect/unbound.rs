@@ -37,7 +37,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[cfg(feature = "tls")]
 mod tls;
@@ -46,6 +46,7 @@ use super::{Collector, Context, Error};
 use crate::config::unbound::{UnboundAddress, UNBOUND_CONTROL, UNBOUND_SOCKETS};
 use crate::expo::{Exposition, Kind};
 use crate::limits::{MAX_UNBOUND_REPLY, UNBOUND_DEADLINE};
+use crate::sys::time::Deadline;
 use crate::wire::unbound::{self as stats, thread_key, Stats, GLOBAL_KEYS, LABELLED};
 
 /// The command, with the protocol's magic and version (`UBCT1 `).
@@ -61,7 +62,7 @@ impl Collector for Unbound {
 
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
         let config = &cx.config().unbound;
-        let deadline = Instant::now() + UNBOUND_DEADLINE;
+        let deadline = Deadline::after(UNBOUND_DEADLINE);
         let timeout = config.timeout;
         // The context's spare buffer: no allocation once it has grown.
         let mut buf = cx.take_bytes();
@@ -123,7 +124,7 @@ impl Target<'_> {
 /// Tries [`UNBOUND_SOCKETS`], then [`UNBOUND_CONTROL`]. `Ok(None)`: nothing
 /// there; a place that exists but fails is the failure, unless a later
 /// one answers.
-fn auto(timeout: Duration, deadline: Instant, buf: &mut Vec<u8>) -> Result<Option<String>, Error> {
+fn auto(timeout: Duration, deadline: Deadline, buf: &mut Vec<u8>) -> Result<Option<String>, Error> {
     let tcp: SocketAddr = UNBOUND_CONTROL.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8953)));
     let targets = UNBOUND_SOCKETS.iter().map(|p| Target::Unix(Path::new(p))).chain([Target::Tcp(tcp)]);
     let mut failed = None;
@@ -170,21 +171,21 @@ impl Conn for TcpStream {
 
 /// Connects to `target`, sends the command and reads the reply to EOF into
 /// `buf`; returns the peer's name for errors.
-fn fetch(target: Target<'_>, timeout: Duration, deadline: Instant, buf: &mut Vec<u8>) -> Result<String, Error> {
+fn fetch(target: Target<'_>, timeout: Duration, deadline: Deadline, buf: &mut Vec<u8>) -> Result<String, Error> {
     let socket = |command, err| Error::Socket { peer: target.describe(), command, err };
     buf.clear();
     let mut conn: Box<dyn Conn> = match target {
         Target::Unix(path) => {
-            let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
+            let wait = deadline.left_within(timeout).map_err(|e| socket("connect", e))?;
             Box::new(crate::sys::net::connect_unix(path, wait).map_err(|e| socket("connect", e))?)
         }
         Target::Tcp(addr) => {
-            let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
+            let wait = deadline.left_within(timeout).map_err(|e| socket("connect", e))?;
             Box::new(crate::sys::net::connect(addr, wait).map_err(|e| socket("connect", e))?)
         }
         #[cfg(feature = "tls")]
         Target::Tls(addr, files) => {
-            let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
+            let wait = deadline.left_within(timeout).map_err(|e| socket("connect", e))?;
             let tcp = crate::sys::net::connect(addr, wait).map_err(|e| socket("connect", e))?;
             Box::new(tls::connect(tcp, files).map_err(|e| socket("tls", e))?)
         }
@@ -194,12 +195,12 @@ fn fetch(target: Target<'_>, timeout: Duration, deadline: Instant, buf: &mut Vec
 }
 
 /// The exchange itself, over any transport.
-fn converse(conn: &mut dyn Conn, timeout: Duration, deadline: Instant, buf: &mut Vec<u8>) -> io::Result<()> {
-    conn.set_timeouts(remaining(deadline, timeout)?)?;
+fn converse(conn: &mut dyn Conn, timeout: Duration, deadline: Deadline, buf: &mut Vec<u8>) -> io::Result<()> {
+    conn.set_timeouts(deadline.left_within(timeout)?)?;
     conn.write_all(REQUEST)?;
     let mut chunk = [0u8; 4096];
     loop {
-        conn.set_timeouts(remaining(deadline, timeout)?)?;
+        conn.set_timeouts(deadline.left_within(timeout)?)?;
         let n = match conn.read(&mut chunk) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
@@ -211,15 +212,6 @@ fn converse(conn: &mut dyn Conn, timeout: Duration, deadline: Instant, buf: &mut
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-}
-
-/// The next wait: the timeout, or less if the deadline is nearer.
-fn remaining(deadline: Instant, timeout: Duration) -> io::Result<Duration> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(io::Error::new(io::ErrorKind::TimedOut, "deadline passed (limits::UNBOUND_DEADLINE)"));
-    }
-    Ok(left.min(timeout))
 }
 
 //----- rendering --------------------------------------------------------

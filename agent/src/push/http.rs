@@ -9,9 +9,10 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::tls::{ClientTls, TLS_BUILT};
+use crate::sys::time::Deadline;
 
 /// Largest response head read; the rest of a longer one is ignored.
 pub const MAX_RESPONSE_HEAD: usize = 16 * 1024;
@@ -122,7 +123,7 @@ impl Client {
     /// POSTs `body` with the given headers (the caller's, already
     /// complete) and returns the receiver's answer, all within `timeout`.
     pub fn post(&self, headers: &[(String, String)], body: &[u8], timeout: Duration) -> io::Result<Response> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         let tcp = connect(&self.endpoint, deadline)?;
         #[cfg(feature = "tls")]
         if let Some((settings, name)) = &self.tls {
@@ -144,8 +145,8 @@ impl Conn {
     /// Gives the socket's reads and writes the time left. Both, whatever
     /// the caller is about to do: a TLS write runs the handshake, which
     /// reads, and a TLS read may first write what it holds.
-    fn arm(&self, deadline: Instant) -> io::Result<()> {
-        let left = left(deadline)?;
+    fn arm(&self, deadline: Deadline) -> io::Result<()> {
+        let left = deadline.left_io()?;
         self.socket().set_read_timeout(Some(left))?;
         self.socket().set_write_timeout(Some(left))
     }
@@ -192,7 +193,7 @@ fn exchange(
     mut stream: Conn,
     headers: &[(String, String)],
     body: &[u8],
-    deadline: Instant,
+    deadline: Deadline,
 ) -> io::Result<Response> {
     let mut head = format!("POST {} HTTP/1.1\r\nHost: {}\r\n", ep.path, ep.host_header());
     for (name, value) in headers {
@@ -225,18 +226,11 @@ fn exchange(
     }
 }
 
-fn left(deadline: Instant) -> io::Result<Duration> {
-    deadline
-        .checked_duration_since(Instant::now())
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::TimedOut, "push timed out"))
-}
-
-fn connect(ep: &Endpoint, deadline: Instant) -> io::Result<TcpStream> {
+fn connect(ep: &Endpoint, deadline: Deadline) -> io::Result<TcpStream> {
     let addrs: Vec<SocketAddr> = (ep.host.as_str(), ep.port).to_socket_addrs()?.collect();
     let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{} has no address", ep.host));
     for addr in addrs {
-        match crate::sys::net::connect(addr, left(deadline)?) {
+        match crate::sys::net::connect(addr, deadline.left_io()?) {
             Ok(s) => return Ok(s),
             Err(e) => last = e,
         }
@@ -244,7 +238,7 @@ fn connect(ep: &Endpoint, deadline: Instant) -> io::Result<TcpStream> {
     Err(last)
 }
 
-fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Deadline) -> io::Result<()> {
     while !bytes.is_empty() {
         stream.arm(deadline)?;
         match stream.write(bytes) {
@@ -257,7 +251,7 @@ fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Instant) -> io::Resul
     Ok(())
 }
 
-fn read_response(stream: &mut Conn, deadline: Instant) -> io::Result<Response> {
+fn read_response(stream: &mut Conn, deadline: Deadline) -> io::Result<Response> {
     let mut buf = vec![0u8; MAX_RESPONSE_HEAD];
     let mut len = 0;
     loop {

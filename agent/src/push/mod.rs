@@ -34,10 +34,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::config::tls::ClientTls;
 use crate::expo::{Exposition, Kind};
+use crate::sys::log;
+use crate::sys::time::{now_ms, Backoff};
 use batch::{Batch, Builder};
 use spool::{Spool, Taken};
 
@@ -241,7 +243,7 @@ impl Queue {
         match spool.append(b.samples, b.timestamp_ms, &b.payload) {
             Ok(dropped) => self.drop_samples(Drop::SpoolFull, dropped),
             Err(e) => {
-                eprintln!("sonde: push: cannot spool a batch: {e}; {} samples dropped", b.samples);
+                log::error!("push: cannot spool a batch: {e}; {} samples dropped", b.samples);
                 self.drop_samples(Drop::SpoolError, u64::from(b.samples));
             }
         }
@@ -275,7 +277,7 @@ impl Queue {
             let from_spool = match self.spool.as_mut().map(Spool::peek) {
                 Some(Ok(t)) => t,
                 Some(Err(e)) => {
-                    eprintln!("sonde: push: spool: {e}");
+                    log::warn!("push: spool: {e}");
                     None
                 }
                 None => None,
@@ -314,7 +316,7 @@ impl Queue {
                 }
                 if let (Some(t), Some(spool)) = (i.from_spool.as_ref(), self.spool.as_mut()) {
                     if let Err(e) = spool.ack(t) {
-                        eprintln!("sonde: push: spool: cannot record progress: {e}");
+                        log::error!("push: spool: cannot record progress: {e}");
                     }
                 }
                 if fate == Fate::Delivered {
@@ -332,7 +334,7 @@ impl Queue {
         }
         let (memory, _) = self.queued();
         if memory > 0 {
-            eprintln!("sonde: push: {memory} samples not delivered and no spool to keep them");
+            log::warn!("push: {memory} samples not delivered and no spool to keep them");
             self.drop_samples(Drop::Shutdown, memory);
             self.memory.clear();
             self.memory_bytes = 0;
@@ -407,8 +409,7 @@ pub fn classify(status: u16) -> (Fate, bool) {
 pub struct Sender {
     client: http::Client,
     settings: Settings,
-    backoff: Duration,
-    rng: u64,
+    backoff: Backoff,
     /// The last status shouted about, so a lasting problem is said once.
     shouted: Option<u16>,
 }
@@ -416,9 +417,8 @@ pub struct Sender {
 impl Sender {
     pub fn new(settings: &Settings) -> Result<Sender, String> {
         let client = http::Client::new(&settings.url, &settings.tls)?;
-        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
-            ^ u64::from(std::process::id()) << 32;
-        Ok(Sender { client, settings: settings.clone(), backoff: settings.min_backoff, rng: seed | 1, shouted: None })
+        let backoff = Backoff::new(settings.min_backoff, settings.max_backoff);
+        Ok(Sender { client, settings: settings.clone(), backoff, shouted: None })
     }
 
     fn headers(&self) -> io::Result<Vec<(String, String)>> {
@@ -455,8 +455,8 @@ impl Sender {
                 let (fate, shout) = classify(r.status);
                 let said = format!("{} {}", r.status, r.body);
                 if shout && self.shouted != Some(r.status) {
-                    eprintln!(
-                        "sonde: push: {} answered {}; keeping the data and retrying until it accepts it{}",
+                    log::warn!(
+                        "push: {} answered {}; keeping the data and retrying until it accepts it{}",
                         self.settings.url,
                         r.status,
                         if r.body.is_empty() { String::new() } else { format!(": {}", r.body) }
@@ -464,10 +464,7 @@ impl Sender {
                     self.shouted = Some(r.status);
                 }
                 if let Fate::Dropped(_) = fate {
-                    eprintln!(
-                        "sonde: push: {} refused a batch of {} samples: {said}; dropped",
-                        self.settings.url, b.samples
-                    );
+                    log::warn!("push: {} refused a batch of {} samples: {said}; dropped", self.settings.url, b.samples);
                 }
                 (fate, r.retry_after, r.status, said)
             }
@@ -484,34 +481,23 @@ impl Sender {
         }
         match fate {
             Fate::Retry => {
-                if self.shouted.is_none() && self.backoff == self.settings.min_backoff {
-                    eprintln!("sonde: push: {}: {said}; retrying", self.settings.url);
+                if self.shouted.is_none() && !self.backoff.is_backing_off() {
+                    log::warn!("push: {}: {said}; retrying", self.settings.url);
                 }
-                let wait = self.jittered();
-                self.backoff = (self.backoff * 2).min(self.settings.max_backoff);
+                let wait = self.backoff.after_failure();
                 // The receiver's own word wins, within reason.
                 let wait = retry_after.map_or(wait, |r| r.min(self.settings.max_backoff.max(Duration::from_secs(1))));
                 (fate, wait)
             }
             _ => {
-                let was_failing = self.shouted.take().is_some() || self.backoff > self.settings.min_backoff;
+                let was_failing = self.shouted.take().is_some() || self.backoff.is_backing_off();
                 if was_failing && fate == Fate::Delivered {
-                    eprintln!("sonde: push: {} accepts batches again", self.settings.url);
+                    log::info!("push: {} accepts batches again", self.settings.url);
                 }
-                self.backoff = self.settings.min_backoff;
+                self.backoff.reset();
                 (fate, Duration::ZERO)
             }
         }
-    }
-
-    /// The current backoff, scaled by a random factor in [0.5, 1).
-    fn jittered(&mut self) -> Duration {
-        // xorshift64: jitter needs spread, not secrecy.
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        let f = 0.5 + (self.rng >> 11) as f64 / (1u64 << 53) as f64 / 2.0;
-        self.backoff.mul_f64(f)
     }
 }
 
@@ -526,20 +512,16 @@ pub fn clock_is_set(now_ms: i64, held: &mut bool) -> bool {
     if set == *held {
         *held = !set;
         if set {
-            eprintln!("sonde: push: the clock is set now; collecting again");
+            log::info!("push: the clock is set now; collecting again");
         } else {
-            eprintln!(
-                "sonde: push: the clock reads {} s since 1970, before this build; \
+            log::warn!(
+                "push: the clock reads {} s since 1970, before this build; \
                  holding push cycles until it is set (NTP)",
                 now_ms / 1000
             );
         }
     }
     set
-}
-
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The host's name, for the `instance` label.
@@ -693,8 +675,8 @@ impl Pipeline {
         q.shutdown();
         let (memory, spooled) = q.queued();
         let s = &q.stats;
-        eprintln!(
-            "sonde: push: stopped; {} samples collected, {} delivered, {} dropped, {} spooled, {} lost",
+        log::info!(
+            "push: stopped; {} samples collected, {} delivered, {} dropped, {} spooled, {} lost",
             s.collected,
             s.delivered,
             s.dropped_total(),
@@ -710,8 +692,8 @@ fn open_queue(settings: &Settings) -> Result<Queue, String> {
             let (spool, repairs) = Spool::open(dir, settings.spool_cap)
                 .map_err(|e| format!("cannot open the spool {}: {e}", dir.display()))?;
             for (file, at, removed) in repairs.truncated {
-                eprintln!(
-                    "sonde: push: spool: {} was damaged (a power cut?); cut at byte {at}, {removed} bytes removed, the rest kept",
+                log::warn!(
+                    "push: spool: {} was damaged (a power cut?); cut at byte {at}, {removed} bytes removed, the rest kept",
                     file.display()
                 );
             }
