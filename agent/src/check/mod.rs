@@ -51,7 +51,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::expo::{Exposition, Kind as Type};
+use crate::expo::{Exposition, MetricType};
 use crate::limits::{
     ADDRESS_STACK, CHECKS_STACK, MAX_ADDRESSES, MAX_PROBES, MAX_PROBE_BODY, MAX_PROBE_TIMEOUT, PROBE_TIMEOUT,
     PROBE_TIMEOUT_OFFSET,
@@ -572,7 +572,7 @@ pub fn render(checks: &[(String, Family, Vec<Outcome>)], out: &mut Exposition) {
         if values.is_empty() {
             continue;
         }
-        out.family(name, help, Type::Gauge);
+        out.family(name, help, MetricType::Gauge);
         for (check, fam, o, v) in values {
             let address = o.addr.map(|a| a.ip().to_string()).unwrap_or_default();
             let family = o.addr.map_or(fam.as_str(), |a| Family::of(&a.ip()));

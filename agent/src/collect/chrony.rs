@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Collector, Context, Error};
 use crate::config::{self, ChronyAddress, CHRONY_PORT, CHRONY_SOCKET};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::limits::{CHRONY_DEADLINE, CHRONY_RETRIES, MAX_CHRONY_SOURCES};
 use crate::sys::dgram::{Retry, Socket};
 use crate::sys::log;
@@ -497,12 +497,12 @@ impl Label {
 
 /// One unlabelled gauge.
 fn gauge(out: &mut Exposition, name: &str, help: &str, value: f64) {
-    out.family(name, help, Kind::Gauge);
+    out.family(name, help, MetricType::Gauge);
     out.sample(&[], value);
 }
 
 /// One serverstats counter (or gauge), if this reply's layout has it.
-fn server_stat(out: &mut Exposition, stats: &ServerStats, stat: ServerStat, kind: Kind, name: &str, help: &str) {
+fn server_stat(out: &mut Exposition, stats: &ServerStats, stat: ServerStat, kind: MetricType, name: &str, help: &str) {
     if let Some(v) = stats.get(stat) {
         out.family(name, help, kind);
         out.sample(&[], v as f64);
@@ -570,7 +570,7 @@ fn per_source(out: &mut Exposition, sources: &[Source], field: Field, name: &str
     if !sources.iter().any(|s| field.of(s).is_some()) {
         return;
     }
-    out.family(name, help, Kind::Gauge);
+    out.family(name, help, MetricType::Gauge);
     for s in sources {
         if let Some(v) = field.of(s) {
             let l = s.label.as_str();
@@ -645,7 +645,7 @@ pub fn render(report: &Report, out: &mut Exposition) {
         out.family(
             "chrony_activity_sources",
             "Chrony sources by activity state, as chronyc activity counts them",
-            Kind::Gauge,
+            MetricType::Gauge,
         );
         for (state, v) in [
             ("online", a.online),
@@ -667,7 +667,7 @@ pub fn render(report: &Report, out: &mut Exposition) {
             "chrony_command_available",
             "Whether chronyd answered a command it answers only on its unix socket by default: 0 when it said \
              not authorised (over UDP) or does not know the command",
-            Kind::Gauge,
+            MetricType::Gauge,
         );
         for (command, asked, got) in asked {
             if asked {
@@ -682,7 +682,7 @@ fn tracking(t: &Tracking, out: &mut Exposition) {
         Address::Ip(ip) => Label::ip(ip),
         _ => Label::refid(t.ref_id),
     };
-    out.family("chrony_tracking_info", "Chrony tracking info", Kind::Gauge);
+    out.family("chrony_tracking_info", "Chrony tracking info", MetricType::Gauge);
     let refid = Label::hex(t.ref_id);
     let labels = [
         ("tracking_address", address.as_str()),
@@ -788,7 +788,7 @@ fn sources(sources: &[Source], out: &mut Exposition) {
         "chrony_sources_polling_interval_seconds",
         "Chrony sources polling interval in seconds",
     );
-    o.family("chrony_sources_state_info", "Chrony sources state info", Kind::Gauge);
+    o.family("chrony_sources_state_info", "Chrony sources state info", MetricType::Gauge);
     for src in s {
         let l = src.label.as_str();
         let labels = [
@@ -804,7 +804,7 @@ fn sources(sources: &[Source], out: &mut Exposition) {
         "chrony_sources_selection_info",
         "Chrony sources selection state, as chronyc prints it: state is the S column of 'sources', select_state \
          that of 'selectdata', which tells why a source is not used (empty where selectdata is not authorised)",
-        Kind::Gauge,
+        MetricType::Gauge,
     );
     for src in s {
         let l = src.label.as_str();
@@ -886,7 +886,7 @@ fn sources(sources: &[Source], out: &mut Exposition) {
 }
 
 fn serverstats(st: &ServerStats, out: &mut Exposition) {
-    use Kind::{Counter, Gauge};
+    use MetricType::{Counter, Gauge};
     use ServerStat::*;
     let o = out;
     server_stat(

@@ -7,7 +7,7 @@
 //! be read or parsed is a failure.
 
 use super::{Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::number;
 
 /// The number in a one-number file; `None` if the file is absent.
@@ -19,7 +19,7 @@ pub fn read_number(cx: &mut Context<'_>, root: Root, parts: &[&str]) -> Result<O
 }
 
 /// A family of one sample without labels.
-pub fn single(out: &mut Exposition, name: &str, help: &str, kind: Kind, value: f64) {
+pub fn single(out: &mut Exposition, name: &str, help: &str, kind: MetricType, value: f64) {
     out.family(name, help, kind);
     out.sample(&[], value);
 }

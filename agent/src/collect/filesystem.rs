@@ -30,7 +30,7 @@ use std::sync::Mutex;
 
 use super::{Collector, Context, Error, Root};
 use crate::config::host::matches_any;
-use crate::expo::{decimal, Exposition, Kind};
+use crate::expo::{decimal, Exposition, MetricType};
 use crate::sys::statfs::{self, Answer, Prober, Usage};
 use crate::wire::proc::mountinfo;
 
@@ -194,23 +194,23 @@ fn render(rows: &[Row<'_>], out: &mut Exposition) {
         ("node_filesystem_files_free", "Filesystem total free file nodes.", |u| u.ffree as f64),
     ];
     let help = "Whether an error occurred while getting statistics for the given device.";
-    out.family("node_filesystem_device_error", help, Kind::Gauge);
+    out.family("node_filesystem_device_error", help, MetricType::Gauge);
     for r in rows {
         out.sample(&labels(r), if r.usage.is_err() { 1.0 } else { 0.0 });
     }
-    out.family("node_filesystem_readonly", "Filesystem read-only status.", Kind::Gauge);
+    out.family("node_filesystem_readonly", "Filesystem read-only status.", MetricType::Gauge);
     for r in rows {
         out.sample(&labels(r), if r.readonly { 1.0 } else { 0.0 });
     }
     for (name, help, value) in sizes {
-        out.family(name, help, Kind::Gauge);
+        out.family(name, help, MetricType::Gauge);
         for r in rows {
             if let Ok(u) = &r.usage {
                 out.sample(&labels(r), value(u));
             }
         }
     }
-    out.family("node_filesystem_mount_info", "Filesystem mount information.", Kind::Gauge);
+    out.family("node_filesystem_mount_info", "Filesystem mount information.", MetricType::Gauge);
     let (mut major, mut minor) = ([0; 20], [0; 20]);
     for r in rows {
         let labels = [

@@ -22,7 +22,7 @@
 use std::path::Path;
 
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::number;
 
 pub struct Hwmon;
@@ -31,7 +31,7 @@ pub struct Hwmon;
 struct Row {
     family: String,
     help: String,
-    kind: Kind,
+    kind: MetricType,
     /// Label names, in order, and their values.
     labels: &'static [&'static str],
     values: [String; 3],
@@ -70,7 +70,7 @@ impl Collector for Hwmon {
                 rows.push(Row {
                     family: "node_hwmon_chip_names".into(),
                     help: "Annotation metric for human-readable chip names".into(),
-                    kind: Kind::Gauge,
+                    kind: MetricType::Gauge,
                     labels: &["chip", "chip_name"],
                     values: [chip.clone(), chip_name, String::new()],
                     value: 1.0,
@@ -131,7 +131,7 @@ fn row(chip: &str, sensor: &str, property: &str, raw: &str) -> Option<Row> {
         return Some(Row {
             family: "node_hwmon_sensor_label".into(),
             help: "Label for given chip and sensor".into(),
-            kind: Kind::Gauge,
+            kind: MetricType::Gauge,
             labels: &["chip", "label", "sensor"],
             values: [chip.to_owned(), raw.to_owned(), sensor.to_owned()],
             value: 1.0,
@@ -154,7 +154,7 @@ fn row(chip: &str, sensor: &str, property: &str, raw: &str) -> Option<Row> {
         family.push_str(&clean(name[0]));
     }
     family.push_str(unit);
-    Some(Row { family, help: help.concat(), kind: Kind::Gauge, labels: &["chip", "sensor"], values, value })
+    Some(Row { family, help: help.concat(), kind: MetricType::Gauge, labels: &["chip", "sensor"], values, value })
 }
 
 /// The chip's label before disambiguation, as node_exporter derives it.

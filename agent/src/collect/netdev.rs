@@ -8,7 +8,7 @@
 //! `[netdev] device_include` and `device_exclude` pick the devices.
 
 use super::{keep_first_error, Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::net_dev::{self, Device, RECEIVE, TRANSMIT};
 use crate::wire::proc::number;
 
@@ -38,7 +38,7 @@ impl Collector for Netdev {
                 Ok(v) => {
                     if !opened {
                         let help = "Network device statistic receive_nohandler.";
-                        out.family("node_network_receive_nohandler_total", help, Kind::Counter);
+                        out.family("node_network_receive_nohandler_total", help, MetricType::Counter);
                         opened = true;
                     }
                     out.sample(&[("device", device.name)], v as f64);
@@ -67,7 +67,7 @@ pub fn render(devices: &[Device<'_>], out: &mut Exposition) {
     let columns = RECEIVE.iter().map(|s| ("receive_", *s)).chain(TRANSMIT.iter().map(|s| ("transmit_", *s)));
     for (i, (direction, stat)) in columns.enumerate() {
         let name = ["node_network_", direction, stat, "_total"];
-        out.family_parts(&name, &["Network device statistic ", direction, stat, "."], Kind::Counter);
+        out.family_parts(&name, &["Network device statistic ", direction, stat, "."], MetricType::Counter);
         for d in devices {
             out.sample(&[("device", d.name)], d.stats[i] as f64);
         }

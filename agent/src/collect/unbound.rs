@@ -44,7 +44,7 @@ mod tls;
 
 use super::{Collector, Context, Error};
 use crate::config::unbound::{UnboundAddress, UNBOUND_CONTROL, UNBOUND_SOCKETS};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_UNBOUND_REPLY, UNBOUND_DEADLINE};
 use crate::sys::time::Deadline;
 use crate::wire::unbound::{self as stats, thread_key, Stats, GLOBAL_KEYS, LABELLED};
@@ -216,10 +216,10 @@ fn converse(conn: &mut dyn Conn, timeout: Duration, deadline: Deadline, buf: &mu
 
 //----- rendering --------------------------------------------------------
 
-use Kind::{Counter, Gauge};
+use MetricType::{Counter, Gauge};
 
 /// The `threadN.` families: the key's index in the block, name, help, type.
-const THREAD_FAMILIES: &[(usize, &str, &str, Kind)] = &[
+const THREAD_FAMILIES: &[(usize, &str, &str, MetricType)] = &[
     (
         thread_key::CACHEHITS,
         "unbound_cache_hits_total",
@@ -316,7 +316,7 @@ const THREAD_FAMILIES: &[(usize, &str, &str, Kind)] = &[
 ];
 
 /// The `total.` families.
-const TOTAL_FAMILIES: &[(usize, &str, &str, Kind)] = &[
+const TOTAL_FAMILIES: &[(usize, &str, &str, MetricType)] = &[
     (
         thread_key::RECURSION_AVG,
         "unbound_recursion_time_seconds_avg",
@@ -333,7 +333,7 @@ const TOTAL_FAMILIES: &[(usize, &str, &str, Kind)] = &[
 ];
 
 /// The single-valued families: key, name, help, type.
-const GLOBAL_FAMILIES: &[(&str, &str, &str, Kind)] = &[
+const GLOBAL_FAMILIES: &[(&str, &str, &str, MetricType)] = &[
     ("num.answer.bogus", "unbound_answers_bogus", "Total number of answers that were bogus.", Counter),
     ("num.answer.secure", "unbound_answers_secure_total", "Total number of answers that were secure.", Counter),
     (
@@ -453,7 +453,7 @@ const GLOBAL_FAMILIES: &[(&str, &str, &str, Kind)] = &[
 
 /// The labelled families: prefix (one of [`LABELLED`]), name, help, label
 /// name, type.
-const LABELLED_FAMILIES: &[(&str, &str, &str, &str, Kind)] = &[
+const LABELLED_FAMILIES: &[(&str, &str, &str, &str, MetricType)] = &[
     (
         "num.answer.rcode.",
         "unbound_answer_rcodes_total",
@@ -561,7 +561,7 @@ fn histogram(s: &Stats<'_>, out: &mut Exposition) {
     if s.histogram.is_empty() {
         return;
     }
-    out.family("unbound_response_time_seconds", "Query response time in seconds.", Kind::Histogram);
+    out.family("unbound_response_time_seconds", "Query response time in seconds.", MetricType::Histogram);
     let mut cumulative: u64 = 0;
     for b in &s.histogram {
         cumulative = cumulative.saturating_add(b.count);

@@ -24,11 +24,11 @@
 
 use std::time::Duration;
 
-use super::syntax::{Entry, Value};
 use super::tls::{TLS_BUILT, WITHOUT_TLS};
 use super::{duration, strings, Error, Problem};
 use crate::check::{self, dns, ntp, tcp, Check, Family, Kind};
 use crate::wire::dns as wire;
+use crate::wire::toml::{Entry, Value};
 
 pub const KEYS: &[&str] = &[
     "name",

@@ -12,8 +12,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::syntax::{Entry, Value};
 use super::{duration, strings, Problem};
+use crate::wire::toml::{Entry, Value};
 
 /// `[filesystem]`: which mounts the filesystem collector reports, and how
 /// long it waits for each.

@@ -1,7 +1,7 @@
 //! The configuration: what the file may say, its defaults, and the flags
 //! that override it.
 //!
-//! One human-written file in a TOML subset ([`syntax`]). Without a file,
+//! One human-written file in a TOML subset ([`crate::wire::toml`]). Without a file,
 //! sonde runs the embedded default, `default.toml` beside this module,
 //! which is also the reference of every key (`sonde default-config` prints
 //! it). Loading never has side effects: it turns text into a [`Config`] or
@@ -11,7 +11,6 @@
 mod check;
 pub mod host;
 mod push;
-pub mod syntax;
 pub mod tls;
 pub mod unbound;
 
@@ -22,7 +21,7 @@ use std::time::Duration;
 
 use crate::collect;
 use crate::limits::{CHRONY_DEADLINE, MAX_CONFIG_FILE};
-use syntax::{Entry, Value};
+use crate::wire::toml::{self as syntax, Entry, Value};
 
 /// The embedded default configuration.
 pub const DEFAULT_TEXT: &str = include_str!("default.toml");

@@ -7,10 +7,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::syntax::{Entry, Value};
 use super::{duration, Problem};
 use crate::expo::valid_label_name;
 use crate::push::{self, RESERVED_HEADERS};
+use crate::wire::toml::{Entry, Value};
 
 /// The push settings as the file gives them, before the URL is known.
 #[derive(Clone, Debug, Default, PartialEq)]

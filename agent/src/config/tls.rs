@@ -8,8 +8,8 @@
 
 use std::path::PathBuf;
 
-use super::syntax::Value;
 use super::Problem;
+use crate::wire::toml::Value;
 
 /// Whether this build speaks TLS (cargo feature `tls`).
 pub const TLS_BUILT: bool = cfg!(feature = "tls");

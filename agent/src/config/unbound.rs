@@ -12,10 +12,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::syntax::{Entry, Value};
 use super::tls::TLS_BUILT;
 use super::{control_address, control_timeout, ControlAddress, Problem};
 use crate::limits::UNBOUND_DEADLINE;
+use crate::wire::toml::{Entry, Value};
 
 /// Where Unbound's control channel is (`[unbound] address`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -37,7 +37,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::config::tls::ClientTls;
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::sys::log;
 use crate::sys::time::{now_ms, Backoff};
 use batch::{Batch, Builder};
@@ -358,10 +358,10 @@ impl Queue {
             ),
         ];
         for (name, help, v) in counters {
-            out.family(name, help, Kind::Counter);
+            out.family(name, help, MetricType::Counter);
             out.sample(&[], v as f64);
         }
-        out.family("sonde_push_samples_dropped_total", "Samples dropped, by reason.", Kind::Counter);
+        out.family("sonde_push_samples_dropped_total", "Samples dropped, by reason.", MetricType::Counter);
         for ((_, reason), v) in DROPS.iter().zip(s.dropped) {
             out.sample(&[("reason", reason)], v as f64);
         }
@@ -370,23 +370,23 @@ impl Queue {
         out.family(
             "sonde_push_queued_samples",
             "Samples waiting to be pushed, in memory or in the spool.",
-            Kind::Gauge,
+            MetricType::Gauge,
         );
         out.sample(&[("where", "memory")], memory as f64);
         out.sample(&[("where", "spool")], spooled as f64);
-        out.family("sonde_push_queued_bytes", "Bytes of batches waiting to be pushed.", Kind::Gauge);
+        out.family("sonde_push_queued_bytes", "Bytes of batches waiting to be pushed.", MetricType::Gauge);
         out.sample(&[("where", "memory")], memory_bytes as f64);
         out.sample(&[("where", "spool")], spooled_bytes as f64);
         out.family(
             "sonde_push_last_success_timestamp_seconds",
             "When a push was last accepted, seconds since the epoch; 0 if never.",
-            Kind::Gauge,
+            MetricType::Gauge,
         );
         out.sample(&[], s.last_success_ms as f64 / 1000.0);
         out.family(
             "sonde_push_last_status",
             "HTTP status of the last push attempt; 0 for a network error or none yet.",
-            Kind::Gauge,
+            MetricType::Gauge,
         );
         out.sample(&[], f64::from(s.last_status));
     }
