@@ -49,6 +49,5 @@ pub mod limits;
 pub mod push;
 pub mod serve;
 pub mod sys;
-#[cfg(feature = "tls")]
 pub mod tls;
 pub mod wire;

@@ -152,7 +152,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Collectors(_)) => {
             let defaults = Config::builtin();
-            for (name, on) in collect::names().zip(&defaults.collectors) {
+            for (name, on) in collect::names().zip(&defaults.collect.enabled) {
                 println!("{name:<12} {}", if *on { "on" } else { "off" });
             }
             return ExitCode::SUCCESS;
@@ -240,7 +240,7 @@ fn once(config: &Config) -> ExitCode {
         scraper.checks = Some(results);
     }
     let mut outcomes = Vec::new();
-    let bytes = scraper.scrape(config, &mut outcomes, false);
+    let bytes = scraper.scrape(&config.collect, &mut outcomes, false);
     if let Some(settings) = &config.push {
         let bytes = bytes.to_vec();
         let collectors_failed = report_failures(&outcomes);

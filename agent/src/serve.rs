@@ -69,7 +69,7 @@ impl Agent {
         let config = self.config();
         let mut scraper = self.scraper.lock().unwrap_or_else(PoisonError::into_inner);
         let mut outcomes = Vec::new();
-        scraper.scrape(&config, &mut outcomes, true).to_vec()
+        scraper.scrape(&config.collect, &mut outcomes, true).to_vec()
     }
 }
 

@@ -678,9 +678,7 @@ pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -
         #[cfg(feature = "tls")]
         "smtp_starttls" => (Kind::Tcp(tcp::Settings::smtp_starttls()), None),
         #[cfg(not(feature = "tls"))]
-        "tls_connect" | "smtp_starttls" => {
-            return Err(bad(format!("module {module}: {}", crate::config::tls::WITHOUT_TLS)))
-        }
+        "tls_connect" | "smtp_starttls" => return Err(bad(format!("module {module}: {}", crate::tls::WITHOUT_TLS))),
         "dns" => (Kind::Dns(dns::Settings::default()), None),
         "ntp" => (Kind::Ntp(ntp::Settings::default()), None),
         name => match configured.iter().find(|c| c.name == name) {

@@ -45,9 +45,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use super::{Detail, Reason};
-use crate::config::tls::ClientTls;
 use crate::limits::{MAX_DIALOGUE_LINE, MAX_DIALOGUE_READ};
 use crate::sys::time::Deadline;
+use crate::tls::ClientTls;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {

@@ -14,19 +14,20 @@
 //! removed whole and counted in `sonde_exposition_overflow_total`.
 
 mod arp;
-mod chrony;
+pub mod chrony;
 mod common;
 mod conntrack;
 mod cpu;
+pub mod daemon;
 mod diskstats;
 mod entropy;
 mod filefd;
-mod filesystem;
+pub mod filesystem;
 mod hwmon;
 mod loadavg;
 mod meminfo;
 mod netclass;
-mod netdev;
+pub mod netdev;
 mod netstat;
 mod os;
 mod pressure;
@@ -41,7 +42,7 @@ mod time;
 mod timex;
 mod udp_queues;
 mod uname;
-mod unbound;
+pub mod unbound;
 mod vmstat;
 
 use std::fmt;
@@ -49,7 +50,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::config::Config;
 use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_DIR_ENTRIES, MAX_EXPOSITION, MAX_PROC_FILE, SELF_RESERVE};
 use crate::sys::file::{read_attribute, read_bounded, Dir};
@@ -126,6 +126,49 @@ pub fn defaults() -> Vec<bool> {
     ALL.iter().map(|c| c.default_enabled()).collect()
 }
 
+/// What the collectors read, and how: `[paths]`, `[collectors]` and the
+/// collectors' own sections, validated. A collector sees these, never the
+/// rest of the config (push credentials, checks).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub procfs: PathBuf,
+    pub sysfs: PathBuf,
+    /// The host's own root (`[paths] rootfs`): where os-release, the udev
+    /// database and the mount points are.
+    pub rootfs: PathBuf,
+    /// Whether each collector of [`ALL`] runs, by index.
+    pub enabled: Vec<bool>,
+    pub filesystem: filesystem::Settings,
+    /// `[netdev]`: the devices netdev and netclass report.
+    pub netdev: netdev::Devices,
+    /// `[netclass] all_attributes`: every attribute node_exporter reads,
+    /// not only the basic ones.
+    pub netclass_all_attributes: bool,
+    /// `[textfile] directory`; without one the textfile collector reports
+    /// only `node_textfile_scrape_error 0`.
+    pub textfile: Option<PathBuf>,
+    pub chrony: chrony::Settings,
+    pub unbound: unbound::Settings,
+}
+
+impl Default for Settings {
+    /// Every setting as it is when the file does not mention it.
+    fn default() -> Self {
+        Settings {
+            procfs: "/proc".into(),
+            sysfs: "/sys".into(),
+            rootfs: "/".into(),
+            enabled: defaults(),
+            filesystem: filesystem::Settings::default(),
+            netdev: netdev::Devices::default(),
+            netclass_all_attributes: false,
+            textfile: None,
+            chrony: chrony::Settings::default(),
+            unbound: unbound::Settings::default(),
+        }
+    }
+}
+
 /// Why a collector failed.
 #[derive(Debug)]
 pub enum Error {
@@ -179,9 +222,7 @@ impl fmt::Display for Error {
 
 /// What a collector may read, and a buffer to read it into.
 pub struct Context<'a> {
-    config: &'a Config,
-    procfs: &'a Path,
-    sysfs: &'a Path,
+    settings: &'a Settings,
     buf: &'a mut Vec<u8>,
     /// A second buffer, swapped in by [`Context::take_bytes`].
     spare: &'a mut Vec<u8>,
@@ -204,9 +245,9 @@ pub enum Root {
 }
 
 impl<'a> Context<'a> {
-    /// The running config, for collectors with a section of their own.
-    pub fn config(&self) -> &'a Config {
-        self.config
+    /// The collectors' settings, for those with a section of their own.
+    pub fn settings(&self) -> &'a Settings {
+        self.settings
     }
 
     /// Reads `rel` under the procfs root; the bytes live until the next
@@ -222,7 +263,7 @@ impl<'a> Context<'a> {
 
     /// The full path of `rel` under the sysfs root, for directory walks.
     pub fn sys_path(&self, rel: &str) -> PathBuf {
-        self.sysfs.join(rel)
+        self.settings.sysfs.join(rel)
     }
 
     /// A parse error in the file read last.
@@ -234,9 +275,9 @@ impl<'a> Context<'a> {
     pub fn path(&mut self, root: Root, parts: &[&str]) -> &Path {
         self.next.clear();
         self.next.push(match root {
-            Root::Proc => self.procfs,
-            Root::Sys => self.sysfs,
-            Root::Rootfs => &self.config.rootfs,
+            Root::Proc => &self.settings.procfs,
+            Root::Sys => &self.settings.sysfs,
+            Root::Rootfs => &self.settings.rootfs,
         });
         for part in parts {
             // A part from the input (a device name) may not climb out of
@@ -416,14 +457,12 @@ impl Scraper {
     /// Runs the enabled collectors and the agent's own families; returns
     /// the exposition and each collector's outcome. Failures are logged on
     /// stderr when they start and when they end (with `log`).
-    pub fn scrape(&mut self, config: &crate::config::Config, outcomes: &mut Vec<Outcome>, log: bool) -> &[u8] {
+    pub fn scrape(&mut self, settings: &Settings, outcomes: &mut Vec<Outcome>, log: bool) -> &[u8] {
         outcomes.clear();
         self.out.clear();
         self.out.set_limit(MAX_EXPOSITION - SELF_RESERVE);
         let mut cx = Context {
-            config,
-            procfs: &config.procfs,
-            sysfs: &config.sysfs,
+            settings,
             buf: &mut self.buf,
             spare: &mut self.spare,
             path: &mut self.paths.0,
@@ -431,7 +470,7 @@ impl Scraper {
             holds_path: false,
         };
         for (i, collector) in ALL.iter().enumerate() {
-            if !config.collectors.get(i).copied().unwrap_or(false) {
+            if !settings.enabled.get(i).copied().unwrap_or(false) {
                 continue;
             }
             let start = Instant::now();
@@ -526,10 +565,12 @@ mod tests {
     #[test]
     fn proc_collectors_barely_allocate() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/openwrt");
-        let mut config = crate::config::parse("[collectors]\nchrony = false\n").unwrap();
-        config.procfs = format!("{root}/proc").into();
-        config.sysfs = format!("{root}/sys").into();
-        config.rootfs = format!("{root}/root").into();
+        let config = Settings {
+            procfs: format!("{root}/proc").into(),
+            sysfs: format!("{root}/sys").into(),
+            rootfs: format!("{root}/root").into(),
+            ..Settings::default()
+        };
         let mut scraper = crate::collect::Scraper::new();
         let mut outcomes = Vec::new();
         let proc_only = [
@@ -553,7 +594,7 @@ mod tests {
         ];
         for name in proc_only {
             let mut only = config.clone();
-            only.collectors = crate::collect::names().map(|n| n == name).collect();
+            only.enabled = names().map(|n| n == name).collect();
             // Warm: buffers grow to size in the first scrapes.
             for _ in 0..3 {
                 scraper.scrape(&only, &mut outcomes, false);

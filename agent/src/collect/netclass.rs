@@ -82,8 +82,8 @@ impl Collector for Netclass {
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e),
         };
-        let filter = &cx.config().netdev;
-        let all = cx.config().netclass_all_attributes;
+        let filter = &cx.settings().netdev;
+        let all = cx.settings().netclass_all_attributes;
         let mut devices = Vec::with_capacity(names.len());
         for name in names.into_iter().filter(|d| filter.reports(d)) {
             // Gone since the listing: not reported.

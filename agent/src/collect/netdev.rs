@@ -7,12 +7,29 @@
 //!
 //! `[netdev] device_include` and `device_exclude` pick the devices.
 
+use super::common::matches_any;
 use super::{keep_first_error, Collector, Context, Error, Root};
 use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::net_dev::{self, Device, RECEIVE, TRANSMIT};
 use crate::wire::proc::number;
 
 pub struct Netdev;
+
+/// `[netdev]`: which network devices the netdev and netclass collectors
+/// report. A device is reported if `device_include` is empty or one of its
+/// patterns matches, and none of `device_exclude` does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Devices {
+    pub device_include: Vec<String>,
+    pub device_exclude: Vec<String>,
+}
+
+impl Devices {
+    pub fn reports(&self, device: &str) -> bool {
+        (self.device_include.is_empty() || matches_any(&self.device_include, device))
+            && !matches_any(&self.device_exclude, device)
+    }
+}
 
 impl Collector for Netdev {
     fn name(&self) -> &'static str {
@@ -23,7 +40,7 @@ impl Collector for Netdev {
         cx.proc("net/dev")?;
         // Kept aside while the sysfs files are read.
         let bytes = cx.take_bytes();
-        let filter = &cx.config().netdev;
+        let filter = &cx.settings().netdev;
         let (devices, error) = parse(&bytes, |d| filter.reports(d));
         render(&devices, out);
         let mut error = error.map(|e| cx.parse_error(e));

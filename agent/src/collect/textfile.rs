@@ -64,12 +64,12 @@ impl Collector for Textfile {
         let mut error = None;
         let mut families: Vec<Family> = Vec::new();
         let mut read: Vec<(String, f64)> = Vec::new();
-        if let Some(dir) = &cx.config().textfile {
+        if let Some(dir) = &cx.settings().textfile {
             collect_dir(dir, &mut families, &mut read, &mut error);
         }
         if !render(&mut families, &read, out) {
             error.get_or_insert(Error::Parse {
-                path: cx.config().textfile.clone().unwrap_or_default(),
+                path: cx.settings().textfile.clone().unwrap_or_default(),
                 err: crate::wire::Error::at(0, "a series written twice; the second is left out"),
             });
         }

@@ -129,7 +129,7 @@ fn apply(s: &mut push::Settings, section: &str, e: &Entry) -> Result<(), Problem
         "basic_auth_user" => s.basic_auth_user = Some(string(v)?.to_owned()),
         "basic_auth_password_file" => s.basic_auth_password_file = Some(path(v)?),
         "bearer_token_file" => s.bearer_token_file = Some(path(v)?),
-        k if super::tls::KEYS.contains(&k) => s.tls.set(k, v)?,
+        k if super::tls::KEYS.contains(&k) => super::tls::set(&mut s.tls, k, v)?,
         _ => return Err(Problem::UnknownKey),
     }
     Ok(())

@@ -11,8 +11,8 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::config::tls::{ClientTls, TLS_BUILT};
 use crate::sys::time::Deadline;
+use crate::tls::{ClientTls, TLS_BUILT};
 
 /// Largest response head read; the rest of a longer one is ignored.
 pub const MAX_RESPONSE_HEAD: usize = 16 * 1024;

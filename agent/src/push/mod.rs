@@ -36,10 +36,10 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::config::tls::ClientTls;
 use crate::expo::{Exposition, MetricType};
 use crate::sys::log;
 use crate::sys::time::{now_ms, Backoff};
+use crate::tls::ClientTls;
 use batch::{Batch, Builder};
 use spool::{Spool, Taken};
 

@@ -2,8 +2,8 @@
 //! init systems and cron expect of a daemon (procd, runit and systemd
 //! keep stderr; cron mails it).
 //!
-//! Every message goes through [`write`] (the [`error!`], [`warn!`],
-//! [`info!`] and [`debug!`] macros), which keeps three promises: a line is
+//! Every message goes through [`write`] (the `error!`, `warn!`,
+//! `info!` and `debug!` macros), which keeps three promises: a line is
 //! written whole, with one write(2), so threads never interleave inside
 //! it; a message that holds line breaks becomes one line per part, each
 //! with the prefix; and control characters from the outside world (a

@@ -17,8 +17,8 @@ use rustls::ProtocolVersion;
 
 use super::{Failure, Tls};
 use crate::check::Reason;
-use crate::config::tls::ClientTls;
 use crate::sys::time::Deadline;
+use crate::tls::ClientTls;
 use crate::tls::Stream;
 use crate::wire::x509;
 

@@ -19,7 +19,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
-use crate::config::tls::ClientTls;
+use super::ClientTls;
 use crate::sys::time::Deadline;
 
 /// A TLS session over a TCP socket.
