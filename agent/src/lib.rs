@@ -41,6 +41,7 @@
 //! With push on, two more: one collecting on the push interval, one
 //! sending (one request in flight at a time).
 
+pub mod agent;
 pub mod check;
 pub mod collect;
 pub mod config;
@@ -48,6 +49,7 @@ pub mod expo;
 pub mod limits;
 pub mod push;
 pub mod serve;
+pub mod service;
 pub mod sys;
 pub mod tls;
 pub mod wire;

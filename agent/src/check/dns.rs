@@ -22,7 +22,8 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 
-use super::{tcp, Detail as CheckDetail, Reason};
+use super::render::Row;
+use super::{quote, tcp, Detail as CheckDetail, Outcome, Probe, Reason};
 use crate::sys::time::{random_u64, Deadline};
 use crate::wire::dns as wire;
 
@@ -133,6 +134,78 @@ pub struct Detail {
     pub truncated: bool,
     pub serial: Option<u32>,
 }
+
+impl Probe for Settings {
+    fn default_port(&self) -> u16 {
+        53
+    }
+
+    fn run(&self, _: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
+        run(self, addr, deadline)
+    }
+
+    fn describe(&self, s: &mut String) {
+        s.push_str("\"dns\"\nquery_name = ");
+        quote(s, &self.query_name);
+        s.push_str("\nquery_type = \"");
+        wire::type_name(self.query_type, s);
+        s.push('"');
+    }
+
+    /// `query_name=` and `query_type=`, as blackbox_exporter's dns prober
+    /// takes them.
+    fn probe_param(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "query_name" => {
+                let q = wire::Query { id: 0, qname: value, qtype: 1, qclass: 1, rd: true, edns_udp_size: None };
+                wire::emit_query(&q, &mut Vec::new()).map_err(|_| "query_name is not a domain name".to_owned())?;
+                self.query_name = value.to_owned();
+            }
+            "query_type" => {
+                self.query_type = wire::type_from_name(value).ok_or_else(|| "unknown query_type".to_owned())?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The built-in module of this kind.
+pub fn module(name: &str) -> Option<Result<Settings, &'static str>> {
+    (name == "dns").then(|| Ok(Settings::default()))
+}
+
+fn detail_of(o: &Outcome) -> Option<&Detail> {
+    match &o.detail {
+        CheckDetail::Dns(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// The families of DNS checks; a reply's counts only when one came.
+pub const ROWS: &[Row] = &[
+    Row::new("probe_dns_query_succeeded", "Displays whether or not the query was executed successfully", |o| {
+        detail_of(o).map(|d| if d.rcode.is_some() { 1.0 } else { 0.0 })
+    }),
+    Row::new("probe_dns_rcode", "sonde: The DNS response code of the reply", |o| {
+        detail_of(o).and_then(|d| d.rcode).map(f64::from)
+    }),
+    Row::new("probe_dns_answer_rrs", "Returns number of entries in the answer resource record list", |o| {
+        detail_of(o).and_then(|d| d.rcode.map(|_| f64::from(d.answer_rrs)))
+    }),
+    Row::new("probe_dns_authority_rrs", "Returns number of entries in the authority resource record list", |o| {
+        detail_of(o).and_then(|d| d.rcode.map(|_| f64::from(d.authority_rrs)))
+    }),
+    Row::new("probe_dns_additional_rrs", "Returns number of entries in the additional resource record list", |o| {
+        detail_of(o).and_then(|d| d.rcode.map(|_| f64::from(d.additional_rrs)))
+    }),
+    Row::new("probe_dns_reply_truncated", "sonde: Whether the UDP reply had the TC bit set", |o| {
+        detail_of(o).and_then(|d| d.rcode.map(|_| if d.truncated { 1.0 } else { 0.0 }))
+    }),
+    Row::new("probe_dns_serial", "Returns the serial number of the zone", |o| {
+        detail_of(o).and_then(|d| d.serial).map(f64::from)
+    }),
+];
 
 pub fn run(s: &Settings, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
     let mut detail = Detail::default();

@@ -44,7 +44,8 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
-use super::{Detail, Reason};
+use super::render::Row;
+use super::{quote, Detail as CheckDetail, Outcome, Probe, Reason};
 use crate::limits::{MAX_DIALOGUE_LINE, MAX_DIALOGUE_READ};
 use crate::sys::time::Deadline;
 use crate::tls::ClientTls;
@@ -159,6 +160,91 @@ impl Tls {
     fn set_error(&mut self, _: String) {}
 }
 
+/// What a TCP check saw, for its families.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Detail {
+    pub connect_seconds: Option<f64>,
+    pub failed_due_to_regex: bool,
+    /// Empty unless the check spoke TLS.
+    pub tls: Tls,
+}
+
+impl Probe for Settings {
+    fn default_port(&self) -> u16 {
+        0
+    }
+
+    fn run(&self, target: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
+        run(self, target, addr, deadline)
+    }
+
+    fn describe(&self, s: &mut String) {
+        s.push_str("\"tcp\"\ndialogue = [");
+        for (i, step) in self.steps.iter().enumerate() {
+            s.push_str(if i == 0 { "" } else { ", " });
+            match step {
+                Step::Expect(p) => quote(s, &format!("expect {p}")),
+                Step::Send(t) => quote(s, &format!("send {t}")),
+                Step::StartTls => quote(s, "starttls"),
+            }
+        }
+        s.push(']');
+        if self.tls {
+            s.push_str("\ntls = true");
+        }
+    }
+
+    /// `hostname=`: the name TLS asks for when the target is an address,
+    /// as blackbox_exporter's.
+    fn probe_param(&mut self, key: &str, value: &str) -> Result<(), String> {
+        if key == "hostname" && self.tls_config.server_name.is_none() {
+            self.tls_config.server_name = Some(value.to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// The built-in modules of this kind: blackbox_exporter's examples.
+pub fn module(name: &str) -> Option<Result<Settings, &'static str>> {
+    let tls = |s: fn() -> Settings| if crate::tls::TLS_BUILT { Ok(s()) } else { Err(crate::tls::WITHOUT_TLS) };
+    Some(match name {
+        "tcp_connect" => Ok(Settings::default()),
+        "smtp_banner" => Ok(Settings::smtp_banner()),
+        "ssh_banner" => Ok(Settings::ssh_banner()),
+        "tls_connect" => tls(Settings::tls_connect),
+        "smtp_starttls" => tls(Settings::smtp_starttls),
+        _ => return None,
+    })
+}
+
+fn detail_of(o: &Outcome) -> Option<&Detail> {
+    match &o.detail {
+        CheckDetail::Tcp(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// The families of TCP checks.
+pub const ROWS: &[Row] = &[
+    Row::new("probe_tcp_connect_duration_seconds", "sonde: Time to establish the TCP connection in seconds", |o| {
+        detail_of(o).and_then(|d| d.connect_seconds)
+    }),
+    Row::new("probe_failed_due_to_regex", "Indicates if probe failed due to regex", |o| {
+        detail_of(o).map(|d| if d.failed_due_to_regex { 1.0 } else { 0.0 })
+    }),
+    #[cfg(feature = "tls")]
+    Row {
+        name: "probe_tls_version_info",
+        help: "Returns the TLS version used or NaN when unknown",
+        value: |o| detail_of(o).and_then(|d| d.tls.version).map(|_| 1.0),
+        label: Some(|o| ("version", detail_of(o).and_then(|d| d.tls.version).unwrap_or_default())),
+    },
+    #[cfg(feature = "tls")]
+    Row::new("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", |o| {
+        detail_of(o).and_then(|d| d.tls.earliest_expiry).map(|t| t as f64)
+    }),
+];
+
 /// Whether `line` (without its line end) matches `pattern`.
 pub fn matches(pattern: &str, line: &[u8]) -> bool {
     let (start, rest) = match pattern.strip_prefix('^') {
@@ -183,11 +269,11 @@ type Failure = (Reason, Option<String>);
 
 /// Runs the check against `addr`; `target` is the check's target, whose
 /// host is the name TLS asks for unless `server_name` says otherwise.
-pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, Detail) {
+pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
     let mut tls = Tls::default();
     let detail = |connect_seconds, reason: Option<Reason>, tls: Tls| {
         let failed_due_to_regex = reason == Some(Reason::UnexpectedReply);
-        (reason, Detail::Tcp { connect_seconds, failed_due_to_regex, tls })
+        (reason, CheckDetail::Tcp(Detail { connect_seconds, failed_due_to_regex, tls }))
     };
     let Some(timeout) = deadline.left() else { return detail(None, Some(Reason::Timeout), tls) };
     let t = Instant::now();
@@ -281,7 +367,7 @@ impl Conn {
     fn start_tls(&mut self, s: &Settings, target: &str, deadline: Deadline, report: &mut Tls) -> Result<(), Failure> {
         let name = match &s.tls_config.server_name {
             Some(n) => n.as_str(),
-            None => super::split_target(target, 0).map_or("", |(host, _)| host),
+            None => crate::wire::hostport::split(target).map_or("", |(host, _)| host),
         };
         let Conn::Plain(tcp) = std::mem::replace(self, Conn::Gone) else {
             // The config allows one start of TLS; a second would be TLS
@@ -401,7 +487,10 @@ mod tests {
         let deadline = Deadline::after(std::time::Duration::from_secs(5));
         let (reason, detail) = run(&Settings::smtp_banner(), "127.0.0.1:25", addr, deadline);
         assert_eq!(reason, None);
-        assert!(matches!(detail, Detail::Tcp { connect_seconds: Some(_), failed_due_to_regex: false, .. }));
+        assert!(matches!(
+            detail,
+            CheckDetail::Tcp(Detail { connect_seconds: Some(_), failed_due_to_regex: false, .. })
+        ));
         peer.join().unwrap();
     }
 
@@ -422,7 +511,9 @@ mod tests {
             let (reason, detail) = run(&settings, "127.0.0.1:25", addr, deadline);
             assert_eq!(reason, Some(want));
             let regex = want == Reason::UnexpectedReply;
-            assert!(matches!(detail, Detail::Tcp { failed_due_to_regex, .. } if failed_due_to_regex == regex));
+            assert!(
+                matches!(detail, CheckDetail::Tcp(Detail { failed_due_to_regex, .. }) if failed_due_to_regex == regex)
+            );
             peer.join().unwrap();
         }
     }
@@ -444,7 +535,7 @@ mod tests {
         // `tls`, where a build without TLS that reached its handshake
         // says `error`; the words are kept where TLS is built in.
         assert_eq!(reason, Some(Reason::Tls));
-        let Detail::Tcp { tls, .. } = detail else { panic!("{detail:?}") };
+        let CheckDetail::Tcp(Detail { tls, .. }) = detail else { panic!("{detail:?}") };
         if cfg!(feature = "tls") {
             assert_eq!(tls.error(), Some("14 bytes of plaintext after the STARTTLS go-ahead"));
         }

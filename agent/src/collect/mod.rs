@@ -5,9 +5,9 @@
 //! what it read with a pure function of those bytes, so a fixture tests it
 //! and a fixture tree under `tests/` stands in for a whole machine.
 //!
-//! [`Scraper::scrape`] runs every enabled collector in [`ALL`]'s order and
-//! reports each one in `sonde_collector_success` and
-//! `sonde_collector_duration_seconds`. A failing collector never fails the
+//! [`Scraper::collect`] runs every enabled collector in [`ALL`]'s order
+//! and [`Scraper::render`] reports each one in `sonde_collector_success`
+//! and `sonde_collector_duration_seconds`. A failing collector never fails the
 //! scrape: whatever it wrote before failing is kept if it is valid (a
 //! meminfo with one garbage line still reports the other fields), and its
 //! success is 0. A collector whose output would not fit the exposition is
@@ -51,7 +51,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::expo::{Exposition, MetricType};
-use crate::limits::{MAX_DIR_ENTRIES, MAX_EXPOSITION, MAX_PROC_FILE, SELF_RESERVE};
+use crate::limits::{MAX_DIR_ENTRIES, MAX_EXPOSITION, MAX_PROC_FILE};
 use crate::sys::file::{read_attribute, read_bounded, Dir};
 use crate::sys::log;
 use crate::wire;
@@ -405,9 +405,8 @@ impl Error {
     }
 }
 
-/// Output buffers and per-collector state kept between scrapes.
+/// Buffers and per-collector state kept between scrapes.
 pub struct Scraper {
-    out: Exposition,
     buf: Vec<u8>,
     spare: Vec<u8>,
     paths: (PathBuf, PathBuf),
@@ -420,14 +419,10 @@ pub struct Scraper {
     /// and 32-bit MIPS has no 64-bit atomics.
     overflows: u64,
     invalid: u64,
-    /// The push queue, whose `sonde_push_*` families every scrape shows.
-    pub push: Option<std::sync::Arc<std::sync::Mutex<crate::push::Queue>>>,
-    /// The service checks' latest outcomes, written by their own thread.
-    pub checks: Option<crate::check::Results>,
 }
 
-/// One collector's result in a scrape.
-pub struct Outcome {
+/// One collector's part of a scrape.
+pub struct CollectorRun {
     pub name: &'static str,
     pub seconds: f64,
     pub error: Option<Error>,
@@ -442,25 +437,21 @@ impl Default for Scraper {
 impl Scraper {
     pub fn new() -> Self {
         Scraper {
-            out: Exposition::new(MAX_EXPOSITION),
             buf: Vec::new(),
             spare: Vec::new(),
             paths: (PathBuf::new(), PathBuf::new()),
             failing: vec![false; ALL.len()],
             overflows: 0,
             invalid: 0,
-            push: None,
-            checks: None,
         }
     }
 
-    /// Runs the enabled collectors and the agent's own families; returns
-    /// the exposition and each collector's outcome. Failures are logged on
-    /// stderr when they start and when they end (with `log`).
-    pub fn scrape(&mut self, settings: &Settings, outcomes: &mut Vec<Outcome>, log: bool) -> &[u8] {
-        outcomes.clear();
-        self.out.clear();
-        self.out.set_limit(MAX_EXPOSITION - SELF_RESERVE);
+    /// Runs the enabled collectors into `out`, each one's result into
+    /// `runs`. A collector whose output crosses `out`'s limit is removed
+    /// whole. Failures are logged when they start and when they end (with
+    /// `log`).
+    pub fn collect(&mut self, settings: &Settings, out: &mut Exposition, runs: &mut Vec<CollectorRun>, log: bool) {
+        runs.clear();
         let mut cx = Context {
             settings,
             buf: &mut self.buf,
@@ -469,18 +460,19 @@ impl Scraper {
             next: &mut self.paths.1,
             holds_path: false,
         };
+        let invalid_before = out.invalid;
         for (i, collector) in ALL.iter().enumerate() {
             if !settings.enabled.get(i).copied().unwrap_or(false) {
                 continue;
             }
             let start = Instant::now();
-            self.out.mark();
-            let mut result = collector.collect(&mut cx, &mut self.out);
-            if self.out.overflowed() {
-                self.out.rollback();
+            out.mark();
+            let mut result = collector.collect(&mut cx, out);
+            if out.overflowed() {
+                out.rollback();
                 self.overflows += 1;
                 result = Err(Error::Overflow);
-            } else if self.out.rejected() && result.is_ok() {
+            } else if out.rejected() && result.is_ok() {
                 result = Err(Error::Rejected);
             }
             let seconds = start.elapsed().as_secs_f64();
@@ -493,27 +485,21 @@ impl Scraper {
                 }
             }
             self.failing[i] = result.is_err();
-            outcomes.push(Outcome { name, seconds, error: result.err() });
+            runs.push(CollectorRun { name, seconds, error: result.err() });
         }
-        self.invalid += self.out.invalid;
+        self.invalid += out.invalid - invalid_before;
+    }
 
-        // The agent's own families always fit: they have the reserve.
-        self.out.set_limit(MAX_EXPOSITION);
-        self.out.mark();
-        let out = &mut self.out;
-        out.family(
-            "sonde_build_info",
-            "A metric with a constant '1' value labeled by version and target.",
-            MetricType::Gauge,
-        );
-        out.sample(&[("target", env!("SONDE_TARGET")), ("version", env!("CARGO_PKG_VERSION"))], 1.0);
+    /// The collectors' own families: each one's duration and success in
+    /// `runs`, and what was left out of the exposition, ever.
+    pub fn render(&self, runs: &[CollectorRun], out: &mut Exposition) {
         out.family("sonde_collector_duration_seconds", "sonde: Duration of a collector scrape.", MetricType::Gauge);
-        for o in outcomes.iter() {
-            out.sample(&[("collector", o.name)], o.seconds);
+        for r in runs {
+            out.sample(&[("collector", r.name)], r.seconds);
         }
         out.family("sonde_collector_success", "sonde: Whether a collector succeeded.", MetricType::Gauge);
-        for o in outcomes.iter() {
-            out.sample(&[("collector", o.name)], if o.error.is_none() { 1.0 } else { 0.0 });
+        for r in runs {
+            out.sample(&[("collector", r.name)], if r.error.is_none() { 1.0 } else { 0.0 });
         }
         out.family(
             "sonde_exposition_overflow_total",
@@ -527,13 +513,6 @@ impl Scraper {
             MetricType::Counter,
         );
         out.sample(&[], self.invalid as f64);
-        if let Some(checks) = &self.checks {
-            crate::check::render(&checks.lock().unwrap_or_else(std::sync::PoisonError::into_inner), out);
-        }
-        if let Some(queue) = &self.push {
-            queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).render(out);
-        }
-        self.out.as_bytes()
     }
 }
 
@@ -571,8 +550,9 @@ mod tests {
             rootfs: format!("{root}/root").into(),
             ..Settings::default()
         };
-        let mut scraper = crate::collect::Scraper::new();
-        let mut outcomes = Vec::new();
+        let mut scraper = Scraper::new();
+        let mut out = Exposition::new(MAX_EXPOSITION);
+        let mut runs = Vec::new();
         let proc_only = [
             "cpu",
             "stat",
@@ -597,10 +577,12 @@ mod tests {
             only.enabled = names().map(|n| n == name).collect();
             // Warm: buffers grow to size in the first scrapes.
             for _ in 0..3 {
-                scraper.scrape(&only, &mut outcomes, false);
+                out.clear();
+                scraper.collect(&only, &mut out, &mut runs, false);
             }
             let n = crate::wire::proc::tests::counting::count(|| {
-                scraper.scrape(&only, &mut outcomes, false);
+                out.clear();
+                scraper.collect(&only, &mut out, &mut runs, false);
             });
             assert!(n <= 3, "{name}: {n} allocations in a warm scrape");
         }

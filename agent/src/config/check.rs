@@ -25,9 +25,10 @@
 use std::time::Duration;
 
 use super::{duration, strings, Error, Problem};
-use crate::check::{self, dns, ntp, tcp, Check, Family, Kind};
+use crate::check::{dns, ntp, tcp, Check, Family, Kind};
 use crate::tls::{TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire;
+use crate::wire::hostport;
 use crate::wire::toml::{Entry, Value};
 
 pub const KEYS: &[&str] = &[
@@ -258,12 +259,7 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
         }
     };
     let c = Check { name, target, interval, timeout, family, kind };
-    let port = match c.kind {
-        Kind::Tcp(_) => 0,
-        Kind::Dns(_) => 53,
-        Kind::Ntp(_) => 123,
-    };
-    if check::split_target(&c.target, port).is_none() {
+    if hostport::split_or(&c.target, c.kind.default_port()).is_none() {
         err(line, format!("target: '{}' is not host:port", c.target));
     }
     (errors.len() == before).then_some(c)

@@ -558,7 +558,7 @@ pub struct Pipeline {
     queue: Arc<Mutex<Queue>>,
     stop: Arc<(Mutex<bool>, Condvar)>,
     sending: Arc<AtomicBool>,
-    collector: Option<thread::JoinHandle<()>>,
+    collector: Mutex<Option<thread::JoinHandle<()>>>,
     /// Not joined at a stop: a request in flight may take its whole
     /// timeout, and its batch is spooled either way.
     _sender: thread::JoinHandle<()>,
@@ -633,7 +633,15 @@ impl Pipeline {
             })
             .map_err(|e| format!("cannot start the push thread: {e}"))?;
 
-        Ok(Pipeline { queue, stop, sending, collector: Some(collector), _sender: sender, settings, builder })
+        Ok(Pipeline {
+            queue,
+            stop,
+            sending,
+            collector: Mutex::new(Some(collector)),
+            _sender: sender,
+            settings,
+            builder,
+        })
     }
 
     pub fn queue(&self) -> Arc<Mutex<Queue>> {
@@ -642,10 +650,11 @@ impl Pipeline {
 
     /// Stops collecting, sends the staleness markers and whatever the
     /// sender can deliver within `grace`, then spools the rest.
-    pub fn stop(mut self, grace: Duration) {
+    pub fn stop(&self, grace: Duration) {
         *self.stop.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
         self.stop.1.notify_all();
-        if let Some(c) = self.collector.take() {
+        let collector = self.collector.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(c) = collector {
             let _ = c.join();
         }
         let mut batches = Vec::new();
@@ -683,6 +692,20 @@ impl Pipeline {
             spooled,
             memory
         );
+    }
+}
+
+impl crate::service::Service for Pipeline {
+    fn name(&self) -> &'static str {
+        "push"
+    }
+
+    fn render(&self, out: &mut Exposition) {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner).render(out);
+    }
+
+    fn stop(&self, grace: Duration) {
+        Pipeline::stop(self, grace);
     }
 }
 

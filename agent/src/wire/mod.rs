@@ -31,6 +31,7 @@
 pub mod chrony;
 pub mod dns;
 pub mod expfmt;
+pub mod hostport;
 pub mod ntp;
 pub mod os_release;
 pub mod proc;

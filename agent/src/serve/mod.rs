@@ -32,48 +32,24 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::collect::Scraper;
-use crate::config::{Config, Listen};
+mod probe;
+
+use crate::agent::Agent;
+use crate::config::Config;
 use crate::limits::{
     CONNECTION_STACK, HEAD_DEADLINE, LINGER, MAX_CONNECTIONS, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, STOP_GRACE,
     WRITE_DEADLINE,
 };
 use crate::sys::log;
+use crate::sys::net::{self, Listen};
+use crate::sys::signal;
 use crate::sys::time::Deadline;
-use crate::sys::{net, signal};
 
 /// The exposition's media type, text format 0.0.4.
 pub const CONTENT_TYPE_METRICS: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// What the endpoint and the push pipeline share: the running config and
-/// the one [`Scraper`], so both see the same collectors' state.
-pub struct Agent {
-    config: Mutex<Arc<Config>>,
-    pub scraper: Mutex<Scraper>,
-}
-
-impl Agent {
-    pub fn new(config: Config) -> Arc<Agent> {
-        Arc::new(Agent { config: Mutex::new(Arc::new(config)), scraper: Mutex::new(Scraper::new()) })
-    }
-
-    /// The running config.
-    pub fn config(&self) -> Arc<Config> {
-        Arc::clone(&self.config.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// One collection cycle: the exposition, as a scrape would serve it.
-    /// Scrapes are serialised on the one Scraper; the copy is made under
-    /// its lock so a slow reader never holds up the next scrape.
-    pub fn scrape(&self) -> Vec<u8> {
-        let config = self.config();
-        let mut scraper = self.scraper.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut outcomes = Vec::new();
-        scraper.scrape(&config.collect, &mut outcomes, true).to_vec()
-    }
-}
-
-/// Serves until SIGTERM or SIGINT. `reload` is called on SIGHUP.
+/// Serves until SIGTERM or SIGINT. `reload` is called on SIGHUP, and a
+/// config it returns goes to the agent.
 pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> Result<(), String> {
     let signals = signal::Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let mut listeners = bind_all(&shared.config().listen)?;
@@ -215,7 +191,7 @@ impl Pool {
     }
 }
 
-fn reload_config(shared: &Agent, listeners: &mut Vec<TcpListener>, reload: &dyn Fn() -> Result<Config, String>) {
+fn reload_config(shared: &Arc<Agent>, listeners: &mut Vec<TcpListener>, reload: &dyn Fn() -> Result<Config, String>) {
     let new = match reload() {
         Ok(c) => c,
         Err(e) => {
@@ -223,16 +199,15 @@ fn reload_config(shared: &Agent, listeners: &mut Vec<TcpListener>, reload: &dyn 
             return;
         }
     };
-    let mut current = shared.config.lock().unwrap_or_else(PoisonError::into_inner);
+    let current = shared.config();
     if new.listen != current.listen {
         // Close the old sockets first, so the new set may reuse a port.
-        let old: Vec<Listen> = current.listen.clone();
         listeners.clear();
         match bind_all(&new.listen) {
             Ok(l) => *listeners = l,
             Err(e) => {
                 log::error!("SIGHUP: {e}; the running config stays");
-                match bind_all(&old) {
+                match bind_all(&current.listen) {
                     Ok(l) => *listeners = l,
                     Err(e) => log::error!("cannot listen again on the old addresses: {e}"),
                 }
@@ -240,19 +215,7 @@ fn reload_config(shared: &Agent, listeners: &mut Vec<TcpListener>, reload: &dyn 
             }
         }
     }
-    if new.push != current.push {
-        // The pipeline owns a queue, a spool and a request in flight;
-        // moving them to new settings is a restart's job.
-        log::warn!("SIGHUP: [push] changed; that takes effect at the next start");
-    }
-    if new.checks != current.checks {
-        // The old scheduler ends once the scraper lets go of its results.
-        match crate::check::start(new.checks.clone()) {
-            Ok(r) => shared.scraper.lock().unwrap_or_else(PoisonError::into_inner).checks = Some(r),
-            Err(e) => log::error!("SIGHUP: checks: cannot start their thread: {e}"),
-        }
-    }
-    *current = Arc::new(new);
+    shared.reload(new);
     log::info!("SIGHUP: config reloaded");
 }
 
@@ -357,7 +320,7 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httpar
                 .iter()
                 .find(|h| h.name.eq_ignore_ascii_case("X-Prometheus-Scrape-Timeout-Seconds"))
                 .map(|h| h.value);
-            match crate::check::probe(query, scrape_timeout, &shared.config().checks) {
+            match probe::probe(query, scrape_timeout, &shared.config().checks) {
                 Ok(a) if a.debug => send(stream, 200, "OK", "text/plain; charset=utf-8", &[], &a.body, method),
                 Ok(a) => send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &a.body, method),
                 Err(e) => {
