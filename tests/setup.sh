@@ -122,7 +122,8 @@ if [ -n "$private" ]; then
     export DEBIAN_FRONTEND=noninteractive
     [ -n "$need" ] || apt-get update -qq
     case "$private" in *Debian-exim-user*)
-        useradd --system --user-group --no-create-home --home-dir /nonexistent \
+        # The home and shell exim4-base's postinst gives it (not created).
+        useradd --system --user-group --no-create-home --home-dir /var/spool/exim4 \
             --shell /usr/sbin/nologin Debian-exim ;;
     esac
     for pkg in $private; do
