@@ -262,7 +262,7 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
             r.queued
         );
     }
-    failed |= r.queued > 0 || s.dropped_total() > 0 || s.clock_held > 0;
+    failed |= r.queued > 0 || s.dropped_total() > 0 || r.clock_held;
     Ok(OnceRun { exposition: None, failed })
 }
 

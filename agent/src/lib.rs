@@ -45,6 +45,7 @@ pub mod agent;
 pub mod check;
 pub mod collect;
 pub mod config;
+pub mod deliver;
 pub mod expo;
 pub mod limits;
 pub mod push;

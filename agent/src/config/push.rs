@@ -50,7 +50,7 @@ pub(super) fn entry(draft: &mut Draft, section: &str, e: &Entry) -> Result<(), P
         }
         if e.key == "url" {
             let url = string(&e.value)?;
-            push::http::Endpoint::parse(url).map_err(Problem::Invalid)?;
+            crate::deliver::http::Endpoint::parse(url).map_err(Problem::Invalid)?;
             draft.url = Some(url.to_owned());
         }
     }
@@ -123,7 +123,7 @@ fn apply(s: &mut push::Settings, section: &str, e: &Entry) -> Result<(), Problem
         "max_age" => s.max_age = span(v, Duration::from_secs(60), Duration::from_secs(365 * 86_400))?,
         "batch_samples" => s.batch_samples = count(v, 1, 100_000)? as usize,
         "memory_cap" => s.memory_cap = size(v, 1024, 256 * 1024 * 1024)? as usize,
-        "spool_cap" => s.spool_cap = size(v, 2 * crate::push::spool::SEGMENT_MAX, 1 << 40)?,
+        "spool_cap" => s.spool_cap = size(v, 2 * crate::deliver::spool::SEGMENT_MAX, 1 << 40)?,
         "spool" => s.spool = Some(path(v)?),
         "instance" | "job" => set_label(s, &e.key, string(v)?),
         "basic_auth_user" => s.basic_auth_user = Some(string(v)?.to_owned()),

@@ -103,6 +103,14 @@ impl Stop {
         guard.stopped
     }
 
+    /// Sleeps for `d`, or until stopped (a wake does not end it); true
+    /// when stopped.
+    pub fn sleep_through(&self, d: Duration) -> bool {
+        let guard = self.0 .0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (guard, _) = self.0 .1.wait_timeout_while(guard, d, |s| !s.stopped).unwrap_or_else(PoisonError::into_inner);
+        guard.stopped
+    }
+
     /// Sleeps until `t`, or until stopped or woken; true when stopped.
     pub fn sleep_until(&self, t: Instant) -> bool {
         self.sleep(t.saturating_duration_since(Instant::now()))

@@ -1,7 +1,8 @@
-//! The HTTP/1.1 side of a push: one POST per connection, with deadlines,
-//! over TCP or (cargo feature `tls`) TLS.
+//! The HTTP/1.1 client of delivery (push, and the notifications' POSTs):
+//! one POST per connection, with deadlines, over TCP or (cargo feature
+//! `tls`) TLS.
 //!
-//! A push every 15 seconds or more does not need connection reuse, so each
+//! A POST every 15 seconds or more does not need connection reuse, so each
 //! request opens a connection, sends `Connection: close`, reads the status
 //! line and headers (httparse; bounded by [`MAX_RESPONSE_HEAD`]) and a
 //! little of the body for the log, and closes. Every step has a deadline:
@@ -13,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::sys::time::Deadline;
 use crate::tls::{ClientTls, TLS_BUILT};
+use crate::wire::hostport;
 
 /// Largest response head read; the rest of a longer one is ignored.
 pub const MAX_RESPONSE_HEAD: usize = 16 * 1024;
@@ -49,21 +51,9 @@ impl Endpoint {
         if authority.contains('@') {
             return Err(format!("'{url}': credentials in the URL would show in logs; use basic_auth_user"));
         }
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| format!("'{url}': unclosed '['"))?;
-            (h, after.strip_prefix(':'))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            }
-        };
-        let port = match port {
-            Some(p) => p.parse().map_err(|_| format!("'{url}': bad port '{p}'"))?,
-            None if tls => 443,
-            None => 80,
-        };
-        if host.is_empty() || path.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        let (host, port) = hostport::split(authority).ok_or_else(|| format!("'{url}': bad host or port"))?;
+        let port = port.unwrap_or(if tls { 443 } else { 80 });
+        if path.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
             return Err(format!("'{url}' is not a usable URL"));
         }
         Ok(Endpoint { tls, host: host.to_owned(), port, path: path.to_owned() })
@@ -347,6 +337,8 @@ mod tests {
         assert!(Endpoint::parse("ftp://x/").is_err());
         assert!(Endpoint::parse("http://u:p@x/").is_err());
         assert!(Endpoint::parse("http://x:99999/").is_err());
+        assert!(Endpoint::parse("http://[::1/").is_err());
+        assert!(Endpoint::parse("http:///").is_err());
     }
 
     #[test]
