@@ -54,6 +54,7 @@ use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_DIR_ENTRIES, MAX_EXPOSITION, MAX_PROC_FILE};
 use crate::sys::file::{read_attribute, read_bounded, Dir};
 use crate::sys::log;
+use crate::sys::time::{Change, Transition};
 use crate::wire;
 
 /// A source of metrics.
@@ -412,7 +413,7 @@ pub struct Scraper {
     paths: (PathBuf, PathBuf),
     /// Whether each collector failed last time, so a failure is logged
     /// when it starts and when it ends, not at every scrape.
-    failing: Vec<bool>,
+    failing: Vec<Transition>,
     /// Collector outputs left out for size, and invalid writes refused,
     /// over the Scraper's life (the process's, in daemon mode). Plain
     /// fields rather than atomics: scrapes are serialised on the Scraper,
@@ -440,7 +441,7 @@ impl Scraper {
             buf: Vec::new(),
             spare: Vec::new(),
             paths: (PathBuf::new(), PathBuf::new()),
-            failing: vec![false; ALL.len()],
+            failing: vec![Transition::default(); ALL.len()],
             overflows: 0,
             invalid: 0,
         }
@@ -477,14 +478,12 @@ impl Scraper {
             }
             let seconds = start.elapsed().as_secs_f64();
             let name = collector.name();
-            if log {
-                match (&result, self.failing[i]) {
-                    (Err(e), false) => log::warn!("collector {name} failed: {e}"),
-                    (Ok(()), true) => log::info!("collector {name} works again"),
-                    _ => {}
-                }
+            let change = self.failing.get_mut(i).and_then(|t| t.update(result.is_err()));
+            match (log, change, &result) {
+                (true, Some(Change::Started), Err(e)) => log::warn!("collector {name} failed: {e}"),
+                (true, Some(Change::Ended), _) => log::info!("collector {name} works again"),
+                _ => {}
             }
-            self.failing[i] = result.is_err();
             runs.push(CollectorRun { name, seconds, error: result.err() });
         }
         self.invalid += out.invalid - invalid_before;

@@ -38,6 +38,8 @@ pub mod remote_write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::sys::log;
+use crate::sys::time::{Change, Transition};
 use crate::tls::ClientTls;
 pub use once::{once, OnceReport};
 pub use pipeline::Pipeline;
@@ -109,19 +111,16 @@ pub const RESERVED_HEADERS: &[&str] = &[
 /// decades away from where anyone looks. `held` remembers whether this was
 /// already said, so the log says it once when it starts and once when it
 /// ends.
-pub fn clock_is_set(now_ms: i64, held: &mut bool) -> bool {
+pub fn clock_is_set(now_ms: i64, held: &mut Transition) -> bool {
     let set = now_ms >= crate::limits::CLOCK_FLOOR_SECS as i64 * 1000;
-    if set == *held {
-        *held = !set;
-        if set {
-            crate::sys::log::info!("push: the clock is set now; collecting again");
-        } else {
-            crate::sys::log::warn!(
-                "push: the clock reads {} s since 1970, before this build; \
-                 holding push cycles until it is set (NTP)",
-                now_ms / 1000
-            );
-        }
+    match held.update(!set) {
+        Some(Change::Ended) => log::info!("push: the clock is set now; collecting again"),
+        Some(Change::Started) => log::warn!(
+            "push: the clock reads {} s since 1970, before this build; \
+             holding push cycles until it is set (NTP)",
+            now_ms / 1000
+        ),
+        None => {}
     }
     set
 }
@@ -146,13 +145,13 @@ mod tests {
     #[test]
     fn a_clock_before_the_floor_holds_cycles_and_says_so_once() {
         let floor = crate::limits::CLOCK_FLOOR_SECS as i64 * 1000;
-        let mut held = false;
+        let mut held = Transition::default();
         assert!(!clock_is_set(0, &mut held));
-        assert!(held);
+        assert!(held.is_failing());
         assert!(!clock_is_set(floor - 1, &mut held));
-        assert!(held, "still held, said once");
+        assert!(held.is_failing(), "still held, said once");
         assert!(clock_is_set(floor, &mut held));
-        assert!(!held);
+        assert!(!held.is_failing());
         assert!(clock_is_set(now_ms(), &mut held), "this machine's clock is set");
     }
 }

@@ -9,7 +9,7 @@ use super::batch::Builder;
 use super::pipeline::{open_queue, sender};
 use super::{clock_is_set, Settings};
 use crate::deliver::Stats;
-use crate::sys::time::now_ms;
+use crate::sys::time::{now_ms, Transition};
 
 /// What `--once` with push did, for its exit code and stderr.
 pub struct OnceReport {
@@ -27,7 +27,7 @@ pub fn once(settings: &Settings, exposition: &[u8]) -> Result<OnceReport, String
     let mut batches = Vec::new();
     // What is spooled from before still goes; without a set clock, this
     // cycle cannot.
-    let clock_held = !clock_is_set(now_ms(), &mut false);
+    let clock_held = !clock_is_set(now_ms(), &mut Transition::default());
     if !clock_held {
         Builder::default().cycle(exposition, &settings.labels, now_ms(), settings.batch_samples, &mut batches);
     }

@@ -13,7 +13,7 @@ use crate::deliver::{Outbox, Queue, Sender, DROP_REASONS};
 use crate::expo::{Exposition, MetricType};
 use crate::service::{Service, Worker};
 use crate::sys::log;
-use crate::sys::time::now_ms;
+use crate::sys::time::{now_ms, Transition};
 
 /// In the log: the owner, and what its batches count.
 pub const WHAT: (&str, &str) = ("push", "samples");
@@ -56,7 +56,7 @@ impl Pipeline {
             (Arc::clone(&outbox), settings.clone(), Arc::clone(&builder), Arc::clone(&clock_held));
         let collector = Worker::spawn("sonde-push-collect", 2 * 1024 * 1024, move |stop| {
             let mut next = Instant::now();
-            let mut held = false;
+            let mut held = Transition::default();
             loop {
                 if clock_is_set(now_ms(), &mut held) {
                     let exposition = collect();

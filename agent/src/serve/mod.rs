@@ -9,13 +9,10 @@
 //! so further clients wait in the kernel's accept queue instead of costing
 //! memory.
 //!
-//! Each connection carries one request (`Connection: close`): the head must
-//! arrive whole within [`HEAD_DEADLINE`] of the accept (a total, so a
-//! client that sends nothing or trickles bytes loses its slot), fit in
-//! [`MAX_REQUEST_HEAD`] bytes (else 431), and parse with httparse (else
-//! 400). GET and HEAD are served; other methods get 405. Scrapes are
-//! serialised on one [`Scraper`], which keeps the collectors' buffers
-//! between scrapes.
+//! Each connection carries one request ([`http`]); `/metrics` is the
+//! agent's scrape, `/probe` one check ([`probe`]). Files: this one holds
+//! the accept loop, the signals and the reload; [`pool`] the connection
+//! threads; [`http`] a request and its response.
 //!
 //! Signals: SIGTERM and SIGINT stop accepting, give responses in flight
 //! [`STOP_GRACE`] to finish, and return. SIGHUP reloads the config through
@@ -23,30 +20,26 @@
 //! listen addresses cannot be bound, leaves the running one in place and
 //! says why on stderr.
 
-use std::collections::VecDeque;
-use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+pub mod http;
+mod pool;
+pub mod probe;
+
+use std::io;
+use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::thread;
-use std::time::{Duration, Instant};
-
-mod probe;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::agent::Agent;
 use crate::config::Config;
-use crate::limits::{
-    CONNECTION_STACK, HEAD_DEADLINE, LINGER, MAX_CONNECTIONS, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, STOP_GRACE,
-    WRITE_DEADLINE,
-};
+use crate::limits::{MAX_CONNECTIONS, STOP_GRACE};
 use crate::sys::log;
 use crate::sys::net::{self, Listen};
 use crate::sys::signal;
 use crate::sys::time::Deadline;
-
-/// The exposition's media type, text format 0.0.4.
-pub const CONTENT_TYPE_METRICS: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub use http::CONTENT_TYPE_METRICS;
+use pool::Pool;
 
 /// Serves until SIGTERM or SIGINT. `reload` is called on SIGHUP, and a
 /// config it returns goes to the agent.
@@ -54,10 +47,7 @@ pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> R
     let signals = signal::Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let mut listeners = bind_all(&shared.config().listen)?;
     let active = Arc::new(AtomicUsize::new(0));
-    let pool = Arc::new(Pool {
-        state: Mutex::new(PoolState { queue: VecDeque::new(), idle: 0, threads: 0 }),
-        ready: Condvar::new(),
-    });
+    let pool = Pool::new();
     let mut backoff = false;
     let mut fds = Vec::new();
     let mut ready = Vec::new();
@@ -110,85 +100,11 @@ pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> R
         }
     }
     drop(listeners);
-    let deadline = Instant::now() + STOP_GRACE;
-    while active.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
+    let deadline = Deadline::after(STOP_GRACE);
+    while active.load(Ordering::Acquire) > 0 && !deadline.passed() {
+        std::thread::sleep(Duration::from_millis(10));
     }
     Ok(())
-}
-
-/// Connection threads. Started on demand, at most [`MAX_CONNECTIONS`],
-/// and kept waiting for the next connection once started: a scrape then
-/// costs no thread creation, and the number of threads stays bounded.
-struct Pool {
-    state: Mutex<PoolState>,
-    ready: Condvar,
-}
-
-struct PoolState {
-    queue: VecDeque<TcpStream>,
-    /// Threads waiting for a connection that no queued one is promised to.
-    idle: usize,
-    threads: usize,
-}
-
-impl Pool {
-    /// Queues an accepted connection, and wakes or starts a thread for it.
-    fn dispatch(self: &Arc<Self>, stream: TcpStream, shared: &Arc<Agent>, active: &Arc<AtomicUsize>) {
-        active.fetch_add(1, Ordering::AcqRel);
-        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        st.queue.push_back(stream);
-        if st.idle > 0 {
-            st.idle -= 1;
-            drop(st);
-            self.ready.notify_one();
-        } else if st.threads < MAX_CONNECTIONS {
-            st.threads += 1;
-            drop(st);
-            let (pool, shared, active2) = (Arc::clone(self), Arc::clone(shared), Arc::clone(active));
-            let spawned = thread::Builder::new()
-                .name("sonde-http".into())
-                .stack_size(CONNECTION_STACK)
-                .spawn(move || pool.work(&shared, &active2));
-            if let Err(e) = spawned {
-                log::error!("cannot start a connection thread: {e}");
-                let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-                st.threads -= 1;
-                if st.threads == 0 {
-                    // Nobody would ever take the queued connections.
-                    let dropped = st.queue.len();
-                    st.queue.clear();
-                    active.fetch_sub(dropped, Ordering::AcqRel);
-                }
-            }
-        }
-        // Otherwise every thread is busy; the connection is taken by the
-        // first to finish (there are never more than MAX_CONNECTIONS
-        // connections queued or in service).
-    }
-
-    fn work(&self, shared: &Agent, active: &AtomicUsize) {
-        loop {
-            let stream = {
-                let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-                if st.queue.is_empty() {
-                    st.idle += 1;
-                    while st.queue.is_empty() {
-                        st = self.ready.wait(st).unwrap_or_else(PoisonError::into_inner);
-                    }
-                }
-                st.queue.pop_front()
-            };
-            if let Some(stream) = stream {
-                serve_connection(stream, shared);
-            }
-            // Only a full house stops the main loop from polling the
-            // listeners; wake it when this slot ends one.
-            if active.fetch_sub(1, Ordering::AcqRel) == MAX_CONNECTIONS {
-                signal::wake();
-            }
-        }
-    }
 }
 
 fn reload_config(shared: &Arc<Agent>, listeners: &mut Vec<TcpListener>, reload: &dyn Fn() -> Result<Config, String>) {
@@ -248,171 +164,4 @@ fn bind_all(listen: &[Listen]) -> Result<Vec<TcpListener>, String> {
 /// The error of binding an address family the kernel or interfaces lack.
 fn family_missing(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EAFNOSUPPORT | libc::EADDRNOTAVAIL | libc::EPROTONOSUPPORT))
-}
-
-/// Reads one request head and answers it.
-fn serve_connection(mut stream: TcpStream, shared: &Agent) {
-    let deadline = Deadline::after(HEAD_DEADLINE);
-    let mut head = [0u8; MAX_REQUEST_HEAD];
-    let mut len = 0;
-    loop {
-        if len > 0 {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_REQUEST_HEADERS];
-            let mut req = httparse::Request::new(&mut headers);
-            match req.parse(&head[..len]) {
-                Ok(httparse::Status::Complete(_)) => {
-                    let method = req.method.unwrap_or("");
-                    let path = req.path.unwrap_or("");
-                    respond(&mut stream, method, path, req.headers, shared);
-                    return;
-                }
-                Ok(httparse::Status::Partial) => {}
-                Err(httparse::Error::TooManyHeaders) => {
-                    return refuse(&mut stream, 431, "Request Header Fields Too Large");
-                }
-                Err(_) => return refuse(&mut stream, 400, "Bad Request"),
-            }
-        }
-        if len == head.len() {
-            return refuse(&mut stream, 431, "Request Header Fields Too Large");
-        }
-        let Some(left) = deadline.left() else {
-            return refuse(&mut stream, 408, "Request Timeout");
-        };
-        if stream.set_read_timeout(Some(left)).is_err() {
-            return;
-        }
-        match stream.read(&mut head[len..]) {
-            Ok(0) => return,
-            Ok(n) => len += n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                return refuse(&mut stream, 408, "Request Timeout");
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
-        }
-    }
-}
-
-fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httparse::Header<'_>], shared: &Agent) {
-    if method != "GET" && method != "HEAD" {
-        let body = b"Only GET and HEAD are served here.\n";
-        return send(
-            stream,
-            405,
-            "Method Not Allowed",
-            "text/plain; charset=utf-8",
-            &[("Allow", "GET, HEAD")],
-            body,
-            method,
-        );
-    }
-    let path = target.split(['?', '#']).next().unwrap_or("");
-    match path {
-        "/metrics" => {
-            let body = shared.scrape();
-            send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &body, method);
-        }
-        "/probe" => {
-            let query = target.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
-            // Prometheus says how long it will wait; the probe ends before.
-            let scrape_timeout = headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case("X-Prometheus-Scrape-Timeout-Seconds"))
-                .map(|h| h.value);
-            match probe::probe(query, scrape_timeout, &shared.config().checks) {
-                Ok(a) if a.debug => send(stream, 200, "OK", "text/plain; charset=utf-8", &[], &a.body, method),
-                Ok(a) => send(stream, 200, "OK", CONTENT_TYPE_METRICS, &[], &a.body, method),
-                Err(e) => {
-                    let reason = match e.status {
-                        500 => "Internal Server Error",
-                        503 => "Service Unavailable",
-                        _ => "Bad Request",
-                    };
-                    let body = format!("{}\n", e.message);
-                    send(stream, e.status, reason, "text/plain; charset=utf-8", &[], body.as_bytes(), method)
-                }
-            }
-        }
-        "/" => send(stream, 200, "OK", "text/html; charset=utf-8", &[], INDEX.as_bytes(), method),
-        _ => send(
-            stream,
-            404,
-            "Not Found",
-            "text/plain; charset=utf-8",
-            &[],
-            b"Not found. See / for the endpoints.\n",
-            method,
-        ),
-    }
-}
-
-const INDEX: &str = concat!(
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sonde</title></head><body>\n",
-    "<h1>sonde</h1>\n<p>A monitoring agent for small Linux appliances, version ",
-    env!("CARGO_PKG_VERSION"),
-    ".</p>\n<ul>\n",
-    "<li><a href=\"/metrics\">/metrics</a>: the host's and the agent's metrics, Prometheus text format 0.0.4</li>\n",
-    "<li>/probe?module=M&amp;target=T: one check, now, as blackbox_exporter's /probe (modules tcp_connect, smtp_banner, ssh_banner, dns, ntp, or a configured check's name; &amp;debug=true explains it)</li>\n",
-    "</ul>\n</body></html>\n"
-);
-
-/// Writes a whole response within [`WRITE_DEADLINE`], then closes.
-#[allow(clippy::too_many_arguments)]
-fn send(
-    stream: &mut TcpStream,
-    code: u16,
-    reason: &str,
-    content_type: &str,
-    extra: &[(&str, &str)],
-    body: &[u8],
-    method: &str,
-) {
-    let mut head = String::with_capacity(160);
-    head.push_str(&format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    ));
-    for (name, value) in extra {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let body = if method == "HEAD" { &[][..] } else { body };
-    let _ =
-        write_all_by(stream, &mut [IoSlice::new(head.as_bytes()), IoSlice::new(body)], Deadline::after(WRITE_DEADLINE));
-    let _ = stream.shutdown(Shutdown::Write);
-}
-
-/// Answers an unreadable request with an error status, then drains what
-/// the client still sends for a moment, so it reads the status rather
-/// than a connection reset.
-fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
-    send(stream, code, reason, "text/plain; charset=utf-8", &[], format!("{code} {reason}\n").as_bytes(), "GET");
-    let deadline = Deadline::after(LINGER);
-    let mut sink = [0u8; 4096];
-    while let Some(left) = deadline.left() {
-        if stream.set_read_timeout(Some(left)).is_err() {
-            break;
-        }
-        match stream.read(&mut sink) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-}
-
-/// Writes head and body with writev, one segment for a small response,
-/// all of it by `deadline`.
-fn write_all_by(stream: &mut TcpStream, mut parts: &mut [IoSlice<'_>], deadline: Deadline) -> io::Result<()> {
-    while parts.iter().any(|p| !p.is_empty()) {
-        let left = deadline.left_io()?;
-        stream.set_write_timeout(Some(left))?;
-        match stream.write_vectored(parts) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut parts, n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
