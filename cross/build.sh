@@ -25,7 +25,7 @@ for name in $(target_names "$@"); do
             extra=""
             case "$TRIPLE" in mips*) extra="-C relocation-model=static" ;; esac
             # shellcheck disable=SC2086,SC2046
-            CARGO_TARGET_DIR=$(target_dir) RUSTFLAGS="$BUILD_STD_RUSTFLAGS $extra" \
+            CARGO_TARGET_DIR=$(target_dir) RUSTFLAGS="$BUILD_STD_RUSTFLAGS $RUSTFLAGS_EXTRA $extra" \
                 cargo "+$NIGHTLY" zigbuild --release --target "$TRIPLE" $BUILD_STD_FLAGS $(feature_args)
             ;;
         *)

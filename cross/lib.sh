@@ -11,9 +11,10 @@ BUILD_STD_RUSTFLAGS="-C link-self-contained=no -Zunstable-options -Cpanic=immedi
 # pip versions of the linker, pinned so a fresh machine links the same way.
 ZIG_PIP="ziglang==0.17.1 cargo-zigbuild==0.24.0"
 
-# Loads targets/NAME.env into TRIPLE BUILD QEMU BUDGET_KIB FEATURES.
+# Loads targets/NAME.env into TRIPLE BUILD QEMU BUDGET_KIB FEATURES
+# RUSTFLAGS_EXTRA.
 load_target() {
-    TRIPLE='' BUILD='' QEMU='' BUDGET_KIB='' FEATURES=''
+    TRIPLE='' BUILD='' QEMU='' BUDGET_KIB='' FEATURES='' RUSTFLAGS_EXTRA=''
     . "./targets/$1.env"
 }
 

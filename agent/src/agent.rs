@@ -89,12 +89,6 @@ const SERVICES: &[Registration] = &[
     },
 ];
 
-/// A service that runs, with its registration.
-struct Running {
-    registration: &'static Registration,
-    service: Box<dyn Service>,
-}
-
 /// The exposition under construction, and the collectors' state.
 struct Assembler {
     out: Exposition,
@@ -133,7 +127,9 @@ impl Assembler {
 /// services' threads.
 pub struct Agent {
     config: Mutex<Arc<Config>>,
-    services: Mutex<Vec<Running>>,
+    /// The running services, each at its registration's place in
+    /// [`SERVICES`].
+    services: Mutex<Vec<Option<Box<dyn Service>>>>,
     assembler: Mutex<Assembler>,
 }
 
@@ -143,14 +139,13 @@ impl Agent {
     pub fn start(config: Config) -> Result<Arc<Agent>, String> {
         let agent = Arc::new(Agent {
             config: Mutex::new(Arc::new(config)),
-            services: Mutex::new(Vec::new()),
+            services: Mutex::new(SERVICES.iter().map(|_| None).collect()),
             assembler: Mutex::new(Assembler::new()),
         });
         let config = agent.config();
-        for r in SERVICES {
+        for (i, r) in SERVICES.iter().enumerate() {
             match (r.start)(&config, &agent) {
-                Ok(Some(service)) => lock(&agent.services).push(Running { registration: r, service }),
-                Ok(None) => {}
+                Ok(service) => lock(&agent.services)[i] = service,
                 Err(e) if r.required => {
                     agent.stop();
                     return Err(format!("{}: {e}", r.name));
@@ -173,7 +168,7 @@ impl Agent {
         let config = self.config();
         let mut assembler = lock(&self.assembler);
         let services = lock(&self.services);
-        let list: Vec<&dyn Service> = services.iter().map(|r| r.service.as_ref()).collect();
+        let list: Vec<&dyn Service> = services.iter().flatten().map(|s| s.as_ref()).collect();
         assembler.assemble(&config, &list, true).to_vec()
     }
 
@@ -183,33 +178,22 @@ impl Agent {
     pub fn reload(self: &Arc<Self>, new: Config) {
         let old = self.config();
         let mut retired = Vec::new();
-        for r in SERVICES {
+        for (i, r) in SERVICES.iter().enumerate() {
             if !(r.changed)(&old, &new) {
                 continue;
             }
             match r.on_change {
                 OnChange::NextStart(why) => log::warn!("SIGHUP: {why}"),
                 OnChange::Restart => match (r.start)(&new, self) {
-                    Ok(started) => {
-                        let mut services = lock(&self.services);
-                        if let Some(i) = services.iter().position(|s| std::ptr::eq(s.registration, r)) {
-                            retired.push(services.remove(i));
-                        }
-                        if let Some(service) = started {
-                            // In SERVICES's order, which is the render order.
-                            let at = services.iter().position(|s| rank(s.registration) > rank(r));
-                            let at = at.unwrap_or(services.len());
-                            services.insert(at, Running { registration: r, service });
-                        }
-                    }
+                    Ok(started) => retired.extend(std::mem::replace(&mut lock(&self.services)[i], started)),
                     Err(e) => log::error!("SIGHUP: {}: cannot start: {e}; the running one stays", r.name),
                 },
             }
         }
         *lock(&self.config) = Arc::new(new);
         // Stopped once unlisted, outside the lock, so scrapes go on.
-        for r in retired {
-            r.service.stop(Duration::ZERO);
+        for service in retired {
+            service.stop(Duration::ZERO);
         }
     }
 
@@ -217,8 +201,10 @@ impl Agent {
     /// grace.
     pub fn stop(&self) {
         let services = std::mem::take(&mut *lock(&self.services));
-        for r in services.into_iter().rev() {
-            r.service.stop(r.registration.grace);
+        for (service, r) in services.into_iter().zip(SERVICES).rev() {
+            if let Some(s) = service {
+                s.stop(r.grace);
+            }
         }
     }
 }
@@ -279,11 +265,6 @@ impl Service for Ran {
     }
 
     fn stop(&self, _: Duration) {}
-}
-
-/// A registration's place in [`SERVICES`].
-fn rank(r: &Registration) -> usize {
-    SERVICES.iter().position(|x| std::ptr::eq(x, r)).unwrap_or(usize::MAX)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

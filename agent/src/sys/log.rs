@@ -89,11 +89,16 @@ pub fn write(level: Level, args: fmt::Arguments<'_>) {
 
 /// Appends `s` with control characters (but tab) as `\xNN`.
 pub fn escape_into(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for c in s.chars() {
-        if c.is_control() && c != '\t' {
-            let _ = write!(out, "\\x{:02x}", c as u32);
-        } else {
-            out.push(c);
+        match u8::try_from(c) {
+            // The C0 and C1 controls (and DEL) are all below 0xa0.
+            Ok(b) if c.is_control() && c != '\t' => {
+                out.push_str("\\x");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+            _ => out.push(c),
         }
     }
 }

@@ -10,8 +10,10 @@
 pub fn split(s: &str) -> Option<(&str, Option<u16>)> {
     let port = |p: &str| p.parse::<u16>().ok().filter(|&p| p != 0);
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        // Only an IPv6 address goes in brackets: hex digits, colons and
+        // dots (a v4-mapped tail).
         let (host, after) = rest.split_once(']')?;
-        if host.parse::<std::net::Ipv6Addr>().is_err() {
+        if !host.contains(':') || !host.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
             return None;
         }
         match after.strip_prefix(':') {
@@ -19,10 +21,11 @@ pub fn split(s: &str) -> Option<(&str, Option<u16>)> {
             None if after.is_empty() => (host, None),
             None => return None,
         }
-    } else if s.parse::<std::net::Ipv6Addr>().is_ok() {
+    } else if s.bytes().filter(|&b| b == b':').count() > 1 {
+        // Two colons or more: a bare IPv6 address, which has no port.
         (s, None)
     } else {
-        match s.rsplit_once(':') {
+        match s.split_once(':') {
             Some((h, p)) => (h, Some(port(p)?)),
             None => (s, None),
         }
