@@ -22,8 +22,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 
-use super::render::Row;
-use super::{quote, tcp, Detail as CheckDetail, Outcome, Probe, Reason};
+use super::{quote, tcp, Detail as CheckDetail, Outcome, Probe, Reason, Row};
 use crate::sys::time::{random_u64, Deadline};
 use crate::wire::dns as wire;
 

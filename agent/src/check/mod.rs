@@ -198,6 +198,25 @@ pub trait Probe {
     }
 }
 
+/// A label of a family's own, and its value for an outcome.
+pub type Label = for<'a> fn(&'a Outcome) -> (&'static str, &'a str);
+
+/// One family: its name, help, the value an outcome gives it (None: no
+/// sample for that outcome) and, for an info-style family, a label of
+/// its own.
+pub struct Row {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub value: fn(&Outcome) -> Option<f64>,
+    pub label: Option<Label>,
+}
+
+impl Row {
+    pub const fn new(name: &'static str, help: &'static str, value: fn(&Outcome) -> Option<f64>) -> Row {
+        Row { name, help, value, label: None }
+    }
+}
+
 /// What kind of check, with its kind's settings.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {

@@ -11,8 +11,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::render::Row;
-use super::{Detail as CheckDetail, Outcome, Probe, Reason};
+use super::{Detail as CheckDetail, Outcome, Probe, Reason, Row};
 use crate::sys::time::{random_u64, Deadline};
 use crate::wire::ntp as wire;
 

@@ -44,8 +44,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
-use super::render::Row;
-use super::{quote, Detail as CheckDetail, Outcome, Probe, Reason};
+use super::{quote, Detail as CheckDetail, Outcome, Probe, Reason, Row};
 use crate::limits::{MAX_DIALOGUE_LINE, MAX_DIALOGUE_READ};
 use crate::sys::time::Deadline;
 use crate::tls::ClientTls;

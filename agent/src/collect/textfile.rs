@@ -33,6 +33,7 @@ use super::{Collector, Context, Error};
 use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_PROC_FILE, MAX_TEXTFILES};
 use crate::sys::file::read_bounded;
+use crate::wire::expfmt;
 use crate::wire::textfile::{self, Line};
 
 pub struct Textfile;
@@ -178,7 +179,7 @@ fn parse_file(bytes: &[u8]) -> Result<Vec<Family>, crate::wire::Error> {
                     return Err(bad("a second HELP for a family"));
                 }
                 let mut help = String::new();
-                textfile::unescape(text, &mut help);
+                expfmt::unescape(text, &mut help);
                 f.help = Some(help);
             }
             Line::Type { name, kind } => {
@@ -199,7 +200,7 @@ fn parse_file(bytes: &[u8]) -> Result<Vec<Family>, crate::wire::Error> {
                 let mut pairs: Vec<(String, String)> = Vec::new();
                 for (label, raw) in textfile::labels(labels) {
                     let mut v = String::new();
-                    textfile::unescape(raw, &mut v);
+                    expfmt::unescape(raw, &mut v);
                     pairs.push((label.to_owned(), v));
                 }
                 let needs = match (kind, suffix) {

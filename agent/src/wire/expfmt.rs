@@ -54,6 +54,22 @@ impl MetricType {
     }
 }
 
+/// Appends `raw` with its escapes undone (`\\`, `\"`, `\n`).
+pub fn unescape(raw: &str, out: &mut String) {
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some(c) => out.push(c),
+            None => out.push('\\'),
+        }
+    }
+}
+
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
 pub fn valid_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
@@ -100,7 +116,7 @@ impl<'a> Iterator for Labels<'a> {
         self.0 = &after[end + 1..];
         let value = if raw.contains('\\') {
             let mut owned = String::with_capacity(raw.len());
-            crate::wire::textfile::unescape(raw, &mut owned);
+            unescape(raw, &mut owned);
             Cow::Owned(owned)
         } else {
             Cow::Borrowed(raw)

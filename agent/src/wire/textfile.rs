@@ -16,7 +16,8 @@
 //! the collector refuses as node_exporter does.
 //!
 //! Items borrow from the input: names are checked, label values and help
-//! texts are left escaped and validated, [`unescape`] undoes them.
+//! texts are left escaped and validated, [`crate::wire::expfmt::unescape`]
+//! undoes them.
 
 use crate::wire::expfmt::{valid_label_name, valid_metric_name, MetricType};
 use crate::wire::{lines, Error};
@@ -26,7 +27,7 @@ use crate::wire::{lines, Error};
 pub enum Line<'a> {
     Help {
         name: &'a str,
-        /// Escaped; see [`unescape`].
+        /// Escaped; see [`crate::wire::expfmt::unescape`].
         text: &'a str,
     },
     Type {
@@ -212,25 +213,10 @@ pub fn labels(text: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-/// Appends `raw` with its escapes undone (`\\`, `\"`, `\n`).
-pub fn unescape(raw: &str, out: &mut String) {
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some(c) => out.push(c),
-            None => out.push('\\'),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::expfmt::unescape;
 
     // A cron script's output, as the textfile collector's docs show it,
     // with node_exporter's own fixture's escapes.
