@@ -15,6 +15,7 @@ use argh::FromArgs;
 use sonde::agent::Agent;
 use sonde::collect;
 use sonde::config::{self, Config, Overrides};
+use sonde::sys::log::{self, Level};
 
 #[derive(FromArgs)]
 /// sonde: a monitoring agent for small Linux appliances. Serves the host's
@@ -182,7 +183,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(report) => {
             eprintln!("{report}");
-            eprintln!("sonde: not started: the config has errors");
+            error(format_args!("not started: the config has errors"));
             return ExitCode::from(2);
         }
     };
@@ -195,7 +196,7 @@ fn main() -> ExitCode {
                     if let Err(e) = stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
                         // A closed pipe (`sonde --once | head`) is the reader's choice.
                         if e.kind() != std::io::ErrorKind::BrokenPipe {
-                            eprintln!("sonde: cannot write the exposition: {e}");
+                            error(format_args!("cannot write the exposition: {e}"));
                             return ExitCode::from(2);
                         }
                     }
@@ -203,7 +204,7 @@ fn main() -> ExitCode {
                 ExitCode::from(u8::from(run.failed))
             }
             Err(e) => {
-                eprintln!("sonde: {e}");
+                error(format_args!("{e}"));
                 ExitCode::from(2)
             }
         };
@@ -211,7 +212,7 @@ fn main() -> ExitCode {
     let agent = match Agent::start(config) {
         Ok(agent) => agent,
         Err(e) => {
-            eprintln!("sonde: {e}");
+            error(format_args!("{e}"));
             return ExitCode::from(2);
         }
     };
@@ -220,8 +221,13 @@ fn main() -> ExitCode {
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("sonde: {e}");
+            error(format_args!("{e}"));
             ExitCode::from(2)
         }
     }
+}
+
+/// A line of sonde's log at error level (`sonde: ...` on stderr).
+fn error(args: std::fmt::Arguments<'_>) {
+    log::write(Level::Error, args);
 }
