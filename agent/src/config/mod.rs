@@ -33,6 +33,8 @@ pub struct Config {
     pub listen: Vec<Listen>,
     /// `[paths]`, `[collectors]` and the collectors' sections.
     pub collect: collect::Settings,
+    /// `[paths] state_dir`: where state that outlives a run is kept.
+    pub state_dir: PathBuf,
     /// `[[check]]` tables, in file order.
     pub checks: Vec<crate::check::Check>,
     /// Push, when a URL is given (`[push] url` or `--push`).
@@ -78,6 +80,7 @@ impl Config {
         Config {
             listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
             collect: collect::Settings::default(),
+            state_dir: "/var/lib/sonde".into(),
             checks: Vec::new(),
             push: None,
             push_file: push::Draft::default(),
@@ -143,7 +146,7 @@ pub const DEFAULT_PORT: u16 = 9858;
 /// The sections the file may have, and their keys.
 const SECTIONS: &[(&str, &[&str])] = &[
     ("server", &["listen"]),
-    ("paths", &["procfs", "sysfs", "rootfs"]),
+    ("paths", &["procfs", "sysfs", "rootfs", "state_dir"]),
     ("collectors", &[]), // "defaults" and every collector name
     ("filesystem", &["mount_points_exclude", "fs_types_exclude", "timeout"]),
     ("netdev", &["device_include", "device_exclude"]),
@@ -209,7 +212,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
         for e in &section.entries {
             let result = match *name {
                 "server" => server(&mut config, e),
-                "paths" => paths(&mut config.collect, e),
+                "paths" => paths(&mut config, e),
                 "collectors" => collectors(&mut config.collect, e, &section.entries),
                 "filesystem" => host::filesystem(&mut config.collect.filesystem, e),
                 "netdev" => host::netdev(&mut config.collect.netdev, e),
@@ -309,11 +312,12 @@ fn server(config: &mut Config, e: &Entry) -> Result<(), Problem> {
     }
 }
 
-fn paths(config: &mut collect::Settings, e: &Entry) -> Result<(), Problem> {
+fn paths(config: &mut Config, e: &Entry) -> Result<(), Problem> {
     let slot = match e.key.as_str() {
-        "procfs" => &mut config.procfs,
-        "sysfs" => &mut config.sysfs,
-        "rootfs" => &mut config.rootfs,
+        "procfs" => &mut config.collect.procfs,
+        "sysfs" => &mut config.collect.sysfs,
+        "rootfs" => &mut config.collect.rootfs,
+        "state_dir" => &mut config.state_dir,
         _ => return Err(Problem::UnknownKey),
     };
     match &e.value {

@@ -1,4 +1,5 @@
-//! Bounded reads of small files: /proc, /sys and config files.
+//! Bounded reads of small files (/proc, /sys and config files), and the
+//! atomic replacement of a state file.
 //!
 //! Files under /proc and /sys report a size of 0 or 4096 whatever they
 //! hold, so they are read in a loop into a caller's buffer, never sized by
@@ -148,6 +149,29 @@ fn open(dir: libc::c_int, bytes: &[u8], extra: libc::c_int) -> io::Result<File> 
     }
 }
 
+/// Replaces `path` with `bytes` so that a crash or a power cut leaves the
+/// old file or the new one, never a torn one: written to `path.tmp`,
+/// fsynced, renamed over `path`, and the directory fsynced so the rename
+/// itself survives. For state written rarely (flash wears): the watchdog's
+/// counters, log positions, undelivered notifications.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // Some filesystems refuse to fsync a directory; the rename is
+        // then as durable as they make it.
+        let _ = File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +231,17 @@ mod tests {
         let mut buf = Vec::new();
         read_bounded(Path::new("/proc/self/stat"), &mut buf, 1 << 20).unwrap();
         assert!(!buf.is_empty());
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_whole() {
+        let dir = std::env::temp_dir().join(format!("sonde-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two, longer").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two, longer");
+        assert!(!dir.join("state.tmp").exists());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -36,6 +36,7 @@ pub mod ntp;
 pub mod os_release;
 pub mod proc;
 pub mod prw;
+pub mod regex;
 pub mod spool;
 pub mod textfile;
 pub mod toml;
