@@ -266,6 +266,7 @@ fn a_broken_tree_fails_collectors_one_by_one() {
         "loadavg",
         "vmstat",
         "pressure",
+        "schedstat",
         "entropy",
         "filefd",
         "netdev",
@@ -288,6 +289,8 @@ fn a_broken_tree_fails_collectors_one_by_one() {
     assert_eq!(value(&text, "node_netstat_Udp_RcvbufErrors"), Some(31.0));
     assert!(value(&text, "node_netstat_Udp_InErrors").is_none());
     assert_eq!(value(&text, "node_vmstat_oom_kill"), Some(2.0));
+    assert_eq!(value(&text, "node_schedstat_timeslices_total{cpu=\"0\"}"), Some(1533.0));
+    assert!(!text.contains("node_schedstat_timeslices_total{cpu=\"1\"}"));
     assert_eq!(value(&text, "node_disk_reads_completed_total{device=\"vda\"}"), Some(28693.0));
     assert!(
         text.contains("node_filesystem_mount_info{device=\"/dev/vda\",major=\"254\",minor=\"0\",mountpoint=\"/\"} 1")
@@ -342,4 +345,39 @@ fn textfile_directory_as_node_exporter_reads_it() {
     let mtimes = label_values(&text, "node_textfile_mtime_seconds", "file");
     assert_eq!(mtimes, [format!("{}/backup.prom", dir.display()), format!("{}/more.prom", dir.display())]);
     assert_eq!(success(&text, "textfile"), Some(0.0));
+}
+
+/// Runs `sonde --once` on a tree with only `collectors` on, and checks its
+/// output with promtool and that each of them succeeded.
+fn run_only(root: &Path, collectors: &[&str]) -> String {
+    let tree = root.file_name().unwrap().to_str().unwrap();
+    let scratch = Scratch::new(&format!("only-{tree}-{}", collectors.join("-")));
+    let mut config = String::from("[collectors]\ndefaults = false\n");
+    for c in collectors {
+        config.push_str(&format!("{c} = true\n"));
+    }
+    let config = scratch.write("sonde.toml", &config);
+    let (code, text, stderr) = run_tree(root, &["--config", config.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    promtool_check(&text);
+    for c in collectors {
+        assert_eq!(success(&text, c), Some(1.0), "{c}: {stderr}");
+    }
+    text
+}
+
+/// See: issue 15, node_exporter's schedstat is on by default and "Node
+/// Exporter Full" graphs it. Nanoseconds become seconds; timeslices stay
+/// a count.
+#[test]
+fn schedstat_per_cpu_running_waiting_and_timeslices() {
+    let text = run_only(&fixture("node_exporter"), &["schedstat"]);
+    assert_eq!(value(&text, "node_schedstat_running_seconds_total{cpu=\"0\"}"), Some(2045936.778163039));
+    assert_eq!(value(&text, "node_schedstat_waiting_seconds_total{cpu=\"1\"}"), Some(364107.263788241));
+    assert_eq!(value(&text, "node_schedstat_timeslices_total{cpu=\"1\"}"), Some(5145567945.0));
+    assert!(text.contains("# TYPE node_schedstat_running_seconds_total counter\n"));
+    // A kernel without CONFIG_SCHEDSTATS (OpenWrt's) has no file: no data,
+    // and no failure.
+    let text = run_only(&fixture("openwrt"), &["schedstat"]);
+    assert!(!text.contains("node_schedstat_"));
 }

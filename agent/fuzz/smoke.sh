@@ -73,6 +73,8 @@ seed proc_nf_conntrack_stat /proc/net/stat/nf_conntrack real-nf-conntrack
 seed proc_diskstats /proc/diskstats real-diskstats
 seed proc_mountinfo /proc/self/mountinfo real-mountinfo
 seed proc_pressure /proc/pressure/io real-pressure-io
+seed proc_schedstat /proc/schedstat real-schedstat
+seed proc_schedstat ../../tests/fixtures/node_exporter/proc/schedstat fixture-node-exporter-schedstat
 seed proc_vmstat /proc/vmstat real-vmstat
 seed proc_file_nr /proc/sys/fs/file-nr real-file-nr
 seed proc_pid_stat /proc/self/stat real-pid-stat

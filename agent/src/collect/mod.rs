@@ -31,6 +31,7 @@ mod netstat;
 mod os;
 mod pressure;
 mod processes;
+mod schedstat;
 mod selinux;
 mod sockstat;
 mod softnet;
@@ -85,6 +86,7 @@ pub const ALL: &[&dyn Collector] = &[
     &meminfo::Meminfo,
     &vmstat::Vmstat,
     &pressure::Pressure,
+    &schedstat::Schedstat,
     &entropy::Entropy,
     &filefd::Filefd,
     &time::Time,
