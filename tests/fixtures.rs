@@ -268,6 +268,7 @@ fn a_broken_tree_fails_collectors_one_by_one() {
         "pressure",
         "schedstat",
         "entropy",
+        "cpufreq",
         "filefd",
         "netdev",
         "netstat",
@@ -291,6 +292,9 @@ fn a_broken_tree_fails_collectors_one_by_one() {
     assert_eq!(value(&text, "node_vmstat_oom_kill"), Some(2.0));
     assert_eq!(value(&text, "node_schedstat_timeslices_total{cpu=\"0\"}"), Some(1533.0));
     assert!(!text.contains("node_schedstat_timeslices_total{cpu=\"1\"}"));
+    assert!(!text.contains("node_cpu_scaling_frequency_hertz"));
+    assert_eq!(value(&text, "node_cpu_scaling_frequency_max_hertz{cpu=\"0\"}"), Some(1.2e9));
+    assert_eq!(value(&text, "node_cpu_scaling_governor{cpu=\"0\",governor=\"performance\"}"), Some(1.0));
     assert_eq!(value(&text, "node_disk_reads_completed_total{device=\"vda\"}"), Some(28693.0));
     assert!(
         text.contains("node_filesystem_mount_info{device=\"/dev/vda\",major=\"254\",minor=\"0\",mountpoint=\"/\"} 1")
@@ -380,4 +384,29 @@ fn schedstat_per_cpu_running_waiting_and_timeslices() {
     // and no failure.
     let text = run_only(&fixture("openwrt"), &["schedstat"]);
     assert!(!text.contains("node_schedstat_"));
+}
+
+/// See: issue 15, "Node Exporter Full" graphs the scaled frequencies.
+/// kHz become hertz; a policy shared by several CPUs is reported for each
+/// (as `cpuN/cpufreq` links lead to it), an offline CPU for none.
+#[test]
+fn cpufreq_per_cpu_frequencies_and_governor() {
+    let text = run_only(&fixture("procfs"), &["cpufreq"]);
+    // cpuinfo_cur_freq is only in cpu1's directory, cpuinfo_avg_freq only
+    // in policy0's.
+    assert_eq!(value(&text, "node_cpu_frequency_hertz{cpu=\"1\"}"), Some(1_200_195_000.0));
+    assert_eq!(label_values(&text, "node_cpu_frequency_hertz", "cpu"), ["1"]);
+    assert_eq!(value(&text, "node_cpu_frequency_avg_hertz{cpu=\"0\"}"), Some(3_184_097_000.0));
+    assert_eq!(value(&text, "node_cpu_scaling_frequency_hertz{cpu=\"0\"}"), Some(1_219_917_000.0));
+    assert_eq!(value(&text, "node_cpu_frequency_max_hertz{cpu=\"1\"}"), Some(3.3e9));
+
+    let text = run_only(&fixture("sensors"), &["cpufreq"]);
+    assert_eq!(label_values(&text, "node_cpu_scaling_frequency_min_hertz", "cpu"), ["0", "1", "2"]);
+    assert_eq!(value(&text, "node_cpu_scaling_frequency_min_hertz{cpu=\"2\"}"), Some(6e8));
+    assert_eq!(value(&text, "node_cpu_scaling_governor{cpu=\"1\",governor=\"ondemand\"}"), Some(1.0));
+    assert_eq!(value(&text, "node_cpu_scaling_governor{cpu=\"1\",governor=\"schedutil\"}"), Some(0.0));
+    assert_eq!(text.matches("node_cpu_scaling_governor{cpu=\"0\"").count(), 6);
+    // No cpufreq at all (this VM, the OpenWrt-like box): no data.
+    let text = run_only(&fixture("openwrt"), &["cpufreq"]);
+    assert!(!text.contains("node_cpu_"));
 }

@@ -76,6 +76,9 @@ seed proc_pressure /proc/pressure/io real-pressure-io
 seed proc_schedstat /proc/schedstat real-schedstat
 seed proc_schedstat ../../tests/fixtures/node_exporter/proc/schedstat fixture-node-exporter-schedstat
 seed proc_vmstat /proc/vmstat real-vmstat
+seed proc_cpufreq /sys/devices/system/cpu/offline real-offline
+seed proc_cpufreq /sys/devices/system/cpu/cpu0/cpufreq/scaling_available_governors real-governors
+seed proc_cpufreq ../../tests/fixtures/sensors/sys/devices/system/cpu/cpufreq/policy0/scaling_available_governors fixture-sensors-governors
 seed proc_file_nr /proc/sys/fs/file-nr real-file-nr
 seed proc_pid_stat /proc/self/stat real-pid-stat
 seed proc_number /proc/sys/kernel/pid_max real-pid-max

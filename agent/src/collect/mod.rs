@@ -18,6 +18,7 @@ mod chrony;
 mod common;
 mod conntrack;
 mod cpu;
+mod cpufreq;
 mod diskstats;
 mod entropy;
 mod filefd;
@@ -106,6 +107,7 @@ pub const ALL: &[&dyn Collector] = &[
     &filesystem::Filesystem,
     &thermal_zone::ThermalZone,
     &hwmon::Hwmon,
+    &cpufreq::Cpufreq,
     &processes::Processes,
     &textfile::Textfile,
     &chrony::Chrony,

@@ -7,6 +7,7 @@
 //! None of them allocates: items borrow from the input, and counts read
 //! from the input only bound loops over the input itself.
 
+pub mod cpufreq;
 pub mod diskstats;
 pub mod file_nr;
 pub mod loadavg;
