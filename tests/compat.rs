@@ -379,12 +379,19 @@ fn sonde_is_node_exporter_compatible_on_this_host() {
 // (tests/fixtures/README.md).
 
 /// The fixture trees, and the collectors compared on each.
-const FIXTURE_RUNS: &[(&str, &str)] =
-    &[("node_exporter", "schedstat"), ("node_exporter", "cpufreq"), ("procfs", "cpufreq"), ("sensors", "cpufreq")];
+const FIXTURE_RUNS: &[(&str, &str)] = &[
+    ("node_exporter", "schedstat"),
+    ("node_exporter", "cpufreq"),
+    ("procfs", "cpufreq"),
+    ("sensors", "cpufreq"),
+    ("node_exporter", "powersupplyclass"),
+    ("sensors", "powersupplyclass"),
+];
 
 /// The families node_exporter's golden output for its tree holds, by the
 /// collector that writes them.
-const GOLDEN_FAMILIES: &[(&str, &str)] = &[("schedstat", "node_schedstat_"), ("cpufreq", "node_cpu_scaling_")];
+const GOLDEN_FAMILIES: &[(&str, &str)] =
+    &[("schedstat", "node_schedstat_"), ("cpufreq", "node_cpu_scaling_"), ("powersupplyclass", "node_power_supply_")];
 
 /// What sonde writes on the fixture trees that an older node_exporter
 /// does not: (family, label, prefix of the label's value, version that

@@ -269,6 +269,7 @@ fn a_broken_tree_fails_collectors_one_by_one() {
         "schedstat",
         "entropy",
         "cpufreq",
+        "powersupplyclass",
         "filefd",
         "netdev",
         "netstat",
@@ -295,6 +296,9 @@ fn a_broken_tree_fails_collectors_one_by_one() {
     assert!(!text.contains("node_cpu_scaling_frequency_hertz"));
     assert_eq!(value(&text, "node_cpu_scaling_frequency_max_hertz{cpu=\"0\"}"), Some(1.2e9));
     assert_eq!(value(&text, "node_cpu_scaling_governor{cpu=\"0\",governor=\"performance\"}"), Some(1.0));
+    assert_eq!(value(&text, "node_power_supply_voltage_volt{power_supply=\"BAT0\"}"), Some(12.0));
+    assert!(!text.contains("node_power_supply_capacity"));
+    assert_eq!(value(&text, "node_power_supply_info{power_supply=\"BAT0\",type=\"Battery\"}"), Some(1.0));
     assert_eq!(value(&text, "node_disk_reads_completed_total{device=\"vda\"}"), Some(28693.0));
     assert!(
         text.contains("node_filesystem_mount_info{device=\"/dev/vda\",major=\"254\",minor=\"0\",mountpoint=\"/\"} 1")
@@ -409,4 +413,31 @@ fn cpufreq_per_cpu_frequencies_and_governor() {
     // No cpufreq at all (this VM, the OpenWrt-like box): no data.
     let text = run_only(&fixture("openwrt"), &["cpufreq"]);
     assert!(!text.contains("node_cpu_"));
+}
+
+/// See: issue 15, "Node Exporter Full" shows whether the box is on mains
+/// (`node_power_supply_online`). Microunits become units, tenths of a
+/// degree degrees, and the info family has each supply's own label set.
+#[test]
+fn power_supplies_as_node_exporter_names_them() {
+    // A ThinkPad's adapter and battery (node_exporter's own fixture).
+    let text = run_only(&fixture("node_exporter"), &["powersupplyclass"]);
+    assert_eq!(value(&text, "node_power_supply_online{power_supply=\"AC\"}"), Some(0.0));
+    assert_eq!(value(&text, "node_power_supply_energy_watthour{power_supply=\"BAT0\"}"), Some(36.58));
+    assert_eq!(value(&text, "node_power_supply_info{power_supply=\"AC\",type=\"Mains\"}"), Some(1.0));
+    assert!(text.contains("model_name=\"LNV-45N1\u{FFFD}\u{FFFD}\",power_supply=\"BAT0\""));
+    // A UPS HAT's fuel gauge and charger and a USB-C source (hand-made).
+    let text = run_only(&fixture("sensors"), &["powersupplyclass"]);
+    let gauge = "{power_supply=\"bq27441-0\"}";
+    assert_eq!(value(&text, &format!("node_power_supply_current_ampere{gauge}")), Some(-0.412));
+    assert_eq!(value(&text, &format!("node_power_supply_temp_celsius{gauge}")), Some(28.7));
+    assert_eq!(value(&text, &format!("node_power_supply_charge_ampere{gauge}")), Some(1.664));
+    assert_eq!(value(&text, &format!("node_power_supply_time_to_empty_seconds{gauge}")), Some(14520.0));
+    // The *_avg files are not read, as node_exporter does not read them.
+    assert!(!text.contains("avg"));
+    assert!(text.contains(
+        "node_power_supply_info{power_supply=\"ucsi-source-psy-USBC000:001\",scope=\"System\",type=\"USB\",usb_type=\"C [PD] PD_PPS\"} 1\n"
+    ));
+    let text = run_only(&fixture("openwrt"), &["powersupplyclass"]);
+    assert!(!text.contains("node_power_supply_"));
 }

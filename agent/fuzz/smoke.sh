@@ -76,6 +76,9 @@ seed proc_pressure /proc/pressure/io real-pressure-io
 seed proc_schedstat /proc/schedstat real-schedstat
 seed proc_schedstat ../../tests/fixtures/node_exporter/proc/schedstat fixture-node-exporter-schedstat
 seed proc_vmstat /proc/vmstat real-vmstat
+for f in /sys/class/power_supply/*/* ../../tests/fixtures/*/sys/class/power_supply/*/*; do
+    [ -f "$f" ] && seed proc_power_supply "$f" "$(echo "$f" | tr / _)"
+done
 seed proc_cpufreq /sys/devices/system/cpu/offline real-offline
 seed proc_cpufreq /sys/devices/system/cpu/cpu0/cpufreq/scaling_available_governors real-governors
 seed proc_cpufreq ../../tests/fixtures/sensors/sys/devices/system/cpu/cpufreq/policy0/scaling_available_governors fixture-sensors-governors

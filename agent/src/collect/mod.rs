@@ -30,6 +30,7 @@ mod netclass;
 mod netdev;
 mod netstat;
 mod os;
+mod powersupplyclass;
 mod pressure;
 mod processes;
 mod schedstat;
@@ -108,6 +109,7 @@ pub const ALL: &[&dyn Collector] = &[
     &thermal_zone::ThermalZone,
     &hwmon::Hwmon,
     &cpufreq::Cpufreq,
+    &powersupplyclass::Powersupplyclass,
     &processes::Processes,
     &textfile::Textfile,
     &chrony::Chrony,

@@ -22,6 +22,7 @@ pub mod net_udp;
 pub mod nf_conntrack_stat;
 pub mod number;
 pub mod pid_stat;
+pub mod power_supply;
 pub mod pressure;
 pub mod schedstat;
 pub mod softnet_stat;
