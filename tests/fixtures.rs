@@ -139,6 +139,60 @@ fn three_radios_of_one_phy_are_three_hwmon_chips() {
     assert_eq!(value(&text, &format!("node_hwmon_temp_crit_celsius{{{chip},sensor=\"temp1\"}}")), Some(110.0));
     assert_eq!(value(&text, &format!("node_hwmon_chip_names{{{chip},chip_name=\"mt7996_phy0_2\"}}")), Some(1.0));
     assert_eq!(value(&text, "node_thermal_zone_temp{type=\"cpu-thermal\",zone=\"0\"}"), Some(51.5));
+    // The thermal zone's own `temp`, read through the chip's `device`
+    // link as node_exporter reads it.
+    assert_eq!(value(&text, "node_hwmon_temp_celsius{chip=\"thermal_thermal_zone0\",sensor=\"temp0\"}"), Some(51.5));
+}
+
+/// See: issue 15, fans, voltages, power, current, energy and humidity,
+/// with node_exporter's names, units and `chip`/`sensor` labels ("Node
+/// Exporter Full" has fan and voltage panels).
+#[test]
+fn hwmon_fans_voltages_power_energy_and_humidity() {
+    // node_exporter's tree: a super-I/O, an Apple SMC whose files are in
+    // device/, two chips of one device, a GPU's clocks.
+    let text = run_only(&fixture("node_exporter"), &["hwmon"]);
+    assert_eq!(value(&text, "node_hwmon_fan_rpm{chip=\"nct6779\",sensor=\"fan2\"}"), Some(1098.0));
+    assert_eq!(value(&text, "node_hwmon_fan_target_rpm{chip=\"nct6779\",sensor=\"fan2\"}"), Some(27000.0));
+    assert_eq!(value(&text, "node_hwmon_in_max_volts{chip=\"nct6779\",sensor=\"in0\"}"), Some(1.744));
+    assert_eq!(value(&text, "node_hwmon_intrusion_alarm{chip=\"nct6779\",sensor=\"intrusion1\"}"), Some(1.0));
+    assert_eq!(value(&text, "node_hwmon_fan_min_rpm{chip=\"platform_applesmc_768\",sensor=\"fan1\"}"), Some(2160.0));
+    assert!(
+        text.contains("node_hwmon_sensor_label{chip=\"platform_applesmc_768\",label=\"Left side\",sensor=\"fan1\"} 1")
+    );
+    assert_eq!(
+        value(&text, "node_hwmon_pwm_enable{chip=\"platform_asus_nb_wmi_asus_wmi_sensors\",sensor=\"pwm1\"}"),
+        Some(2.0)
+    );
+    assert_eq!(value(&text, "node_hwmon_freq_freq_mhz{chip=\"hwmon4\",sensor=\"sclk\"}"), Some(214.0));
+    // A Raspberry Pi's HATs and an x86 board's chips (hand-made).
+    let text = run_only(&fixture("sensors"), &["hwmon"]);
+    let ina = "chip=\"i2c_1_1_0040\"";
+    assert_eq!(value(&text, &format!("node_hwmon_curr_amps{{{ina},sensor=\"curr1\"}}")), Some(1.204));
+    assert_eq!(value(&text, &format!("node_hwmon_power_watt{{{ina},sensor=\"power1\"}}")), Some(6.12));
+    assert_eq!(value(&text, &format!("node_hwmon_in_volts{{{ina},sensor=\"in1\"}}")), Some(5084.0 * 0.001));
+    assert_eq!(
+        value(&text, &format!("node_hwmon_update_interval_seconds{{{ina},sensor=\"update_interval0\"}}")),
+        Some(1.1)
+    );
+    let sht = "chip=\"i2c_1_1_0044\",sensor=\"humidity1\"";
+    assert_eq!(value(&text, &format!("node_hwmon_humidity{{{sht}}}")), Some(0.045512));
+    let energy = "node_hwmon_energy_joule_total{chip=\"platform_amd_energy_0\",sensor=\"energy1\"}";
+    assert_eq!(value(&text, energy), Some(123456.789012));
+    assert!(text.contains("# TYPE node_hwmon_energy_joule_total counter\n"));
+    let meter = "chip=\"platform_acpi000d:00\",sensor=\"power1\"";
+    assert_eq!(value(&text, &format!("node_hwmon_power_average_watt{{{meter}}}")), Some(45.0));
+    assert_eq!(value(&text, &format!("node_hwmon_power_average_interval_max_seconds{{{meter}}}")), Some(60.0));
+    assert_eq!(value(&text, &format!("node_hwmon_power_accuracy{{{meter}}}")), Some(0.095));
+    let it87 = "chip=\"platform_it87_2608\"";
+    assert_eq!(value(&text, &format!("node_hwmon_beep_enabled{{{it87},sensor=\"beep_enable0\"}}")), Some(1.0));
+    assert_eq!(value(&text, &format!("node_hwmon_voltage_regulator_version{{{it87},sensor=\"vrm0\"}}")), Some(110.0));
+    assert_eq!(value(&text, &format!("node_hwmon_cpu_vid_volts{{{it87},sensor=\"cpu0\"}}")), Some(1.1));
+    assert_eq!(value(&text, &format!("node_hwmon_fan_beep_enabled{{{it87},sensor=\"fan1\"}}")), Some(1.0));
+    assert_eq!(value(&text, &format!("node_hwmon_temp_type{{{it87},sensor=\"temp1\"}}")), Some(4.0));
+    assert_eq!(value(&text, "node_hwmon_pwm{chip=\"platform_pwm_fan\",sensor=\"pwm1\"}"), Some(100.0));
+    // An old driver's sensors, all in device/.
+    assert_eq!(value(&text, "node_hwmon_fan_rpm{chip=\"platform_w83627ehf_656\",sensor=\"fan2\"}"), Some(1350.0));
 }
 
 #[test]

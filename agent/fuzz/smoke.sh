@@ -76,6 +76,11 @@ seed proc_pressure /proc/pressure/io real-pressure-io
 seed proc_schedstat /proc/schedstat real-schedstat
 seed proc_schedstat ../../tests/fixtures/node_exporter/proc/schedstat fixture-node-exporter-schedstat
 seed proc_vmstat /proc/vmstat real-vmstat
+# hwmon: the names of the fixture trees' sensor files, as inputs.
+mkdir -p corpus/hwmon_file
+for f in ../../tests/fixtures/*/sys/class/hwmon/*/* ../../tests/fixtures/*/sys/devices/platform/*/*_*; do
+    [ -e "$f" ] && printf '%s' "${f##*/}" >"corpus/hwmon_file/name-${f##*/}"
+done
 for f in /sys/class/power_supply/*/* ../../tests/fixtures/*/sys/class/power_supply/*/*; do
     [ -f "$f" ] && seed proc_power_supply "$f" "$(echo "$f" | tr / _)"
 done

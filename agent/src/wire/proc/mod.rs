@@ -10,6 +10,7 @@
 pub mod cpufreq;
 pub mod diskstats;
 pub mod file_nr;
+pub mod hwmon;
 pub mod loadavg;
 pub mod meminfo;
 pub mod mountinfo;
