@@ -120,7 +120,7 @@ impl Collector for Hwmon {
                     // `power`, a sensor that is not ready) is left out.
                     let Ok(raw) = cx.read(Root::Sys, &["class/hwmon", sub, file]) else { continue };
                     let raw = raw.to_vec();
-                    let sensor = format!("{kind}{index}");
+                    let sensor = [kind, crate::expo::decimal(index, &mut [0; 20])].concat();
                     match readings.iter_mut().find(|r| r.sensor == sensor && r.item == item) {
                         Some(r) => r.raw = raw,
                         None => readings.push(Reading { kind, sensor, item: item.to_owned(), raw }),
