@@ -19,7 +19,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{free_tcp_port, value, wait_for, Scratch, Sonde};
 use sonde::wire::{prw, spool};
@@ -124,6 +124,21 @@ impl Receiver {
     fn write_url(&self, via: SocketAddr) -> String {
         let _ = self.kind;
         format!("http://{via}/api/v1/write")
+    }
+
+    /// [`Receiver::stored`] once it holds every sample of `want`, or as it
+    /// is after 15 s: VictoriaMetrics makes its newest rows searchable up
+    /// to a second after it accepted them, even after a force_flush, so
+    /// the samples of a push just before the stop may not show at once.
+    fn stored_all(&self, want: &Samples) -> Samples {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let got = self.stored();
+            if want.keys().all(|k| got.contains_key(k)) || Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Every sample the receiver holds for `{job="sonde"}`, raw.
@@ -371,7 +386,7 @@ fn prometheus_and_victoriametrics_hold_exactly_what_sonde_pushed() {
         );
         let want = normalise_nan(stored_as(&sent, receiver.kind == "victoriametrics"));
         assert!(want.len() > 200, "{} samples", want.len());
-        let got = normalise_nan(receiver.stored());
+        let got = normalise_nan(receiver.stored_all(&want));
         let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).take(3).collect();
         assert!(missing.is_empty(), "{}: not stored: {missing:?}", receiver.kind);
         // Prometheus stores float64 as it came; VictoriaMetrics converts

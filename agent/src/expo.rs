@@ -22,30 +22,7 @@
 use std::io::Write as _;
 
 use crate::limits::MAX_LABEL_VALUE;
-
-/// The `# TYPE` of a family.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Counter,
-    Gauge,
-    Untyped,
-    /// Only for what the textfile collector passes on; its samples are
-    /// written with [`Exposition::sample_suffixed`].
-    Histogram,
-    Summary,
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-            Kind::Untyped => "untyped",
-            Kind::Histogram => "histogram",
-            Kind::Summary => "summary",
-        }
-    }
-}
+pub use crate::wire::expfmt::{valid_label_name, valid_metric_name, MetricType};
 
 /// The point [`Exposition::rollback`] returns to.
 #[derive(Clone, Copy, Debug, Default)]
@@ -148,7 +125,7 @@ impl Exposition {
 
     /// Opens a family: writes its HELP and TYPE lines. Samples written
     /// after it belong to it until the next family.
-    pub fn family(&mut self, name: &str, help: &str, kind: Kind) {
+    pub fn family(&mut self, name: &str, help: &str, kind: MetricType) {
         self.family_parts(&[name], &[help], kind);
     }
 
@@ -156,7 +133,7 @@ impl Exposition {
     /// parts, written one after the other (`["node_sockstat_", "TCP",
     /// "_inuse"]`): collectors whose names come from the input spell them
     /// here, without building a string of their own.
-    pub fn family_parts(&mut self, name: &[&str], help: &[&str], kind: Kind) {
+    pub fn family_parts(&mut self, name: &[&str], help: &[&str], kind: MetricType) {
         self.family_ok = false;
         self.family.clear();
         for part in name {
@@ -310,21 +287,6 @@ pub fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or("")
 }
 
-/// `[a-zA-Z_:][a-zA-Z0-9_:]*`
-pub fn valid_metric_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_' || b == b':')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
-}
-
-/// `[a-zA-Z_][a-zA-Z0-9_]*`, and not the reserved `__` prefix.
-pub fn valid_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && !name.starts_with("__")
-}
-
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
@@ -338,6 +300,27 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn reads_back_what_the_writer_wrote() {
+        let mut e = Exposition::new(1 << 20);
+        e.family("a_total", "h", MetricType::Counter);
+        e.sample(&[], 3.0);
+        e.family("b", "h\nx", MetricType::Gauge);
+        e.sample(&[("x", "1"), ("y", "q\"uo\\te\nnl")], f64::NAN);
+        e.sample(&[("x", "")], f64::NEG_INFINITY);
+        let got: Vec<_> = crate::wire::expfmt::samples(e.as_bytes()).map(Result::unwrap).collect();
+        assert_eq!(got.len(), 3);
+        assert_eq!((got[0].name, got[0].value), ("a_total", 3.0));
+        assert!(got[1].value.is_nan());
+        let labels: Vec<_> = got[1].labels().collect();
+        assert_eq!(
+            labels,
+            vec![("x", std::borrow::Cow::Borrowed("1")), ("y", std::borrow::Cow::Owned("q\"uo\\te\nnl".to_owned()))]
+        );
+        assert_eq!(got[2].labels().collect::<Vec<_>>(), vec![("x", std::borrow::Cow::Borrowed(""))]);
+        assert_eq!(got[2].value, f64::NEG_INFINITY);
+    }
+
     fn text(e: &Exposition) -> &str {
         std::str::from_utf8(e.as_bytes()).unwrap()
     }
@@ -345,9 +328,9 @@ mod tests {
     #[test]
     fn family_with_help_type_and_samples() {
         let mut e = Exposition::new(1 << 20);
-        e.family("node_load1", "1m load average.", Kind::Gauge);
+        e.family("node_load1", "1m load average.", MetricType::Gauge);
         e.sample(&[], 0.25);
-        e.family("node_cpu_seconds_total", "Seconds.", Kind::Counter);
+        e.family("node_cpu_seconds_total", "Seconds.", MetricType::Counter);
         e.sample(&[("cpu", "0"), ("mode", "idle")], 12.5);
         assert_eq!(
             text(&e),
@@ -360,7 +343,7 @@ mod tests {
     #[test]
     fn label_values_and_help_are_escaped() {
         let mut e = Exposition::new(1 << 20);
-        e.family("x", "a \\ b\nc \"q\"", Kind::Gauge);
+        e.family("x", "a \\ b\nc \"q\"", MetricType::Gauge);
         e.sample(&[("v", "back\\slash \"quote\"\nnewline")], 1.0);
         assert_eq!(
             text(&e),
@@ -401,10 +384,10 @@ mod tests {
     #[test]
     fn duplicate_family_is_rejected_and_its_samples_skipped() {
         let mut e = Exposition::new(1 << 20);
-        e.family("a", "h", Kind::Gauge);
+        e.family("a", "h", MetricType::Gauge);
         e.sample(&[], 1.0);
         let before = e.len();
-        e.family("a", "h", Kind::Gauge);
+        e.family("a", "h", MetricType::Gauge);
         e.sample(&[], 2.0);
         assert_eq!(e.len(), before);
         assert_eq!(e.invalid, 1);
@@ -415,10 +398,10 @@ mod tests {
     fn invalid_names_are_rejected() {
         let mut e = Exposition::new(1 << 20);
         for bad in ["", "1abc", "a-b", "a b", "é"] {
-            e.family(bad, "h", Kind::Gauge);
+            e.family(bad, "h", MetricType::Gauge);
             e.sample(&[], 1.0);
         }
-        e.family("ok", "h", Kind::Gauge);
+        e.family("ok", "h", MetricType::Gauge);
         e.sample(&[("bad-label", "v")], 1.0);
         e.sample(&[("__reserved", "v")], 1.0);
         e.sample(&[("big", &"x".repeat(MAX_LABEL_VALUE + 1))], 1.0);
@@ -429,11 +412,11 @@ mod tests {
     #[test]
     fn overflow_never_cuts_a_line_and_rollback_removes_the_part() {
         let mut e = Exposition::new(100);
-        e.family("first", "h", Kind::Gauge);
+        e.family("first", "h", MetricType::Gauge);
         e.sample(&[], 1.0);
         let kept = text(&e).to_owned();
         e.mark();
-        e.family("second", "h", Kind::Gauge);
+        e.family("second", "h", MetricType::Gauge);
         for i in 0..100 {
             e.sample(&[], f64::from(i));
         }
@@ -445,7 +428,7 @@ mod tests {
         // The removed family may be written again (by nobody, but the
         // bookkeeping must agree with the text).
         e.set_limit(1 << 20);
-        e.family("second", "h", Kind::Gauge);
+        e.family("second", "h", MetricType::Gauge);
         assert!(!e.rejected());
     }
 }

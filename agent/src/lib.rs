@@ -41,14 +41,16 @@
 //! With push on, two more: one collecting on the push interval, one
 //! sending (one request in flight at a time).
 
+pub mod agent;
 pub mod check;
 pub mod collect;
 pub mod config;
+pub mod deliver;
 pub mod expo;
 pub mod limits;
 pub mod push;
 pub mod serve;
+pub mod service;
 pub mod sys;
-#[cfg(feature = "tls")]
 pub mod tls;
 pub mod wire;

@@ -104,17 +104,9 @@ pub const UNBOUND_DEADLINE: Duration = Duration::from_secs(3);
 /// A longer reply fails the collector rather than grow the buffer.
 pub const MAX_UNBOUND_REPLY: usize = 256 * 1024;
 
-/// Highest Unbound thread number plus one that is accepted (`num-threads`
-/// is rarely above the core count). A larger `threadN` fails the parse, so
-/// no number in the reply sizes an allocation.
-pub const MAX_UNBOUND_THREADS: usize = 256;
-
-/// Most labelled lines (query types, classes, rcodes, memory by module)
-/// in one reply; Unbound prints a few dozen.
-pub const MAX_UNBOUND_LABELLED: usize = 1024;
-
-/// Most histogram buckets in one reply; Unbound prints 40.
-pub const MAX_UNBOUND_BUCKETS: usize = 64;
+/// Bounds of the Unbound statistics codec, which owns them (wire imports
+/// nothing of sonde).
+pub use crate::wire::unbound::{MAX_UNBOUND_BUCKETS, MAX_UNBOUND_LABELLED, MAX_UNBOUND_THREADS};
 
 /// Addresses checked per target of a service check; a name with more is
 /// cut, in resolver order, so a name with hundreds of records cannot make

@@ -9,14 +9,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use std::sync::{Arc, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
 
 use argh::FromArgs;
+use sonde::agent::Agent;
 use sonde::collect;
 use sonde::config::{self, Config, Overrides};
-use sonde::push::{self, Pipeline};
-use sonde::serve::Agent;
 
 #[derive(FromArgs)]
 /// sonde: a monitoring agent for small Linux appliances. Serves the host's
@@ -152,7 +150,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Collectors(_)) => {
             let defaults = Config::builtin();
-            for (name, on) in collect::names().zip(&defaults.collectors) {
+            for (name, on) in collect::names().zip(&defaults.collect.enabled) {
                 println!("{name:<12} {}", if *on { "on" } else { "off" });
             }
             return ExitCode::SUCCESS;
@@ -190,34 +188,35 @@ fn main() -> ExitCode {
     };
 
     if args.once {
-        return once(&config);
-    }
-    let push = config.push.clone();
-    let agent = Agent::new(config);
-    match sonde::check::start(agent.config().checks.clone()) {
-        Ok(results) => agent.scraper.lock().unwrap_or_else(PoisonError::into_inner).checks = Some(results),
-        Err(e) => eprintln!("sonde: checks: cannot start their thread: {e}"),
-    }
-    let pipeline = match push {
-        Some(settings) => {
-            let source = Arc::clone(&agent);
-            match Pipeline::start(settings, Arc::new(move || source.scrape())) {
-                Ok(p) => {
-                    agent.scraper.lock().unwrap_or_else(PoisonError::into_inner).push = Some(p.queue());
-                    Some(p)
+        return match sonde::agent::once(&config) {
+            Ok(run) => {
+                if let Some(bytes) = run.exposition {
+                    let mut stdout = std::io::stdout().lock();
+                    if let Err(e) = stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+                        // A closed pipe (`sonde --once | head`) is the reader's choice.
+                        if e.kind() != std::io::ErrorKind::BrokenPipe {
+                            eprintln!("sonde: cannot write the exposition: {e}");
+                            return ExitCode::from(2);
+                        }
+                    }
                 }
-                Err(e) => {
-                    eprintln!("sonde: push: {e}");
-                    return ExitCode::from(2);
-                }
+                ExitCode::from(u8::from(run.failed))
             }
-        }
-        None => None,
-    };
-    let served = sonde::serve::run(agent, &load);
-    if let Some(p) = pipeline {
-        p.stop(PUSH_STOP_GRACE);
+            Err(e) => {
+                eprintln!("sonde: {e}");
+                ExitCode::from(2)
+            }
+        };
     }
+    let agent = match Agent::start(config) {
+        Ok(agent) => agent,
+        Err(e) => {
+            eprintln!("sonde: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let served = sonde::serve::run(Arc::clone(&agent), &load);
+    agent.stop();
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -225,71 +224,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// How long a stop waits for the receiver to take what is queued before
-/// spooling it.
-const PUSH_STOP_GRACE: Duration = Duration::from_secs(5);
-
-fn once(config: &Config) -> ExitCode {
-    let mut scraper = collect::Scraper::new();
-    let mut checks_failed = false;
-    if !config.checks.is_empty() {
-        let results = sonde::check::run_all(&config.checks);
-        checks_failed = sonde::check::report_failures(&results);
-        scraper.checks = Some(results);
-    }
-    let mut outcomes = Vec::new();
-    let bytes = scraper.scrape(config, &mut outcomes, false);
-    if let Some(settings) = &config.push {
-        let bytes = bytes.to_vec();
-        let collectors_failed = report_failures(&outcomes);
-        return match push::once(settings, &bytes) {
-            Ok(r) => {
-                let s = &r.stats;
-                if r.queued > 0 || s.dropped_total() > 0 {
-                    eprintln!(
-                        "sonde: push: {} samples delivered, {} dropped, {} still spooled for the next run",
-                        s.delivered,
-                        s.dropped_total(),
-                        r.queued
-                    );
-                }
-                if collectors_failed || checks_failed || r.queued > 0 || s.dropped_total() > 0 || s.clock_held > 0 {
-                    ExitCode::from(1)
-                } else {
-                    ExitCode::SUCCESS
-                }
-            }
-            Err(e) => {
-                eprintln!("sonde: push: {e}");
-                ExitCode::from(2)
-            }
-        };
-    }
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        // A closed pipe (`sonde --once | head`) is the reader's choice.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("sonde: cannot write the exposition: {e}");
-            return ExitCode::from(2);
-        }
-    }
-    if report_failures(&outcomes) || checks_failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-/// Names the failed collectors on stderr; whether there was one.
-fn report_failures(outcomes: &[collect::Outcome]) -> bool {
-    let mut failed = false;
-    for o in outcomes {
-        if let Some(e) = &o.error {
-            eprintln!("sonde: collector {} failed: {e}", o.name);
-            failed = true;
-        }
-    }
-    failed
 }

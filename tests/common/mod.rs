@@ -11,6 +11,11 @@
 #![allow(dead_code)] // each test binary uses a different part
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// The real peers of the watchdog, notification, log and HTTP-check
+/// tests (nginx, Alertmanager, exim, rsyslog, syslog-ng, monit, mtail,
+/// blackbox_exporter, logrotate, chromium), each started on loopback.
+pub mod peers;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let max = text.lines().count() + 1;
     let in_range = |line: usize| (1..=max).contains(&line);
 
-    let syntax = sonde::config::syntax::parse(text);
+    let syntax = sonde::wire::toml::parse(text);
     match &syntax {
         Ok(sections) => {
             for s in sections {

@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sonde::expo::{valid_label_name, valid_metric_name, Exposition, Kind};
+use sonde::expo::{valid_label_name, valid_metric_name, Exposition, MetricType};
 use sonde::limits::MAX_LABEL_VALUE;
 
 /// Reads the fuzz input as a stream of choices; zeros once it runs out.
@@ -167,7 +167,7 @@ fuzz_target!(|data: &[u8]| {
             0 | 1 => {
                 let name = input.word(FAMILIES);
                 let help = input.word(VALUES);
-                let kind = [Kind::Counter, Kind::Gauge, Kind::Untyped][usize::from(input.byte() % 3)];
+                let kind = [MetricType::Counter, MetricType::Gauge, MetricType::Untyped][usize::from(input.byte() % 3)];
                 e.family(&name, &help, kind);
                 let added = &e.as_bytes()[before.len().min(e.len())..];
                 open = None;
@@ -180,11 +180,11 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(e.invalid, invalid);
                 } else {
                     let kind = match kind {
-                        Kind::Counter => "counter",
-                        Kind::Gauge => "gauge",
-                        Kind::Untyped => "untyped",
-                        Kind::Histogram => "histogram",
-                        Kind::Summary => "summary",
+                        MetricType::Counter => "counter",
+                        MetricType::Gauge => "gauge",
+                        MetricType::Untyped => "untyped",
+                        MetricType::Histogram => "histogram",
+                        MetricType::Summary => "summary",
                     };
                     let want = format!("# HELP {name} {}\n# TYPE {name} {kind}\n", escape(&help, false));
                     assert_eq!(std::str::from_utf8(added), Ok(&want[..]));

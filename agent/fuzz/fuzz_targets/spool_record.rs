@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     while let Ok((r, used)) = spool::parse(rest) {
         assert!(used <= rest.len() && used >= spool::HEADER);
         let mut again = Vec::new();
-        spool::emit(&mut again, r.samples, r.timestamp_ms, r.payload);
+        spool::emit(&mut again, r.items, r.timestamp_ms, r.payload);
         assert_eq!(&again[..], &rest[..used]);
         rest = &rest[used..];
     }

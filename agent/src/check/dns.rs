@@ -21,9 +21,10 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::time::Instant;
 
-use super::{left, random_u64, tcp, Detail as CheckDetail, Reason};
+use super::render::Row;
+use super::{quote, tcp, Detail as CheckDetail, Outcome, Probe, Reason};
+use crate::sys::time::{random_u64, Deadline};
 use crate::wire::dns as wire;
 
 /// Largest message read, over UDP or TCP: DNS's own limit (a TCP
@@ -134,13 +135,85 @@ pub struct Detail {
     pub serial: Option<u32>,
 }
 
-pub fn run(s: &Settings, addr: SocketAddr, deadline: Instant) -> (Option<Reason>, CheckDetail) {
+impl Probe for Settings {
+    fn default_port(&self) -> u16 {
+        53
+    }
+
+    fn run(&self, _: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
+        run(self, addr, deadline)
+    }
+
+    fn describe(&self, s: &mut String) {
+        s.push_str("\"dns\"\nquery_name = ");
+        quote(s, &self.query_name);
+        s.push_str("\nquery_type = \"");
+        wire::type_name(self.query_type, s);
+        s.push('"');
+    }
+
+    /// `query_name=` and `query_type=`, as blackbox_exporter's dns prober
+    /// takes them.
+    fn probe_param(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "query_name" => {
+                let q = wire::Query { id: 0, qname: value, qtype: 1, qclass: 1, rd: true, edns_udp_size: None };
+                wire::emit_query(&q, &mut Vec::new()).map_err(|_| "query_name is not a domain name".to_owned())?;
+                self.query_name = value.to_owned();
+            }
+            "query_type" => {
+                self.query_type = wire::type_from_name(value).ok_or_else(|| "unknown query_type".to_owned())?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The built-in module of this kind.
+pub fn module(name: &str) -> Option<Result<Settings, &'static str>> {
+    (name == "dns").then(|| Ok(Settings::default()))
+}
+
+fn detail_of(o: &Outcome) -> Option<&Detail> {
+    match &o.detail {
+        CheckDetail::Dns(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// The families of DNS checks; a reply's counts only when one came.
+pub const ROWS: &[Row] = &[
+    Row::new("probe_dns_query_succeeded", "Displays whether or not the query was executed successfully", |o| {
+        detail_of(o).map(|d| if d.rcode.is_some() { 1.0 } else { 0.0 })
+    }),
+    Row::new("probe_dns_rcode", "sonde: The DNS response code of the reply", |o| {
+        detail_of(o).and_then(|d| d.rcode).map(f64::from)
+    }),
+    Row::new("probe_dns_answer_rrs", "Returns number of entries in the answer resource record list", |o| {
+        detail_of(o).and_then(|d| d.rcode.map(|_| f64::from(d.answer_rrs)))
+    }),
+    Row::new("probe_dns_authority_rrs", "Returns number of entries in the authority resource record list", |o| {
+        detail_of(o).and_then(|d| d.rcode.map(|_| f64::from(d.authority_rrs)))
+    }),
+    Row::new("probe_dns_additional_rrs", "Returns number of entries in the additional resource record list", |o| {
+        detail_of(o).and_then(|d| d.rcode.map(|_| f64::from(d.additional_rrs)))
+    }),
+    Row::new("probe_dns_reply_truncated", "sonde: Whether the UDP reply had the TC bit set", |o| {
+        detail_of(o).and_then(|d| d.rcode.map(|_| if d.truncated { 1.0 } else { 0.0 }))
+    }),
+    Row::new("probe_dns_serial", "Returns the serial number of the zone", |o| {
+        detail_of(o).and_then(|d| d.serial).map(f64::from)
+    }),
+];
+
+pub fn run(s: &Settings, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
     let mut detail = Detail::default();
     let reason = exchange(s, addr, deadline, &mut detail).err();
     (reason, CheckDetail::Dns(detail))
 }
 
-fn exchange(s: &Settings, addr: SocketAddr, deadline: Instant, d: &mut Detail) -> Result<(), Reason> {
+fn exchange(s: &Settings, addr: SocketAddr, deadline: Deadline, d: &mut Detail) -> Result<(), Reason> {
     let mut query = Vec::with_capacity(64);
     let q = wire::Query {
         id: random_u64() as u16,
@@ -198,7 +271,7 @@ fn reason_of(bad: wire::Bad) -> Reason {
     }
 }
 
-fn over_udp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::Reply, Reason> {
+fn over_udp(query: &[u8], addr: SocketAddr, deadline: Deadline) -> Result<wire::Reply, Reason> {
     let local: SocketAddr = if addr.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
     let io = |e: std::io::Error| Reason::of_io(&e);
     let sock = UdpSocket::bind(local).map_err(io)?;
@@ -209,7 +282,7 @@ fn over_udp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::R
     let mut buf = vec![0u8; MAX_MESSAGE];
     let mut last_bad = None;
     loop {
-        let Some(timeout) = left(deadline) else { return Err(last_bad.unwrap_or(Reason::Timeout)) };
+        let Some(timeout) = deadline.left() else { return Err(last_bad.unwrap_or(Reason::Timeout)) };
         sock.set_read_timeout(Some(timeout)).map_err(io)?;
         match sock.recv(&mut buf) {
             Ok(n) => match wire::parse_reply(&buf[..n], query) {
@@ -225,12 +298,12 @@ fn over_udp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::R
     }
 }
 
-fn over_tcp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::Reply, Reason> {
+fn over_tcp(query: &[u8], addr: SocketAddr, deadline: Deadline) -> Result<wire::Reply, Reason> {
     let io = |e: std::io::Error| Reason::of_io(&e);
-    let mut stream = crate::sys::net::connect(addr, left(deadline).ok_or(Reason::Timeout)?).map_err(io)?;
+    let mut stream = crate::sys::net::connect(addr, deadline.left().ok_or(Reason::Timeout)?).map_err(io)?;
     let mut framed = Vec::with_capacity(query.len() + 2);
     wire::tcp_frame(query, &mut framed);
-    stream.set_write_timeout(left(deadline)).map_err(io)?;
+    stream.set_write_timeout(deadline.left()).map_err(io)?;
     stream.write_all(&framed).map_err(io)?;
     let mut len = [0u8; 2];
     read_exact(&mut stream, &mut len, deadline)?;
@@ -243,10 +316,10 @@ fn over_tcp(query: &[u8], addr: SocketAddr, deadline: Instant) -> Result<wire::R
     wire::parse_reply(&msg, query).map_err(reason_of)
 }
 
-fn read_exact(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<(), Reason> {
+fn read_exact(stream: &mut TcpStream, buf: &mut [u8], deadline: Deadline) -> Result<(), Reason> {
     let mut at = 0;
     while at < buf.len() {
-        stream.set_read_timeout(Some(left(deadline).ok_or(Reason::Timeout)?)).map_err(|e| Reason::of_io(&e))?;
+        stream.set_read_timeout(Some(deadline.left().ok_or(Reason::Timeout)?)).map_err(|e| Reason::of_io(&e))?;
         match stream.read(&mut buf[at..]) {
             Ok(0) => return Err(Reason::Malformed),
             Ok(n) => at += n,

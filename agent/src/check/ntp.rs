@@ -9,9 +9,11 @@
 //! far from its reference) ends it at once: that is the server's answer.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{left, random_u64, Detail as CheckDetail, Reason};
+use super::render::Row;
+use super::{Detail as CheckDetail, Outcome, Probe, Reason};
+use crate::sys::time::{random_u64, Deadline};
 use crate::wire::ntp as wire;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -40,13 +42,59 @@ fn now() -> u64 {
     wire::from_unix(d.as_secs(), d.subsec_nanos())
 }
 
-pub fn run(s: &Settings, addr: SocketAddr, deadline: Instant) -> (Option<Reason>, CheckDetail) {
+impl Probe for Settings {
+    fn default_port(&self) -> u16 {
+        123
+    }
+
+    fn run(&self, _: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
+        run(self, addr, deadline)
+    }
+
+    fn describe(&self, s: &mut String) {
+        use std::fmt::Write as _;
+        let _ = write!(s, "\"ntp\"\nmax_root_distance = {}", self.max_root_distance);
+    }
+}
+
+/// The built-in module of this kind.
+pub fn module(name: &str) -> Option<Result<Settings, &'static str>> {
+    (name == "ntp").then(|| Ok(Settings::default()))
+}
+
+fn detail_of(o: &Outcome) -> Option<&Detail> {
+    match &o.detail {
+        CheckDetail::Ntp(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// The families of NTP checks.
+pub const ROWS: &[Row] = &[
+    Row::new("probe_ntp_offset_seconds", "sonde: Offset of the server's clock from ours (RFC 5905 theta)", |o| {
+        detail_of(o).and_then(|d| d.offset)
+    }),
+    Row::new("probe_ntp_rtt_seconds", "sonde: NTP round-trip delay (RFC 5905 delta)", |o| {
+        detail_of(o).and_then(|d| d.delay)
+    }),
+    Row::new("probe_ntp_stratum", "sonde: Stratum of the NTP server", |o| {
+        detail_of(o).and_then(|d| d.stratum).map(f64::from)
+    }),
+    Row::new("probe_ntp_leap", "sonde: Leap indicator of the NTP server", |o| {
+        detail_of(o).and_then(|d| d.leap).map(f64::from)
+    }),
+    Row::new("probe_ntp_root_distance_seconds", "sonde: Root delay / 2 + root dispersion of the NTP server", |o| {
+        detail_of(o).and_then(|d| d.root_distance)
+    }),
+];
+
+pub fn run(s: &Settings, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
     let mut d = Detail::default();
     let reason = exchange(s, addr, deadline, &mut d).err();
     (reason, CheckDetail::Ntp(d))
 }
 
-fn exchange(s: &Settings, addr: SocketAddr, deadline: Instant, d: &mut Detail) -> Result<(), Reason> {
+fn exchange(s: &Settings, addr: SocketAddr, deadline: Deadline, d: &mut Detail) -> Result<(), Reason> {
     let io = |e: std::io::Error| Reason::of_io(&e);
     let local: SocketAddr = if addr.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
     let sock = UdpSocket::bind(local).map_err(io)?;
@@ -61,7 +109,7 @@ fn exchange(s: &Settings, addr: SocketAddr, deadline: Instant, d: &mut Detail) -
     let mut buf = [0u8; 1024];
     let mut last_bad = None;
     loop {
-        let Some(timeout) = left(deadline) else { return Err(last_bad.unwrap_or(Reason::Timeout)) };
+        let Some(timeout) = deadline.left() else { return Err(last_bad.unwrap_or(Reason::Timeout)) };
         sock.set_read_timeout(Some(timeout)).map_err(io)?;
         let n = match sock.recv(&mut buf) {
             Ok(n) => n,

@@ -44,9 +44,11 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
-use super::{left, Detail, Reason};
-use crate::config::tls::ClientTls;
+use super::render::Row;
+use super::{quote, Detail as CheckDetail, Outcome, Probe, Reason};
 use crate::limits::{MAX_DIALOGUE_LINE, MAX_DIALOGUE_READ};
+use crate::sys::time::Deadline;
+use crate::tls::ClientTls;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -158,6 +160,91 @@ impl Tls {
     fn set_error(&mut self, _: String) {}
 }
 
+/// What a TCP check saw, for its families.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Detail {
+    pub connect_seconds: Option<f64>,
+    pub failed_due_to_regex: bool,
+    /// Empty unless the check spoke TLS.
+    pub tls: Tls,
+}
+
+impl Probe for Settings {
+    fn default_port(&self) -> u16 {
+        0
+    }
+
+    fn run(&self, target: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
+        run(self, target, addr, deadline)
+    }
+
+    fn describe(&self, s: &mut String) {
+        s.push_str("\"tcp\"\ndialogue = [");
+        for (i, step) in self.steps.iter().enumerate() {
+            s.push_str(if i == 0 { "" } else { ", " });
+            match step {
+                Step::Expect(p) => quote(s, &format!("expect {p}")),
+                Step::Send(t) => quote(s, &format!("send {t}")),
+                Step::StartTls => quote(s, "starttls"),
+            }
+        }
+        s.push(']');
+        if self.tls {
+            s.push_str("\ntls = true");
+        }
+    }
+
+    /// `hostname=`: the name TLS asks for when the target is an address,
+    /// as blackbox_exporter's.
+    fn probe_param(&mut self, key: &str, value: &str) -> Result<(), String> {
+        if key == "hostname" && self.tls_config.server_name.is_none() {
+            self.tls_config.server_name = Some(value.to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// The built-in modules of this kind: blackbox_exporter's examples.
+pub fn module(name: &str) -> Option<Result<Settings, &'static str>> {
+    let tls = |s: fn() -> Settings| if crate::tls::TLS_BUILT { Ok(s()) } else { Err(crate::tls::WITHOUT_TLS) };
+    Some(match name {
+        "tcp_connect" => Ok(Settings::default()),
+        "smtp_banner" => Ok(Settings::smtp_banner()),
+        "ssh_banner" => Ok(Settings::ssh_banner()),
+        "tls_connect" => tls(Settings::tls_connect),
+        "smtp_starttls" => tls(Settings::smtp_starttls),
+        _ => return None,
+    })
+}
+
+fn detail_of(o: &Outcome) -> Option<&Detail> {
+    match &o.detail {
+        CheckDetail::Tcp(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// The families of TCP checks.
+pub const ROWS: &[Row] = &[
+    Row::new("probe_tcp_connect_duration_seconds", "sonde: Time to establish the TCP connection in seconds", |o| {
+        detail_of(o).and_then(|d| d.connect_seconds)
+    }),
+    Row::new("probe_failed_due_to_regex", "Indicates if probe failed due to regex", |o| {
+        detail_of(o).map(|d| if d.failed_due_to_regex { 1.0 } else { 0.0 })
+    }),
+    #[cfg(feature = "tls")]
+    Row {
+        name: "probe_tls_version_info",
+        help: "Returns the TLS version used or NaN when unknown",
+        value: |o| detail_of(o).and_then(|d| d.tls.version).map(|_| 1.0),
+        label: Some(|o| ("version", detail_of(o).and_then(|d| d.tls.version).unwrap_or_default())),
+    },
+    #[cfg(feature = "tls")]
+    Row::new("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", |o| {
+        detail_of(o).and_then(|d| d.tls.earliest_expiry).map(|t| t as f64)
+    }),
+];
+
 /// Whether `line` (without its line end) matches `pattern`.
 pub fn matches(pattern: &str, line: &[u8]) -> bool {
     let (start, rest) = match pattern.strip_prefix('^') {
@@ -182,13 +269,13 @@ type Failure = (Reason, Option<String>);
 
 /// Runs the check against `addr`; `target` is the check's target, whose
 /// host is the name TLS asks for unless `server_name` says otherwise.
-pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Instant) -> (Option<Reason>, Detail) {
+pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, CheckDetail) {
     let mut tls = Tls::default();
     let detail = |connect_seconds, reason: Option<Reason>, tls: Tls| {
         let failed_due_to_regex = reason == Some(Reason::UnexpectedReply);
-        (reason, Detail::Tcp { connect_seconds, failed_due_to_regex, tls })
+        (reason, CheckDetail::Tcp(Detail { connect_seconds, failed_due_to_regex, tls }))
     };
-    let Some(timeout) = left(deadline) else { return detail(None, Some(Reason::Timeout), tls) };
+    let Some(timeout) = deadline.left() else { return detail(None, Some(Reason::Timeout), tls) };
     let t = Instant::now();
     let stream = match crate::sys::net::connect(addr, timeout) {
         Ok(s) => s,
@@ -236,10 +323,10 @@ impl Conn {
     /// Reads what is there, or waits for something until the deadline;
     /// Ok(0) at the end (a TLS peer closing without close_notify, which
     /// many do after QUIT, ends it as TCP's end would).
-    fn read(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize, Failure> {
+    fn read(&mut self, buf: &mut [u8], deadline: Deadline) -> Result<usize, Failure> {
         match self {
             Conn::Plain(s) => {
-                let timeout = left(deadline).ok_or((Reason::Timeout, None))?;
+                let timeout = deadline.left().ok_or((Reason::Timeout, None))?;
                 s.set_read_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
                 loop {
                     match s.read(buf) {
@@ -256,13 +343,13 @@ impl Conn {
     }
 
     /// Writes `text` and CRLF.
-    fn send(&mut self, text: &str, deadline: Instant) -> Result<(), Failure> {
+    fn send(&mut self, text: &str, deadline: Deadline) -> Result<(), Failure> {
         let mut msg = Vec::with_capacity(text.len() + 2);
         msg.extend_from_slice(text.as_bytes());
         msg.extend_from_slice(b"\r\n");
         match self {
             Conn::Plain(s) => {
-                let timeout = left(deadline).ok_or((Reason::Timeout, None))?;
+                let timeout = deadline.left().ok_or((Reason::Timeout, None))?;
                 s.set_write_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
                 s.write_all(&msg).map_err(|e| (Reason::of_io(&e), None))
             }
@@ -277,10 +364,10 @@ impl Conn {
     /// done, for `server_name` or else `target`'s host; `report` gets what
     /// the handshake showed. Nothing may be pending unread ([`run`] says).
     #[cfg(feature = "tls")]
-    fn start_tls(&mut self, s: &Settings, target: &str, deadline: Instant, report: &mut Tls) -> Result<(), Failure> {
+    fn start_tls(&mut self, s: &Settings, target: &str, deadline: Deadline, report: &mut Tls) -> Result<(), Failure> {
         let name = match &s.tls_config.server_name {
             Some(n) => n.as_str(),
-            None => super::split_target(target, 0).map_or("", |(host, _)| host),
+            None => crate::wire::hostport::split(target).map_or("", |(host, _)| host),
         };
         let Conn::Plain(tcp) = std::mem::replace(self, Conn::Gone) else {
             // The config allows one start of TLS; a second would be TLS
@@ -293,13 +380,13 @@ impl Conn {
     }
 
     #[cfg(not(feature = "tls"))]
-    fn start_tls(&mut self, _: &Settings, _: &str, _: Instant, _: &mut Tls) -> Result<(), Failure> {
+    fn start_tls(&mut self, _: &Settings, _: &str, _: Deadline, _: &mut Tls) -> Result<(), Failure> {
         // The config and /probe refuse TLS in this build: not reached.
         Err((Reason::Error, None))
     }
 
     /// Ends a finished dialogue; a TLS session says close_notify first.
-    fn close(self, deadline: Instant) {
+    fn close(self, deadline: Deadline) {
         match self {
             Conn::Plain(_) => {}
             #[cfg(feature = "tls")]
@@ -321,7 +408,7 @@ impl Lines {
     /// Reads lines until one matches: Ok; the peer closes, or the byte
     /// budget is spent: UnexpectedReply; the deadline passes: Timeout, or
     /// UnexpectedReply if lines came and none matched.
-    fn expect(&mut self, conn: &mut Conn, pattern: &str, deadline: Instant) -> Result<(), Failure> {
+    fn expect(&mut self, conn: &mut Conn, pattern: &str, deadline: Deadline) -> Result<(), Failure> {
         let mut seen = false;
         let late = |seen: bool, f: Failure| match f {
             (Reason::Timeout, None) if seen => (Reason::UnexpectedReply, None),
@@ -397,10 +484,13 @@ mod tests {
             assert_eq!(&buf[..n], b"QUIT\r\n");
             s.write_all(b"221 bye\r\n").unwrap();
         });
-        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        let deadline = Deadline::after(std::time::Duration::from_secs(5));
         let (reason, detail) = run(&Settings::smtp_banner(), "127.0.0.1:25", addr, deadline);
         assert_eq!(reason, None);
-        assert!(matches!(detail, Detail::Tcp { connect_seconds: Some(_), failed_due_to_regex: false, .. }));
+        assert!(matches!(
+            detail,
+            CheckDetail::Tcp(Detail { connect_seconds: Some(_), failed_due_to_regex: false, .. })
+        ));
         peer.join().unwrap();
     }
 
@@ -417,11 +507,13 @@ mod tests {
                 let _ = s.read(&mut [0u8; 16]);
             });
             let settings = Settings { steps: vec![Step::Expect("^SSH-".into())], ..Settings::default() };
-            let deadline = Instant::now() + std::time::Duration::from_millis(300);
+            let deadline = Deadline::after(std::time::Duration::from_millis(300));
             let (reason, detail) = run(&settings, "127.0.0.1:25", addr, deadline);
             assert_eq!(reason, Some(want));
             let regex = want == Reason::UnexpectedReply;
-            assert!(matches!(detail, Detail::Tcp { failed_due_to_regex, .. } if failed_due_to_regex == regex));
+            assert!(
+                matches!(detail, CheckDetail::Tcp(Detail { failed_due_to_regex, .. }) if failed_due_to_regex == regex)
+            );
             peer.join().unwrap();
         }
     }
@@ -438,12 +530,12 @@ mod tests {
             let _ = s.read(&mut [0u8; 16]);
         });
         let settings = Settings { steps: vec![Step::Expect("^220".into()), Step::StartTls], ..Settings::default() };
-        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        let deadline = Deadline::after(std::time::Duration::from_secs(5));
         let (reason, detail) = run(&settings, "127.0.0.1:25", addr, deadline);
         // `tls`, where a build without TLS that reached its handshake
         // says `error`; the words are kept where TLS is built in.
         assert_eq!(reason, Some(Reason::Tls));
-        let Detail::Tcp { tls, .. } = detail else { panic!("{detail:?}") };
+        let CheckDetail::Tcp(Detail { tls, .. }) = detail else { panic!("{detail:?}") };
         if cfg!(feature = "tls") {
             assert_eq!(tls.error(), Some("14 bytes of plaintext after the STARTTLS go-ahead"));
         }

@@ -3,7 +3,7 @@
 //! netlink path counts the same table).
 
 use super::{keep_first_error, Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::net_arp;
 
 pub struct Arp;
@@ -30,7 +30,7 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
             None => counts.push((device, 1)),
         }
     }
-    out.family("node_arp_entries", "ARP entries by device", Kind::Gauge);
+    out.family("node_arp_entries", "ARP entries by device", MetricType::Gauge);
     for (device, n) in counts {
         out.sample(&[("device", device)], n as f64);
     }

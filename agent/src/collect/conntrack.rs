@@ -7,7 +7,7 @@
 
 use super::common::{read_number, single};
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::nf_conntrack_stat::{self, COLUMNS};
 
 pub struct Conntrack;
@@ -34,10 +34,10 @@ impl Collector for Conntrack {
             return Ok(());
         };
         let help = "Number of currently allocated flow entries for connection tracking.";
-        single(out, "node_nf_conntrack_entries", help, Kind::Gauge, count as f64);
+        single(out, "node_nf_conntrack_entries", help, MetricType::Gauge, count as f64);
         if let Some(max) = read_number(cx, Root::Proc, &["sys/net/netfilter/nf_conntrack_max"])? {
             let help = "Maximum size of connection tracking table.";
-            single(out, "node_nf_conntrack_entries_limit", help, Kind::Gauge, max as f64);
+            single(out, "node_nf_conntrack_entries_limit", help, MetricType::Gauge, max as f64);
         }
         let Some(bytes) = cx.read_opt(Root::Proc, &["net/stat/nf_conntrack"])? else {
             return Ok(());
@@ -45,7 +45,7 @@ impl Collector for Conntrack {
         let sums = nf_conntrack_stat::parse(bytes).map_err(|e| cx.parse_error(e))?;
         for ((column, help), sum) in COLUMNS.iter().zip(HELP).zip(sums) {
             if let Some(sum) = sum {
-                out.family_parts(&["node_nf_conntrack_stat_", column], &[help], Kind::Gauge);
+                out.family_parts(&["node_nf_conntrack_stat_", column], &[help], MetricType::Gauge);
                 out.sample(&[], sum as f64);
             }
         }

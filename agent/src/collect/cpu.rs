@@ -8,7 +8,7 @@
 //! not reported as zero.
 
 use super::{keep_first_error, Collector, Context, Error};
-use crate::expo::{decimal, Exposition, Kind};
+use crate::expo::{decimal, Exposition, MetricType};
 use crate::wire::proc::stat::{self, Line, CPU_MODES, USER_HZ};
 
 pub struct Cpu;
@@ -35,7 +35,7 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
     for line in keep_first_error(stat::parse(bytes), &mut error) {
         let Line::Cpu { cpu, times, columns } = line else { continue };
         if !opened {
-            out.family("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", Kind::Counter);
+            out.family("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", MetricType::Counter);
             opened = true;
         }
         let label = decimal(u64::from(cpu), &mut buf);
@@ -50,7 +50,7 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
         out.family(
             "node_cpu_guest_seconds_total",
             "Seconds the CPUs spent in guests (VMs) for each mode.",
-            Kind::Counter,
+            MetricType::Counter,
         );
     }
     for (cpu, user, nice) in guest {

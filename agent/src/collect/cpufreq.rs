@@ -17,7 +17,7 @@
 //! no data, not a failure.
 
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::parse_u64;
 use crate::wire::proc::{cpufreq, number};
 
@@ -80,7 +80,11 @@ impl Collector for Cpufreq {
             for &(dir, id) in &cpus {
                 let Some(khz) = read_khz(cx, dir, file, &mut first) else { continue };
                 if !opened {
-                    out.family_parts(&["node_cpu_", family], &[help, " CPU thread frequency in hertz."], Kind::Gauge);
+                    out.family_parts(
+                        &["node_cpu_", family],
+                        &[help, " CPU thread frequency in hertz."],
+                        MetricType::Gauge,
+                    );
                     opened = true;
                 }
                 out.sample(&[("cpu", id)], khz as f64 * 1000.0);
@@ -107,7 +111,7 @@ impl Collector for Cpufreq {
                 }
             };
             if !opened {
-                out.family("node_cpu_scaling_governor", "Current enabled CPU frequency governor.", Kind::Gauge);
+                out.family("node_cpu_scaling_governor", "Current enabled CPU frequency governor.", MetricType::Gauge);
                 opened = true;
             }
             for g in cpufreq::governors(available) {

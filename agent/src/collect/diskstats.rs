@@ -14,7 +14,7 @@
 //! and `mtdblock3`, an appliance's flash, stay in.
 
 use super::{keep_first_error, Collector, Context, Error, Root};
-use crate::expo::{decimal, Exposition, Kind};
+use crate::expo::{decimal, Exposition, MetricType};
 use crate::wire::proc::diskstats::{self, Disk};
 use crate::wire::proc::number;
 use crate::wire::udev;
@@ -23,27 +23,32 @@ pub struct Diskstats;
 
 /// Per counter column: name, help, type, and the factor to node_exporter's
 /// unit (sectors to bytes, milliseconds to seconds).
-const COLUMNS: [(&str, &str, Kind, f64); 17] = [
-    ("reads_completed_total", "The total number of reads completed successfully.", Kind::Counter, 1.0),
-    ("reads_merged_total", "The total number of reads merged.", Kind::Counter, 1.0),
-    ("read_bytes_total", "The total number of bytes read successfully.", Kind::Counter, 512.0),
-    ("read_time_seconds_total", "The total number of seconds spent by all reads.", Kind::Counter, 1e-3),
-    ("writes_completed_total", "The total number of writes completed successfully.", Kind::Counter, 1.0),
-    ("writes_merged_total", "The number of writes merged.", Kind::Counter, 1.0),
-    ("written_bytes_total", "The total number of bytes written successfully.", Kind::Counter, 512.0),
-    ("write_time_seconds_total", "This is the total number of seconds spent by all writes.", Kind::Counter, 1e-3),
-    ("io_now", "The number of I/Os currently in progress.", Kind::Gauge, 1.0),
-    ("io_time_seconds_total", "Total seconds spent doing I/Os.", Kind::Counter, 1e-3),
-    ("io_time_weighted_seconds_total", "The weighted # of seconds spent doing I/Os.", Kind::Counter, 1e-3),
-    ("discards_completed_total", "The total number of discards completed successfully.", Kind::Counter, 1.0),
-    ("discards_merged_total", "The total number of discards merged.", Kind::Counter, 1.0),
-    ("discarded_sectors_total", "The total number of sectors discarded successfully.", Kind::Counter, 1.0),
-    ("discard_time_seconds_total", "This is the total number of seconds spent by all discards.", Kind::Counter, 1e-3),
-    ("flush_requests_total", "The total number of flush requests completed successfully", Kind::Counter, 1.0),
+const COLUMNS: [(&str, &str, MetricType, f64); 17] = [
+    ("reads_completed_total", "The total number of reads completed successfully.", MetricType::Counter, 1.0),
+    ("reads_merged_total", "The total number of reads merged.", MetricType::Counter, 1.0),
+    ("read_bytes_total", "The total number of bytes read successfully.", MetricType::Counter, 512.0),
+    ("read_time_seconds_total", "The total number of seconds spent by all reads.", MetricType::Counter, 1e-3),
+    ("writes_completed_total", "The total number of writes completed successfully.", MetricType::Counter, 1.0),
+    ("writes_merged_total", "The number of writes merged.", MetricType::Counter, 1.0),
+    ("written_bytes_total", "The total number of bytes written successfully.", MetricType::Counter, 512.0),
+    ("write_time_seconds_total", "This is the total number of seconds spent by all writes.", MetricType::Counter, 1e-3),
+    ("io_now", "The number of I/Os currently in progress.", MetricType::Gauge, 1.0),
+    ("io_time_seconds_total", "Total seconds spent doing I/Os.", MetricType::Counter, 1e-3),
+    ("io_time_weighted_seconds_total", "The weighted # of seconds spent doing I/Os.", MetricType::Counter, 1e-3),
+    ("discards_completed_total", "The total number of discards completed successfully.", MetricType::Counter, 1.0),
+    ("discards_merged_total", "The total number of discards merged.", MetricType::Counter, 1.0),
+    ("discarded_sectors_total", "The total number of sectors discarded successfully.", MetricType::Counter, 1.0),
+    (
+        "discard_time_seconds_total",
+        "This is the total number of seconds spent by all discards.",
+        MetricType::Counter,
+        1e-3,
+    ),
+    ("flush_requests_total", "The total number of flush requests completed successfully", MetricType::Counter, 1.0),
     (
         "flush_requests_time_seconds_total",
         "This is the total number of seconds spent by all flush requests.",
-        Kind::Counter,
+        MetricType::Counter,
         1e-3,
     ),
 ];
@@ -114,7 +119,7 @@ pub fn render(disks: &[Disk<'_>], out: &mut Exposition) {
 
 /// Writes `node_disk_info`, reading the udev database and sysfs.
 fn info(cx: &mut Context<'_>, disks: &[Disk<'_>], out: &mut Exposition) {
-    out.family("node_disk_info", "Info of /sys/block/<block_device>.", Kind::Gauge);
+    out.family("node_disk_info", "Info of /sys/block/<block_device>.", MetricType::Gauge);
     // path, wwn, model, serial, revision, and the serial's two fallbacks.
     let mut values: [String; 7] = Default::default();
     let keys = ["ID_PATH", "ID_WWN", "ID_MODEL", "SCSI_IDENT_SERIAL", "ID_REVISION", "ID_SERIAL_SHORT", "ID_SERIAL"];

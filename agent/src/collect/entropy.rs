@@ -5,7 +5,7 @@
 
 use super::common::single;
 use super::{Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::number;
 
 pub struct Entropy;
@@ -24,7 +24,7 @@ impl Collector for Entropy {
             // not a missing feature, so it fails the collector.
             let bytes = cx.proc(file)?;
             let v = number::parse(bytes).map_err(|e| cx.parse_error(e))?;
-            single(out, name, help, Kind::Gauge, v as f64);
+            single(out, name, help, MetricType::Gauge, v as f64);
         }
         Ok(())
     }

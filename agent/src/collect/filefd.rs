@@ -4,7 +4,7 @@
 
 use super::common::single;
 use super::{Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::file_nr;
 
 pub struct Filefd;
@@ -17,8 +17,14 @@ impl Collector for Filefd {
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
         let bytes = cx.proc("sys/fs/file-nr")?;
         let [allocated, _, maximum] = file_nr::parse(bytes).map_err(|e| cx.parse_error(e))?;
-        single(out, "node_filefd_allocated", "File descriptor statistics: allocated.", Kind::Gauge, allocated as f64);
-        single(out, "node_filefd_maximum", "File descriptor statistics: maximum.", Kind::Gauge, maximum as f64);
+        single(
+            out,
+            "node_filefd_allocated",
+            "File descriptor statistics: allocated.",
+            MetricType::Gauge,
+            allocated as f64,
+        );
+        single(out, "node_filefd_maximum", "File descriptor statistics: maximum.", MetricType::Gauge, maximum as f64);
         Ok(())
     }
 }

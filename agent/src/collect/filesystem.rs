@@ -27,14 +27,87 @@
 use std::borrow::Cow;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Mutex;
+use std::time::Duration;
 
+use super::common::matches_any;
 use super::{Collector, Context, Error, Root};
-use crate::config::host::matches_any;
-use crate::expo::{decimal, Exposition, Kind};
+use crate::expo::{decimal, Exposition, MetricType};
 use crate::sys::statfs::{self, Answer, Prober, Usage};
 use crate::wire::proc::mountinfo;
 
 pub struct Filesystem;
+
+/// `[filesystem]`: which mounts the filesystem collector reports, and how
+/// long it waits for each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// A mount point matching one of these is not reported.
+    pub mount_points_exclude: Vec<String>,
+    /// A filesystem type matching one of these is not reported.
+    pub fs_types_exclude: Vec<String>,
+    /// How long statfs(2) of one mount point may take before the mount is
+    /// reported with `device_error="mountpoint timeout"` and skipped until
+    /// it answers again.
+    pub timeout: Duration,
+}
+
+/// node_exporter's `--collector.filesystem.mount-points-exclude` default,
+/// `^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)`,
+/// as globs.
+pub const MOUNT_POINTS_EXCLUDE: &[&str] = &[
+    "/dev",
+    "/dev/*",
+    "/proc",
+    "/proc/*",
+    "/run/credentials/*",
+    "/sys",
+    "/sys/*",
+    "/var/lib/docker/*",
+    "/var/lib/containers/storage/*",
+];
+
+/// node_exporter's `--collector.filesystem.fs-types-exclude` default
+/// without `overlay` and `squashfs`: on OpenWrt, `/` is an overlay and
+/// `/rom` a squashfs, and a root filesystem that fills up is the first
+/// thing an appliance's operator must see. Container overlays stay hidden
+/// by their mount points (`/var/lib/docker/*`).
+pub const FS_TYPES_EXCLUDE: &[&str] = &[
+    "autofs",
+    "binfmt_misc",
+    "bpf",
+    "cgroup",
+    "cgroup2",
+    "configfs",
+    "debugfs",
+    "devpts",
+    "devtmpfs",
+    "fusectl",
+    "hugetlbfs",
+    "iso9660",
+    "mqueue",
+    "nsfs",
+    "proc",
+    "procfs",
+    "pstore",
+    "rpc_pipefs",
+    "securityfs",
+    "selinuxfs",
+    "sysfs",
+    "tracefs",
+];
+
+/// Longest `[filesystem] timeout` accepted: node_exporter's own.
+pub const MAX_STATFS_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mount_points_exclude: MOUNT_POINTS_EXCLUDE.iter().map(|s| (*s).to_owned()).collect(),
+            fs_types_exclude: FS_TYPES_EXCLUDE.iter().map(|s| (*s).to_owned()).collect(),
+            timeout: Duration::from_secs(1),
+        }
+    }
+}
 
 /// The statfs helpers and the mounts known to be stuck, kept between
 /// scrapes (and between config reloads: a stuck mount stays stuck).
@@ -58,7 +131,7 @@ impl Collector for Filesystem {
     }
 
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
-        let config = cx.config();
+        let config = cx.settings();
         let settings = &config.filesystem;
         if cx.read_opt(Root::Proc, &["1/mountinfo"])?.is_none() {
             cx.proc("self/mountinfo")?;
@@ -194,23 +267,23 @@ fn render(rows: &[Row<'_>], out: &mut Exposition) {
         ("node_filesystem_files_free", "Filesystem total free file nodes.", |u| u.ffree as f64),
     ];
     let help = "Whether an error occurred while getting statistics for the given device.";
-    out.family("node_filesystem_device_error", help, Kind::Gauge);
+    out.family("node_filesystem_device_error", help, MetricType::Gauge);
     for r in rows {
         out.sample(&labels(r), if r.usage.is_err() { 1.0 } else { 0.0 });
     }
-    out.family("node_filesystem_readonly", "Filesystem read-only status.", Kind::Gauge);
+    out.family("node_filesystem_readonly", "Filesystem read-only status.", MetricType::Gauge);
     for r in rows {
         out.sample(&labels(r), if r.readonly { 1.0 } else { 0.0 });
     }
     for (name, help, value) in sizes {
-        out.family(name, help, Kind::Gauge);
+        out.family(name, help, MetricType::Gauge);
         for r in rows {
             if let Ok(u) = &r.usage {
                 out.sample(&labels(r), value(u));
             }
         }
     }
-    out.family("node_filesystem_mount_info", "Filesystem mount information.", Kind::Gauge);
+    out.family("node_filesystem_mount_info", "Filesystem mount information.", MetricType::Gauge);
     let (mut major, mut minor) = ([0; 20], [0; 20]);
     for r in rows {
         let labels = [
@@ -226,6 +299,23 @@ fn render(rows: &[Row<'_>], out: &mut Exposition) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// See: node_exporter's default fs-types exclude hides OpenWrt's `/`
+    /// (overlay) and `/rom` (squashfs); sonde's must not.
+    #[test]
+    fn default_excludes_keep_openwrt_root_and_rom() {
+        let f = Settings::default();
+        assert!(!matches_any(&f.fs_types_exclude, "overlay"));
+        assert!(!matches_any(&f.fs_types_exclude, "squashfs"));
+        assert!(!matches_any(&f.mount_points_exclude, "/"));
+        assert!(!matches_any(&f.mount_points_exclude, "/rom"));
+        assert!(!matches_any(&f.mount_points_exclude, "/overlay"));
+        assert!(matches_any(&f.fs_types_exclude, "sysfs"));
+        assert!(matches_any(&f.mount_points_exclude, "/run/credentials/getty.service"));
+        assert!(!matches_any(&f.mount_points_exclude, "/run/credentials"));
+        assert!(matches_any(&f.mount_points_exclude, "/var/lib/docker/overlay2/x/merged"));
+        assert!(!matches_any(&f.mount_points_exclude, "/devices"));
+    }
 
     #[test]
     fn errors_read_as_node_exporter_writes_them() {

@@ -37,7 +37,7 @@
 use std::path::Path;
 
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::{hwmon, number, power_supply};
 
 pub struct Hwmon;
@@ -46,7 +46,7 @@ pub struct Hwmon;
 struct Row {
     family: String,
     help: String,
-    kind: Kind,
+    kind: MetricType,
     /// Label names, in order, and their values.
     labels: &'static [&'static str],
     values: [String; 3],
@@ -97,7 +97,7 @@ impl Collector for Hwmon {
                 rows.push(Row {
                     family: "node_hwmon_chip_names".into(),
                     help: "Annotation metric for human-readable chip names".into(),
-                    kind: Kind::Gauge,
+                    kind: MetricType::Gauge,
                     labels: &["chip", "chip_name"],
                     values: [chip.clone(), chip_name, String::new()],
                     value: 1.0,
@@ -158,7 +158,7 @@ fn sensor_rows(chip: &str, r: &Reading, all: &[Reading], rows: &mut Vec<Row>) {
         rows.push(Row {
             family: "node_hwmon_sensor_label".into(),
             help: "Label for given chip and sensor".into(),
-            kind: Kind::Gauge,
+            kind: MetricType::Gauge,
             labels: &["chip", "label", "sensor"],
             values: [chip.to_owned(), power_supply::label(&r.raw, false).into_owned(), r.sensor.clone()],
             value: 1.0,
@@ -201,7 +201,7 @@ fn sensor_rows(chip: &str, r: &Reading, all: &[Reading], rows: &mut Vec<Row>) {
                 ),
             };
             let Some(v) = v else { return };
-            (family.to_owned(), help.to_owned(), Kind::Gauge, v)
+            (family.to_owned(), help.to_owned(), MetricType::Gauge, v)
         }
         _ => {
             let Some(v) = hwmon::value(&r.raw) else { return };
@@ -249,15 +249,17 @@ enum Help {
 
 /// node_exporter's suffix, help, type and value for item `item` of a
 /// sensor of type `kind` whose file holds `v`.
-fn naming(kind: &str, item: &str, v: f64) -> (&'static str, Help, Kind, f64) {
-    let gauge = |suffix, help, v| (suffix, help, Kind::Gauge, v);
+fn naming(kind: &str, item: &str, v: f64) -> (&'static str, Help, MetricType, f64) {
+    let gauge = |suffix, help, v| (suffix, help, MetricType::Gauge, v);
     match (kind, item) {
         (_, "alarm" | "fault") => gauge("", Help::Status, v),
         (_, "beep") => gauge("_enabled", Help::Fixed("Hardware monitor sensor has beeping enabled"), v),
         ("in" | "cpu", _) => gauge("_volts", Help::Of("Hardware monitor for voltage"), v * 0.001),
         ("temp", i) if i != "type" => gauge("_celsius", Help::Of("Hardware monitor for temperature"), v * 0.001),
         ("curr", _) => gauge("_amps", Help::Of("Hardware monitor for current"), v * 0.001),
-        ("energy", _) => ("_joule_total", Help::Of("Hardware monitor for joules used so far"), Kind::Counter, v / 1e6),
+        ("energy", _) => {
+            ("_joule_total", Help::Of("Hardware monitor for joules used so far"), MetricType::Counter, v / 1e6)
+        }
         ("power", "accuracy") => gauge("", Help::Fixed("Hardware monitor power meter accuracy, as a ratio"), v / 1e6),
         ("power", "average_interval" | "average_interval_min" | "average_interval_max") => {
             gauge("_seconds", Help::Of("Hardware monitor power usage update interval"), v * 0.001)

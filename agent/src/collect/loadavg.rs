@@ -2,7 +2,7 @@
 //! as node_exporter's `node_load1`, `node_load5`, `node_load15`.
 
 use super::{Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::loadavg;
 
 pub struct Loadavg;
@@ -24,7 +24,7 @@ pub fn render(load: [f64; 3], out: &mut Exposition) {
     let names =
         [("node_load1", "1m load average."), ("node_load5", "5m load average."), ("node_load15", "15m load average.")];
     for ((name, help), v) in names.into_iter().zip(load) {
-        out.family(name, help, Kind::Gauge);
+        out.family(name, help, MetricType::Gauge);
         out.sample(&[], v);
     }
 }

@@ -8,7 +8,7 @@
 //! needs no change here.
 
 use super::{keep_first_error, Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::meminfo;
 
 pub struct Meminfo;
@@ -55,7 +55,7 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
         help.push_str("Memory information field ");
         help.push_str(&name["node_memory_".len()..]);
         help.push('.');
-        out.family(&name, &help, Kind::Gauge);
+        out.family(&name, &help, MetricType::Gauge);
         out.sample(&[], value);
     }
     error.map_or(Ok(()), Err)

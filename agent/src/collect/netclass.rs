@@ -21,7 +21,7 @@
 //! twenty-two files per device, for its twelve other families.
 
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::number;
 
 pub struct Netclass;
@@ -38,24 +38,24 @@ enum Read {
 
 /// Metric suffix, attribute file, type, how to read it, and whether it is
 /// one of the basic attributes read by default.
-const ATTRIBUTES: [(&str, &str, Kind, Read, bool); 17] = [
-    ("address_assign_type", "addr_assign_type", Kind::Gauge, Read::Decimal, false),
-    ("carrier", "carrier", Kind::Gauge, Read::Decimal, true),
-    ("carrier_changes_total", "carrier_changes", Kind::Counter, Read::Decimal, false),
-    ("carrier_up_changes_total", "carrier_up_count", Kind::Counter, Read::Decimal, false),
-    ("carrier_down_changes_total", "carrier_down_count", Kind::Counter, Read::Decimal, false),
-    ("device_id", "dev_id", Kind::Gauge, Read::Hex, false),
-    ("dormant", "dormant", Kind::Gauge, Read::Decimal, false),
-    ("flags", "flags", Kind::Gauge, Read::Hex, true),
-    ("iface_id", "ifindex", Kind::Gauge, Read::Decimal, false),
-    ("iface_link", "iflink", Kind::Gauge, Read::Decimal, false),
-    ("iface_link_mode", "link_mode", Kind::Gauge, Read::Decimal, false),
-    ("mtu_bytes", "mtu", Kind::Gauge, Read::Decimal, true),
-    ("name_assign_type", "name_assign_type", Kind::Gauge, Read::Decimal, false),
-    ("net_dev_group", "netdev_group", Kind::Gauge, Read::Decimal, false),
-    ("speed_bytes", "speed", Kind::Gauge, Read::Speed, true),
-    ("transmit_queue_length", "tx_queue_len", Kind::Gauge, Read::Decimal, false),
-    ("protocol_type", "type", Kind::Gauge, Read::Decimal, false),
+const ATTRIBUTES: [(&str, &str, MetricType, Read, bool); 17] = [
+    ("address_assign_type", "addr_assign_type", MetricType::Gauge, Read::Decimal, false),
+    ("carrier", "carrier", MetricType::Gauge, Read::Decimal, true),
+    ("carrier_changes_total", "carrier_changes", MetricType::Counter, Read::Decimal, false),
+    ("carrier_up_changes_total", "carrier_up_count", MetricType::Counter, Read::Decimal, false),
+    ("carrier_down_changes_total", "carrier_down_count", MetricType::Counter, Read::Decimal, false),
+    ("device_id", "dev_id", MetricType::Gauge, Read::Hex, false),
+    ("dormant", "dormant", MetricType::Gauge, Read::Decimal, false),
+    ("flags", "flags", MetricType::Gauge, Read::Hex, true),
+    ("iface_id", "ifindex", MetricType::Gauge, Read::Decimal, false),
+    ("iface_link", "iflink", MetricType::Gauge, Read::Decimal, false),
+    ("iface_link_mode", "link_mode", MetricType::Gauge, Read::Decimal, false),
+    ("mtu_bytes", "mtu", MetricType::Gauge, Read::Decimal, true),
+    ("name_assign_type", "name_assign_type", MetricType::Gauge, Read::Decimal, false),
+    ("net_dev_group", "netdev_group", MetricType::Gauge, Read::Decimal, false),
+    ("speed_bytes", "speed", MetricType::Gauge, Read::Speed, true),
+    ("transmit_queue_length", "tx_queue_len", MetricType::Gauge, Read::Decimal, false),
+    ("protocol_type", "type", MetricType::Gauge, Read::Decimal, false),
 ];
 
 /// The string attributes of `node_network_info`, in label order, with
@@ -82,8 +82,8 @@ impl Collector for Netclass {
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e),
         };
-        let filter = &cx.config().netdev;
-        let all = cx.config().netclass_all_attributes;
+        let filter = &cx.settings().netdev;
+        let all = cx.settings().netclass_all_attributes;
         let mut devices = Vec::with_capacity(names.len());
         for name in names.into_iter().filter(|d| filter.reports(d)) {
             // Gone since the listing: not reported.
@@ -116,11 +116,15 @@ impl Collector for Netclass {
 const FLAGS: usize = 7;
 
 fn render(devices: &[Device], out: &mut Exposition) {
-    out.family("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", Kind::Gauge);
+    out.family("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", MetricType::Gauge);
     for d in devices {
         out.sample(&[("device", &d.name)], if d.info[4] == "up" { 1.0 } else { 0.0 });
     }
-    out.family("node_network_info", "Non-numeric data from /sys/class/net/<iface>, value is always 1.", Kind::Gauge);
+    out.family(
+        "node_network_info",
+        "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
+        MetricType::Gauge,
+    );
     for d in devices {
         let adminstate = match d.values[FLAGS] {
             Some(f) if f as u64 & 1 != 0 => "up",

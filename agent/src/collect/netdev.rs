@@ -7,12 +7,29 @@
 //!
 //! `[netdev] device_include` and `device_exclude` pick the devices.
 
+use super::common::matches_any;
 use super::{keep_first_error, Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::net_dev::{self, Device, RECEIVE, TRANSMIT};
 use crate::wire::proc::number;
 
 pub struct Netdev;
+
+/// `[netdev]`: which network devices the netdev and netclass collectors
+/// report. A device is reported if `device_include` is empty or one of its
+/// patterns matches, and none of `device_exclude` does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Devices {
+    pub device_include: Vec<String>,
+    pub device_exclude: Vec<String>,
+}
+
+impl Devices {
+    pub fn reports(&self, device: &str) -> bool {
+        (self.device_include.is_empty() || matches_any(&self.device_include, device))
+            && !matches_any(&self.device_exclude, device)
+    }
+}
 
 impl Collector for Netdev {
     fn name(&self) -> &'static str {
@@ -23,7 +40,7 @@ impl Collector for Netdev {
         cx.proc("net/dev")?;
         // Kept aside while the sysfs files are read.
         let bytes = cx.take_bytes();
-        let filter = &cx.config().netdev;
+        let filter = &cx.settings().netdev;
         let (devices, error) = parse(&bytes, |d| filter.reports(d));
         render(&devices, out);
         let mut error = error.map(|e| cx.parse_error(e));
@@ -38,7 +55,7 @@ impl Collector for Netdev {
                 Ok(v) => {
                     if !opened {
                         let help = "Network device statistic receive_nohandler.";
-                        out.family("node_network_receive_nohandler_total", help, Kind::Counter);
+                        out.family("node_network_receive_nohandler_total", help, MetricType::Counter);
                         opened = true;
                     }
                     out.sample(&[("device", device.name)], v as f64);
@@ -67,7 +84,7 @@ pub fn render(devices: &[Device<'_>], out: &mut Exposition) {
     let columns = RECEIVE.iter().map(|s| ("receive_", *s)).chain(TRANSMIT.iter().map(|s| ("transmit_", *s)));
     for (i, (direction, stat)) in columns.enumerate() {
         let name = ["node_network_", direction, stat, "_total"];
-        out.family_parts(&name, &["Network device statistic ", direction, stat, "."], Kind::Counter);
+        out.family_parts(&name, &["Network device statistic ", direction, stat, "."], MetricType::Counter);
         for d in devices {
             out.sample(&[("device", d.name)], d.stats[i] as f64);
         }

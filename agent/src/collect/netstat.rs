@@ -17,7 +17,7 @@
 //! it, not a failure.
 
 use super::{keep_first_error, Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::net_snmp::Counter;
 use crate::wire::proc::{net_snmp, net_snmp6};
 
@@ -76,7 +76,11 @@ pub fn render<'a>(
     let mut error = None;
     for Counter { proto, name, value } in keep_first_error(counters, &mut error) {
         if exported(proto, name) {
-            out.family_parts(&["node_netstat_", proto, "_", name], &["Statistic ", proto, name, "."], Kind::Untyped);
+            out.family_parts(
+                &["node_netstat_", proto, "_", name],
+                &["Statistic ", proto, name, "."],
+                MetricType::Untyped,
+            );
             out.sample(&[], value as f64);
         }
     }

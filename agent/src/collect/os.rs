@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::{keep_first_error, Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::os_release;
 
 pub struct Os;
@@ -61,16 +61,16 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
     }
     let help = "A metric with a constant '1' value labeled by build_id, id, id_like, image_id, image_version, \
                 name, pretty_name, variant, variant_id, version, version_codename, version_id.";
-    out.family("node_os_info", help, Kind::Gauge);
+    out.family("node_os_info", help, MetricType::Gauge);
     let labels: [(&str, &str); 12] = std::array::from_fn(|i| (KEYS[i].0, &*values[i]));
     out.sample(&labels, 1.0);
     if let Some(version) = major_minor(&values[11]) {
-        out.family("node_os_version", "Metric containing the major.minor part of the OS version.", Kind::Gauge);
+        out.family("node_os_version", "Metric containing the major.minor part of the OS version.", MetricType::Gauge);
         out.sample(&[("id", &values[1]), ("id_like", &values[2]), ("name", &values[5])], version);
     }
     if let Some(t) = support_end {
         let help = "Metric containing the end-of-life date timestamp of the OS.";
-        out.family("node_os_support_end_timestamp_seconds", help, Kind::Gauge);
+        out.family("node_os_support_end_timestamp_seconds", help, MetricType::Gauge);
         out.sample(&[], t);
     }
     error.map_or(Ok(()), Err)

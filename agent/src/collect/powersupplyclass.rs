@@ -18,7 +18,7 @@
 //! `--collector.powersupply.ignored-supplies` has no counterpart yet.
 
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::power_supply::{self, Unit};
 
 pub struct Powersupplyclass;
@@ -63,7 +63,7 @@ impl Collector for Powersupplyclass {
                     out.family_parts(
                         &["node_power_supply_", family, celsius],
                         &[family, celsius, " value of /sys/class/power_supply/<power_supply>."],
-                        Kind::Gauge,
+                        MetricType::Gauge,
                     );
                     opened = true;
                 }
@@ -71,7 +71,7 @@ impl Collector for Powersupplyclass {
             }
         }
         if !listed.is_empty() {
-            out.family("node_power_supply_info", "info of /sys/class/power_supply/<power_supply>.", Kind::Gauge);
+            out.family("node_power_supply_info", "info of /sys/class/power_supply/<power_supply>.", MetricType::Gauge);
         }
         for (supply, files) in &listed {
             let mut values: Vec<(&str, String)> = Vec::new();

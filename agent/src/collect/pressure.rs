@@ -8,7 +8,7 @@
 //! `irq` exists since Linux 6.1 with CONFIG_IRQ_TIME_ACCOUNTING.
 
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::pressure;
 
 pub struct Pressure;
@@ -72,7 +72,7 @@ impl Collector for Pressure {
             let p = pressure::parse(bytes).map_err(|e| cx.parse_error(e))?;
             for (family, total) in [(some, p.some), (full, p.full)] {
                 if let (Some((name, help)), Some(us)) = (family, total) {
-                    out.family(name, help, Kind::Counter);
+                    out.family(name, help, MetricType::Counter);
                     out.sample(&[], us as f64 / 1e6);
                 }
             }

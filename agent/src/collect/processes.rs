@@ -16,7 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use super::common::single;
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::limits::MAX_PROCESSES;
 use crate::wire::parse_u64;
 use crate::wire::proc::{number, pid_stat};
@@ -85,15 +85,15 @@ impl Collector for Processes {
                 }
             }
         }
-        single(out, "node_processes_threads", "Allocated threads in system", Kind::Gauge, threads as f64);
+        single(out, "node_processes_threads", "Allocated threads in system", MetricType::Gauge, threads as f64);
         let max_threads = limit(cx, "sys/kernel/threads-max")?;
-        single(out, "node_processes_max_threads", "Limit of threads in the system", Kind::Gauge, max_threads);
+        single(out, "node_processes_max_threads", "Limit of threads in the system", MetricType::Gauge, max_threads);
         write_states(out, "node_processes_state", "Number of processes in each state.", "state", &states);
         let help = "Number of threads in each state.";
         write_states(out, "node_processes_threads_state", help, "thread_state", &thread_states);
-        single(out, "node_processes_pids", "Number of PIDs", Kind::Gauge, pids as f64);
+        single(out, "node_processes_pids", "Number of PIDs", MetricType::Gauge, pids as f64);
         let max_pids = limit(cx, "sys/kernel/pid_max")?;
-        single(out, "node_processes_max_processes", "Number of max PIDs limit", Kind::Gauge, max_pids);
+        single(out, "node_processes_max_processes", "Number of max PIDs limit", MetricType::Gauge, max_pids);
         Ok(())
     }
 }
@@ -104,7 +104,7 @@ fn limit(cx: &mut Context<'_>, file: &str) -> Result<f64, Error> {
 }
 
 fn write_states(out: &mut Exposition, name: &str, help: &str, label: &str, counts: &States) {
-    out.family(name, help, Kind::Gauge);
+    out.family(name, help, MetricType::Gauge);
     for (i, &n) in counts.iter().enumerate().filter(|(_, &n)| n > 0) {
         let letter = if i < 26 { b'A' + i as u8 } else { b'a' + (i - 26) as u8 };
         let letter = [letter];

@@ -9,7 +9,7 @@
 //! are written.
 
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::schedstat;
 
 pub struct Schedstat;
@@ -46,7 +46,7 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
             match cpu {
                 Ok(c) => {
                     if !opened {
-                        out.family(name, help, Kind::Counter);
+                        out.family(name, help, MetricType::Counter);
                         opened = true;
                     }
                     out.sample(&[("cpu", c.cpu)], c.columns[i] as f64 / divisor);

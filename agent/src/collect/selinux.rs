@@ -8,7 +8,7 @@
 
 use super::common::single;
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::os_release;
 use crate::wire::proc::number;
 
@@ -26,10 +26,10 @@ impl Collector for Selinux {
         };
         let enabled = "SELinux is enabled, 1 is true, 0 is false";
         let Some(current) = current else {
-            single(out, "node_selinux_enabled", enabled, Kind::Gauge, 0.0);
+            single(out, "node_selinux_enabled", enabled, MetricType::Gauge, 0.0);
             return Ok(());
         };
-        single(out, "node_selinux_enabled", enabled, Kind::Gauge, 1.0);
+        single(out, "node_selinux_enabled", enabled, MetricType::Gauge, 1.0);
         let mut config = -1.0;
         if let Some(raw) = cx.read_opt(Root::Rootfs, &["etc/selinux/config"])? {
             for (key, value) in os_release::parse(raw).filter_map(Result::ok) {
@@ -42,8 +42,8 @@ impl Collector for Selinux {
                 }
             }
         }
-        single(out, "node_selinux_config_mode", "Configured SELinux enforcement mode", Kind::Gauge, config);
-        single(out, "node_selinux_current_mode", "Current SELinux enforcement mode", Kind::Gauge, current as f64);
+        single(out, "node_selinux_config_mode", "Configured SELinux enforcement mode", MetricType::Gauge, config);
+        single(out, "node_selinux_current_mode", "Current SELinux enforcement mode", MetricType::Gauge, current as f64);
         Ok(())
     }
 }

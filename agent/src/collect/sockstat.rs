@@ -5,7 +5,7 @@
 //! A kernel without IPv6 has no sockstat6: no data for it, not a failure.
 
 use super::{keep_first_error, Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::net_sockstat::{self, Stat};
 
 pub struct Sockstat;
@@ -35,7 +35,7 @@ pub fn render(bytes: &[u8], page: f64, out: &mut Exposition) -> Result<(), crate
     let mut error = None;
     for Stat { proto, key, value } in keep_first_error(net_sockstat::parse(bytes), &mut error) {
         if proto == "sockets" && key == "used" {
-            out.family("node_sockstat_sockets_used", "Number of IPv4 sockets in use.", Kind::Gauge);
+            out.family("node_sockstat_sockets_used", "Number of IPv4 sockets in use.", MetricType::Gauge);
             out.sample(&[], value as f64);
             continue;
         }
@@ -43,11 +43,11 @@ pub fn render(bytes: &[u8], page: f64, out: &mut Exposition) -> Result<(), crate
             continue;
         }
         let help = ["Number of ", proto, " sockets in state ", key, "."];
-        out.family_parts(&["node_sockstat_", proto, "_", key], &help, Kind::Gauge);
+        out.family_parts(&["node_sockstat_", proto, "_", key], &help, MetricType::Gauge);
         out.sample(&[], value as f64);
         if key == "mem" {
             let help = ["Number of ", proto, " sockets in state mem_bytes."];
-            out.family_parts(&["node_sockstat_", proto, "_mem_bytes"], &help, Kind::Gauge);
+            out.family_parts(&["node_sockstat_", proto, "_mem_bytes"], &help, MetricType::Gauge);
             out.sample(&[], value as f64 * page);
         }
     }

@@ -5,29 +5,34 @@
 //! an older kernel does not print are left out, not reported as zero.
 
 use super::{Collector, Context, Error};
-use crate::expo::{decimal, Exposition, Kind};
+use crate::expo::{decimal, Exposition, MetricType};
 use crate::wire::proc::softnet_stat::{self, Cpu};
 
 pub struct Softnet;
 
 type Column = fn(&Cpu) -> Option<u64>;
-const FAMILIES: [(&str, &str, Kind, Column); 7] = [
-    ("node_softnet_processed_total", "Number of processed packets", Kind::Counter, |c| Some(c.processed)),
-    ("node_softnet_dropped_total", "Number of dropped packets", Kind::Counter, |c| Some(c.dropped)),
-    ("node_softnet_times_squeezed_total", "Number of times processing packets ran out of quota", Kind::Counter, |c| {
-        Some(c.time_squeeze)
-    }),
+const FAMILIES: [(&str, &str, MetricType, Column); 7] = [
+    ("node_softnet_processed_total", "Number of processed packets", MetricType::Counter, |c| Some(c.processed)),
+    ("node_softnet_dropped_total", "Number of dropped packets", MetricType::Counter, |c| Some(c.dropped)),
+    (
+        "node_softnet_times_squeezed_total",
+        "Number of times processing packets ran out of quota",
+        MetricType::Counter,
+        |c| Some(c.time_squeeze),
+    ),
     (
         "node_softnet_cpu_collision_total",
         "Number of collision occur while obtaining device lock while transmitting",
-        Kind::Counter,
+        MetricType::Counter,
         |c| Some(c.cpu_collision),
     ),
-    ("node_softnet_received_rps_total", "Number of times cpu woken up received_rps", Kind::Counter, |c| c.received_rps),
-    ("node_softnet_flow_limit_count_total", "Number of times flow limit has been reached", Kind::Counter, |c| {
+    ("node_softnet_received_rps_total", "Number of times cpu woken up received_rps", MetricType::Counter, |c| {
+        c.received_rps
+    }),
+    ("node_softnet_flow_limit_count_total", "Number of times flow limit has been reached", MetricType::Counter, |c| {
         c.flow_limit_count
     }),
-    ("node_softnet_backlog_len", "Softnet backlog status", Kind::Gauge, |c| c.backlog_len),
+    ("node_softnet_backlog_len", "Softnet backlog status", MetricType::Gauge, |c| c.backlog_len),
 ];
 
 impl Collector for Softnet {

@@ -5,7 +5,7 @@
 //! `node_time_seconds - node_boot_time_seconds`.
 
 use super::{keep_first_error, Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::stat::{self, Line};
 
 pub struct Stat;
@@ -36,13 +36,13 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
             _ => {}
         }
     }
-    const FAMILIES: [(&str, &str, Kind); 6] = [
-        ("node_boot_time_seconds", "Node boot time, in unixtime.", Kind::Gauge),
-        ("node_context_switches_total", "Total number of context switches.", Kind::Counter),
-        ("node_forks_total", "Total number of forks.", Kind::Counter),
-        ("node_intr_total", "Total number of interrupts serviced.", Kind::Counter),
-        ("node_procs_blocked", "Number of processes blocked waiting for I/O to complete.", Kind::Gauge),
-        ("node_procs_running", "Number of processes in runnable state.", Kind::Gauge),
+    const FAMILIES: [(&str, &str, MetricType); 6] = [
+        ("node_boot_time_seconds", "Node boot time, in unixtime.", MetricType::Gauge),
+        ("node_context_switches_total", "Total number of context switches.", MetricType::Counter),
+        ("node_forks_total", "Total number of forks.", MetricType::Counter),
+        ("node_intr_total", "Total number of interrupts serviced.", MetricType::Counter),
+        ("node_procs_blocked", "Number of processes blocked waiting for I/O to complete.", MetricType::Gauge),
+        ("node_procs_running", "Number of processes in runnable state.", MetricType::Gauge),
     ];
     for ((name, help, kind), value) in FAMILIES.iter().zip(v) {
         if let Some(value) = value {

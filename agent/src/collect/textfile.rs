@@ -30,7 +30,7 @@ use std::time::UNIX_EPOCH;
 
 use super::common::sort_names;
 use super::{Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_PROC_FILE, MAX_TEXTFILES};
 use crate::sys::file::read_bounded;
 use crate::wire::textfile::{self, Line};
@@ -40,7 +40,7 @@ pub struct Textfile;
 struct Family {
     name: String,
     help: Option<String>,
-    kind: Kind,
+    kind: MetricType,
     /// Whether the file declared the type (a later TYPE is then an error).
     typed: bool,
     /// Indexes of the files it came from, for the default help.
@@ -64,24 +64,28 @@ impl Collector for Textfile {
         let mut error = None;
         let mut families: Vec<Family> = Vec::new();
         let mut read: Vec<(String, f64)> = Vec::new();
-        if let Some(dir) = &cx.config().textfile {
+        if let Some(dir) = &cx.settings().textfile {
             collect_dir(dir, &mut families, &mut read, &mut error);
         }
         if !render(&mut families, &read, out) {
             error.get_or_insert(Error::Parse {
-                path: cx.config().textfile.clone().unwrap_or_default(),
+                path: cx.settings().textfile.clone().unwrap_or_default(),
                 err: crate::wire::Error::at(0, "a series written twice; the second is left out"),
             });
         }
         let errored = error.is_some();
         if !read.is_empty() {
-            out.family("node_textfile_mtime_seconds", "Unixtime mtime of textfiles successfully read.", Kind::Gauge);
+            out.family(
+                "node_textfile_mtime_seconds",
+                "Unixtime mtime of textfiles successfully read.",
+                MetricType::Gauge,
+            );
         }
         for (file, mtime) in &read {
             out.sample(&[("file", file)], *mtime);
         }
         let help = "1 if there was an error opening or reading a file, 0 otherwise";
-        out.family("node_textfile_scrape_error", help, Kind::Gauge);
+        out.family("node_textfile_scrape_error", help, MetricType::Gauge);
         out.sample(&[], if errored { 1.0 } else { 0.0 });
         // Also a collector failure, so that sonde logs it (when it starts
         // and when it ends) and sonde_collector_success says it.
@@ -156,7 +160,7 @@ fn parse_file(bytes: &[u8]) -> Result<Vec<Family>, crate::wire::Error> {
             families.push(Family {
                 name: name.to_owned(),
                 help: None,
-                kind: Kind::Untyped,
+                kind: MetricType::Untyped,
                 typed: false,
                 files: Vec::new(),
                 samples: Vec::new(),
@@ -199,8 +203,8 @@ fn parse_file(bytes: &[u8]) -> Result<Vec<Family>, crate::wire::Error> {
                     pairs.push((label.to_owned(), v));
                 }
                 let needs = match (kind, suffix) {
-                    (Kind::Histogram, "_bucket") => Some("le"),
-                    (Kind::Summary, "") => Some("quantile"),
+                    (MetricType::Histogram, "_bucket") => Some("le"),
+                    (MetricType::Summary, "") => Some("quantile"),
                     _ => None,
                 };
                 if needs.is_some_and(|l| !pairs.iter().any(|(n, _)| n == l)) {
@@ -225,8 +229,8 @@ fn family_of(families: &[Family], name: &str) -> Option<(usize, &'static str)> {
         let Some(base) = name.strip_suffix(suffix) else { continue };
         let i = families.iter().position(|f| f.name == base)?;
         let takes = match families[i].kind {
-            Kind::Summary => suffix != "_bucket",
-            Kind::Histogram => true,
+            MetricType::Summary => suffix != "_bucket",
+            MetricType::Histogram => true,
             _ => false,
         };
         return takes.then_some((i, suffix));
@@ -243,8 +247,8 @@ fn render(families: &mut [Family], read: &[(String, f64)], out: &mut Exposition)
         // bucket or quantile label that only some samples of a histogram
         // or summary carry by design; as node_exporter writes them.
         let own = match f.kind {
-            Kind::Histogram => "le",
-            Kind::Summary => "quantile",
+            MetricType::Histogram => "le",
+            MetricType::Summary => "quantile",
             _ => "",
         };
         let mut all: Vec<String> = Vec::new();

@@ -6,7 +6,7 @@
 //! whose sensor cannot be read right now (EAGAIN, ENODATA) is left out.
 
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::number;
 
 pub struct ThermalZone;
@@ -41,7 +41,7 @@ impl Collector for ThermalZone {
             let Ok(milli) = number::parse(raw) else { continue };
             read_type(cx, dir, &mut kind);
             if !opened {
-                out.family("node_thermal_zone_temp", "Zone temperature in Celsius", Kind::Gauge);
+                out.family("node_thermal_zone_temp", "Zone temperature in Celsius", MetricType::Gauge);
                 opened = true;
             }
             out.sample(&[("type", &kind), ("zone", id)], milli as f64 / 1000.0);
@@ -57,7 +57,7 @@ impl Collector for ThermalZone {
                 let Ok(state) = number::parse(raw) else { continue };
                 read_type(cx, dir, &mut kind);
                 if !opened {
-                    out.family(name, help, Kind::Gauge);
+                    out.family(name, help, MetricType::Gauge);
                     opened = true;
                 }
                 out.sample(&[("name", id), ("type", &kind)], state as f64);

@@ -12,7 +12,7 @@ use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::fields;
 
 pub struct Time;
@@ -26,11 +26,11 @@ impl Collector for Time {
 
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
-        out.family("node_time_seconds", "System time in seconds since epoch (1970).", Kind::Gauge);
+        out.family("node_time_seconds", "System time in seconds since epoch (1970).", MetricType::Gauge);
         out.sample(&[], now);
 
         let (offset, zone) = zone(now as i64)?;
-        out.family("node_time_zone_offset_seconds", "System time zone offset in seconds.", Kind::Gauge);
+        out.family("node_time_zone_offset_seconds", "System time zone offset in seconds.", MetricType::Gauge);
         out.sample(&[("time_zone", zone.as_str())], offset as f64);
 
         clocksources(cx, out)
@@ -89,7 +89,7 @@ fn clocksources(cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error>
             "Current clocksource read from '/sys/devices/system/clocksource'.",
         ),
     ] {
-        out.family(family, help, Kind::Gauge);
+        out.family(family, help, MetricType::Gauge);
         for device in &devices {
             let id = &device["clocksource".len()..];
             let bytes = cx.sys(&format!("{CLOCKSOURCE_DIR}/{device}/{file}"))?;

@@ -13,7 +13,7 @@ use std::io;
 
 use super::common::single;
 use super::{Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 
 pub struct Timex;
 
@@ -100,9 +100,9 @@ const PPM16: f64 = 1e6 * 65536.0;
 
 pub fn render(s: &State, out: &mut Exposition) {
     let per_second = if s.status & STA_NANO != 0 { 1e9 } else { 1e6 };
-    let g = Kind::Gauge;
-    let c = Kind::Counter;
-    let families: [(&str, &str, Kind, f64); 17] = [
+    let g = MetricType::Gauge;
+    let c = MetricType::Counter;
+    let families: [(&str, &str, MetricType, f64); 17] = [
         (
             "node_timex_sync_status",
             "Is clock synchronized to a reliable server (1 = yes, 0 = no).",

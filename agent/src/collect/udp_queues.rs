@@ -5,7 +5,7 @@
 //! no udp6: no v6 samples, not a failure.
 
 use super::{Collector, Context, Error, Root};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::net_udp;
 
 pub struct UdpQueues;
@@ -24,7 +24,7 @@ impl Collector for UdpQueues {
             let (tx, rx) = net_udp::parse(bytes).map_err(|e| cx.parse_error(e))?;
             if !opened {
                 let help = "Number of allocated memory in the kernel for UDP datagrams in bytes.";
-                out.family("node_udp_queues", help, Kind::Gauge);
+                out.family("node_udp_queues", help, MetricType::Gauge);
                 opened = true;
             }
             out.sample(&[("ip", ip), ("queue", "rx")], rx as f64);

@@ -7,7 +7,7 @@
 use std::io;
 
 use super::{Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 
 pub struct Uname;
 
@@ -34,7 +34,11 @@ impl Collector for Uname {
         };
         let (domainname, machine, nodename) = (field(&uts.domainname), field(&uts.machine), field(&uts.nodename));
         let (release, sysname, version) = (field(&uts.release), field(&uts.sysname), field(&uts.version));
-        out.family("node_uname_info", "Labeled system information as provided by the uname system call.", Kind::Gauge);
+        out.family(
+            "node_uname_info",
+            "Labeled system information as provided by the uname system call.",
+            MetricType::Gauge,
+        );
         out.sample(
             &[
                 ("domainname", &domainname),

@@ -36,16 +36,17 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[cfg(feature = "tls")]
 mod tls;
 
+use super::daemon::{self, Address, Asked};
 use super::{Collector, Context, Error};
-use crate::config::unbound::{UnboundAddress, UNBOUND_CONTROL, UNBOUND_SOCKETS};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_UNBOUND_REPLY, UNBOUND_DEADLINE};
+use crate::sys::time::Deadline;
 use crate::wire::unbound::{self as stats, thread_key, Stats, GLOBAL_KEYS, LABELLED};
 
 /// The command, with the protocol's magic and version (`UBCT1 `).
@@ -54,20 +55,77 @@ const COMMAND: &str = "stats_noreset";
 
 pub struct Unbound;
 
+/// The control sockets "auto" tries, in order: Debian's package
+/// (`/etc/unbound/unbound.conf.d/remote-control.conf`) and the letsencrypt
+/// exporter's default, then OpenWrt's (`unbound.sh`).
+pub const UNBOUND_SOCKETS: &[&str] = &["/run/unbound.ctl", "/var/run/unbound.ctl"];
+
+/// Unbound's default `control-interface` and `control-port`.
+pub const UNBOUND_CONTROL: &str = "127.0.0.1:8953";
+
+/// The `[unbound]` section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// `auto`: each of [`UNBOUND_SOCKETS`], then plain TCP to
+    /// [`UNBOUND_CONTROL`]; an IP:PORT is `control-interface` and
+    /// `control-port`.
+    pub address: Address,
+    /// How long connecting, and then each read of the reply, may wait.
+    pub timeout: Duration,
+    /// The certificate files for `control-use-cert: yes`, with an IP:PORT
+    /// address; `None`: plain text.
+    pub tls: Option<Tls>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { address: Address::Auto, timeout: Duration::from_secs(1), tls: None }
+    }
+}
+
+/// unbound-control-setup's files, under unbound.conf's own names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tls {
+    /// `server-cert-file`: the certificate the server must present (it is
+    /// self-signed by unbound-control-setup, so it is pinned, not used as
+    /// a CA).
+    pub server_cert_file: PathBuf,
+    /// `control-cert-file` and `control-key-file`: sonde's client
+    /// certificate and its key.
+    pub control_cert_file: PathBuf,
+    pub control_key_file: PathBuf,
+}
+
+impl Settings {
+    /// What the section says as a whole: TLS needs all three files and an
+    /// IP:PORT address.
+    pub fn check(&self) -> Result<(), String> {
+        let Some(tls) = &self.tls else { return Ok(()) };
+        let empty = |p: &PathBuf| p.as_os_str().is_empty();
+        if empty(&tls.server_cert_file) || empty(&tls.control_cert_file) || empty(&tls.control_key_file) {
+            return Err("[unbound]: TLS needs all of server_cert_file, control_cert_file and control_key_file".into());
+        }
+        if !matches!(self.address, Address::Ip(_)) {
+            return Err("[unbound]: the certificate files need an IP:PORT address (unix sockets never use TLS)".into());
+        }
+        Ok(())
+    }
+}
+
 impl Collector for Unbound {
     fn name(&self) -> &'static str {
         "unbound"
     }
 
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
-        let config = &cx.config().unbound;
-        let deadline = Instant::now() + UNBOUND_DEADLINE;
+        let config = &cx.settings().unbound;
+        let deadline = Deadline::after(UNBOUND_DEADLINE);
         let timeout = config.timeout;
         // The context's spare buffer: no allocation once it has grown.
         let mut buf = cx.take_bytes();
         let fetched = match &config.address {
-            UnboundAddress::Unix(path) => fetch(Target::Unix(path), timeout, deadline, &mut buf).map(Some),
-            UnboundAddress::Tcp(addr) => {
+            Address::Unix(path) => fetch(Target::Unix(path), timeout, deadline, &mut buf).map(Some),
+            Address::Ip(addr) => {
                 let target = match &config.tls {
                     #[cfg(feature = "tls")]
                     Some(files) => Target::Tls(*addr, files),
@@ -75,7 +133,7 @@ impl Collector for Unbound {
                 };
                 fetch(target, timeout, deadline, &mut buf).map(Some)
             }
-            UnboundAddress::Auto => auto(timeout, deadline, &mut buf),
+            Address::Auto => auto(timeout, deadline, &mut buf),
         };
         let result = match fetched {
             // No Unbound on this box: nothing to collect, nothing to say.
@@ -106,7 +164,7 @@ enum Target<'a> {
     Unix(&'a Path),
     Tcp(SocketAddr),
     #[cfg(feature = "tls")]
-    Tls(SocketAddr, &'a crate::config::unbound::Tls),
+    Tls(SocketAddr, &'a Tls),
 }
 
 impl Target<'_> {
@@ -121,32 +179,12 @@ impl Target<'_> {
 }
 
 /// Tries [`UNBOUND_SOCKETS`], then [`UNBOUND_CONTROL`]. `Ok(None)`: nothing
-/// there; a place that exists but fails is the failure, unless a later
-/// one answers.
-fn auto(timeout: Duration, deadline: Instant, buf: &mut Vec<u8>) -> Result<Option<String>, Error> {
+/// there.
+fn auto(timeout: Duration, deadline: Deadline, buf: &mut Vec<u8>) -> Result<Option<String>, Error> {
     let tcp: SocketAddr = UNBOUND_CONTROL.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8953)));
-    let targets = UNBOUND_SOCKETS.iter().map(|p| Target::Unix(Path::new(p))).chain([Target::Tcp(tcp)]);
-    let mut failed = None;
-    for target in targets {
-        match fetch(target, timeout, deadline, buf) {
-            Ok(peer) => return Ok(Some(peer)),
-            Err(e) if absent(&e) => {}
-            Err(e) => {
-                failed.get_or_insert(e);
-            }
-        }
-    }
-    failed.map_or(Ok(None), Err)
-}
-
-/// Whether an error says nothing is there (no socket file, nothing on the
-/// port), rather than something there failing.
-fn absent(e: &Error) -> bool {
-    let Error::Socket { err, command: "connect", .. } = e else { return false };
-    matches!(
-        err.raw_os_error(),
-        Some(libc::ENOENT | libc::ECONNREFUSED | libc::EADDRNOTAVAIL | libc::ENETUNREACH | libc::EAFNOSUPPORT)
-    )
+    let places = UNBOUND_SOCKETS.iter().map(|p| Target::Unix(Path::new(p))).chain([Target::Tcp(tcp)]);
+    let found = daemon::discover(places, |target| Asked::of(fetch(target, timeout, deadline, buf)))?;
+    Ok(found.map(|f| f.answer))
 }
 
 /// A stream with per-operation timeouts.
@@ -170,21 +208,21 @@ impl Conn for TcpStream {
 
 /// Connects to `target`, sends the command and reads the reply to EOF into
 /// `buf`; returns the peer's name for errors.
-fn fetch(target: Target<'_>, timeout: Duration, deadline: Instant, buf: &mut Vec<u8>) -> Result<String, Error> {
+fn fetch(target: Target<'_>, timeout: Duration, deadline: Deadline, buf: &mut Vec<u8>) -> Result<String, Error> {
     let socket = |command, err| Error::Socket { peer: target.describe(), command, err };
     buf.clear();
     let mut conn: Box<dyn Conn> = match target {
         Target::Unix(path) => {
-            let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
+            let wait = deadline.left_within(timeout).map_err(|e| socket("connect", e))?;
             Box::new(crate::sys::net::connect_unix(path, wait).map_err(|e| socket("connect", e))?)
         }
         Target::Tcp(addr) => {
-            let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
+            let wait = deadline.left_within(timeout).map_err(|e| socket("connect", e))?;
             Box::new(crate::sys::net::connect(addr, wait).map_err(|e| socket("connect", e))?)
         }
         #[cfg(feature = "tls")]
         Target::Tls(addr, files) => {
-            let wait = remaining(deadline, timeout).map_err(|e| socket("connect", e))?;
+            let wait = deadline.left_within(timeout).map_err(|e| socket("connect", e))?;
             let tcp = crate::sys::net::connect(addr, wait).map_err(|e| socket("connect", e))?;
             Box::new(tls::connect(tcp, files).map_err(|e| socket("tls", e))?)
         }
@@ -194,12 +232,12 @@ fn fetch(target: Target<'_>, timeout: Duration, deadline: Instant, buf: &mut Vec
 }
 
 /// The exchange itself, over any transport.
-fn converse(conn: &mut dyn Conn, timeout: Duration, deadline: Instant, buf: &mut Vec<u8>) -> io::Result<()> {
-    conn.set_timeouts(remaining(deadline, timeout)?)?;
+fn converse(conn: &mut dyn Conn, timeout: Duration, deadline: Deadline, buf: &mut Vec<u8>) -> io::Result<()> {
+    conn.set_timeouts(deadline.left_within(timeout)?)?;
     conn.write_all(REQUEST)?;
     let mut chunk = [0u8; 4096];
     loop {
-        conn.set_timeouts(remaining(deadline, timeout)?)?;
+        conn.set_timeouts(deadline.left_within(timeout)?)?;
         let n = match conn.read(&mut chunk) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
@@ -213,21 +251,12 @@ fn converse(conn: &mut dyn Conn, timeout: Duration, deadline: Instant, buf: &mut
     }
 }
 
-/// The next wait: the timeout, or less if the deadline is nearer.
-fn remaining(deadline: Instant, timeout: Duration) -> io::Result<Duration> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(io::Error::new(io::ErrorKind::TimedOut, "deadline passed (limits::UNBOUND_DEADLINE)"));
-    }
-    Ok(left.min(timeout))
-}
-
 //----- rendering --------------------------------------------------------
 
-use Kind::{Counter, Gauge};
+use MetricType::{Counter, Gauge};
 
 /// The `threadN.` families: the key's index in the block, name, help, type.
-const THREAD_FAMILIES: &[(usize, &str, &str, Kind)] = &[
+const THREAD_FAMILIES: &[(usize, &str, &str, MetricType)] = &[
     (
         thread_key::CACHEHITS,
         "unbound_cache_hits_total",
@@ -324,7 +353,7 @@ const THREAD_FAMILIES: &[(usize, &str, &str, Kind)] = &[
 ];
 
 /// The `total.` families.
-const TOTAL_FAMILIES: &[(usize, &str, &str, Kind)] = &[
+const TOTAL_FAMILIES: &[(usize, &str, &str, MetricType)] = &[
     (
         thread_key::RECURSION_AVG,
         "unbound_recursion_time_seconds_avg",
@@ -341,7 +370,7 @@ const TOTAL_FAMILIES: &[(usize, &str, &str, Kind)] = &[
 ];
 
 /// The single-valued families: key, name, help, type.
-const GLOBAL_FAMILIES: &[(&str, &str, &str, Kind)] = &[
+const GLOBAL_FAMILIES: &[(&str, &str, &str, MetricType)] = &[
     ("num.answer.bogus", "unbound_answers_bogus", "Total number of answers that were bogus.", Counter),
     ("num.answer.secure", "unbound_answers_secure_total", "Total number of answers that were secure.", Counter),
     (
@@ -461,7 +490,7 @@ const GLOBAL_FAMILIES: &[(&str, &str, &str, Kind)] = &[
 
 /// The labelled families: prefix (one of [`LABELLED`]), name, help, label
 /// name, type.
-const LABELLED_FAMILIES: &[(&str, &str, &str, &str, Kind)] = &[
+const LABELLED_FAMILIES: &[(&str, &str, &str, &str, MetricType)] = &[
     (
         "num.answer.rcode.",
         "unbound_answer_rcodes_total",
@@ -569,7 +598,7 @@ fn histogram(s: &Stats<'_>, out: &mut Exposition) {
     if s.histogram.is_empty() {
         return;
     }
-    out.family("unbound_response_time_seconds", "Query response time in seconds.", Kind::Histogram);
+    out.family("unbound_response_time_seconds", "Query response time in seconds.", MetricType::Histogram);
     let mut cumulative: u64 = 0;
     for b in &s.histogram {
         cumulative = cumulative.saturating_add(b.count);

@@ -4,7 +4,7 @@
 //! as untyped `node_vmstat_<name>` (node_exporter's type).
 
 use super::{keep_first_error, Collector, Context, Error};
-use crate::expo::{Exposition, Kind};
+use crate::expo::{Exposition, MetricType};
 use crate::wire::proc::vmstat;
 
 pub struct Vmstat;
@@ -32,7 +32,11 @@ pub fn render(bytes: &[u8], out: &mut Exposition) -> Result<(), crate::wire::Err
     let mut error = None;
     for (name, value) in keep_first_error(vmstat::parse(bytes), &mut error) {
         if exported(name) {
-            out.family_parts(&["node_vmstat_", name], &["/proc/vmstat information field ", name, "."], Kind::Untyped);
+            out.family_parts(
+                &["node_vmstat_", name],
+                &["/proc/vmstat information field ", name, "."],
+                MetricType::Untyped,
+            );
             out.sample(&[], value as f64);
         }
     }

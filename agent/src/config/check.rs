@@ -24,11 +24,12 @@
 
 use std::time::Duration;
 
-use super::syntax::{Entry, Value};
-use super::tls::{TLS_BUILT, WITHOUT_TLS};
 use super::{duration, strings, Error, Problem};
-use crate::check::{self, dns, ntp, tcp, Check, Family, Kind};
+use crate::check::{dns, ntp, tcp, Check, Family, Kind};
+use crate::tls::{TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire;
+use crate::wire::hostport;
+use crate::wire::toml::{Entry, Value};
 
 pub const KEYS: &[&str] = &[
     "name",
@@ -258,12 +259,7 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
         }
     };
     let c = Check { name, target, interval, timeout, family, kind };
-    let port = match c.kind {
-        Kind::Tcp(_) => 0,
-        Kind::Dns(_) => 53,
-        Kind::Ntp(_) => 123,
-    };
-    if check::split_target(&c.target, port).is_none() {
+    if hostport::split_or(&c.target, c.kind.default_port()).is_none() {
         err(line, format!("target: '{}' is not host:port", c.target));
     }
     (errors.len() == before).then_some(c)
@@ -286,7 +282,7 @@ fn tcp_tls(s: &mut tcp::Settings, line: usize, entries: &[Entry], err: &mut dyn 
                 Value::Bool(b) => s.tls = b,
                 _ => err(e.line, "tls: expected true or false".into()),
             },
-            k if super::tls::KEYS.contains(&k) => match s.tls_config.set(k, &e.value) {
+            k if super::tls::KEYS.contains(&k) => match super::tls::set(&mut s.tls_config, k, &e.value) {
                 Err(Problem::Invalid(m)) => err(e.line, format!("{k}: {m}")),
                 Err(Problem::UnknownKey) | Ok(()) => {}
             },
@@ -358,7 +354,7 @@ mod tests {
                     ca_file = \"/etc/sonde/ca.pem\"\nserver_name = \"mail.internal\"\n\
                     [[check]]\nname = \"smtp\"\nkind = \"tcp\"\ntarget = \"mail:25\"\n\
                     dialogue = [\"expect ^220\", \"send STARTTLS\", \"expect ^220\", \"starttls\", \"send QUIT\"]\n";
-        if !crate::config::tls::TLS_BUILT {
+        if !crate::tls::TLS_BUILT {
             let errors = parse(text).unwrap_err();
             assert!(errors.iter().all(|e| e.message.contains("without TLS")), "{errors:?}");
             let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();

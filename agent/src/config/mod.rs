@@ -1,7 +1,7 @@
 //! The configuration: what the file may say, its defaults, and the flags
 //! that override it.
 //!
-//! One human-written file in a TOML subset ([`syntax`]). Without a file,
+//! One human-written file in a TOML subset ([`crate::wire::toml`]). Without a file,
 //! sonde runs the embedded default, `default.toml` beside this module,
 //! which is also the reference of every key (`sonde default-config` prints
 //! it). Loading never has side effects: it turns text into a [`Config`] or
@@ -9,143 +9,36 @@
 //! and reload all say the same thing about the same file.
 
 mod check;
-pub mod host;
+mod host;
 mod push;
-pub mod syntax;
-pub mod tls;
-pub mod unbound;
+mod tls;
+mod unbound;
 
-use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::collect;
+use crate::collect::{self, chrony, daemon};
 use crate::limits::{CHRONY_DEADLINE, MAX_CONFIG_FILE};
-use syntax::{Entry, Value};
+use crate::sys::net::Listen;
+use crate::wire::toml::{self as syntax, Entry, Value};
 
 /// The embedded default configuration.
 pub const DEFAULT_TEXT: &str = include_str!("default.toml");
 
-/// Where the scrape endpoint listens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Listen {
-    /// `:PORT`: every address, one socket per family. A family the box
-    /// lacks is skipped, as long as the other one binds.
-    AnyAddress(u16),
-    /// `IP:PORT` or `[IPv6]:PORT`: exactly this address; failing to bind is
-    /// an error.
-    Addr(SocketAddr),
-}
-
-impl Listen {
-    /// The socket addresses to bind, and whether each one may fail.
-    pub fn addrs(self) -> Vec<(SocketAddr, bool)> {
-        match self {
-            Listen::AnyAddress(port) => {
-                vec![((Ipv4Addr::UNSPECIFIED, port).into(), true), ((Ipv6Addr::UNSPECIFIED, port).into(), true)]
-            }
-            Listen::Addr(a) => vec![(a, false)],
-        }
-    }
-}
-
-impl fmt::Display for Listen {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Listen::AnyAddress(port) => write!(f, ":{port}"),
-            Listen::Addr(a) => write!(f, "{a}"),
-        }
-    }
-}
-
-impl std::str::FromStr for Listen {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        if let Some(port) = s.strip_prefix(':') {
-            return port
-                .parse()
-                .map(Listen::AnyAddress)
-                .map_err(|_| format!("'{s}': the port must be a number from 0 to 65535"));
-        }
-        s.parse()
-            .map(Listen::Addr)
-            .map_err(|_| format!("'{s}' is not an address to listen on; write IP:PORT, [IPv6]:PORT or :PORT"))
-    }
-}
-
-/// Everything sonde needs to know to run, validated.
+/// Everything sonde needs to know to run, validated: each domain's own
+/// settings, as the file and the flags give them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
+    /// `[server] listen`: where the endpoint listens.
     pub listen: Vec<Listen>,
-    pub procfs: PathBuf,
-    pub sysfs: PathBuf,
-    /// The host's own root (`[paths] rootfs`): where os-release, the udev
-    /// database and the mount points are.
-    pub rootfs: PathBuf,
-    /// Whether each collector of [`collect::ALL`] runs, by index.
-    pub collectors: Vec<bool>,
+    /// `[paths]`, `[collectors]` and the collectors' sections.
+    pub collect: collect::Settings,
+    /// `[[check]]` tables, in file order.
+    pub checks: Vec<crate::check::Check>,
     /// Push, when a URL is given (`[push] url` or `--push`).
     pub push: Option<crate::push::Settings>,
     /// The `[push]` sections as written, for a `--push` URL given as a flag.
     push_file: push::Draft,
-    pub filesystem: host::Filesystem,
-    pub netdev: host::Devices,
-    /// `[netclass] all_attributes`: every attribute node_exporter reads,
-    /// not only the basic ones.
-    pub netclass_all_attributes: bool,
-    /// `[textfile] directory`; without one the textfile collector reports
-    /// only `node_textfile_scrape_error 0`.
-    pub textfile: Option<PathBuf>,
-    pub chrony: Chrony,
-    pub unbound: unbound::Unbound,
-    /// `[[check]]` tables, in file order.
-    pub checks: Vec<crate::check::Check>,
-}
-
-/// Where chronyd's command socket is (`[chrony] address`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChronyAddress {
-    /// `"auto"`: the unix socket [`CHRONY_SOCKET`], else UDP to
-    /// 127.0.0.1 and ::1 on [`CHRONY_PORT`], as chronyc tries them. A box
-    /// with none of them has no chronyd, which is not a failure.
-    Auto,
-    /// `"unix:/path"`: chronyd's unix datagram socket.
-    Unix(PathBuf),
-    /// `"IP:PORT"` or `"[IPv6]:PORT"`: chronyd's UDP command port.
-    Udp(SocketAddr),
-}
-
-impl fmt::Display for ChronyAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChronyAddress::Auto => f.write_str("auto"),
-            ChronyAddress::Unix(p) => write!(f, "unix:{}", p.display()),
-            ChronyAddress::Udp(a) => write!(f, "{a}"),
-        }
-    }
-}
-
-/// The `[chrony]` section: how the chrony collector reaches chronyd.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Chrony {
-    pub address: ChronyAddress,
-    /// How long one request waits for its reply before it is sent again.
-    pub timeout: Duration,
-}
-
-/// chronyd's unix command socket where Debian, Fedora, Alpine and OpenWrt
-/// put it (`<CHRONYRUNDIR>/chronyd.sock`).
-pub const CHRONY_SOCKET: &str = "/run/chrony/chronyd.sock";
-
-/// chronyd's UDP command port (`DEFAULT_CANDM_PORT`).
-pub const CHRONY_PORT: u16 = 323;
-
-impl Default for Chrony {
-    fn default() -> Self {
-        Chrony { address: ChronyAddress::Auto, timeout: Duration::from_secs(1) }
-    }
 }
 
 /// A config error: its line in the file (0 for a flag) and what is wrong.
@@ -184,16 +77,7 @@ impl Config {
     fn base() -> Config {
         Config {
             listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
-            procfs: "/proc".into(),
-            sysfs: "/sys".into(),
-            rootfs: "/".into(),
-            collectors: collect::defaults(),
-            filesystem: host::Filesystem::default(),
-            netdev: host::Devices::default(),
-            netclass_all_attributes: false,
-            textfile: None,
-            chrony: Chrony::default(),
-            unbound: unbound::Unbound::default(),
+            collect: collect::Settings::default(),
             checks: Vec::new(),
             push: None,
             push_file: push::Draft::default(),
@@ -213,18 +97,18 @@ impl Config {
             }
         }
         if let Some(p) = &o.procfs {
-            self.procfs.clone_from(p);
+            self.collect.procfs.clone_from(p);
         }
         if let Some(p) = &o.sysfs {
-            self.sysfs.clone_from(p);
+            self.collect.sysfs.clone_from(p);
         }
         if let Some(p) = &o.rootfs {
-            self.rootfs.clone_from(p);
+            self.collect.rootfs.clone_from(p);
         }
         for (names, on, flag) in [(&o.enable, true, "--collector"), (&o.disable, false, "--no-collector")] {
             for name in names {
                 match collect::index(name) {
-                    Some(i) => self.collectors[i] = on,
+                    Some(i) => self.collect.enabled[i] = on,
                     None => errors.push(Error {
                         line: 0,
                         message: format!("{flag} {name}: no such collector{}", suggest(name, collect::names())),
@@ -325,14 +209,14 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
         for e in &section.entries {
             let result = match *name {
                 "server" => server(&mut config, e),
-                "paths" => paths(&mut config, e),
-                "collectors" => collectors(&mut config, e, &section.entries),
-                "filesystem" => host::filesystem(&mut config.filesystem, e),
-                "netdev" => host::netdev(&mut config.netdev, e),
-                "netclass" => host::netclass(&mut config.netclass_all_attributes, e),
-                "textfile" => host::textfile(&mut config.textfile, e),
-                "chrony" => chrony(&mut config.chrony, e),
-                "unbound" => unbound::entry(&mut config.unbound, e),
+                "paths" => paths(&mut config.collect, e),
+                "collectors" => collectors(&mut config.collect, e, &section.entries),
+                "filesystem" => host::filesystem(&mut config.collect.filesystem, e),
+                "netdev" => host::netdev(&mut config.collect.netdev, e),
+                "netclass" => host::netclass(&mut config.collect.netclass_all_attributes, e),
+                "textfile" => host::textfile(&mut config.collect.textfile, e),
+                "chrony" => chrony(&mut config.collect.chrony, e),
+                "unbound" => unbound::entry(&mut config.collect.unbound, e),
                 "push" | "push.labels" | "push.headers" => push::entry(&mut config.push_file, name, e),
                 _ => Ok(()),
             };
@@ -359,7 +243,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             }
         }
     }
-    if let Err(message) = unbound::check(&config.unbound) {
+    if let Err(message) = config.collect.unbound.check() {
         errors.push(Error { line: 0, message });
     }
     if let Some(url) = config.push_file.url.clone() {
@@ -425,7 +309,7 @@ fn server(config: &mut Config, e: &Entry) -> Result<(), Problem> {
     }
 }
 
-fn paths(config: &mut Config, e: &Entry) -> Result<(), Problem> {
+fn paths(config: &mut collect::Settings, e: &Entry) -> Result<(), Problem> {
     let slot = match e.key.as_str() {
         "procfs" => &mut config.procfs,
         "sysfs" => &mut config.sysfs,
@@ -441,7 +325,7 @@ fn paths(config: &mut Config, e: &Entry) -> Result<(), Problem> {
     }
 }
 
-fn collectors(config: &mut Config, e: &Entry, all: &[Entry]) -> Result<(), Problem> {
+fn collectors(config: &mut collect::Settings, e: &Entry, all: &[Entry]) -> Result<(), Problem> {
     let Value::Bool(on) = e.value else {
         return Err(Problem::Invalid(format!("expected true or false, found {}", e.value.type_name())));
     };
@@ -451,24 +335,20 @@ fn collectors(config: &mut Config, e: &Entry, all: &[Entry]) -> Result<(), Probl
         // (processes is off), false switches it off.
         for (i, (name, c)) in collect::names().zip(collect::ALL).enumerate() {
             if !all.iter().any(|other| other.key == name) {
-                config.collectors[i] = on && c.default_enabled();
+                config.enabled[i] = on && c.default_enabled();
             }
         }
         return Ok(());
     }
     let i = collect::index(&e.key).ok_or(Problem::UnknownKey)?;
-    config.collectors[i] = on;
+    config.enabled[i] = on;
     Ok(())
 }
 
-fn chrony(c: &mut Chrony, e: &Entry) -> Result<(), Problem> {
+fn chrony(c: &mut chrony::Settings, e: &Entry) -> Result<(), Problem> {
     match (e.key.as_str(), &e.value) {
         ("address", Value::Str(s)) => {
-            c.address = match control_address(s, "a chronyd address")? {
-                ControlAddress::Auto => ChronyAddress::Auto,
-                ControlAddress::Unix(path) => ChronyAddress::Unix(path),
-                ControlAddress::Ip(addr) => ChronyAddress::Udp(addr),
-            };
+            c.address = control_address(s, "a chronyd address")?;
             Ok(())
         }
         ("timeout", Value::Str(s)) => {
@@ -485,27 +365,20 @@ fn chrony(c: &mut Chrony, e: &Entry) -> Result<(), Problem> {
     }
 }
 
-/// A daemon's control address as the file writes it.
-enum ControlAddress {
-    Auto,
-    Unix(PathBuf),
-    Ip(SocketAddr),
-}
-
 /// `"auto"`, `"unix:/absolute/path"`, or IP:PORT / [IPv6]:PORT: addresses
 /// only, since sonde resolves no names. `what` names it in the message
 /// ("a chronyd address").
-fn control_address(s: &str, what: &str) -> Result<ControlAddress, Problem> {
+fn control_address(s: &str, what: &str) -> Result<daemon::Address, Problem> {
     if s == "auto" {
-        return Ok(ControlAddress::Auto);
+        return Ok(daemon::Address::Auto);
     }
     if let Some(path) = s.strip_prefix("unix:") {
         if !path.starts_with('/') {
             return Err(Problem::Invalid(format!("'{s}': write unix: and an absolute path")));
         }
-        return Ok(ControlAddress::Unix(path.into()));
+        return Ok(daemon::Address::Unix(path.into()));
     }
-    s.parse().map(ControlAddress::Ip).map_err(|_| {
+    s.parse().map(daemon::Address::Ip).map_err(|_| {
         Problem::Invalid(format!("'{s}' is not {what}; write \"auto\", \"unix:/path\", IP:PORT or [IPv6]:PORT"))
     })
 }
@@ -595,7 +468,7 @@ mod tests {
         assert_eq!(c, Config::builtin());
         assert_eq!(c.listen, vec![Listen::AnyAddress(DEFAULT_PORT)]);
         let defaults: Vec<bool> = collect::ALL.iter().map(|c| c.default_enabled()).collect();
-        assert_eq!(c.collectors, defaults);
+        assert_eq!(c.collect.enabled, defaults);
     }
 
     #[test]
@@ -631,19 +504,19 @@ mod tests {
     #[test]
     fn defaults_false_keeps_only_the_named_collectors() {
         let c = parse("[collectors]\nmeminfo = true\ndefaults = false\n").unwrap();
-        let on: Vec<&str> = collect::names().zip(&c.collectors).filter(|(_, &on)| on).map(|(n, _)| n).collect();
+        let on: Vec<&str> = collect::names().zip(&c.collect.enabled).filter(|(_, &on)| on).map(|(n, _)| n).collect();
         assert_eq!(on, vec!["meminfo"]);
     }
 
     #[test]
     fn chrony_section() {
         let c = parse("[chrony]\n").unwrap();
-        assert_eq!(c.chrony, Chrony::default());
+        assert_eq!(c.collect.chrony, chrony::Settings::default());
         let c = parse("[chrony]\naddress = \"unix:/var/run/chrony/chronyd.sock\"\ntimeout = \"250ms\"\n").unwrap();
-        assert_eq!(c.chrony.address, ChronyAddress::Unix("/var/run/chrony/chronyd.sock".into()));
-        assert_eq!(c.chrony.timeout, Duration::from_millis(250));
+        assert_eq!(c.collect.chrony.address, daemon::Address::Unix("/var/run/chrony/chronyd.sock".into()));
+        assert_eq!(c.collect.chrony.timeout, Duration::from_millis(250));
         let c = parse("[chrony]\naddress = \"[::1]:323\"\ndns_lookups = false\n").unwrap();
-        assert_eq!(c.chrony.address, ChronyAddress::Udp("[::1]:323".parse().unwrap()));
+        assert_eq!(c.collect.chrony.address, daemon::Address::Ip("[::1]:323".parse().unwrap()));
         for (text, says) in [
             ("address = \"localhost:323\"", "not a chronyd address"),
             ("address = \"unix:chronyd.sock\"", "absolute path"),
@@ -676,7 +549,7 @@ mod tests {
         let o = Overrides { listen: vec!["127.0.0.1:1".into()], disable: vec!["cpu".into()], ..Overrides::default() };
         c.apply(&o).unwrap();
         assert_eq!(c.listen, vec![Listen::Addr("127.0.0.1:1".parse().unwrap())]);
-        assert!(!c.collectors[collect::index("cpu").unwrap()]);
+        assert!(!c.collect.enabled[collect::index("cpu").unwrap()]);
         let bad = Overrides { disable: vec!["cpuu".into()], ..Overrides::default() };
         let errors = c.apply(&bad).unwrap_err();
         assert!(errors[0].message.contains("did you mean 'cpu'?"));

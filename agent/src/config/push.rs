@@ -7,10 +7,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::syntax::{Entry, Value};
 use super::{duration, Problem};
 use crate::expo::valid_label_name;
 use crate::push::{self, RESERVED_HEADERS};
+use crate::wire::toml::{Entry, Value};
 
 /// The push settings as the file gives them, before the URL is known.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -50,7 +50,7 @@ pub(super) fn entry(draft: &mut Draft, section: &str, e: &Entry) -> Result<(), P
         }
         if e.key == "url" {
             let url = string(&e.value)?;
-            push::http::Endpoint::parse(url).map_err(Problem::Invalid)?;
+            crate::deliver::http::Endpoint::parse(url).map_err(Problem::Invalid)?;
             draft.url = Some(url.to_owned());
         }
     }
@@ -123,13 +123,13 @@ fn apply(s: &mut push::Settings, section: &str, e: &Entry) -> Result<(), Problem
         "max_age" => s.max_age = span(v, Duration::from_secs(60), Duration::from_secs(365 * 86_400))?,
         "batch_samples" => s.batch_samples = count(v, 1, 100_000)? as usize,
         "memory_cap" => s.memory_cap = size(v, 1024, 256 * 1024 * 1024)? as usize,
-        "spool_cap" => s.spool_cap = size(v, 2 * crate::push::spool::SEGMENT_MAX, 1 << 40)?,
+        "spool_cap" => s.spool_cap = size(v, 2 * crate::deliver::spool::SEGMENT_MAX, 1 << 40)?,
         "spool" => s.spool = Some(path(v)?),
         "instance" | "job" => set_label(s, &e.key, string(v)?),
         "basic_auth_user" => s.basic_auth_user = Some(string(v)?.to_owned()),
         "basic_auth_password_file" => s.basic_auth_password_file = Some(path(v)?),
         "bearer_token_file" => s.bearer_token_file = Some(path(v)?),
-        k if super::tls::KEYS.contains(&k) => s.tls.set(k, v)?,
+        k if super::tls::KEYS.contains(&k) => super::tls::set(&mut s.tls, k, v)?,
         _ => return Err(Problem::UnknownKey),
     }
     Ok(())

@@ -1,80 +1,41 @@
-//! Client TLS settings, under the names of Prometheus' `tls_config`:
-//! `ca_file`, `cert_file`, `key_file`, `server_name`.
-//!
-//! They are plain values, parsed whether or not this build has TLS, so
-//! `check-config` says the same thing on every build; a build without the
-//! `tls` feature refuses them with that reason. The files are read when a
-//! connection is set up ([`crate::tls`]), never here.
+//! The TLS keys of a section that takes them (`[push]`, a tcp
+//! `[[check]]`), mapped onto [`ClientTls`].
 
 use std::path::PathBuf;
 
-use super::syntax::Value;
 use super::Problem;
-
-/// Whether this build speaks TLS (cargo feature `tls`).
-pub const TLS_BUILT: bool = cfg!(feature = "tls");
-
-/// Why a build without the feature refuses the keys.
-pub const WITHOUT_TLS: &str = "this sonde is built without TLS (cargo feature tls)";
+use crate::tls::{ClientTls, TLS_BUILT, WITHOUT_TLS};
+use crate::wire::toml::Value;
 
 /// The keys, as they appear in a section that takes them.
 pub const KEYS: &[&str] = &["ca_file", "cert_file", "key_file", "server_name"];
 
-/// How a TLS client trusts and presents itself.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ClientTls {
-    /// PEM certificates the server's chain must lead to; without one, the
-    /// system's bundle ([`crate::tls::SYSTEM_BUNDLES`]).
-    pub ca_file: Option<PathBuf>,
-    /// A client certificate chain and its key, for servers that ask.
-    pub cert_file: Option<PathBuf>,
-    pub key_file: Option<PathBuf>,
-    /// The name the certificate must be valid for, when it is not the
-    /// host being connected to (an IP address, a name behind a tunnel).
-    pub server_name: Option<String>,
-}
-
-impl ClientTls {
-    /// Whether any key was given.
-    pub fn is_set(&self) -> bool {
-        *self != ClientTls::default()
+/// Takes `key` (one of [`KEYS`]) into `t`.
+pub(super) fn set(t: &mut ClientTls, key: &str, v: &Value) -> Result<(), Problem> {
+    let Value::Str(s) = v else {
+        return Err(Problem::Invalid(format!("expected a string, found {}", v.type_name())));
+    };
+    if !TLS_BUILT {
+        return Err(Problem::Invalid(WITHOUT_TLS.into()));
     }
-
-    /// Takes `key` if it is one of [`KEYS`].
-    pub(super) fn set(&mut self, key: &str, v: &Value) -> Result<(), Problem> {
-        let Value::Str(s) = v else {
-            return Err(Problem::Invalid(format!("expected a string, found {}", v.type_name())));
-        };
-        if !TLS_BUILT {
-            return Err(Problem::Invalid(WITHOUT_TLS.into()));
+    if key == "server_name" {
+        if s.is_empty() || s.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+            return Err(Problem::Invalid(format!("'{s}' is not a server name")));
         }
-        if key == "server_name" {
-            if s.is_empty() || s.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
-                return Err(Problem::Invalid(format!("'{s}' is not a server name")));
-            }
-            self.server_name = Some(s.clone());
-            return Ok(());
-        }
-        if !s.starts_with('/') {
-            return Err(Problem::Invalid(format!("'{s}': write an absolute path")));
-        }
-        let slot = match key {
-            "ca_file" => &mut self.ca_file,
-            "cert_file" => &mut self.cert_file,
-            "key_file" => &mut self.key_file,
-            _ => return Err(Problem::UnknownKey),
-        };
-        *slot = Some(PathBuf::from(s));
-        Ok(())
+        t.server_name = Some(s.clone());
+        return Ok(());
     }
-
-    /// What the keys say together: a certificate goes with its key.
-    pub fn check(&self) -> Result<(), String> {
-        if self.cert_file.is_some() != self.key_file.is_some() {
-            return Err("cert_file and key_file go together".into());
-        }
-        Ok(())
+    if !s.starts_with('/') {
+        return Err(Problem::Invalid(format!("'{s}': write an absolute path")));
     }
+    let slot = match key {
+        "ca_file" => &mut t.ca_file,
+        "cert_file" => &mut t.cert_file,
+        "key_file" => &mut t.key_file,
+        _ => return Err(Problem::UnknownKey),
+    };
+    *slot = Some(PathBuf::from(s));
+    Ok(())
 }
 
 #[cfg(test)]

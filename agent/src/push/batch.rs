@@ -7,24 +7,16 @@
 //! the previous cycle that is gone from this one gets a staleness marker,
 //! so Prometheus ends it at once instead of five minutes later.
 //!
-//! A batch holds at most `batch_samples` samples, all of one cycle, and is
+//! A batch ([`Batch`], whose items are samples) holds at most
+//! `batch_samples` samples, all of one cycle, and is
 //! compressed once (snappy block format) into the bytes that are sent, and
 //! re-sent as they are on a retry.
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
+use crate::deliver::Batch;
 use crate::wire::{expfmt, prw};
-
-/// An encoded, compressed push request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Batch {
-    /// Snappy-compressed `WriteRequest`: the body of the POST.
-    pub payload: Vec<u8>,
-    pub samples: u32,
-    /// The cycle's time, milliseconds since the epoch.
-    pub timestamp_ms: i64,
-}
 
 /// Turns expositions into batches, remembering the last cycle's series.
 #[derive(Default)]
@@ -126,7 +118,7 @@ impl Builder {
         // The raw encoder is snappy's block format, which Remote-Write
         // requires; the framed format would be refused.
         let payload = snap::raw::Encoder::new().compress_vec(&self.raw).unwrap_or_default();
-        out.push(Batch { payload, samples: self.series as u32, timestamp_ms });
+        out.push(Batch { payload, items: self.series as u32, timestamp_ms });
         self.raw.clear();
         self.series = 0;
     }
@@ -170,7 +162,7 @@ mod tests {
         let mut out = Vec::new();
         b.cycle(b"# TYPE x gauge\nx{zeta=\"1\",alpha=\"\",job=\"own\"} 2\ny 3\n", &ext(), 1000, 100, &mut out);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].samples, 2);
+        assert_eq!(out[0].items, 2);
         let s = decode(&out[0]);
         let names: Vec<&str> = s[0].labels.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, vec!["__name__", "instance", "job", "zeta"]);
@@ -183,7 +175,7 @@ mod tests {
         let text: String = (0..10).map(|i| format!("m{i} {i}\n")).collect();
         let mut out = Vec::new();
         Builder::default().cycle(text.as_bytes(), &ext(), 5, 4, &mut out);
-        assert_eq!(out.iter().map(|b| b.samples).collect::<Vec<_>>(), vec![4, 4, 2]);
+        assert_eq!(out.iter().map(|b| b.items).collect::<Vec<_>>(), vec![4, 4, 2]);
     }
 
     #[test]

@@ -25,7 +25,9 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::time::Deadline;
 
 /// How long a request may wait, and how often it is sent.
 #[derive(Clone, Copy, Debug)]
@@ -35,7 +37,7 @@ pub struct Retry {
     /// Sends after the first.
     pub retries: u32,
     /// No wait goes past it.
-    pub deadline: Instant,
+    pub deadline: Deadline,
 }
 
 /// A connected datagram socket.
@@ -110,17 +112,12 @@ impl Socket {
         retry: &Retry,
     ) -> io::Result<usize> {
         for _ in 0..=retry.retries {
-            let now = Instant::now();
-            if now >= retry.deadline {
+            if retry.deadline.passed() {
                 break;
             }
-            let until = (now + retry.timeout).min(retry.deadline);
+            let until = Deadline::after(retry.timeout).min(retry.deadline);
             self.send(request)?;
-            loop {
-                let left = until.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
+            while let Some(left) = until.left() {
                 self.set_read_timeout(left)?;
                 match self.recv(reply) {
                     Ok(n) if accept(reply.get(..n).unwrap_or_default()) => return Ok(n),
@@ -198,7 +195,7 @@ mod tests {
     use super::*;
 
     fn retry(timeout_ms: u64, retries: u32) -> Retry {
-        Retry { timeout: Duration::from_millis(timeout_ms), retries, deadline: Instant::now() + Duration::from_secs(5) }
+        Retry { timeout: Duration::from_millis(timeout_ms), retries, deadline: Deadline::after(Duration::from_secs(5)) }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Thin shells over the operating system: bounded file reads, listening
 //! sockets, datagram request/reply with deadlines, statfs(2) with a
-//! deadline, signals.
+//! deadline, signals; and the toolkit every waiting part shares ([`time`]:
+//! deadlines, a stop signal, backoff, random numbers) and sonde's own
+//! log ([`log`]).
 //!
 //! Everything here does I/O and nothing else: no parsing, no formatting.
 //! Every read is bounded by a named limit and every wait by a deadline, so
@@ -8,6 +10,8 @@
 
 pub mod dgram;
 pub mod file;
+pub mod log;
 pub mod net;
 pub mod signal;
 pub mod statfs;
+pub mod time;

@@ -5,8 +5,9 @@
 //! socket each, so a box without IPv6 still gets its IPv4 endpoint and a
 //! dual-stack `localhost` reaches the agent on either family.
 
+use std::fmt;
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
@@ -14,6 +15,54 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::limits::LISTEN_BACKLOG;
+
+/// Where the scrape endpoint listens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Listen {
+    /// `:PORT`: every address, one socket per family. A family the box
+    /// lacks is skipped, as long as the other one binds.
+    AnyAddress(u16),
+    /// `IP:PORT` or `[IPv6]:PORT`: exactly this address; failing to bind is
+    /// an error.
+    Addr(SocketAddr),
+}
+
+impl Listen {
+    /// The socket addresses to bind, and whether each one may fail.
+    pub fn addrs(self) -> Vec<(SocketAddr, bool)> {
+        match self {
+            Listen::AnyAddress(port) => {
+                vec![((Ipv4Addr::UNSPECIFIED, port).into(), true), ((Ipv6Addr::UNSPECIFIED, port).into(), true)]
+            }
+            Listen::Addr(a) => vec![(a, false)],
+        }
+    }
+}
+
+impl fmt::Display for Listen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listen::AnyAddress(port) => write!(f, ":{port}"),
+            Listen::Addr(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Listen {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(port) = s.strip_prefix(':') {
+            return port
+                .parse()
+                .map(Listen::AnyAddress)
+                .map_err(|_| format!("'{s}': the port must be a number from 0 to 65535"));
+        }
+        s.parse()
+            .map(Listen::Addr)
+            .map_err(|_| format!("'{s}' is not an address to listen on; write IP:PORT, [IPv6]:PORT or :PORT"))
+    }
+}
 
 /// A non-blocking listening socket on `addr`; an IPv6 one takes IPv6 only.
 pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {

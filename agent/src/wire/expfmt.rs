@@ -1,4 +1,5 @@
-//! Reading samples back out of the text exposition format 0.0.4.
+//! The text exposition format 0.0.4: its vocabulary (the metric types,
+//! what a metric or label name may be), and reading samples back out of it.
 //!
 //! Push mode sends what a scrape would show: the collectors write the one
 //! exposition (expo.rs), and this reads its sample lines back into names,
@@ -18,6 +19,55 @@
 use std::borrow::Cow;
 
 use crate::wire::{lines, Error};
+
+/// The `# TYPE` of a family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricType {
+    Counter,
+    Gauge,
+    Untyped,
+    Histogram,
+    Summary,
+}
+
+impl MetricType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Untyped => "untyped",
+            MetricType::Histogram => "histogram",
+            MetricType::Summary => "summary",
+        }
+    }
+
+    /// The type a `# TYPE` line names.
+    pub fn parse(s: &str) -> Option<MetricType> {
+        Some(match s {
+            "counter" => MetricType::Counter,
+            "gauge" => MetricType::Gauge,
+            "histogram" => MetricType::Histogram,
+            "summary" => MetricType::Summary,
+            "untyped" => MetricType::Untyped,
+            _ => return None,
+        })
+    }
+}
+
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`
+pub fn valid_metric_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_' || b == b':')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, and not the reserved `__` prefix.
+pub fn valid_label_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.starts_with("__")
+}
 
 /// One sample line.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,7 +120,7 @@ pub fn samples(text: &[u8]) -> impl Iterator<Item = Result<Sample<'_>, Error>> {
 fn parse_line(line: &str) -> Option<Sample<'_>> {
     let name_end = line.find(['{', ' '])?;
     let name = &line[..name_end];
-    if !crate::expo::valid_metric_name(name) {
+    if !valid_metric_name(name) {
         return None;
     }
     let (labels, rest) = if line[name_end..].starts_with('{') {
@@ -99,7 +149,7 @@ fn labels_end(body: &str) -> Option<usize> {
             return Some(pos);
         }
         let (name, after) = rest.split_once("=\"")?;
-        if !crate::expo::valid_label_name(name) {
+        if !valid_label_name(name) {
             return None;
         }
         let end = closing_quote(after)?;
@@ -141,25 +191,6 @@ fn parse_value(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expo::{Exposition, Kind};
-
-    #[test]
-    fn reads_back_what_the_writer_wrote() {
-        let mut e = Exposition::new(1 << 20);
-        e.family("a_total", "h", Kind::Counter);
-        e.sample(&[], 3.0);
-        e.family("b", "h\nx", Kind::Gauge);
-        e.sample(&[("x", "1"), ("y", "q\"uo\\te\nnl")], f64::NAN);
-        e.sample(&[("x", "")], f64::NEG_INFINITY);
-        let got: Vec<_> = samples(e.as_bytes()).map(Result::unwrap).collect();
-        assert_eq!(got.len(), 3);
-        assert_eq!((got[0].name, got[0].value), ("a_total", 3.0));
-        assert!(got[1].value.is_nan());
-        let labels: Vec<_> = got[1].labels().collect();
-        assert_eq!(labels, vec![("x", Cow::Borrowed("1")), ("y", Cow::Owned("q\"uo\\te\nnl".to_owned()))]);
-        assert_eq!(got[2].labels().collect::<Vec<_>>(), vec![("x", Cow::Borrowed(""))]);
-        assert_eq!(got[2].value, f64::NEG_INFINITY);
-    }
 
     #[test]
     fn malformed_lines_are_errors_with_their_number() {

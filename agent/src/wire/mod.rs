@@ -7,16 +7,38 @@
 //! captured bytes and fuzzed on arbitrary ones. Every length or count read
 //! from input is bounded where it is used; no input can make a codec
 //! allocate in proportion to a number it contains.
+//!
+//! The rules every codec here follows:
+//!
+//! - **Nothing of sonde above this layer is imported**: a codec knows its
+//!   format and nothing else. Its bounds live beside it as constants
+//!   (`crate::limits` re-exports the ones an operator may ask about).
+//! - **Errors**: a line-oriented text codec returns this module's
+//!   [`Error`] (a line and a static reason); a binary codec, whose reader
+//!   must tell the failures apart (a DNS reply cut short from one with a
+//!   wrong ID), returns a small enum of its own (`dns::Bad`, `ntp::Bad`,
+//!   `spool::Bad`); a reader of a human-written file names the offending
+//!   text in its message ([`toml::Error`]). No codec returns `io::Error`
+//!   or a `String` built for the caller's log.
+//! - **Allocation**: fixed-layout formats are read through checked views
+//!   that borrow the bytes (`chrony::Reply::new_checked`, smoltcp's shape);
+//!   line formats iterate over borrowed lines; a codec that must build
+//!   owned values (DNS names, a config tree) says so in its module doc and
+//!   bounds how many it builds.
+//! - **Emitting** writes into a caller's buffer and says how long the
+//!   result is; it never grows a buffer past a bound it was given.
 
 pub mod chrony;
 pub mod dns;
 pub mod expfmt;
+pub mod hostport;
 pub mod ntp;
 pub mod os_release;
 pub mod proc;
 pub mod prw;
 pub mod spool;
 pub mod textfile;
+pub mod toml;
 pub mod udev;
 pub mod unbound;
 pub mod x509;

@@ -1,16 +1,17 @@
-//! The spool's record format: one encoded push batch per record.
+//! The spool's record format: one encoded batch per record (a push
+//! batch, a block of log lines, a notification), opaque to the spool.
 //!
 //! ```text
 //! record  = length:u32le  crc32:u32le  body
-//! body    = version:u8 (1)  samples:u32le  timestamp_ms:i64le  payload
+//! body    = version:u8 (1)  items:u32le  timestamp_ms:i64le  payload
 //! ```
 //!
 //! `length` counts the body; `crc32` (IEEE 802.3, the zlib one) covers
-//! the body. The payload is the batch exactly as it is sent: a
-//! snappy-compressed Remote-Write request, so a spooled batch goes out as
-//! the same bytes it was first encoded to. `samples` and `timestamp_ms`
-//! (the batch's oldest sample) let the queue count and age batches without
-//! decoding them.
+//! the body. The payload is the batch exactly as it is sent (for push, a
+//! snappy-compressed Remote-Write request), so a spooled batch goes out as
+//! the same bytes it was first encoded to. `items` (samples, lines,
+//! alerts: what the batch's owner counts) and `timestamp_ms` (its oldest
+//! item) let the queue count and age batches without decoding them.
 //!
 //! Segments are these records back to back. A power cut leaves at most a
 //! torn last record; [`parse`] tells a record cut short ([`Bad::Truncated`])
@@ -22,13 +23,13 @@
 
 /// Largest body accepted; a batch is far smaller (limits.rs bounds it).
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
-/// Bytes before the payload: length, crc, version, samples, timestamp.
+/// Bytes before the payload: length, crc, version, items, timestamp.
 pub const HEADER: usize = 4 + 4 + 1 + 4 + 8;
 const VERSION: u8 = 1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record<'a> {
-    pub samples: u32,
+    pub items: u32,
     pub timestamp_ms: i64,
     pub payload: &'a [u8],
 }
@@ -43,14 +44,14 @@ pub enum Bad {
 }
 
 /// Appends one record.
-pub fn emit(out: &mut Vec<u8>, samples: u32, timestamp_ms: i64, payload: &[u8]) {
+pub fn emit(out: &mut Vec<u8>, items: u32, timestamp_ms: i64, payload: &[u8]) {
     let body_len = HEADER - 8 + payload.len();
     out.extend_from_slice(&(body_len as u32).to_le_bytes());
     let crc_at = out.len();
     out.extend_from_slice(&[0; 4]);
     let body_at = out.len();
     out.push(VERSION);
-    out.extend_from_slice(&samples.to_le_bytes());
+    out.extend_from_slice(&items.to_le_bytes());
     out.extend_from_slice(&timestamp_ms.to_le_bytes());
     out.extend_from_slice(payload);
     let crc = crc32(&out[body_at..]);
@@ -69,10 +70,10 @@ pub fn parse(buf: &[u8]) -> Result<(Record<'_>, usize), Bad> {
     if crc32(body) != crc || body[0] != VERSION {
         return Err(Bad::Corrupt);
     }
-    let samples = u32::from_le_bytes([body[1], body[2], body[3], body[4]]);
+    let items = u32::from_le_bytes([body[1], body[2], body[3], body[4]]);
     let mut ts = [0u8; 8];
     ts.copy_from_slice(&body[5..13]);
-    Ok((Record { samples, timestamp_ms: i64::from_le_bytes(ts), payload: &body[13..] }, 8 + len))
+    Ok((Record { items, timestamp_ms: i64::from_le_bytes(ts), payload: &body[13..] }, 8 + len))
 }
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib and gzip compute it).
@@ -116,9 +117,9 @@ mod tests {
         emit(&mut buf, 3, 1_700_000_000_123, b"payload one");
         emit(&mut buf, 1, -1, b"");
         let (a, used) = parse(&buf).unwrap();
-        assert_eq!(a, Record { samples: 3, timestamp_ms: 1_700_000_000_123, payload: b"payload one" });
+        assert_eq!(a, Record { items: 3, timestamp_ms: 1_700_000_000_123, payload: b"payload one" });
         let (b, used2) = parse(&buf[used..]).unwrap();
-        assert_eq!(b, Record { samples: 1, timestamp_ms: -1, payload: b"" });
+        assert_eq!(b, Record { items: 1, timestamp_ms: -1, payload: b"" });
         assert_eq!(used + used2, buf.len());
     }
 

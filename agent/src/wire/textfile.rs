@@ -18,7 +18,7 @@
 //! Items borrow from the input: names are checked, label values and help
 //! texts are left escaped and validated, [`unescape`] undoes them.
 
-use crate::expo::{valid_label_name, valid_metric_name, Kind};
+use crate::wire::expfmt::{valid_label_name, valid_metric_name, MetricType};
 use crate::wire::{lines, Error};
 
 /// One meaningful line.
@@ -31,7 +31,7 @@ pub enum Line<'a> {
     },
     Type {
         name: &'a str,
-        kind: Kind,
+        kind: MetricType,
     },
     Sample {
         name: &'a str,
@@ -79,14 +79,7 @@ fn parse_line(line: &str) -> Option<Option<Line<'_>>> {
         if token == "HELP" {
             return valid_escapes(rest, false).then_some(Some(Line::Help { name, text: rest }));
         }
-        let kind = match rest.trim_end_matches(blank) {
-            "counter" => Kind::Counter,
-            "gauge" => Kind::Gauge,
-            "histogram" => Kind::Histogram,
-            "summary" => Kind::Summary,
-            "untyped" => Kind::Untyped,
-            _ => return None,
-        };
+        let kind = MetricType::parse(rest.trim_end_matches(blank))?;
         return Some(Some(Line::Type { name, kind }));
     }
     let name_end = line.find(|c: char| blank(c) || c == '{').unwrap_or(line.len());
@@ -258,7 +251,7 @@ temperature\t+Inf\n";
         let got: Vec<_> = parse(CAPTURED).map(Result::unwrap).collect();
         assert_eq!(got.len(), 9);
         assert_eq!(got[0], Line::Help { name: "backup_last_success_timestamp_seconds", text: "Last good backup." });
-        assert_eq!(got[1], Line::Type { name: "backup_last_success_timestamp_seconds", kind: Kind::Gauge });
+        assert_eq!(got[1], Line::Type { name: "backup_last_success_timestamp_seconds", kind: MetricType::Gauge });
         let Line::Sample { labels: l, value, .. } = got[2] else { panic!() };
         assert_eq!(value, 1.7e9);
         let pairs: Vec<_> = labels(l).collect();
@@ -268,7 +261,7 @@ temperature\t+Inf\n";
         assert_eq!(s, "C:\\bak \"x\"");
         let Line::Sample { labels: l, .. } = got[3] else { panic!() };
         assert_eq!(labels(l).count(), 2);
-        assert_eq!(got[4], Line::Type { name: "rpc_seconds", kind: Kind::Summary });
+        assert_eq!(got[4], Line::Type { name: "rpc_seconds", kind: MetricType::Summary });
         assert!(matches!(got[8], Line::Sample { name: "temperature", value, .. } if value == f64::INFINITY));
     }
 

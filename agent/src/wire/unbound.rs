@@ -30,7 +30,18 @@
 //! (`\w` and `-`, as the letsencrypt exporter's patterns match them).
 
 use super::{lines, parse_f64, parse_u64, Error};
-use crate::limits::{MAX_UNBOUND_BUCKETS, MAX_UNBOUND_LABELLED, MAX_UNBOUND_THREADS};
+
+/// Highest Unbound thread number plus one that is accepted (`num-threads`
+/// is rarely above the core count). A larger `threadN` fails the parse, so
+/// no number in the reply sizes an allocation.
+pub const MAX_UNBOUND_THREADS: usize = 256;
+
+/// Most labelled lines (query types, classes, rcodes, memory by module)
+/// in one reply; Unbound prints a few dozen.
+pub const MAX_UNBOUND_LABELLED: usize = 1024;
+
+/// Most histogram buckets in one reply; Unbound prints 40.
+pub const MAX_UNBOUND_BUCKETS: usize = 64;
 
 /// The per-thread (`threadN.`) and `total.` keys that are exported, in the
 /// order of [`Stats::threads`]' and [`Stats::total`]'s arrays.

@@ -12,13 +12,13 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::Instant;
 
 use rustls::ProtocolVersion;
 
 use super::{Failure, Tls};
-use crate::check::{left, Reason};
-use crate::config::tls::ClientTls;
+use crate::check::Reason;
+use crate::sys::time::Deadline;
+use crate::tls::ClientTls;
 use crate::tls::Stream;
 use crate::wire::x509;
 
@@ -32,7 +32,7 @@ pub fn start(
     tcp: TcpStream,
     t: &ClientTls,
     name: &str,
-    deadline: Instant,
+    deadline: Deadline,
     report: &mut Tls,
 ) -> Result<Stream, Failure> {
     let config = crate::tls::client_config(t).map_err(|e| (Reason::Tls, Some(e.to_string())))?;
@@ -42,7 +42,7 @@ pub fn start(
             flush(&mut s, deadline).map_err(|e| in_handshake(&mut s, &e, deadline))?;
             continue;
         }
-        let timeout = left(deadline).ok_or_else(|| in_handshake(&mut s, &io::ErrorKind::TimedOut.into(), deadline))?;
+        let timeout = deadline.left().ok_or_else(|| in_handshake(&mut s, &io::ErrorKind::TimedOut.into(), deadline))?;
         s.sock.set_read_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
         match s.conn.read_tls(&mut s.sock) {
             Ok(0) => {
@@ -76,7 +76,7 @@ pub fn start(
 /// deadline; Ok(0) at its end, whether the peer said close_notify or
 /// only closed the socket (many do after QUIT; for a monitoring
 /// dialogue the end is the end).
-pub fn read(s: &mut Stream, buf: &mut [u8], deadline: Instant) -> Result<usize, Failure> {
+pub fn read(s: &mut Stream, buf: &mut [u8], deadline: Deadline) -> Result<usize, Failure> {
     loop {
         match s.conn.reader().read(buf) {
             Ok(n) => return Ok(n),
@@ -84,7 +84,7 @@ pub fn read(s: &mut Stream, buf: &mut [u8], deadline: Instant) -> Result<usize, 
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => return Err((Reason::of_io(&e), None)),
         }
-        let timeout = left(deadline).ok_or((Reason::Timeout, None))?;
+        let timeout = deadline.left().ok_or((Reason::Timeout, None))?;
         s.sock.set_read_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
         match s.conn.read_tls(&mut s.sock) {
             // Ok(0) marks the end; the reader says it next.
@@ -101,21 +101,21 @@ pub fn read(s: &mut Stream, buf: &mut [u8], deadline: Instant) -> Result<usize, 
 }
 
 /// Writes `bytes` into the session and out to the socket.
-pub fn write_all(s: &mut Stream, bytes: &[u8], deadline: Instant) -> Result<(), Failure> {
+pub fn write_all(s: &mut Stream, bytes: &[u8], deadline: Deadline) -> Result<(), Failure> {
     s.conn.writer().write_all(bytes).map_err(|e| (Reason::of_io(&e), None))?;
     flush(s, deadline).map_err(|e| after_write(s, &e, deadline))
 }
 
 /// close_notify, best effort: the check's result is already known.
-pub fn close(s: &mut Stream, deadline: Instant) {
+pub fn close(s: &mut Stream, deadline: Deadline) {
     s.conn.send_close_notify();
     let _ = flush(s, deadline);
 }
 
 /// Sends what rustls holds for the socket.
-fn flush(s: &mut Stream, deadline: Instant) -> io::Result<()> {
+fn flush(s: &mut Stream, deadline: Deadline) -> io::Result<()> {
     while s.conn.wants_write() {
-        let timeout = left(deadline).ok_or(io::ErrorKind::TimedOut)?;
+        let timeout = deadline.left().ok_or(io::ErrorKind::TimedOut)?;
         s.sock.set_write_timeout(Some(timeout))?;
         match s.conn.write_tls(&mut s.sock) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -130,7 +130,7 @@ fn flush(s: &mut Stream, deadline: Instant) -> io::Result<()> {
 /// A rustls error: the alert it queued goes to the server (so its log
 /// says why too), and the check fails as `certificate` when the server's
 /// certificate was refused, `tls` otherwise.
-fn refused(s: &mut Stream, e: &rustls::Error, deadline: Instant) -> Failure {
+fn refused(s: &mut Stream, e: &rustls::Error, deadline: Deadline) -> Failure {
     let _ = flush(s, deadline);
     let reason = match e {
         rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => Reason::Certificate,
@@ -142,7 +142,7 @@ fn refused(s: &mut Stream, e: &rustls::Error, deadline: Instant) -> Failure {
 /// A socket error during the handshake: the deadline is a timeout; a
 /// server that went away has usually said why in an alert first, and that
 /// is the failure; otherwise a TLS failure in the socket's words.
-fn in_handshake(s: &mut Stream, e: &io::Error, deadline: Instant) -> Failure {
+fn in_handshake(s: &mut Stream, e: &io::Error, deadline: Deadline) -> Failure {
     match Reason::of_io(e) {
         Reason::Timeout => (Reason::Timeout, Some("no TLS handshake before the deadline".into())),
         _ => match after_write(s, e, deadline) {
@@ -155,7 +155,7 @@ fn in_handshake(s: &mut Stream, e: &io::Error, deadline: Instant) -> Failure {
 /// A failed write: the server's alert if one is waiting (a TLS 1.3
 /// server refuses a client certificate after the client's Finished), else
 /// the socket's error.
-fn after_write(s: &mut Stream, e: &io::Error, deadline: Instant) -> Failure {
+fn after_write(s: &mut Stream, e: &io::Error, deadline: Deadline) -> Failure {
     if Reason::of_io(e) != Reason::Timeout {
         if let Some(alert) = crate::tls::alert(s, deadline) {
             let inner = alert.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());

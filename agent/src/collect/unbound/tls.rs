@@ -21,7 +21,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
 
 use super::Conn;
-use crate::config::unbound::Tls;
+use super::Tls;
 use crate::tls;
 
 /// The name unbound-control-setup gives the server.

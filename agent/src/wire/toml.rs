@@ -22,7 +22,7 @@
 //!
 //! Invariants: every error names its line; parsing goes on after an error
 //! so one run reports all of them; input is bounded by the caller
-//! ([`crate::limits::MAX_CONFIG_FILE`]) and nesting of arrays by
+//! (the config layer's `MAX_CONFIG_FILE`) and nesting of arrays by
 //! [`MAX_DEPTH`], so no input can recurse without bound.
 
 use std::fmt;

@@ -1,7 +1,8 @@
-//! The HTTP/1.1 side of a push: one POST per connection, with deadlines,
-//! over TCP or (cargo feature `tls`) TLS.
+//! The HTTP/1.1 client of delivery (push, and the notifications' POSTs):
+//! one POST per connection, with deadlines, over TCP or (cargo feature
+//! `tls`) TLS.
 //!
-//! A push every 15 seconds or more does not need connection reuse, so each
+//! A POST every 15 seconds or more does not need connection reuse, so each
 //! request opens a connection, sends `Connection: close`, reads the status
 //! line and headers (httparse; bounded by [`MAX_RESPONSE_HEAD`]) and a
 //! little of the body for the log, and closes. Every step has a deadline:
@@ -9,9 +10,11 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::config::tls::{ClientTls, TLS_BUILT};
+use crate::sys::time::Deadline;
+use crate::tls::{ClientTls, TLS_BUILT};
+use crate::wire::hostport;
 
 /// Largest response head read; the rest of a longer one is ignored.
 pub const MAX_RESPONSE_HEAD: usize = 16 * 1024;
@@ -48,21 +51,9 @@ impl Endpoint {
         if authority.contains('@') {
             return Err(format!("'{url}': credentials in the URL would show in logs; use basic_auth_user"));
         }
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| format!("'{url}': unclosed '['"))?;
-            (h, after.strip_prefix(':'))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            }
-        };
-        let port = match port {
-            Some(p) => p.parse().map_err(|_| format!("'{url}': bad port '{p}'"))?,
-            None if tls => 443,
-            None => 80,
-        };
-        if host.is_empty() || path.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        let (host, port) = hostport::split(authority).ok_or_else(|| format!("'{url}': bad host or port"))?;
+        let port = port.unwrap_or(if tls { 443 } else { 80 });
+        if path.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
             return Err(format!("'{url}' is not a usable URL"));
         }
         Ok(Endpoint { tls, host: host.to_owned(), port, path: path.to_owned() })
@@ -122,7 +113,7 @@ impl Client {
     /// POSTs `body` with the given headers (the caller's, already
     /// complete) and returns the receiver's answer, all within `timeout`.
     pub fn post(&self, headers: &[(String, String)], body: &[u8], timeout: Duration) -> io::Result<Response> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         let tcp = connect(&self.endpoint, deadline)?;
         #[cfg(feature = "tls")]
         if let Some((settings, name)) = &self.tls {
@@ -144,8 +135,8 @@ impl Conn {
     /// Gives the socket's reads and writes the time left. Both, whatever
     /// the caller is about to do: a TLS write runs the handshake, which
     /// reads, and a TLS read may first write what it holds.
-    fn arm(&self, deadline: Instant) -> io::Result<()> {
-        let left = left(deadline)?;
+    fn arm(&self, deadline: Deadline) -> io::Result<()> {
+        let left = deadline.left_io()?;
         self.socket().set_read_timeout(Some(left))?;
         self.socket().set_write_timeout(Some(left))
     }
@@ -192,7 +183,7 @@ fn exchange(
     mut stream: Conn,
     headers: &[(String, String)],
     body: &[u8],
-    deadline: Instant,
+    deadline: Deadline,
 ) -> io::Result<Response> {
     let mut head = format!("POST {} HTTP/1.1\r\nHost: {}\r\n", ep.path, ep.host_header());
     for (name, value) in headers {
@@ -225,18 +216,11 @@ fn exchange(
     }
 }
 
-fn left(deadline: Instant) -> io::Result<Duration> {
-    deadline
-        .checked_duration_since(Instant::now())
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::TimedOut, "push timed out"))
-}
-
-fn connect(ep: &Endpoint, deadline: Instant) -> io::Result<TcpStream> {
+fn connect(ep: &Endpoint, deadline: Deadline) -> io::Result<TcpStream> {
     let addrs: Vec<SocketAddr> = (ep.host.as_str(), ep.port).to_socket_addrs()?.collect();
     let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{} has no address", ep.host));
     for addr in addrs {
-        match crate::sys::net::connect(addr, left(deadline)?) {
+        match crate::sys::net::connect(addr, deadline.left_io()?) {
             Ok(s) => return Ok(s),
             Err(e) => last = e,
         }
@@ -244,7 +228,7 @@ fn connect(ep: &Endpoint, deadline: Instant) -> io::Result<TcpStream> {
     Err(last)
 }
 
-fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Deadline) -> io::Result<()> {
     while !bytes.is_empty() {
         stream.arm(deadline)?;
         match stream.write(bytes) {
@@ -257,7 +241,7 @@ fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Instant) -> io::Resul
     Ok(())
 }
 
-fn read_response(stream: &mut Conn, deadline: Instant) -> io::Result<Response> {
+fn read_response(stream: &mut Conn, deadline: Deadline) -> io::Result<Response> {
     let mut buf = vec![0u8; MAX_RESPONSE_HEAD];
     let mut len = 0;
     loop {
@@ -353,6 +337,8 @@ mod tests {
         assert!(Endpoint::parse("ftp://x/").is_err());
         assert!(Endpoint::parse("http://u:p@x/").is_err());
         assert!(Endpoint::parse("http://x:99999/").is_err());
+        assert!(Endpoint::parse("http://[::1/").is_err());
+        assert!(Endpoint::parse("http:///").is_err());
     }
 
     #[test]

@@ -1,504 +1,12 @@
-//! `chrony`: chronyd's tracking, sources, sourcestats, serverstats and
-//! activity, asked over its command protocol ([`crate::wire::chrony`]) on
-//! the unix socket or UDP ([`crate::sys::dgram`]).
-//!
-//! The names, labels, types and help texts are chrony_exporter's
-//! (SuperQ/chrony_exporter, `shared/reference/exporters.md` §1.3), so its
-//! dashboards and alerts keep working; `source_name` and `tracking_name`
-//! are the address, as with its `--no-collector.dns-lookups`, because sonde
-//! makes no DNS lookups. What chrony_exporter lacks is added under the same
-//! namespace: `chrony_tracking_leap_status`,
-//! `chrony_sources_reachability_register`, `chrony_sources_selection_info`
-//! (the `sources` and `selectdata` state columns), `chrony_activity_sources`
-//! and `chrony_command_available`, and the ntpdata families are on whenever
-//! chronyd answers ntpdata.
-//!
-//! One scrape asks, in order: tracking, the number of sources, then for
-//! each source (at most [`MAX_CHRONY_SOURCES`]) its source data,
-//! sourcestats, selectdata and, for NTP sources, ntpdata; then serverstats
-//! and activity. Every request has the configured timeout, at most
-//! [`CHRONY_RETRIES`] resends, and all of them end by [`CHRONY_DEADLINE`].
-//! serverstats, ntpdata and selectdata are not authorised over UDP: that is
-//! reported by `chrony_command_available` and once on stderr, and is not a
-//! failure. In `auto` mode a box without chronyd (no socket, UDP refused)
-//! gets no chrony families at all and success, since there was nothing to
-//! collect.
-//!
-//! [`render`] is a pure function of a [`Report`], so captured replies test
-//! the exposition without a chronyd.
+//! The chrony families, from a [`Report`]: chrony_exporter's names,
+//! labels, types and help, and what it lacks under the same namespace.
 
-use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::net::{IpAddr, Ipv4Addr};
 
-use super::{Collector, Context, Error};
-use crate::config::{self, ChronyAddress, CHRONY_PORT, CHRONY_SOCKET};
-use crate::expo::{Exposition, Kind};
-use crate::limits::{CHRONY_DEADLINE, CHRONY_RETRIES, MAX_CHRONY_SOURCES};
-use crate::sys::dgram::{Retry, Socket};
-use crate::wire;
-use crate::wire::chrony::{
-    self as candm, mode, state, Activity, Address, NtpData, Reply, Request, SelectData, ServerStat, ServerStats,
-    SourceData, Sourcestats, Status, Tracking,
-};
-
-pub struct Chrony;
-
-impl Collector for Chrony {
-    fn name(&self) -> &'static str {
-        "chrony"
-    }
-
-    fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
-        let config = &cx.config().chrony;
-        let deadline = Instant::now() + CHRONY_DEADLINE;
-        let mut report = Report::default();
-        let result = match &config.address {
-            ChronyAddress::Unix(path) => {
-                let target = Target::Unix(path);
-                scrape(target, config, deadline, &mut report).map(|()| (target, None))
-            }
-            ChronyAddress::Udp(addr) => {
-                let target = Target::Udp(*addr);
-                scrape(target, config, deadline, &mut report).map(|()| (target, None))
-            }
-            ChronyAddress::Auto => match auto(config, deadline, &mut report) {
-                // No chronyd on this box: nothing to collect, nothing to say.
-                Ok(None) => return Ok(()),
-                Ok(Some(found)) => Ok(found),
-                Err(e) => Err(e),
-            },
-        };
-        render(&report, out);
-        let (target, unix_failed) = result?;
-        explain_refusals(&report, target, unix_failed.as_ref());
-        Ok(())
-    }
-}
-
-/// Says once on stderr that chronyd would not answer some commands here
-/// (`chrony_command_available` says which), and how to get them.
-fn explain_refusals(report: &Report, target: Target<'_>, unix_failed: Option<&Error>) {
-    let refused = [
-        report.serverstats == Answer::Refused,
-        report.ntp_data == Answer::Refused,
-        report.select_data == Answer::Refused,
-    ];
-    if !refused.contains(&true) || NOTED.swap(true, Ordering::Relaxed) {
-        return;
-    }
-    let peer = target.describe();
-    match unix_failed {
-        Some(e) => eprintln!(
-            "sonde: chrony: using {peer}, where some commands are not authorised: the unix socket is not usable: {e}"
-        ),
-        None => eprintln!(
-            "sonde: chrony: some commands are not authorised over {peer} (see chrony_command_available); chronyd \
-             answers them on its unix socket, to root or chronyd's user"
-        ),
-    }
-}
-
-/// What one scrape learned from chronyd.
-#[derive(Debug, Default)]
-pub struct Report {
-    /// chronyd answered tracking.
-    pub up: bool,
-    pub tracking: Option<Tracking>,
-    /// Resolved sources, in chronyd's order.
-    pub sources: Vec<Source>,
-    pub serverstats: Answer<ServerStats>,
-    pub activity: Option<Activity>,
-    /// Whether chronyd answered ntpdata and selectdata, once asked.
-    pub ntp_data: Answer<()>,
-    pub select_data: Answer<()>,
-}
-
-/// The outcome of a command chronyd may refuse: it answers serverstats,
-/// ntpdata and selectdata only on its unix socket by default.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub enum Answer<T> {
-    #[default]
-    NotAsked,
-    /// Not authorised, or unknown to this chronyd.
-    Refused,
-    Got(T),
-}
-
-/// One source and what chronyd said about it.
-#[derive(Debug)]
-pub struct Source {
-    pub data: SourceData,
-    /// The address, or a reference clock's refid: both label values.
-    pub label: Label,
-    pub stats: Option<Sourcestats>,
-    /// What ntpdata says of the last exchange, if asked.
-    pub peer: Option<Peer>,
-    /// selectdata's state column, if asked.
-    pub select_state: Option<u8>,
-}
-
-/// The part of ntpdata that is exported. Only what is kept is decoded:
-/// once the codec is inlined here, the rest of the layout costs nothing.
-#[derive(Clone, Copy, Debug)]
-pub struct Peer {
-    pub offset: f64,
-    pub delay: f64,
-    pub dispersion: f64,
-    pub response_time: f64,
-    pub jitter_asymmetry: f64,
-}
-
-impl From<NtpData> for Peer {
-    fn from(n: NtpData) -> Peer {
-        Peer {
-            offset: n.offset,
-            delay: n.peer_delay,
-            dispersion: n.peer_dispersion,
-            response_time: n.response_time,
-            jitter_asymmetry: n.jitter_asymmetry,
-        }
-    }
-}
-
-/// Where to ask.
-#[derive(Clone, Copy)]
-enum Target<'a> {
-    Unix(&'a Path),
-    Udp(SocketAddr),
-}
-
-impl Target<'_> {
-    fn describe(self) -> String {
-        match self {
-            Target::Unix(p) => format!("unix:{}", p.display()),
-            Target::Udp(a) => a.to_string(),
-        }
-    }
-}
-
-/// Set once a refusal has been explained on stderr.
-static NOTED: AtomicBool = AtomicBool::new(false);
-
-/// Tries the unix socket, then UDP on 127.0.0.1 and ::1, as chronyc does.
-/// Returns where chronyd answered, and why an earlier place failed;
-/// `Ok(None)`: no chronyd anywhere. A place that exists but fails is
-/// remembered, and is the failure if no other place answers.
-fn auto(
-    config: &config::Chrony,
-    deadline: Instant,
-    report: &mut Report,
-) -> Result<Option<(Target<'static>, Option<Error>)>, Error> {
-    let targets = [
-        Target::Unix(Path::new(CHRONY_SOCKET)),
-        Target::Udp((Ipv4Addr::LOCALHOST, CHRONY_PORT).into()),
-        Target::Udp((Ipv6Addr::LOCALHOST, CHRONY_PORT).into()),
-    ];
-    let mut failed: Option<Error> = None;
-    for target in targets {
-        match scrape(target, config, deadline, report) {
-            Ok(()) => return Ok(Some((target, failed))),
-            // It answered, then failed: that chronyd is the one to report.
-            Err(e) if report.up => return Err(e),
-            Err(e) if absent(&e) => {}
-            Err(e) => {
-                failed.get_or_insert(e);
-            }
-        }
-        *report = Report::default();
-    }
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(None),
-    }
-}
-
-/// Whether an error says nothing is there (no socket file, nothing on the
-/// port, no such address family on this box), rather than something there
-/// failing.
-fn absent(e: &Error) -> bool {
-    let Error::Socket { err, .. } = e else { return false };
-    matches!(
-        err.raw_os_error(),
-        Some(libc::ENOENT | libc::ECONNREFUSED | libc::EADDRNOTAVAIL | libc::ENETUNREACH | libc::EAFNOSUPPORT)
-    )
-}
-
-/// Asks chronyd at `target` everything, into `report`.
-fn scrape(target: Target<'_>, config: &config::Chrony, deadline: Instant, report: &mut Report) -> Result<(), Error> {
-    let peer = target.describe();
-    let sock = match target {
-        Target::Unix(path) => Socket::unix(path),
-        Target::Udp(addr) => Socket::udp(addr),
-    };
-    let sock = sock.map_err(|err| Error::Socket { peer: peer.clone(), command: "connect", err })?;
-    let mut s = Session {
-        sock,
-        peer,
-        retry: Retry { timeout: config.timeout, retries: CHRONY_RETRIES, deadline },
-        sequence: seed(),
-        request: [0; candm::MAX_REQUEST_LEN],
-        reply: [0; candm::MAX_REPLY_LEN],
-        len: 0,
-    };
-    gather(&mut s, report)
-}
-
-fn gather(s: &mut Session, report: &mut Report) -> Result<(), Error> {
-    s.must(Request::Tracking)?;
-    report.tracking = Some(s.parse(Request::Tracking, Tracking::parse)?);
-    report.up = true;
-    s.must(Request::NSources)?;
-    let n = s.parse(Request::NSources, candm::parse_n_sources)?;
-    let count = usize::try_from(n).unwrap_or(usize::MAX).min(MAX_CHRONY_SOURCES);
-    report.sources.reserve(count);
-    for i in 0..count as u32 {
-        let request = Request::SourceData(i);
-        match s.ask(request)? {
-            Said::Yes => {}
-            // Sources went away since N_SOURCES.
-            Said::NoSuchSource => break,
-            Said::Refused => return Err(s.refused(request)),
-        }
-        let data = s.parse(request, SourceData::parse)?;
-        // Unresolved sources have no address yet (chronyc sources leaves
-        // them out too, without -a).
-        let Some(label) = Label::source(&data) else { continue };
-        let request = Request::Sourcestats(i);
-        let stats = match s.ask(request)? {
-            Said::Yes => Some(s.parse(request, Sourcestats::parse)?),
-            Said::NoSuchSource => None,
-            Said::Refused => return Err(s.refused(request)),
-        };
-        let request = Request::SelectData(i);
-        // Once refused, not asked again for the other sources.
-        let select = if report.select_data != Answer::Refused && s.optional(request, &mut report.select_data)? {
-            Some(s.parse(request, SelectData::parse)?)
-        } else {
-            None
-        };
-        let ntp = match (data.mode, data.ip_addr, report.ntp_data) {
-            (mode::CLIENT | mode::PEER, Address::Ip(ip), Answer::NotAsked | Answer::Got(())) => {
-                let request = Request::NtpData(ip);
-                if s.optional(request, &mut report.ntp_data)? {
-                    Some(s.parse(request, NtpData::parse)?)
-                } else {
-                    None
-                }
-            }
-            _ => None,
-        };
-        // Indices shift when sources come and go between requests.
-        let stats = stats.filter(|st| same_source(&data, st.ref_id, st.ip_addr));
-        let select_state = select.filter(|sd| same_source(&data, sd.ref_id, sd.ip_addr)).map(|sd| sd.state_char);
-        let peer = ntp.map(Peer::from);
-        report.sources.push(Source { data, label, stats, peer, select_state });
-    }
-    let mut asked = Answer::NotAsked;
-    report.serverstats = if s.optional(Request::ServerStats, &mut asked)? {
-        Answer::Got(s.parse(Request::ServerStats, ServerStats::parse)?)
-    } else {
-        Answer::Refused
-    };
-    s.must(Request::Activity)?;
-    report.activity = Some(s.parse(Request::Activity, Activity::parse)?);
-    if n as usize > MAX_CHRONY_SOURCES {
-        return Err(s.bad(
-            Request::NSources,
-            wire::Error::at(0, "more sources than limits::MAX_CHRONY_SOURCES; only that many are reported"),
-        ));
-    }
-    Ok(())
-}
-
-/// Whether sourcestats or selectdata (by `ref_id` and `ip`) describe the
-/// same source as `data`: indices shift when sources come and go between
-/// requests. A reference clock's source data holds its refid as an IPv4
-/// address; the others give it as the refid, with no address.
-fn same_source(data: &SourceData, ref_id: u32, ip: Address) -> bool {
-    ip == data.ip_addr
-        || (data.mode == mode::REF
-            && ip == Address::Unspec
-            && data.ip_addr == Address::Ip(IpAddr::V4(Ipv4Addr::from(ref_id))))
-}
-
-/// A conversation with one chronyd.
-struct Session {
-    sock: Socket,
-    peer: String,
-    retry: Retry,
-    sequence: u32,
-    request: [u8; candm::MAX_REQUEST_LEN],
-    reply: [u8; candm::MAX_REPLY_LEN],
-    /// Length of the last answer in `reply`.
-    len: usize,
-}
-
-/// How chronyd answered, when it did not fail.
-enum Said {
-    /// Success: the answer is in [`Session::reply`].
-    Yes,
-    /// Not authorised here, or unknown to this chronyd.
-    Refused,
-    /// The index or address names no source (any more).
-    NoSuchSource,
-}
-
-impl Session {
-    /// Sends `request` with a new sequence number and waits for its answer.
-    fn ask(&mut self, request: Request) -> Result<Said, Error> {
-        // xorshift32: sequence numbers that tell requests apart, as
-        // chronyc's random ones do; not a secret.
-        let mut x = self.sequence;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.sequence = x;
-        let command = request.command();
-        let accept = |b: &[u8]| Reply::new_checked(b).is_ok_and(|r| r.answers(command, x));
-        let bytes = request.emit(x, &mut self.request);
-        self.len = self.sock.exchange(bytes, &mut self.reply, &accept, &self.retry).map_err(|err| Error::Socket {
-            peer: self.peer.clone(),
-            command: request.name(),
-            err,
-        })?;
-        match self.reply().status() {
-            Status::Success => Ok(Said::Yes),
-            Status::Unauth | Status::Invalid => Ok(Said::Refused),
-            Status::NoSuchSource => Ok(Said::NoSuchSource),
-            status => Err(self.bad(request, wire::Error::at(0, status.what()))),
-        }
-    }
-
-    /// Asks a command chronyd must answer.
-    fn must(&mut self, request: Request) -> Result<(), Error> {
-        match self.ask(request)? {
-            Said::Yes => Ok(()),
-            _ => Err(self.refused(request)),
-        }
-    }
-
-    /// Asks a command chronyd may refuse, records in `answer` whether it
-    /// did, and tells whether the answer is there to parse.
-    fn optional(&mut self, request: Request, answer: &mut Answer<()>) -> Result<bool, Error> {
-        match self.ask(request)? {
-            Said::Yes => {
-                *answer = Answer::Got(());
-                Ok(true)
-            }
-            Said::Refused => {
-                *answer = Answer::Refused;
-                Ok(false)
-            }
-            Said::NoSuchSource => Ok(false),
-        }
-    }
-
-    /// The last answer; its header was checked when it was accepted.
-    fn reply(&self) -> Reply<'_> {
-        Reply::new_unchecked(self.reply.get(..self.len).unwrap_or_default())
-    }
-
-    fn parse<T>(&self, request: Request, parse: fn(&Reply<'_>) -> Result<T, wire::Error>) -> Result<T, Error> {
-        parse(&self.reply()).map_err(|err| self.bad(request, err))
-    }
-
-    fn refused(&self, request: Request) -> Error {
-        self.bad(request, wire::Error::at(0, self.reply().status().what()))
-    }
-
-    fn bad(&self, request: Request, err: wire::Error) -> Error {
-        Error::Reply { peer: self.peer.clone(), command: request.name(), err }
-    }
-}
-
-/// A nonzero start for the sequence numbers, different in each scrape.
-fn seed() -> u32 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    (now.subsec_nanos() ^ (now.as_secs() as u32) ^ std::process::id().rotate_left(16)) | 1
-}
-
-//----- labels -----------------------------------------------------------
-
-/// A label value on the stack: an address (45 bytes at most), a refid or
-/// `ID#` and ten hex digits.
-#[derive(Clone, Copy)]
-pub struct Label {
-    buf: [u8; 48],
-    len: u8,
-}
-
-impl std::fmt::Debug for Label {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::fmt::Write for Label {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let start = usize::from(self.len);
-        let end = start + s.len();
-        let slot = self.buf.get_mut(start..end).ok_or(std::fmt::Error)?;
-        slot.copy_from_slice(s.as_bytes());
-        self.len = end as u8;
-        Ok(())
-    }
-}
-
-impl Label {
-    fn new() -> Label {
-        Label { buf: [0; 48], len: 0 }
-    }
-
-    pub fn as_str(&self) -> &str {
-        // Only whole str slices are written.
-        std::str::from_utf8(self.buf.get(..usize::from(self.len)).unwrap_or_default()).unwrap_or("")
-    }
-
-    /// An address as text; a longer one than fits cannot exist.
-    fn ip(ip: IpAddr) -> Label {
-        let mut l = Label::new();
-        let _ = write!(l, "{ip}");
-        l
-    }
-
-    /// A refid as chrony_exporter (facebook/time) spells it: its ASCII
-    /// letters without NULs ("GPS", "PPS"), or `%08X` if one is not
-    /// printable (127.127.1.1's 7F7F0101).
-    fn refid(ref_id: u32) -> Label {
-        let mut l = Label::new();
-        let bytes = ref_id.to_be_bytes();
-        if bytes.iter().all(|&b| b == 0 || (0x20..0x7f).contains(&b)) {
-            for b in bytes.into_iter().filter(|&b| b != 0) {
-                let _ = l.write_char(char::from(b));
-            }
-        } else {
-            let _ = write!(l, "{ref_id:08X}");
-        }
-        l
-    }
-
-    /// `%08X`, as chronyc prints a refid.
-    fn hex(ref_id: u32) -> Label {
-        let mut l = Label::new();
-        let _ = write!(l, "{ref_id:08X}");
-        l
-    }
-
-    /// A source's label value: its address, or a reference clock's refid;
-    /// `None` for a source without an address yet.
-    fn source(data: &SourceData) -> Option<Label> {
-        match data.ip_addr {
-            Address::Ip(IpAddr::V4(a)) if data.mode == mode::REF => Some(Label::refid(u32::from(a))),
-            Address::Ip(ip) => Some(Label::ip(ip)),
-            Address::Unspec | Address::Id(_) | Address::Unknown(_) => None,
-        }
-    }
-}
-
-//----- exposition -------------------------------------------------------
+use super::label::Label;
+use super::{Answer, Report, Source};
+use crate::expo::{Exposition, MetricType};
+use crate::wire::chrony::{self as candm, mode, state, Address, ServerStat, ServerStats, Tracking};
 
 // The families are written by straight-line calls rather than walked
 // from tables: in a static PIE every table entry of strings and function
@@ -506,12 +14,12 @@ impl Label {
 
 /// One unlabelled gauge.
 fn gauge(out: &mut Exposition, name: &str, help: &str, value: f64) {
-    out.family(name, help, Kind::Gauge);
+    out.family(name, help, MetricType::Gauge);
     out.sample(&[], value);
 }
 
 /// One serverstats counter (or gauge), if this reply's layout has it.
-fn server_stat(out: &mut Exposition, stats: &ServerStats, stat: ServerStat, kind: Kind, name: &str, help: &str) {
+fn server_stat(out: &mut Exposition, stats: &ServerStats, stat: ServerStat, kind: MetricType, name: &str, help: &str) {
     if let Some(v) = stats.get(stat) {
         out.family(name, help, kind);
         out.sample(&[], v as f64);
@@ -579,7 +87,7 @@ fn per_source(out: &mut Exposition, sources: &[Source], field: Field, name: &str
     if !sources.iter().any(|s| field.of(s).is_some()) {
         return;
     }
-    out.family(name, help, Kind::Gauge);
+    out.family(name, help, MetricType::Gauge);
     for s in sources {
         if let Some(v) = field.of(s) {
             let l = s.label.as_str();
@@ -654,7 +162,7 @@ pub fn render(report: &Report, out: &mut Exposition) {
         out.family(
             "chrony_activity_sources",
             "Chrony sources by activity state, as chronyc activity counts them",
-            Kind::Gauge,
+            MetricType::Gauge,
         );
         for (state, v) in [
             ("online", a.online),
@@ -676,7 +184,7 @@ pub fn render(report: &Report, out: &mut Exposition) {
             "chrony_command_available",
             "Whether chronyd answered a command it answers only on its unix socket by default: 0 when it said \
              not authorised (over UDP) or does not know the command",
-            Kind::Gauge,
+            MetricType::Gauge,
         );
         for (command, asked, got) in asked {
             if asked {
@@ -691,7 +199,7 @@ fn tracking(t: &Tracking, out: &mut Exposition) {
         Address::Ip(ip) => Label::ip(ip),
         _ => Label::refid(t.ref_id),
     };
-    out.family("chrony_tracking_info", "Chrony tracking info", Kind::Gauge);
+    out.family("chrony_tracking_info", "Chrony tracking info", MetricType::Gauge);
     let refid = Label::hex(t.ref_id);
     let labels = [
         ("tracking_address", address.as_str()),
@@ -797,7 +305,7 @@ fn sources(sources: &[Source], out: &mut Exposition) {
         "chrony_sources_polling_interval_seconds",
         "Chrony sources polling interval in seconds",
     );
-    o.family("chrony_sources_state_info", "Chrony sources state info", Kind::Gauge);
+    o.family("chrony_sources_state_info", "Chrony sources state info", MetricType::Gauge);
     for src in s {
         let l = src.label.as_str();
         let labels = [
@@ -813,7 +321,7 @@ fn sources(sources: &[Source], out: &mut Exposition) {
         "chrony_sources_selection_info",
         "Chrony sources selection state, as chronyc prints it: state is the S column of 'sources', select_state \
          that of 'selectdata', which tells why a source is not used (empty where selectdata is not authorised)",
-        Kind::Gauge,
+        MetricType::Gauge,
     );
     for src in s {
         let l = src.label.as_str();
@@ -895,7 +403,7 @@ fn sources(sources: &[Source], out: &mut Exposition) {
 }
 
 fn serverstats(st: &ServerStats, out: &mut Exposition) {
-    use Kind::{Counter, Gauge};
+    use MetricType::{Counter, Gauge};
     use ServerStat::*;
     let o = out;
     server_stat(
@@ -1041,11 +549,14 @@ fn serverstats(st: &ServerStats, out: &mut Exposition) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Peer;
     use super::*;
+    use crate::wire;
+    use crate::wire::chrony::{Activity, NtpData, Reply, SelectData, SourceData, Sourcestats};
 
     macro_rules! fixture {
         ($path:literal) => {
-            include_bytes!(concat!("../../../tests/fixtures/chrony/4.3/", $path))
+            include_bytes!(concat!("../../../../tests/fixtures/chrony/4.3/", $path))
         };
     }
 
@@ -1197,15 +708,5 @@ mod tests {
             text(&Report::default()),
             "# HELP chrony_up Whether the chrony server is up.\n# TYPE chrony_up gauge\nchrony_up 0\n"
         );
-    }
-
-    #[test]
-    fn label_spellings() {
-        assert_eq!(Label::refid(u32::from_be_bytes(*b"GPS\0")).as_str(), "GPS");
-        assert_eq!(Label::refid(0x7f7f_0101).as_str(), "7F7F0101");
-        assert_eq!(Label::refid(0).as_str(), "");
-        let long: IpAddr = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255".parse().unwrap();
-        assert_eq!(Label::ip(long).as_str(), long.to_string());
-        assert_eq!(Label::hex(0xcf40_4dc8).as_str(), "CF404DC8");
     }
 }

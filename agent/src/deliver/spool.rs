@@ -17,7 +17,7 @@
 //! - Damage never stops sonde: at open, a torn or corrupt record ends its
 //!   segment, which is truncated there; everything before it is kept.
 //! - The spool never holds more than its cap: appending past it drops whole
-//!   segments, oldest first, and says how many samples that cost.
+//!   segments, oldest first, and says how many items that cost.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
@@ -31,7 +31,7 @@ pub const SEGMENT_MAX: u64 = 64 * 1024;
 
 /// One record read off the spool.
 pub struct Taken {
-    pub samples: u32,
+    pub items: u32,
     pub timestamp_ms: i64,
     pub payload: Vec<u8>,
     /// Where it was, for [`Spool::ack`].
@@ -43,8 +43,8 @@ struct Segment {
     id: u64,
     /// Bytes in the file (all of them valid records).
     len: u64,
-    /// Samples in the records not yet read.
-    samples: u64,
+    /// Items in the records not yet read.
+    items: u64,
 }
 
 pub struct Spool {
@@ -87,11 +87,11 @@ impl Spool {
                 continue;
             }
             let start = if id == cursor.0 { cursor.1 } else { 0 };
-            let (len, samples, cut) = scan(&path, start)?;
+            let (len, items, cut) = scan(&path, start)?;
             if let Some(removed) = cut {
                 repairs.truncated.push((path.clone(), len, removed));
             }
-            spool.segments.push_back(Segment { id, len, samples });
+            spool.segments.push_back(Segment { id, len, items });
         }
         if spool.segments.front().is_none_or(|s| s.id != spool.cursor.0) {
             spool.cursor = (spool.segments.front().map_or(0, |s| s.id), 0);
@@ -109,29 +109,29 @@ impl Spool {
     }
 
     /// Samples not yet read.
-    pub fn samples(&self) -> u64 {
-        self.segments.iter().map(|s| s.samples).sum()
+    pub fn items(&self) -> u64 {
+        self.segments.iter().map(|s| s.items).sum()
     }
 
     /// No record left to read (every batch holds at least one sample).
     pub fn is_empty(&self) -> bool {
-        self.samples() == 0
+        self.items() == 0
     }
 
-    /// Appends a batch and syncs it. Returns the samples dropped to stay
+    /// Appends a batch and syncs it. Returns the items dropped to stay
     /// within the cap (oldest segments first; the batch itself if it alone
     /// is larger than the cap).
-    pub fn append(&mut self, samples: u32, timestamp_ms: i64, payload: &[u8]) -> io::Result<u64> {
+    pub fn append(&mut self, items: u32, timestamp_ms: i64, payload: &[u8]) -> io::Result<u64> {
         let mut rec = Vec::with_capacity(record::HEADER + payload.len());
-        record::emit(&mut rec, samples, timestamp_ms, payload);
+        record::emit(&mut rec, items, timestamp_ms, payload);
         let size = rec.len() as u64;
         if size > self.cap {
-            return Ok(u64::from(samples));
+            return Ok(u64::from(items));
         }
         let mut dropped = 0;
         while self.bytes() + size > self.cap {
             let Some(old) = self.segments.pop_front() else { break };
-            dropped += old.samples;
+            dropped += old.items;
             let _ = fs::remove_file(self.path(old.id));
             if self.cursor.0 == old.id {
                 self.cursor = (self.segments.front().map_or(old.id + 1, |s| s.id), 0);
@@ -145,7 +145,7 @@ impl Spool {
                 self.cursor = (id, 0);
                 self.write_cursor()?;
             }
-            self.segments.push_back(Segment { id, len: 0, samples: 0 });
+            self.segments.push_back(Segment { id, len: 0, items: 0 });
         }
         let last = self.segments.back_mut().ok_or_else(|| io::Error::other("no segment"))?;
         let path = self.dir.join(format!("{:016x}.seg", last.id));
@@ -157,7 +157,7 @@ impl Spool {
             sync_dir(&self.dir);
         }
         last.len += size;
-        last.samples += u64::from(samples);
+        last.items += u64::from(items);
         Ok(dropped)
     }
 
@@ -184,7 +184,7 @@ impl Spool {
             f.take(len - offset).read_to_end(&mut buf)?;
             return match record::parse(&buf) {
                 Ok((r, used)) => Ok(Some(Taken {
-                    samples: r.samples,
+                    items: r.items,
                     timestamp_ms: r.timestamp_ms,
                     payload: r.payload.to_vec(),
                     at: (id, offset, used as u64),
@@ -210,7 +210,7 @@ impl Spool {
         }
         self.cursor = (id, offset + used);
         if let Some(seg) = self.segments.iter_mut().find(|s| s.id == id) {
-            seg.samples = seg.samples.saturating_sub(u64::from(t.samples));
+            seg.items = seg.items.saturating_sub(u64::from(t.items));
         }
         self.write_cursor()
     }
@@ -230,20 +230,20 @@ fn read_cursor(dir: &Path) -> Option<(u64, u64)> {
     Some((u64::from_str_radix(id, 16).ok()?, offset.parse().ok()?))
 }
 
-/// Reads a segment from `start`, counts the samples of its good records,
-/// and truncates it at the first bad one. Returns (valid length, samples
+/// Reads a segment from `start`, counts the items of its good records,
+/// and truncates it at the first bad one. Returns (valid length, items
 /// from `start`, bytes cut if any).
 fn scan(path: &Path, start: u64) -> io::Result<(u64, u64, Option<u64>)> {
     let mut buf = Vec::new();
     File::open(path)?.read_to_end(&mut buf)?;
     let total = buf.len() as u64;
     let mut pos = 0usize;
-    let mut samples = 0u64;
+    let mut items = 0u64;
     while pos < buf.len() {
         match record::parse(&buf[pos..]) {
             Ok((r, used)) => {
                 if pos as u64 >= start {
-                    samples += u64::from(r.samples);
+                    items += u64::from(r.items);
                 }
                 pos += used;
             }
@@ -255,9 +255,9 @@ fn scan(path: &Path, start: u64) -> io::Result<(u64, u64, Option<u64>)> {
         let f = OpenOptions::new().write(true).open(path)?;
         f.set_len(valid)?;
         f.sync_data()?;
-        return Ok((valid, samples, Some(total - valid)));
+        return Ok((valid, items, Some(total - valid)));
     }
-    Ok((valid, samples, None))
+    Ok((valid, items, None))
 }
 
 fn sync_dir(dir: &Path) {
@@ -279,7 +279,7 @@ mod tests {
     fn drain(s: &mut Spool) -> Vec<(u32, i64)> {
         let mut got = Vec::new();
         while let Some(t) = s.peek().unwrap() {
-            got.push((t.samples, t.timestamp_ms));
+            got.push((t.items, t.timestamp_ms));
             s.ack(&t).unwrap();
         }
         got
@@ -298,7 +298,7 @@ mod tests {
         drop(s);
         let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
         assert!(repairs.truncated.is_empty());
-        assert_eq!(s.samples(), (1..50).sum::<u32>() as u64);
+        assert_eq!(s.items(), (1..50).sum::<u32>() as u64);
         let got = drain(&mut s);
         assert_eq!(got, (1..50).map(|i| (i, i64::from(i))).collect::<Vec<_>>());
         assert!(s.is_empty());
@@ -371,7 +371,7 @@ mod tests {
             assert!(s.bytes() <= cap);
         }
         assert!(dropped > 0);
-        assert_eq!(dropped + s.samples(), 200 * 10);
+        assert_eq!(dropped + s.items(), 200 * 10);
         let got = drain(&mut s);
         assert_eq!(got.last().unwrap().1, 199, "the newest survive");
         assert!(got.windows(2).all(|w| w[0].1 + 1 == w[1].1));

@@ -12,14 +12,15 @@ use std::io;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
-use crate::config::tls::ClientTls;
+use super::ClientTls;
+use crate::sys::time::Deadline;
 
 /// A TLS session over a TCP socket.
 pub type Stream = StreamOwned<ClientConnection, TcpStream>;
@@ -97,9 +98,9 @@ pub fn connect(tcp: TcpStream, config: &Arc<ClientConfig>, name: &str) -> io::Re
 /// After a write failed: the alert the server sent before it closed, if
 /// one is waiting (the stream's own read would first try to send what it
 /// holds, and fail the same way again). Gives up at `deadline`.
-pub fn alert(s: &mut Stream, deadline: Instant) -> Option<io::Error> {
+pub fn alert(s: &mut Stream, deadline: Deadline) -> Option<io::Error> {
     loop {
-        let left = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())?;
+        let left = deadline.left()?;
         s.sock.set_read_timeout(Some(left)).ok()?;
         match s.conn.read_tls(&mut s.sock) {
             Ok(0) | Err(_) => return None,

@@ -1,0 +1,302 @@
+//! The running agent: the config in force, the services it runs, and the
+//! scrape assembler that turns all of it into one exposition.
+//!
+//! A scrape (and a push cycle, which is a scrape) is assembled in one
+//! order: the collectors, then sonde's own families (build info, each
+//! collector's duration and success, what was left out), then each
+//! running service's snapshot, in [`SERVICES`]'s order. The collectors
+//! know nothing of the services, and the services nothing of each other or
+//! of HTTP.
+//!
+//! A service is registered once, in [`SERVICES`]: how it starts from the
+//! config, which part of the config it follows, and whether a change to
+//! that part restarts it on SIGHUP or waits for the next start. Adding a
+//! subsystem is adding its line there. The endpoint (`serve`) drives the
+//! agent: it calls [`Agent::scrape`] for `/metrics`, [`Agent::reload`] on
+//! SIGHUP and [`Agent::stop`] at the end; `--once` is [`once`].
+//!
+//! Invariants: scrapes are serialised on the one assembler, so the
+//! collectors' buffers are reused and never shared; a service is started
+//! before it is listed and stopped after it is unlisted, so no scrape
+//! renders a service that is not running; a reload that fails to start a
+//! new service keeps the old one running.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::check;
+use crate::collect::{self, CollectorRun};
+use crate::config::Config;
+use crate::expo::{Exposition, MetricType};
+use crate::limits::{MAX_EXPOSITION, SELF_RESERVE};
+use crate::push;
+use crate::service::Service;
+use crate::sys::log;
+
+/// How a reload treats a service whose settings changed.
+#[derive(Clone, Copy)]
+enum OnChange {
+    /// Start one with the new settings, then stop the old one.
+    Restart,
+    /// Keep the running one, and say that the change waits for the next
+    /// start (a queue, a spool and a request in flight are not moved
+    /// between settings).
+    NextStart(&'static str),
+}
+
+/// Starts a service from the config; None when the config asks for none.
+type Start = fn(&Config, &Arc<Agent>) -> Result<Option<Box<dyn Service>>, String>;
+
+/// One kind of service: how it starts, and what in the config it follows.
+struct Registration {
+    name: &'static str,
+    start: Start,
+    /// Whether its settings differ between two configs.
+    changed: fn(&Config, &Config) -> bool,
+    on_change: OnChange,
+    /// A failure to start stops sonde (at start; a reload keeps the old).
+    required: bool,
+    /// How long its stop may take at the end (a replaced one is only
+    /// signalled).
+    grace: Duration,
+}
+
+/// Every service, in the order they start and render; they stop in the
+/// reverse order.
+const SERVICES: &[Registration] = &[
+    Registration {
+        name: "checks",
+        start: |c, _| Ok(Some(Box::new(check::Scheduler::start(c.checks.clone()).map_err(|e| e.to_string())?))),
+        changed: |old, new| old.checks != new.checks,
+        on_change: OnChange::Restart,
+        required: false,
+        // A check in progress has nothing to keep.
+        grace: Duration::ZERO,
+    },
+    Registration {
+        name: "push",
+        start: |c, agent| {
+            let Some(settings) = &c.push else { return Ok(None) };
+            let agent = Arc::clone(agent);
+            let pipeline = push::Pipeline::start(settings.clone(), Arc::new(move || agent.scrape()))?;
+            Ok(Some(Box::new(pipeline)))
+        },
+        changed: |old, new| old.push != new.push,
+        on_change: OnChange::NextStart("[push] changed; that takes effect at the next start"),
+        required: true,
+        // For the receiver to take what is queued before it is spooled.
+        grace: Duration::from_secs(5),
+    },
+];
+
+/// A service that runs, with its registration.
+struct Running {
+    registration: &'static Registration,
+    service: Box<dyn Service>,
+}
+
+/// The exposition under construction, and the collectors' state.
+struct Assembler {
+    out: Exposition,
+    scraper: collect::Scraper,
+    runs: Vec<CollectorRun>,
+}
+
+impl Assembler {
+    fn new() -> Assembler {
+        Assembler { out: Exposition::new(MAX_EXPOSITION), scraper: collect::Scraper::new(), runs: Vec::new() }
+    }
+
+    /// The collectors, sonde's own families, then each service's.
+    fn assemble(&mut self, config: &Config, services: &[&dyn Service], log: bool) -> &[u8] {
+        self.out.clear();
+        self.out.set_limit(MAX_EXPOSITION - SELF_RESERVE);
+        self.scraper.collect(&config.collect, &mut self.out, &mut self.runs, log);
+        // The agent's own families always fit: they have the reserve.
+        self.out.set_limit(MAX_EXPOSITION);
+        self.out.mark();
+        self.out.family(
+            "sonde_build_info",
+            "A metric with a constant '1' value labeled by version and target.",
+            MetricType::Gauge,
+        );
+        self.out.sample(&[("target", env!("SONDE_TARGET")), ("version", env!("CARGO_PKG_VERSION"))], 1.0);
+        self.scraper.render(&self.runs, &mut self.out);
+        for s in services {
+            s.render(&mut self.out);
+        }
+        self.out.as_bytes()
+    }
+}
+
+/// The running agent (daemon mode), shared by the endpoint and the
+/// services' threads.
+pub struct Agent {
+    config: Mutex<Arc<Config>>,
+    services: Mutex<Vec<Running>>,
+    assembler: Mutex<Assembler>,
+}
+
+impl Agent {
+    /// Starts every service the config asks for. Err: a required one could
+    /// not start (the others are stopped again).
+    pub fn start(config: Config) -> Result<Arc<Agent>, String> {
+        let agent = Arc::new(Agent {
+            config: Mutex::new(Arc::new(config)),
+            services: Mutex::new(Vec::new()),
+            assembler: Mutex::new(Assembler::new()),
+        });
+        let config = agent.config();
+        for r in SERVICES {
+            match (r.start)(&config, &agent) {
+                Ok(Some(service)) => lock(&agent.services).push(Running { registration: r, service }),
+                Ok(None) => {}
+                Err(e) if r.required => {
+                    agent.stop();
+                    return Err(format!("{}: {e}", r.name));
+                }
+                Err(e) => log::error!("{}: cannot start: {e}", r.name),
+            }
+        }
+        Ok(agent)
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&lock(&self.config))
+    }
+
+    /// One collection cycle: the exposition, as a scrape serves it. The
+    /// copy is made under the assembler's lock, so a slow reader never
+    /// holds up the next scrape.
+    pub fn scrape(&self) -> Vec<u8> {
+        let config = self.config();
+        let mut assembler = lock(&self.assembler);
+        let services = lock(&self.services);
+        let list: Vec<&dyn Service> = services.iter().map(|r| r.service.as_ref()).collect();
+        assembler.assemble(&config, &list, true).to_vec()
+    }
+
+    /// Takes a new config: each service whose settings changed is
+    /// restarted, or told to wait for the next start; then the new config
+    /// is in force.
+    pub fn reload(self: &Arc<Self>, new: Config) {
+        let old = self.config();
+        let mut retired = Vec::new();
+        for r in SERVICES {
+            if !(r.changed)(&old, &new) {
+                continue;
+            }
+            match r.on_change {
+                OnChange::NextStart(why) => log::warn!("SIGHUP: {why}"),
+                OnChange::Restart => match (r.start)(&new, self) {
+                    Ok(started) => {
+                        let mut services = lock(&self.services);
+                        if let Some(i) = services.iter().position(|s| std::ptr::eq(s.registration, r)) {
+                            retired.push(services.remove(i));
+                        }
+                        if let Some(service) = started {
+                            // In SERVICES's order, which is the render order.
+                            let at = services.iter().position(|s| rank(s.registration) > rank(r));
+                            let at = at.unwrap_or(services.len());
+                            services.insert(at, Running { registration: r, service });
+                        }
+                    }
+                    Err(e) => log::error!("SIGHUP: {}: cannot start: {e}; the running one stays", r.name),
+                },
+            }
+        }
+        *lock(&self.config) = Arc::new(new);
+        // Stopped once unlisted, outside the lock, so scrapes go on.
+        for r in retired {
+            r.service.stop(Duration::ZERO);
+        }
+    }
+
+    /// Stops every service, the last started first, each within its
+    /// grace.
+    pub fn stop(&self) {
+        let services = std::mem::take(&mut *lock(&self.services));
+        for r in services.into_iter().rev() {
+            r.service.stop(r.registration.grace);
+        }
+    }
+}
+
+/// What `--once` did, for its exit code.
+pub struct OnceRun {
+    /// The exposition, unless it was pushed.
+    pub exposition: Option<Vec<u8>>,
+    /// A collector or a check failed, or not everything pushed was
+    /// delivered (each said on stderr).
+    pub failed: bool,
+}
+
+/// `--once`: one cycle, now. The checks run first, so the exposition has
+/// their outcomes; then the collectors; then, with push, the exposition
+/// is spooled and sent instead of returned. Err: push could not start.
+pub fn once(config: &Config) -> Result<OnceRun, String> {
+    let checks = check::run_all(&config.checks);
+    let checks_failed = check::report_failures(&checks);
+    let ran = Ran(checks);
+    let mut assembler = Assembler::new();
+    let services: &[&dyn Service] = if config.checks.is_empty() { &[] } else { &[&ran] };
+    let bytes = assembler.assemble(config, services, false).to_vec();
+    let mut failed = checks_failed;
+    for r in &assembler.runs {
+        if let Some(e) = &r.error {
+            log::warn!("collector {} failed: {e}", r.name);
+            failed = true;
+        }
+    }
+    let Some(settings) = &config.push else {
+        return Ok(OnceRun { exposition: Some(bytes), failed });
+    };
+    let r = push::once(settings, &bytes).map_err(|e| format!("push: {e}"))?;
+    let s = &r.stats;
+    if r.queued > 0 || s.dropped_total() > 0 {
+        log::warn!(
+            "push: {} samples delivered, {} dropped, {} still spooled for the next run",
+            s.delivered,
+            s.dropped_total(),
+            r.queued
+        );
+    }
+    failed |= r.queued > 0 || s.dropped_total() > 0 || r.clock_held;
+    Ok(OnceRun { exposition: None, failed })
+}
+
+/// The checks of a `--once` run, done: rendered like the running service.
+struct Ran(Vec<check::CheckResult>);
+
+impl Service for Ran {
+    fn name(&self) -> &'static str {
+        "checks"
+    }
+
+    fn render(&self, out: &mut Exposition) {
+        check::render(&self.0, out);
+    }
+
+    fn stop(&self, _: Duration) {}
+}
+
+/// A registration's place in [`SERVICES`].
+fn rank(r: &Registration) -> usize {
+    SERVICES.iter().position(|x| std::ptr::eq(x, r)).unwrap_or(usize::MAX)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        assert!(SERVICES.iter().all(|r| seen.insert(r.name)));
+    }
+}

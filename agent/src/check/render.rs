@@ -1,0 +1,122 @@
+//! The `probe_*` families of a set of checks' outcomes, with
+//! blackbox_exporter's names and help: the families every check has
+//! ([`COMMON`]), then each kind's own, from its file's rows.
+//!
+//! A family is written only when some outcome has a value for it, so a
+//! scrape without DNS checks has no `probe_dns_*` families. An empty check
+//! name (a `/probe` request) leaves out the `check` label, as
+//! blackbox_exporter's output has none.
+
+use std::net::IpAddr;
+
+use super::{dns, ntp, tcp, CheckResult, Family, Outcome, Reason};
+use crate::expo::{Exposition, MetricType};
+
+/// A label of a family's own, and its value for an outcome.
+pub type Label = for<'a> fn(&'a Outcome) -> (&'static str, &'a str);
+
+/// One family: its name, help, the value an outcome gives it (None: no
+/// sample for that outcome) and, for an info-style family, a label of
+/// its own.
+pub struct Row {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub value: fn(&Outcome) -> Option<f64>,
+    pub label: Option<Label>,
+}
+
+impl Row {
+    pub const fn new(name: &'static str, help: &'static str, value: fn(&Outcome) -> Option<f64>) -> Row {
+        Row { name, help, value, label: None }
+    }
+}
+
+/// The families of every kind.
+pub const COMMON: &[Row] = &[
+    Row {
+        name: "probe_success",
+        help: "Displays whether or not the probe was a success",
+        value: |o| Some(if o.reason.is_none() { 1.0 } else { 0.0 }),
+        label: Some(|o| ("reason", o.reason.map_or("", Reason::as_str))),
+    },
+    Row::new("probe_duration_seconds", "Returns how long the probe took to complete in seconds", |o| Some(o.seconds)),
+    Row::new("probe_timeout_seconds", "Returns how long the probe timeout is in seconds", |o| Some(o.timeout_seconds)),
+    Row::new("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", |o| {
+        Some(o.lookup_seconds)
+    }),
+    Row::new(
+        "probe_ip_addr_hash",
+        "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
+        |o| o.addr.map(|a| f64::from(fnv1a32(&a.ip()))),
+    ),
+    Row::new("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", |o| {
+        Some(match o.addr {
+            Some(a) if a.is_ipv4() => 4.0,
+            Some(_) => 6.0,
+            None => 0.0,
+        })
+    }),
+];
+
+/// Every family, in the order written: the common ones, then each kind's.
+pub const ROWS: &[&[Row]] = &[COMMON, tcp::ROWS, dns::ROWS, ntp::ROWS];
+
+/// Writes the probe families for `checks`.
+pub fn render(checks: &[CheckResult], out: &mut Exposition) {
+    for row in ROWS.iter().flat_map(|rows| rows.iter()) {
+        let values: Vec<_> = checks
+            .iter()
+            .flat_map(|c| c.outcomes.iter().map(move |o| (c, o)))
+            .filter_map(|(c, o)| (row.value)(o).map(|v| (c, o, v)))
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        out.family(row.name, row.help, MetricType::Gauge);
+        for (c, o, v) in values {
+            let address = o.addr.map(|a| a.ip().to_string()).unwrap_or_default();
+            let family = o.addr.map_or(c.family.as_str(), |a| Family::of(&a.ip()));
+            let mut labels: Vec<(&str, &str)> = Vec::with_capacity(4);
+            if !c.name.is_empty() {
+                labels.push(("check", &c.name));
+            }
+            labels.push(("address", &address));
+            labels.push(("family", family));
+            if let Some(label) = row.label {
+                labels.push(label(o));
+            }
+            out.sample(&labels, v);
+        }
+    }
+}
+
+/// FNV-1a (32 bits) over the address's 4 or 16 octets, as
+/// blackbox_exporter's `probe_ip_addr_hash`, so a dashboard sees the
+/// same value from either.
+pub fn fnv1a32(ip: &IpAddr) -> u32 {
+    let octets: Vec<u8> = match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    };
+    octets.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_hash_is_fnv1a_over_the_octets() {
+        // FNV-1a 32 of 127.0.0.1's four octets (Python, from the FNV spec).
+        assert_eq!(fnv1a32(&"127.0.0.1".parse().unwrap()), 0xdaaf_40ed);
+        assert_ne!(fnv1a32(&"::1".parse().unwrap()), fnv1a32(&"127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn family_names_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for row in ROWS.iter().flat_map(|r| r.iter()) {
+            assert!(seen.insert(row.name), "{} twice", row.name);
+        }
+    }
+}
