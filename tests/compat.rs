@@ -95,6 +95,7 @@ const UNTYPED_GAUGES: &[&str] = &["node_netstat_Tcp_CurrEstab", "node_netstat_Ip
 #[derive(Debug, Default)]
 struct Family {
     kind: String,
+    help: String,
     labels: BTreeSet<String>,
     /// Sorted `name="value"` pairs, joined, to the value.
     samples: BTreeMap<Vec<(String, String)>, f64>,
@@ -108,6 +109,11 @@ fn parse(text: &str) -> BTreeMap<String, Family> {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let (name, kind) = rest.split_once(' ').unwrap();
             out.entry(name.to_owned()).or_default().kind = kind.to_owned();
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            out.entry(name.to_owned()).or_default().help = help.to_owned();
             continue;
         }
         if line.starts_with('#') || line.is_empty() {
@@ -201,6 +207,11 @@ fn dechunk(mut body: &[u8]) -> String {
 }
 
 fn start_node_exporter(textfile: &Path) -> (NodeExporter, std::net::SocketAddr) {
+    spawn_node_exporter(&[format!("--collector.textfile.directory={}", textfile.display())])
+}
+
+/// node_exporter listening on a free loopback port, with `args`.
+fn spawn_node_exporter(args: &[String]) -> (NodeExporter, std::net::SocketAddr) {
     assert!(
         Path::new(NODE_EXPORTER).is_file(),
         "{NODE_EXPORTER} not found: run tests/setup.sh (Debian package prometheus-node-exporter); \
@@ -209,7 +220,7 @@ fn start_node_exporter(textfile: &Path) -> (NodeExporter, std::net::SocketAddr) 
     let port = common::free_tcp_port();
     let child = Command::new(NODE_EXPORTER)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg(format!("--collector.textfile.directory={}", textfile.display()))
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -354,4 +365,238 @@ fn sonde_is_node_exporter_compatible_on_this_host() {
         ours_families.difference(&ne_families).collect::<Vec<_>>()
     );
     assert!(problems.is_empty(), "{} incompatibilities:\n{}", problems.len(), problems.join("\n"));
+}
+
+// --- The fixture trees ---------------------------------------------------
+//
+// The collectors of hardware this host lacks (scheduler statistics, CPU
+// frequency, power supplies, fans and voltages) are compared on fixture
+// trees instead: node_exporter and sonde read the same tree
+// (`--path.procfs`/`--path.sysfs`, `--procfs`/`--sysfs`) with only that
+// collector on, and every family, help text, type, label set, series and
+// value must agree. The same comparison is made with the current
+// node_exporter's golden output for node_exporter's own tree
+// (tests/fixtures/README.md).
+
+/// The fixture trees, and the collectors compared on each.
+const FIXTURE_RUNS: &[(&str, &str)] = &[
+    ("node_exporter", "schedstat"),
+    ("node_exporter", "cpufreq"),
+    ("procfs", "cpufreq"),
+    ("sensors", "cpufreq"),
+    ("node_exporter", "powersupplyclass"),
+    ("sensors", "powersupplyclass"),
+    ("node_exporter", "hwmon"),
+    ("openwrt", "hwmon"),
+    ("sensors", "hwmon"),
+];
+
+/// The families node_exporter's golden output for its tree holds, by the
+/// collector that writes them.
+const GOLDEN_FAMILIES: &[(&str, &str)] = &[
+    ("schedstat", "node_schedstat_"),
+    ("cpufreq", "node_cpu_scaling_"),
+    ("powersupplyclass", "node_power_supply_"),
+    ("hwmon", "node_hwmon_"),
+];
+
+/// What sonde writes on the fixture trees that an older node_exporter
+/// does not: (family, label, prefix of the label's value, version that
+/// added it). An empty label stands for the whole family. Taken out of
+/// sonde's side when the installed node_exporter is older.
+const NEWER_ON_FIXTURES: &[(&str, &str, &str, (u32, u32))] = &[
+    ("node_cpu_scaling_governor", "", "", (1, 6)),
+    ("node_cpu_frequency_avg_hertz", "", "", (1, 12)),
+    // GPU clocks, named by their label (the `freq` sensor type).
+    ("node_hwmon_freq_freq_mhz", "", "", (1, 10)),
+    ("node_hwmon_sensor_label", "sensor", "freq", (1, 10)),
+];
+
+/// The version from which node_exporter gives hwmon chips that share a
+/// device labels of their own (`<device>_<name>`); before, they share
+/// one label and all but one chip's samples are dropped as duplicates.
+const HWMON_CHIPS_APART: (u32, u32) = (1, 12);
+
+/// What an older node_exporter writes on a fixture tree that the current
+/// one does not: (tree, family prefix, label, value, version that
+/// stopped it). Taken out of node_exporter's side when it is older.
+/// (tree, family prefix, label, value, version).
+type Older = (&'static str, &'static str, &'static str, &'static str, (u32, u32));
+const OLDER_ON_FIXTURES: &[Older] = &[
+    // Offline CPUs are left out since 1.6 (prometheus/procfs 0.10, "Bug
+    // Fix: SystemCPUfreq fails when any core is offline").
+    ("sensors", "node_cpu_", "cpu", "3", (1, 6)),
+];
+
+/// Help texts node_exporter changed after some version: (family, the
+/// version that changed it). Not compared when the installed one is older.
+const NEWER_HELP: &[(&str, (u32, u32))] = &[
+    // "cpu" became "CPU".
+    ("node_cpu_frequency_hertz", (1, 6)),
+    ("node_cpu_frequency_min_hertz", (1, 6)),
+    ("node_cpu_frequency_max_hertz", (1, 6)),
+];
+
+/// node_exporter's current version, for its golden output.
+const CURRENT: (u32, u32) = (1, 12);
+
+/// `sonde --once` on `root` with only `collectors` on.
+fn sonde_on_tree(root: &Path, collectors: &[&str]) -> String {
+    let scratch = Scratch::new(&format!("compat-tree-{}", collectors.join("-")));
+    let mut config = String::from("[collectors]\ndefaults = false\n");
+    for c in collectors {
+        config.push_str(&format!("{c} = true\n"));
+    }
+    let config = scratch.write("sonde.toml", &config);
+    let out = common::sonde_command()
+        .args(["--once", "--config", config.to_str().unwrap()])
+        .args(["--procfs", root.join("proc").to_str().unwrap()])
+        .args(["--sysfs", root.join("sys").to_str().unwrap()])
+        .args(["--rootfs", root.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "sonde on {}: {stderr}", root.display());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// node_exporter's scrape of `root` with only `collector` on.
+fn node_exporter_on_tree(root: &Path, collector: &str) -> String {
+    let (_ne, addr) = spawn_node_exporter(&[
+        format!("--path.procfs={}", root.join("proc").display()),
+        format!("--path.sysfs={}", root.join("sys").display()),
+        "--collector.disable-defaults".to_owned(),
+        format!("--collector.{collector}"),
+        "--web.disable-exporter-metrics".to_owned(),
+    ]);
+    scrape(addr)
+}
+
+/// The `node_*` families of a scrape, without node_exporter's own.
+fn node_families(text: &str) -> BTreeMap<String, Family> {
+    let mut f = parse(text);
+    f.retain(|n, _| n.starts_with("node_") && !n.starts_with("node_scrape_") && !n.starts_with("node_exporter_"));
+    f
+}
+
+/// Takes the series of `family` whose `label` satisfies `drop` out.
+fn drop_series(
+    f: &mut BTreeMap<String, Family>,
+    family: impl Fn(&str) -> bool,
+    label: &str,
+    drop: impl Fn(&str) -> bool,
+) {
+    for (_, fam) in f.iter_mut().filter(|(n, _)| family(n)) {
+        fam.samples.retain(|labels, _| !labels.iter().any(|(n, v)| n == label && drop(v)));
+    }
+    f.retain(|_, fam| !fam.samples.is_empty());
+}
+
+/// Compares sonde's families with node_exporter's for the same tree; the
+/// number of series compared.
+fn compare_tree(
+    tree: &str,
+    what: &str,
+    mut ne: BTreeMap<String, Family>,
+    mut ours: BTreeMap<String, Family>,
+    installed: (u32, u32),
+    problems: &mut Vec<String>,
+) -> usize {
+    for (t, family, label, value, until) in OLDER_ON_FIXTURES {
+        if *t == tree && installed < *until {
+            drop_series(&mut ne, |n| n.starts_with(family), label, |v| v == *value);
+        }
+    }
+    for (family, label, prefix, since) in NEWER_ON_FIXTURES {
+        if installed >= *since {
+            continue;
+        }
+        if label.is_empty() {
+            ours.remove(*family);
+        } else {
+            drop_series(&mut ours, |n| n == *family, label, |v| v.starts_with(prefix));
+        }
+    }
+    if installed < HWMON_CHIPS_APART {
+        // A chip label only node_exporter has, which sonde has split in
+        // two or more: leave those chips out on both sides.
+        let chips = |f: &BTreeMap<String, Family>| -> BTreeSet<String> {
+            f.iter()
+                .filter(|(n, _)| n.starts_with("node_hwmon_"))
+                .flat_map(|(_, fam)| fam.samples.keys().flatten().filter(|(l, _)| l == "chip").map(|(_, v)| v.clone()))
+                .collect()
+        };
+        let (theirs, mine) = (chips(&ne), chips(&ours));
+        for shared in theirs.difference(&mine) {
+            let prefix = format!("{shared}_");
+            if mine.iter().filter(|c| c.starts_with(&prefix)).count() > 1 {
+                drop_series(&mut ne, |n| n.starts_with("node_hwmon_"), "chip", |v| v == shared);
+                drop_series(&mut ours, |n| n.starts_with("node_hwmon_"), "chip", |v| v.starts_with(&prefix));
+            }
+        }
+    }
+    let mut compared = 0;
+    for name in ne.keys().chain(ours.keys()).collect::<BTreeSet<_>>() {
+        let (Some(theirs), Some(mine)) = (ne.get(name), ours.get(name)) else {
+            let side = if ne.contains_key(name) { "node_exporter" } else { "sonde" };
+            problems.push(format!("{what}: {name} only in {side}'s scrape"));
+            continue;
+        };
+        if theirs.kind != mine.kind {
+            problems.push(format!("{what}: {name}: type {} here, {} in node_exporter", mine.kind, theirs.kind));
+        }
+        let help_changed = NEWER_HELP.iter().any(|(f, since)| f == name && installed < *since);
+        if theirs.help != mine.help && !help_changed {
+            problems.push(format!("{what}: {name}: help {:?} here, {:?} in node_exporter", mine.help, theirs.help));
+        }
+        if theirs.labels != mine.labels {
+            problems
+                .push(format!("{what}: {name}: labels {:?} here, {:?} in node_exporter", mine.labels, theirs.labels));
+        }
+        for labels in theirs.samples.keys().chain(mine.samples.keys()).collect::<BTreeSet<_>>() {
+            match (theirs.samples.get(labels), mine.samples.get(labels)) {
+                (Some(a), Some(b)) if a == b => compared += 1,
+                (a, b) => problems.push(format!("{what}: {name}{labels:?}: {b:?} here, {a:?} in node_exporter")),
+            }
+        }
+    }
+    compared
+}
+
+#[test]
+fn fixture_trees_read_as_node_exporter_reads_them() {
+    let installed = version_of_node_exporter();
+    let mut problems = Vec::new();
+    for (tree, collector) in FIXTURE_RUNS {
+        let root = common::repo().join("tests/fixtures").join(tree);
+        let ne = node_families(&node_exporter_on_tree(&root, collector));
+        let ours = node_families(&sonde_on_tree(&root, &[collector]));
+        let what = format!("{tree}/{collector}");
+        let n = compare_tree(tree, &what, ne, ours, installed, &mut problems);
+        assert!(n > 0, "{what}: no series compared");
+        eprintln!("compat: {what}: {n} series equal to node_exporter {}.{}'s", installed.0, installed.1);
+    }
+    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// node_exporter's golden output for its own tree is the current
+/// release's (tests/fixtures/README.md): sonde matches it too, newer
+/// labels and families included.
+#[test]
+fn node_exporter_tree_reads_as_the_current_node_exporter_golden() {
+    let root = common::repo().join("tests/fixtures/node_exporter");
+    let golden = std::fs::read_to_string(root.join("e2e-output.txt")).unwrap();
+    let collectors: Vec<&str> = GOLDEN_FAMILIES.iter().map(|(c, _)| *c).collect();
+    let in_scope = |n: &String| GOLDEN_FAMILIES.iter().any(|(_, prefix)| n.starts_with(prefix));
+    let mut theirs = node_families(&golden);
+    theirs.retain(|n, _| in_scope(n));
+    let mut ours = node_families(&sonde_on_tree(&root, &collectors));
+    // node_exporter's end-to-end test keeps only some chips
+    // (--collector.hwmon.chip-include), which leaves `bogus` out.
+    drop_series(&mut ours, |n| n.starts_with("node_hwmon_"), "chip", |v| v == "bogus");
+    let mut problems = Vec::new();
+    let n = compare_tree("node_exporter", "golden", theirs, ours, CURRENT, &mut problems);
+    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
+    eprintln!("compat: node_exporter's golden output: {n} series equal");
 }

@@ -139,6 +139,60 @@ fn three_radios_of_one_phy_are_three_hwmon_chips() {
     assert_eq!(value(&text, &format!("node_hwmon_temp_crit_celsius{{{chip},sensor=\"temp1\"}}")), Some(110.0));
     assert_eq!(value(&text, &format!("node_hwmon_chip_names{{{chip},chip_name=\"mt7996_phy0_2\"}}")), Some(1.0));
     assert_eq!(value(&text, "node_thermal_zone_temp{type=\"cpu-thermal\",zone=\"0\"}"), Some(51.5));
+    // The thermal zone's own `temp`, read through the chip's `device`
+    // link as node_exporter reads it.
+    assert_eq!(value(&text, "node_hwmon_temp_celsius{chip=\"thermal_thermal_zone0\",sensor=\"temp0\"}"), Some(51.5));
+}
+
+/// See: issue 15, fans, voltages, power, current, energy and humidity,
+/// with node_exporter's names, units and `chip`/`sensor` labels ("Node
+/// Exporter Full" has fan and voltage panels).
+#[test]
+fn hwmon_fans_voltages_power_energy_and_humidity() {
+    // node_exporter's tree: a super-I/O, an Apple SMC whose files are in
+    // device/, two chips of one device, a GPU's clocks.
+    let text = run_only(&fixture("node_exporter"), &["hwmon"]);
+    assert_eq!(value(&text, "node_hwmon_fan_rpm{chip=\"nct6779\",sensor=\"fan2\"}"), Some(1098.0));
+    assert_eq!(value(&text, "node_hwmon_fan_target_rpm{chip=\"nct6779\",sensor=\"fan2\"}"), Some(27000.0));
+    assert_eq!(value(&text, "node_hwmon_in_max_volts{chip=\"nct6779\",sensor=\"in0\"}"), Some(1.744));
+    assert_eq!(value(&text, "node_hwmon_intrusion_alarm{chip=\"nct6779\",sensor=\"intrusion1\"}"), Some(1.0));
+    assert_eq!(value(&text, "node_hwmon_fan_min_rpm{chip=\"platform_applesmc_768\",sensor=\"fan1\"}"), Some(2160.0));
+    assert!(
+        text.contains("node_hwmon_sensor_label{chip=\"platform_applesmc_768\",label=\"Left side\",sensor=\"fan1\"} 1")
+    );
+    assert_eq!(
+        value(&text, "node_hwmon_pwm_enable{chip=\"platform_asus_nb_wmi_asus_wmi_sensors\",sensor=\"pwm1\"}"),
+        Some(2.0)
+    );
+    assert_eq!(value(&text, "node_hwmon_freq_freq_mhz{chip=\"hwmon4\",sensor=\"sclk\"}"), Some(214.0));
+    // A Raspberry Pi's HATs and an x86 board's chips (hand-made).
+    let text = run_only(&fixture("sensors"), &["hwmon"]);
+    let ina = "chip=\"i2c_1_1_0040\"";
+    assert_eq!(value(&text, &format!("node_hwmon_curr_amps{{{ina},sensor=\"curr1\"}}")), Some(1.204));
+    assert_eq!(value(&text, &format!("node_hwmon_power_watt{{{ina},sensor=\"power1\"}}")), Some(6.12));
+    assert_eq!(value(&text, &format!("node_hwmon_in_volts{{{ina},sensor=\"in1\"}}")), Some(5084.0 * 0.001));
+    assert_eq!(
+        value(&text, &format!("node_hwmon_update_interval_seconds{{{ina},sensor=\"update_interval0\"}}")),
+        Some(1.1)
+    );
+    let sht = "chip=\"i2c_1_1_0044\",sensor=\"humidity1\"";
+    assert_eq!(value(&text, &format!("node_hwmon_humidity{{{sht}}}")), Some(0.045512));
+    let energy = "node_hwmon_energy_joule_total{chip=\"platform_amd_energy_0\",sensor=\"energy1\"}";
+    assert_eq!(value(&text, energy), Some(123456.789012));
+    assert!(text.contains("# TYPE node_hwmon_energy_joule_total counter\n"));
+    let meter = "chip=\"platform_acpi000d:00\",sensor=\"power1\"";
+    assert_eq!(value(&text, &format!("node_hwmon_power_average_watt{{{meter}}}")), Some(45.0));
+    assert_eq!(value(&text, &format!("node_hwmon_power_average_interval_max_seconds{{{meter}}}")), Some(60.0));
+    assert_eq!(value(&text, &format!("node_hwmon_power_accuracy{{{meter}}}")), Some(0.095));
+    let it87 = "chip=\"platform_it87_2608\"";
+    assert_eq!(value(&text, &format!("node_hwmon_beep_enabled{{{it87},sensor=\"beep_enable0\"}}")), Some(1.0));
+    assert_eq!(value(&text, &format!("node_hwmon_voltage_regulator_version{{{it87},sensor=\"vrm0\"}}")), Some(110.0));
+    assert_eq!(value(&text, &format!("node_hwmon_cpu_vid_volts{{{it87},sensor=\"cpu0\"}}")), Some(1.1));
+    assert_eq!(value(&text, &format!("node_hwmon_fan_beep_enabled{{{it87},sensor=\"fan1\"}}")), Some(1.0));
+    assert_eq!(value(&text, &format!("node_hwmon_temp_type{{{it87},sensor=\"temp1\"}}")), Some(4.0));
+    assert_eq!(value(&text, "node_hwmon_pwm{chip=\"platform_pwm_fan\",sensor=\"pwm1\"}"), Some(100.0));
+    // An old driver's sensors, all in device/.
+    assert_eq!(value(&text, "node_hwmon_fan_rpm{chip=\"platform_w83627ehf_656\",sensor=\"fan2\"}"), Some(1350.0));
 }
 
 #[test]
@@ -266,7 +320,10 @@ fn a_broken_tree_fails_collectors_one_by_one() {
         "loadavg",
         "vmstat",
         "pressure",
+        "schedstat",
         "entropy",
+        "cpufreq",
+        "powersupplyclass",
         "filefd",
         "netdev",
         "netstat",
@@ -288,6 +345,14 @@ fn a_broken_tree_fails_collectors_one_by_one() {
     assert_eq!(value(&text, "node_netstat_Udp_RcvbufErrors"), Some(31.0));
     assert!(value(&text, "node_netstat_Udp_InErrors").is_none());
     assert_eq!(value(&text, "node_vmstat_oom_kill"), Some(2.0));
+    assert_eq!(value(&text, "node_schedstat_timeslices_total{cpu=\"0\"}"), Some(1533.0));
+    assert!(!text.contains("node_schedstat_timeslices_total{cpu=\"1\"}"));
+    assert!(!text.contains("node_cpu_scaling_frequency_hertz"));
+    assert_eq!(value(&text, "node_cpu_scaling_frequency_max_hertz{cpu=\"0\"}"), Some(1.2e9));
+    assert_eq!(value(&text, "node_cpu_scaling_governor{cpu=\"0\",governor=\"performance\"}"), Some(1.0));
+    assert_eq!(value(&text, "node_power_supply_voltage_volt{power_supply=\"BAT0\"}"), Some(12.0));
+    assert!(!text.contains("node_power_supply_capacity"));
+    assert_eq!(value(&text, "node_power_supply_info{power_supply=\"BAT0\",type=\"Battery\"}"), Some(1.0));
     assert_eq!(value(&text, "node_disk_reads_completed_total{device=\"vda\"}"), Some(28693.0));
     assert!(
         text.contains("node_filesystem_mount_info{device=\"/dev/vda\",major=\"254\",minor=\"0\",mountpoint=\"/\"} 1")
@@ -342,4 +407,91 @@ fn textfile_directory_as_node_exporter_reads_it() {
     let mtimes = label_values(&text, "node_textfile_mtime_seconds", "file");
     assert_eq!(mtimes, [format!("{}/backup.prom", dir.display()), format!("{}/more.prom", dir.display())]);
     assert_eq!(success(&text, "textfile"), Some(0.0));
+}
+
+/// Runs `sonde --once` on a tree with only `collectors` on, and checks its
+/// output with promtool and that each of them succeeded.
+fn run_only(root: &Path, collectors: &[&str]) -> String {
+    let tree = root.file_name().unwrap().to_str().unwrap();
+    let scratch = Scratch::new(&format!("only-{tree}-{}", collectors.join("-")));
+    let mut config = String::from("[collectors]\ndefaults = false\n");
+    for c in collectors {
+        config.push_str(&format!("{c} = true\n"));
+    }
+    let config = scratch.write("sonde.toml", &config);
+    let (code, text, stderr) = run_tree(root, &["--config", config.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    promtool_check(&text);
+    for c in collectors {
+        assert_eq!(success(&text, c), Some(1.0), "{c}: {stderr}");
+    }
+    text
+}
+
+/// See: issue 15, node_exporter's schedstat is on by default and "Node
+/// Exporter Full" graphs it. Nanoseconds become seconds; timeslices stay
+/// a count.
+#[test]
+fn schedstat_per_cpu_running_waiting_and_timeslices() {
+    let text = run_only(&fixture("node_exporter"), &["schedstat"]);
+    assert_eq!(value(&text, "node_schedstat_running_seconds_total{cpu=\"0\"}"), Some(2045936.778163039));
+    assert_eq!(value(&text, "node_schedstat_waiting_seconds_total{cpu=\"1\"}"), Some(364107.263788241));
+    assert_eq!(value(&text, "node_schedstat_timeslices_total{cpu=\"1\"}"), Some(5145567945.0));
+    assert!(text.contains("# TYPE node_schedstat_running_seconds_total counter\n"));
+    // A kernel without CONFIG_SCHEDSTATS (OpenWrt's) has no file: no data,
+    // and no failure.
+    let text = run_only(&fixture("openwrt"), &["schedstat"]);
+    assert!(!text.contains("node_schedstat_"));
+}
+
+/// See: issue 15, "Node Exporter Full" graphs the scaled frequencies.
+/// kHz become hertz; a policy shared by several CPUs is reported for each
+/// (as `cpuN/cpufreq` links lead to it), an offline CPU for none.
+#[test]
+fn cpufreq_per_cpu_frequencies_and_governor() {
+    let text = run_only(&fixture("procfs"), &["cpufreq"]);
+    // cpuinfo_cur_freq is only in cpu1's directory, cpuinfo_avg_freq only
+    // in policy0's.
+    assert_eq!(value(&text, "node_cpu_frequency_hertz{cpu=\"1\"}"), Some(1_200_195_000.0));
+    assert_eq!(label_values(&text, "node_cpu_frequency_hertz", "cpu"), ["1"]);
+    assert_eq!(value(&text, "node_cpu_frequency_avg_hertz{cpu=\"0\"}"), Some(3_184_097_000.0));
+    assert_eq!(value(&text, "node_cpu_scaling_frequency_hertz{cpu=\"0\"}"), Some(1_219_917_000.0));
+    assert_eq!(value(&text, "node_cpu_frequency_max_hertz{cpu=\"1\"}"), Some(3.3e9));
+
+    let text = run_only(&fixture("sensors"), &["cpufreq"]);
+    assert_eq!(label_values(&text, "node_cpu_scaling_frequency_min_hertz", "cpu"), ["0", "1", "2"]);
+    assert_eq!(value(&text, "node_cpu_scaling_frequency_min_hertz{cpu=\"2\"}"), Some(6e8));
+    assert_eq!(value(&text, "node_cpu_scaling_governor{cpu=\"1\",governor=\"ondemand\"}"), Some(1.0));
+    assert_eq!(value(&text, "node_cpu_scaling_governor{cpu=\"1\",governor=\"schedutil\"}"), Some(0.0));
+    assert_eq!(text.matches("node_cpu_scaling_governor{cpu=\"0\"").count(), 6);
+    // No cpufreq at all (this VM, the OpenWrt-like box): no data.
+    let text = run_only(&fixture("openwrt"), &["cpufreq"]);
+    assert!(!text.contains("node_cpu_"));
+}
+
+/// See: issue 15, "Node Exporter Full" shows whether the box is on mains
+/// (`node_power_supply_online`). Microunits become units, tenths of a
+/// degree degrees, and the info family has each supply's own label set.
+#[test]
+fn power_supplies_as_node_exporter_names_them() {
+    // A ThinkPad's adapter and battery (node_exporter's own fixture).
+    let text = run_only(&fixture("node_exporter"), &["powersupplyclass"]);
+    assert_eq!(value(&text, "node_power_supply_online{power_supply=\"AC\"}"), Some(0.0));
+    assert_eq!(value(&text, "node_power_supply_energy_watthour{power_supply=\"BAT0\"}"), Some(36.58));
+    assert_eq!(value(&text, "node_power_supply_info{power_supply=\"AC\",type=\"Mains\"}"), Some(1.0));
+    assert!(text.contains("model_name=\"LNV-45N1\u{FFFD}\u{FFFD}\",power_supply=\"BAT0\""));
+    // A UPS HAT's fuel gauge and charger and a USB-C source (hand-made).
+    let text = run_only(&fixture("sensors"), &["powersupplyclass"]);
+    let gauge = "{power_supply=\"bq27441-0\"}";
+    assert_eq!(value(&text, &format!("node_power_supply_current_ampere{gauge}")), Some(-0.412));
+    assert_eq!(value(&text, &format!("node_power_supply_temp_celsius{gauge}")), Some(28.7));
+    assert_eq!(value(&text, &format!("node_power_supply_charge_ampere{gauge}")), Some(1.664));
+    assert_eq!(value(&text, &format!("node_power_supply_time_to_empty_seconds{gauge}")), Some(14520.0));
+    // The *_avg files are not read, as node_exporter does not read them.
+    assert!(!text.contains("avg"));
+    assert!(text.contains(
+        "node_power_supply_info{power_supply=\"ucsi-source-psy-USBC000:001\",scope=\"System\",type=\"USB\",usb_type=\"C [PD] PD_PPS\"} 1\n"
+    ));
+    let text = run_only(&fixture("openwrt"), &["powersupplyclass"]);
+    assert!(!text.contains("node_power_supply_"));
 }

@@ -73,7 +73,20 @@ seed proc_nf_conntrack_stat /proc/net/stat/nf_conntrack real-nf-conntrack
 seed proc_diskstats /proc/diskstats real-diskstats
 seed proc_mountinfo /proc/self/mountinfo real-mountinfo
 seed proc_pressure /proc/pressure/io real-pressure-io
+seed proc_schedstat /proc/schedstat real-schedstat
+seed proc_schedstat ../../tests/fixtures/node_exporter/proc/schedstat fixture-node-exporter-schedstat
 seed proc_vmstat /proc/vmstat real-vmstat
+# hwmon: the names of the fixture trees' sensor files, as inputs.
+mkdir -p corpus/hwmon_file
+for f in ../../tests/fixtures/*/sys/class/hwmon/*/* ../../tests/fixtures/*/sys/devices/platform/*/*_*; do
+    [ -e "$f" ] && printf '%s' "${f##*/}" >"corpus/hwmon_file/name-${f##*/}"
+done
+for f in /sys/class/power_supply/*/* ../../tests/fixtures/*/sys/class/power_supply/*/*; do
+    [ -f "$f" ] && seed proc_power_supply "$f" "$(echo "$f" | tr / _)"
+done
+seed proc_cpufreq /sys/devices/system/cpu/offline real-offline
+seed proc_cpufreq /sys/devices/system/cpu/cpu0/cpufreq/scaling_available_governors real-governors
+seed proc_cpufreq ../../tests/fixtures/sensors/sys/devices/system/cpu/cpufreq/policy0/scaling_available_governors fixture-sensors-governors
 seed proc_file_nr /proc/sys/fs/file-nr real-file-nr
 seed proc_pid_stat /proc/self/stat real-pid-stat
 seed proc_number /proc/sys/kernel/pid_max real-pid-max

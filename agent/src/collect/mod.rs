@@ -18,6 +18,7 @@ pub mod chrony;
 mod common;
 mod conntrack;
 mod cpu;
+mod cpufreq;
 pub mod daemon;
 mod diskstats;
 mod entropy;
@@ -30,8 +31,10 @@ mod netclass;
 pub mod netdev;
 mod netstat;
 mod os;
+mod powersupplyclass;
 mod pressure;
 mod processes;
+mod schedstat;
 mod selinux;
 mod sockstat;
 mod softnet;
@@ -87,6 +90,7 @@ pub const ALL: &[&dyn Collector] = &[
     &meminfo::Meminfo,
     &vmstat::Vmstat,
     &pressure::Pressure,
+    &schedstat::Schedstat,
     &entropy::Entropy,
     &filefd::Filefd,
     &time::Time,
@@ -106,6 +110,8 @@ pub const ALL: &[&dyn Collector] = &[
     &filesystem::Filesystem,
     &thermal_zone::ThermalZone,
     &hwmon::Hwmon,
+    &cpufreq::Cpufreq,
+    &powersupplyclass::Powersupplyclass,
     &processes::Processes,
     &textfile::Textfile,
     &chrony::Chrony,

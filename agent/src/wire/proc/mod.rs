@@ -7,8 +7,10 @@
 //! None of them allocates: items borrow from the input, and counts read
 //! from the input only bound loops over the input itself.
 
+pub mod cpufreq;
 pub mod diskstats;
 pub mod file_nr;
+pub mod hwmon;
 pub mod loadavg;
 pub mod meminfo;
 pub mod mountinfo;
@@ -21,7 +23,9 @@ pub mod net_udp;
 pub mod nf_conntrack_stat;
 pub mod number;
 pub mod pid_stat;
+pub mod power_supply;
 pub mod pressure;
+pub mod schedstat;
 pub mod softnet_stat;
 pub mod stat;
 pub mod vmstat;
