@@ -22,9 +22,10 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 
-use super::{quote, tcp, Detail as CheckDetail, Outcome, Probe, Reason, Row};
+use super::{quote, Detail as CheckDetail, Outcome, Probe, Reason, Row};
 use crate::sys::time::{random_u64, Deadline};
 use crate::wire::dns as wire;
+use crate::wire::regex::Regex;
 
 /// Largest message read, over UDP or TCP: DNS's own limit (a TCP
 /// message's length prefix is 16 bits, RFC 1035 §4.2.2), so a protocol
@@ -73,7 +74,7 @@ pub struct Sections {
     pub additional: Expect,
 }
 
-/// Patterns ([`tcp::matches`] syntax) one section's records must meet,
+/// Regular expressions one section's records must meet,
 /// each record in presentation form (`name.\tTTL\tIN\tA\t192.0.2.1`, as
 /// dig and blackbox_exporter's miekg/dns print it). Only the first
 /// [`wire::MAX_KEPT`] records of a section are looked at.
@@ -88,16 +89,16 @@ pub struct Sections {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Expect {
     /// Each pattern matches at least one record.
-    pub some: Vec<String>,
+    pub some: Vec<Regex>,
     /// Every record matches every pattern, and there is a record.
-    pub all: Vec<String>,
+    pub all: Vec<Regex>,
     /// No record matches any pattern.
-    pub none: Vec<String>,
+    pub none: Vec<Regex>,
 }
 
 impl Expect {
     pub fn met_by(&self, records: &[String]) -> bool {
-        let hit = |p: &String, r: &String| tcp::matches(p, r.as_bytes());
+        let hit = |p: &Regex, r: &String| p.is_match(r);
         self.some.iter().all(|p| records.iter().any(|r| hit(p, r)))
             && (self.all.is_empty()
                 || !records.is_empty() && records.iter().all(|r| self.all.iter().all(|p| hit(p, r))))
@@ -334,7 +335,7 @@ mod tests {
     use super::*;
 
     fn expect(some: &[&str], all: &[&str], none: &[&str]) -> Expect {
-        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        let v = |l: &[&str]| l.iter().map(|s| Regex::new(s).unwrap()).collect();
         Expect { some: v(some), all: v(all), none: v(none) }
     }
 

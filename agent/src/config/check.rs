@@ -5,9 +5,8 @@
 //! `interval` (default 60s), `timeout` (default 5s), `family` (`any`,
 //! `ipv4`, `ipv6`; default `any`: every address is checked).
 //!
-//! tcp: `dialogue`, an array of `"expect PATTERN"`, `"send TEXT"` and
-//! `"starttls"` steps, run in order (pattern syntax in
-//! [`crate::check::tcp`]); `tls` (true: TLS from the connect on, as
+//! tcp: `dialogue`, an array of `"expect REGEX"`, `"send TEXT"` and
+//! `"starttls"` steps, run in order (RE2 syntax, [`crate::wire::regex`]); `tls` (true: TLS from the connect on, as
 //! blackbox_exporter's `tls: true`); `ca_file`, `cert_file`, `key_file`,
 //! `server_name` for either TLS ([`super::tls`]; they mean nothing
 //! without it, and a build without the `tls` feature refuses all of them,
@@ -29,6 +28,7 @@ use crate::check::{dns, ntp, tcp, Check, Family, Kind};
 use crate::tls::{TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire;
 use crate::wire::hostport;
+use crate::wire::regex::Regex;
 use crate::wire::toml::{Entry, Value};
 
 pub const KEYS: &[&str] = &[
@@ -144,7 +144,10 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
                     Ok(steps) => {
                         for step in steps {
                             match step.split_once(' ').map(|(a, b)| (a, b.trim_start())).unwrap_or((step, "")) {
-                                ("expect", p) => s.steps.push(tcp::Step::Expect(p.into())),
+                                ("expect", p) => match Regex::new(p) {
+                                    Ok(re) => s.steps.push(tcp::Step::Expect(re)),
+                                    Err(why) => err(e.line, format!("dialogue: expect {p}: {why}")),
+                                },
                                 ("send", t) => s.steps.push(tcp::Step::Send(t.into())),
                                 ("starttls", "") if !TLS_BUILT => {
                                     err(e.line, format!("dialogue: starttls: {WITHOUT_TLS}"))
@@ -234,7 +237,14 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
                     let key = format!("{how}{section}");
                     if let Some(e) = find(&key) {
                         match list(e) {
-                            Ok(p) => *patterns = p.into_iter().map(str::to_owned).collect(),
+                            Ok(p) => {
+                                for p in p {
+                                    match Regex::new(p) {
+                                        Ok(re) => patterns.push(re),
+                                        Err(why) => err(e.line, format!("{key}: {p}: {why}")),
+                                    }
+                                }
+                            }
                             Err(m) => err(e.line, format!("{key}: {m}")),
                         }
                     }
@@ -308,6 +318,7 @@ fn tcp_tls(s: &mut tcp::Settings, line: usize, entries: &[Entry], err: &mut dyn 
 mod tests {
     use super::super::parse;
     use crate::check::{dns::Transport, tcp::Step, Family, Kind};
+    use crate::wire::regex::Regex;
 
     #[test]
     fn checks_parse_with_defaults() {
@@ -324,7 +335,7 @@ mod tests {
         assert_eq!(
             c.checks[0].kind,
             Kind::Tcp(crate::check::tcp::Settings {
-                steps: vec![Step::Expect("^220".into()), Step::Send("QUIT".into())],
+                steps: vec![Step::Expect(Regex::new("^220").unwrap()), Step::Send("QUIT".into())],
                 ..Default::default()
             })
         );
