@@ -20,6 +20,7 @@ pub mod textfile;
 pub mod udev;
 pub mod unbound;
 pub mod x509;
+pub mod yaml;
 
 use std::fmt;
 
