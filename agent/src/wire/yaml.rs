@@ -921,15 +921,39 @@ const INCONSISTENT: &str = "inconsistent indentation: no block above starts at t
 /// By sorting, so a mapping of n keys costs n log n; the first repeat in
 /// file order is named.
 fn check_duplicates(entries: &[(Key, Node)]) -> Result<()> {
-    let mut keys: Vec<&Key> = entries.iter().map(|(k, _)| k).collect();
-    keys.sort_by(|a, b| a.text.cmp(&b.text)); // stable: file order kept
+    let mut keys: Vec<(&str, usize)> = entries.iter().map(|(k, _)| (k.text.as_str(), k.line)).collect();
+    heapsort(&mut keys);
     let repeat = keys.windows(2).filter_map(|w| match w {
-        [a, b] if a.text == b.text => Some(*b),
+        [a, b] if a.0 == b.0 => Some(*b),
         _ => None,
     });
-    match repeat.min_by_key(|k| k.line) {
-        Some(k) => Err(Error { line: k.line, what: format!("duplicate key '{}'", k.text).into() }),
+    match repeat.min_by_key(|k| k.1) {
+        Some((text, line)) => Err(Error { line, what: format!("duplicate key '{text}'").into() }),
         None => Ok(()),
+    }
+}
+
+/// std's sorts cost 4 KB of code here; this one, a tenth.
+fn heapsort(v: &mut [(&str, usize)]) {
+    fn sift(v: &mut [(&str, usize)], mut root: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if v.get(child + 1) > v.get(child) {
+                child += 1;
+            }
+            if child >= v.len() || v.get(root) >= v.get(child) {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    for i in (0..v.len() / 2).rev() {
+        sift(v, i);
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift(v.get_mut(..end).unwrap_or_default(), 0);
     }
 }
 
@@ -1229,6 +1253,24 @@ rate_limit:
         assert_eq!(error("z: 1\na: 1\nz: 2\na: 2\n").line, 3);
         // Same text, different style: one key.
         assert!(parse("a: 1\n'a': 2\n").is_err());
+    }
+
+    #[test]
+    fn heapsort_sorts_as_std_does() {
+        let words = ["b", "a", "c", "a", "", "bb", "a"];
+        let mut seed = 7u32;
+        for len in 0..60 {
+            let mut v: Vec<(&str, usize)> = (0..len)
+                .map(|i| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    (words[(seed >> 16) as usize % words.len()], i % 5)
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort();
+            heapsort(&mut v);
+            assert_eq!(v, want);
+        }
     }
 
     #[test]
