@@ -40,8 +40,9 @@
 //! Invariants: no panic and no I/O; one error, the first found (a
 //! duplicate key is found when its mapping ends). Input is bounded by
 //! [`MAX_INPUT`], nesting of collections by [`MAX_DEPTH`] (the recursion
-//! bound), nodes by [`MAX_NODES`]; no scalar is longer than the input, so
-//! memory is the input plus a bounded tree. Each byte is scanned a bounded
+//! bound), nodes by [`MAX_NODES`]. Scalars and keys together hold at
+//! most 1.5 bytes per input byte (`\L` is 2 bytes in, U+2028's 3 out), so
+//! memory is that plus a bounded tree. Each byte is scanned a bounded
 //! number of times, and duplicate keys are found by sorting, not pairwise.
 //!
 //! Errors carry a `Cow` rather than [`super::Error`]'s `&'static str`:
@@ -1316,7 +1317,7 @@ rate_limit:
         let doc = parse(concat!(
             "a: \"one\n   two  \n\n   three\"\n",
             "b: 'it''s \"x\"'\n",
-            "c: \"\\\\ \\\" \\0\\x41\\u00e9\\U0001F600 \\/ \\N\\_\"\n",
+            "c: \"\\\\ \\\" \\0\\x41\\u00e9\\U0001F600 \\/ \\N\\_\\L\\P\"\n",
             "d: \"joined\\\n   here\"\n",
             "e: \"keep \\t\n  tab\"\n",
             "f: \"a\\\\b\" # c\n",
@@ -1324,7 +1325,8 @@ rate_limit:
         .unwrap();
         assert_eq!(str_at(&doc, "a"), "one two\nthree");
         assert_eq!(str_at(&doc, "b"), "it's \"x\"");
-        assert_eq!(str_at(&doc, "c"), "\\ \" \0A\u{e9}\u{1F600} / \u{85}\u{a0}");
+        // \L and \P grow: 2 bytes in, 3 out, the most any input grows.
+        assert_eq!(str_at(&doc, "c"), "\\ \" \0A\u{e9}\u{1F600} / \u{85}\u{a0}\u{2028}\u{2029}");
         assert_eq!(str_at(&doc, "d"), "joinedhere");
         assert_eq!(str_at(&doc, "e"), "keep \t tab");
         assert_eq!(str_at(&doc, "f"), "a\\b");
