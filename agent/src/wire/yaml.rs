@@ -23,7 +23,8 @@
 //! Spec: YAML 1.2.2, one document, the core schema's scalars. Plain,
 //! single-quoted (`''`) and double-quoted scalars (every escape YAML 1.2
 //! defines, line folding); block scalars `|` and `>` with chomping and an
-//! indentation digit; flow `[ ]` and `{ }` nested and across lines;
+//! indentation digit; flow `[ ]` and `{ }` nested and across lines (at any
+//! indentation, as go-yaml reads them: the brackets delimit them);
 //! comments; a `key:` whose value is a `- ` list at the key's own column.
 //! A plain `~`, `null`, `Null`, `NULL` or an empty value is
 //! [`Value::Null`]; every other scalar stays text with whether it was
@@ -31,11 +32,13 @@
 //! `true`. Block scalars count as quoted: YAML resolves only plain ones.
 //!
 //! Refused, with the line: anchors `&`, aliases `*`, tags `!`, directives
-//! `%`, merge keys `<<` (quoted too), complex keys `?`, keys that are not scalars,
-//! duplicate keys in one mapping, a second document, tabs in indentation,
-//! indentation that matches no enclosing block, control characters, and
-//! plain scalars that continue on the next line (no exporter file needs
-//! them, and a mis-indented key reads as one: quote or use `|`/`>`).
+//! `%`, merge keys `<<` (quoted too), complex keys `?`, keys that are not
+//! one-line scalars, `key: value` pairs inside `[ ]`, duplicate keys in one
+//! mapping, a second document, tabs in indentation, indentation that
+//! matches no enclosing block, control characters, quoted scalars that
+//! continue less indented than their key, and plain scalars that continue
+//! on the next line (no exporter file needs them, and a mis-indented key
+//! reads as one: quote the value or use `|`/`>`).
 //!
 //! Invariants: no panic and no I/O; one error, the first found (a
 //! duplicate key is found when its mapping ends). Input is bounded by
@@ -46,9 +49,9 @@
 //! number of times, and duplicate keys are found by sorting, not pairwise.
 //!
 //! Errors carry a `Cow` rather than [`super::Error`]'s `&'static str`:
-//! all but two messages are static, and those two name what an operator
-//! must find among many (the repeated key in a long `modules:` map, the
-//! unknown escape).
+//! most messages are static, but three name what an operator must find
+//! among many: the repeated key in a long `modules:` map, the unknown
+//! escape, the character a value cannot start with.
 
 use std::borrow::Cow;
 use std::fmt;
