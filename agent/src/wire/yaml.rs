@@ -40,7 +40,9 @@
 //! on the next line (no exporter file needs them, and a mis-indented key
 //! reads as one: quote the value or use `|`/`>`).
 //!
-//! Invariants: no panic and no I/O; one error, the first found (a
+//! Invariants: no panic and no I/O. It allocates the owned tree it
+//! returns (a `Vec` per collection, a `String` per scalar and key),
+//! bounded as below. One error, the first found (a
 //! duplicate key is found when its mapping ends). Input is bounded by
 //! [`MAX_INPUT`], nesting of collections by [`MAX_DEPTH`] (the recursion
 //! bound), nodes by [`MAX_NODES`]. Scalars and keys together hold at
