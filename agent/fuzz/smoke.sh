@@ -58,6 +58,10 @@ seed proc_meminfo /proc/meminfo real-meminfo
 seed proc_stat /proc/stat real-stat
 seed proc_loadavg /proc/loadavg real-loadavg
 seed config_syntax ../src/config/default.toml default.toml
+# YAML: blackbox_exporter's own file where its Debian package is installed,
+# and the Prometheus rule files among the examples.
+seed yaml /etc/prometheus/blackbox.yml real-blackbox.yml
+for f in ../../examples/prometheus/*.yml; do [ -f "$f" ] && seed yaml "$f" "$(basename "$f")"; done
 # The host collectors' files: this machine's, and the fixture trees'
 # (tests/fixtures/README.md), which hold what this machine may not have.
 seed proc_net_dev /proc/net/dev real-net-dev

@@ -43,6 +43,7 @@ pub mod toml;
 pub mod udev;
 pub mod unbound;
 pub mod x509;
+pub mod yaml;
 
 use std::fmt;
 
