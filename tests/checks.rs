@@ -25,7 +25,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_tcp_port, promtool_check, value, wait_for, Scratch};
+use common::{free_tcp_port, probe_value, promtool_check, wait_for, Scratch};
 
 fn need(path: &str, package: &str) {
     assert!(Path::new(path).exists(), "{path} not found: run tests/setup.sh (Debian package {package})");
@@ -130,19 +130,19 @@ fn dns_checks_against_unbound_answer_nxdomain_and_fall_back_to_tcp() {
         format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}")
     };
     let series = |name: &str, check: &str| format!("{name}{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\"}}");
-    assert_eq!(value(&text, &ok("answer")), Some(1.0), "{text}");
-    assert_eq!(value(&text, &series("probe_dns_answer_rrs", "answer")), Some(1.0));
-    assert_eq!(value(&text, &failed("wrong_answer", "unexpected_reply")), Some(0.0), "{text}");
-    assert_eq!(value(&text, &failed("nx", "bad_rcode")), Some(0.0), "{text}");
-    assert_eq!(value(&text, &series("probe_dns_rcode", "nx")), Some(3.0));
-    assert_eq!(value(&text, &ok("nx_expected")), Some(1.0));
+    assert_eq!(probe_value(&text, &ok("answer")), Some(1.0), "{text}");
+    assert_eq!(probe_value(&text, &series("probe_dns_answer_rrs", "answer")), Some(1.0));
+    assert_eq!(probe_value(&text, &failed("wrong_answer", "unexpected_reply")), Some(0.0), "{text}");
+    assert_eq!(probe_value(&text, &failed("nx", "bad_rcode")), Some(0.0), "{text}");
+    assert_eq!(probe_value(&text, &series("probe_dns_rcode", "nx")), Some(3.0));
+    assert_eq!(probe_value(&text, &ok("nx_expected")), Some(1.0));
     // Too big for 512 bytes: TC over UDP, then all 30 records over TCP.
-    assert_eq!(value(&text, &ok("big")), Some(1.0), "{text}");
-    assert_eq!(value(&text, &series("probe_dns_reply_truncated", "big")), Some(1.0));
-    assert_eq!(value(&text, &series("probe_dns_answer_rrs", "big")), Some(30.0));
-    assert_eq!(value(&text, &failed("big_udp", "truncated")), Some(0.0), "{text}");
-    assert_eq!(value(&text, &ok("big_tcp")), Some(1.0), "{text}");
-    assert_eq!(value(&text, &series("probe_dns_answer_rrs", "big_tcp")), Some(30.0));
+    assert_eq!(probe_value(&text, &ok("big")), Some(1.0), "{text}");
+    assert_eq!(probe_value(&text, &series("probe_dns_reply_truncated", "big")), Some(1.0));
+    assert_eq!(probe_value(&text, &series("probe_dns_answer_rrs", "big")), Some(30.0));
+    assert_eq!(probe_value(&text, &failed("big_udp", "truncated")), Some(0.0), "{text}");
+    assert_eq!(probe_value(&text, &ok("big_tcp")), Some(1.0), "{text}");
+    assert_eq!(probe_value(&text, &series("probe_dns_answer_rrs", "big_tcp")), Some(30.0));
 
     // The same through /probe, as a blackbox_exporter job would ask,
     // with the query name in the URL.
@@ -150,7 +150,7 @@ fn dns_checks_against_unbound_answer_nxdomain_and_fall_back_to_tcp() {
     let r = sonde.get(&format!("/probe?module=dns&target=127.0.0.1:{port}&query_name=www.example.test"));
     assert_eq!(r.status, 200, "{}", r.text());
     promtool_check(r.text());
-    assert_eq!(value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+    assert_eq!(probe_value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
     // Prometheus's scrape timeout, less blackbox_exporter's 0.5 s, bounds
     // a module without a timeout of its own; a configured check's own
     // timeout wins when smaller.
@@ -162,10 +162,10 @@ fn dns_checks_against_unbound_answer_nxdomain_and_fall_back_to_tcp() {
     };
     let timeout = "probe_timeout_seconds{address=\"127.0.0.1\",family=\"ipv4\"}";
     let r = with_header(&format!("/probe?module=dns&target=127.0.0.1:{port}&query_name=www.example.test"), "3");
-    assert_eq!(value(r.text(), timeout), Some(2.5), "{}", r.text());
+    assert_eq!(probe_value(r.text(), timeout), Some(2.5), "{}", r.text());
     let r = with_header(&format!("/probe?module=answer&target=127.0.0.1:{port}"), "30");
-    assert_eq!(value(r.text(), timeout), Some(5.0), "{}", r.text());
-    assert_eq!(value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+    assert_eq!(probe_value(r.text(), timeout), Some(5.0), "{}", r.text());
+    assert_eq!(probe_value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
     // blackbox_exporter's refusals: its status codes, and what was wrong.
     let r = sonde.get(&format!("/probe?module=nope&target=127.0.0.1:{port}"));
     assert_eq!((r.status, r.text()), (400, "Unknown module \"nope\"\n"));
@@ -185,7 +185,7 @@ fn dns_checks_against_unbound_answer_nxdomain_and_fall_back_to_tcp() {
     assert!(logs.starts_with("Logs for the probe:\n"), "{page}");
     assert!(logs.contains("msg=\"Beginning probe\" timeout_seconds=2.5\n"), "{page}");
     assert!(logs.contains("msg=\"Probe succeeded\" address=127.0.0.1:"), "{page}");
-    assert_eq!(value(metrics, "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+    assert_eq!(probe_value(metrics, "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
     promtool_check(metrics);
     assert!(module.contains("kind = \"dns\"\nquery_name = \"www.example.test\"\nquery_type = \"A\"\n"), "{page}");
 }
@@ -247,11 +247,14 @@ fn dns_sections_are_validated_against_unbound_serving_a_zone() {
     promtool_check(&text);
     let at = |check: &str, reason: &str| {
         let s = format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}");
-        value(&text, &s)
+        probe_value(&text, &s)
     };
     assert_eq!(at("referral", ""), Some(1.0), "{text}");
     let rrs = |section: &str| {
-        value(&text, &format!("probe_dns_{section}_rrs{{check=\"referral\",address=\"127.0.0.1\",family=\"ipv4\"}}"))
+        probe_value(
+            &text,
+            &format!("probe_dns_{section}_rrs{{check=\"referral\",address=\"127.0.0.1\",family=\"ipv4\"}}"),
+        )
     };
     assert_eq!((rrs("answer"), rrs("authority"), rrs("additional")), (Some(0.0), Some(1.0), Some(2.0)), "{text}");
     assert_eq!(at("no_v6_glue", "unexpected_reply"), Some(0.0), "{text}");
@@ -288,15 +291,15 @@ fn ntp_check_against_chronyd_serving_time() {
     let text = wait_for("chronyd to answer", Duration::from_secs(20), || {
         let out = common::sonde_command().arg("--once").arg("--config").arg(&cfg).output().unwrap();
         let t = String::from_utf8(out.stdout).unwrap();
-        (value(&t, ok) == Some(1.0)).then_some(t)
+        (probe_value(&t, ok) == Some(1.0)).then_some(t)
     });
     promtool_check(&text);
     let s = |n: &str| format!("{n}{{check=\"ntp\",address=\"127.0.0.1\",family=\"ipv4\"}}");
-    assert_eq!(value(&text, &s("probe_ntp_stratum")), Some(8.0));
-    assert_eq!(value(&text, &s("probe_ntp_leap")), Some(0.0));
+    assert_eq!(probe_value(&text, &s("probe_ntp_stratum")), Some(8.0));
+    assert_eq!(probe_value(&text, &s("probe_ntp_leap")), Some(0.0));
     // Same host, same clock: the offset is the measurement's noise.
-    assert!(value(&text, &s("probe_ntp_offset_seconds")).unwrap().abs() < 0.1, "{text}");
-    assert!(value(&text, &s("probe_ntp_rtt_seconds")).unwrap() >= 0.0);
+    assert!(probe_value(&text, &s("probe_ntp_offset_seconds")).unwrap().abs() < 0.1, "{text}");
+    assert!(probe_value(&text, &s("probe_ntp_rtt_seconds")).unwrap() >= 0.0);
 }
 
 #[test]
@@ -326,14 +329,14 @@ fn smtp_banner_dialogue_against_opensmtpd() {
     let at = |check: &str, reason: &str| {
         format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}")
     };
-    assert_eq!(value(&text, &at("smtp", "")), Some(1.0), "{text}");
+    assert_eq!(probe_value(&text, &at("smtp", "")), Some(1.0), "{text}");
     // An SMTP server never says SSH: its greeting came and did not match,
     // then it waited for us; the deadline ends it as an unexpected reply,
     // not as a silent server's timeout.
-    assert_eq!(value(&text, &at("not_ssh", "unexpected_reply")), Some(0.0), "{text}");
+    assert_eq!(probe_value(&text, &at("not_ssh", "unexpected_reply")), Some(0.0), "{text}");
     let sonde = common::Sonde::start(&[]);
     let r = sonde.get(&format!("/probe?module=smtp_banner&target=127.0.0.1:{port}"));
-    assert_eq!(value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
+    assert_eq!(probe_value(r.text(), "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}"), Some(1.0));
 }
 
 /// The `ssh_banner` module against OpenSSH's sshd, started by the test in
@@ -367,12 +370,12 @@ fn ssh_banner_against_openssh() {
     let r = sonde.get(&format!("/probe?module=ssh_banner&target=127.0.0.1:{port}&debug=true"));
     let page = r.text();
     let at = |name: &str, extra: &str| format!("{name}{{address=\"127.0.0.1\",family=\"ipv4\"{extra}}}");
-    assert_eq!(value(page, &at("probe_success", ",reason=\"\"")), Some(1.0), "{page}");
-    assert_eq!(value(page, &at("probe_failed_due_to_regex", "")), Some(0.0), "{page}");
+    assert_eq!(probe_value(page, &at("probe_success", ",reason=\"\"")), Some(1.0), "{page}");
+    assert_eq!(probe_value(page, &at("probe_failed_due_to_regex", "")), Some(0.0), "{page}");
     assert!(page.contains("dialogue = [\"expect ^SSH-2.0-\", \"send SSH-2.0-sonde-ssh-check\"]"), "{page}");
     let r = sonde.get(&format!("/probe?module=ssh_banner&target=127.0.0.1:{port}"));
     promtool_check(r.text());
-    assert_eq!(value(r.text(), &at("probe_success", ",reason=\"\"")), Some(1.0), "{}", r.text());
+    assert_eq!(probe_value(r.text(), &at("probe_success", ",reason=\"\"")), Some(1.0), "{}", r.text());
     // sshd read an identification from each probe: it logs their closes
     // as a client's, not as a failed key exchange.
     let log = wait_for("sshd to log both probes", Duration::from_secs(10), || {
@@ -447,7 +450,7 @@ fn network_failures_are_told_apart_per_address_family() {
     let at = |check: &str, addr: &str, fam: &str, reason: &str| {
         format!("probe_success{{check=\"{check}\",address=\"{addr}\",family=\"{fam}\",reason=\"{reason}\"}}")
     };
-    let v4 = |check: &str, reason: &str| value(&text, &at(check, "127.0.0.1", "ipv4", reason));
+    let v4 = |check: &str, reason: &str| probe_value(&text, &at(check, "127.0.0.1", "ipv4", reason));
     assert_eq!(v4("listening", ""), Some(1.0), "{text}");
     assert_eq!(v4("nothing", "refused"), Some(0.0), "{text}");
     assert_eq!(v4("dropped", "timeout"), Some(0.0), "{text}");
@@ -455,8 +458,8 @@ fn network_failures_are_told_apart_per_address_family() {
     assert_eq!(v4("reset", "refused"), Some(0.0), "{text}");
     // Dual stack: up on IPv4, down on IPv6, each said on its own.
     assert_eq!(v4("dual", ""), Some(1.0), "{text}");
-    assert_eq!(value(&text, &at("dual", "::1", "ipv6", "refused")), Some(0.0), "{text}");
-    assert_eq!(value(&text, "probe_ip_protocol{check=\"dual\",address=\"::1\",family=\"ipv6\"}"), Some(6.0));
+    assert_eq!(probe_value(&text, &at("dual", "::1", "ipv6", "refused")), Some(0.0), "{text}");
+    assert_eq!(probe_value(&text, "probe_ip_protocol{check=\"dual\",address=\"::1\",family=\"ipv6\"}"), Some(6.0));
 
     // Both addresses of a dual-stack name use their whole timeout (IPv6
     // dropped, IPv4 silent where a banner is expected): checked at once,
@@ -472,8 +475,8 @@ fn network_failures_are_told_apart_per_address_family() {
     let started = Instant::now();
     let text = once(Some(&ns.name), &cfg, true);
     let took = started.elapsed().as_secs_f64();
-    assert_eq!(value(&text, &at("slow", "127.0.0.1", "ipv4", "timeout")), Some(0.0), "{text}");
-    assert_eq!(value(&text, &at("slow", "::1", "ipv6", "timeout")), Some(0.0), "{text}");
+    assert_eq!(probe_value(&text, &at("slow", "127.0.0.1", "ipv4", "timeout")), Some(0.0), "{text}");
+    assert_eq!(probe_value(&text, &at("slow", "::1", "ipv6", "timeout")), Some(0.0), "{text}");
     assert!(took < 1.75 * timeout, "{took:.2} s for two addresses of {timeout} s each: not checked at once");
     // IPv4 first, then IPv6, whatever the resolver's order.
     let v4 = text.find("address=\"127.0.0.1\"").unwrap();
@@ -486,8 +489,8 @@ fn network_failures_are_told_apart_per_address_family() {
         ns_get(&ns.name, "/probe?module=tcp_connect&target=127.0.0.1:2001", "X-Prometheus-Scrape-Timeout-Seconds: 2");
     assert_eq!(r.status, 200, "{}", r.text());
     let probe_at = |name: &str, extra: &str| format!("{name}{{address=\"127.0.0.1\",family=\"ipv4\"{extra}}}");
-    assert_eq!(value(r.text(), &probe_at("probe_success", ",reason=\"timeout\"")), Some(0.0), "{}", r.text());
-    assert_eq!(value(r.text(), &probe_at("probe_timeout_seconds", "")), Some(1.5), "{}", r.text());
+    assert_eq!(probe_value(r.text(), &probe_at("probe_success", ",reason=\"timeout\"")), Some(0.0), "{}", r.text());
+    assert_eq!(probe_value(r.text(), &probe_at("probe_timeout_seconds", "")), Some(1.5), "{}", r.text());
     assert!(took < 3.0, "{took:.2} s: the header did not bound the probe");
 }
 
@@ -573,8 +576,8 @@ fn a_probe_counts_its_name_lookup_in_its_timeout() {
     let (r, took) = ns_get(&ns.name, "/probe?module=tcp_connect&target=slow.test:2001", header);
     assert_eq!(r.status, 200, "{}", r.text());
     let at = |name: &str, extra: &str| format!("{name}{{address=\"127.0.0.1\",family=\"ipv4\"{extra}}}");
-    assert_eq!(value(r.text(), &at("probe_success", ",reason=\"timeout\"")), Some(0.0), "{}", r.text());
-    let lookup = value(r.text(), &at("probe_dns_lookup_time_seconds", "")).unwrap();
+    assert_eq!(probe_value(r.text(), &at("probe_success", ",reason=\"timeout\"")), Some(0.0), "{}", r.text());
+    let lookup = probe_value(r.text(), &at("probe_dns_lookup_time_seconds", "")).unwrap();
     assert!(lookup >= 1.4, "{lookup} s: the resolver was not slow\n{}", r.text());
     assert!(took < 2.5 + 0.5, "{took:.2} s: the lookup came on top of the 2.5 s timeout");
 }
@@ -701,7 +704,7 @@ fn a_dns_server_answering_garbage_fails_with_a_reason() {
         ("oversized", "malformed"),
     ] {
         let s = format!("probe_success{{check=\"{check}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"{reason}\"}}");
-        assert_eq!(value(&text, &s), Some(0.0), "{check}:\n{text}");
+        assert_eq!(probe_value(&text, &s), Some(0.0), "{check}:\n{text}");
     }
 }
 
@@ -721,7 +724,7 @@ fn the_example_alert_rules_pass_promtool_check_and_test() {
         );
     }
     let rules = std::fs::read_to_string(dir.join("sonde-checks.rules.yml")).unwrap();
-    assert!(rules.contains("expr: min by (instance, check, address, family) (probe_success) == 0"));
+    assert!(rules.contains("expr: probe_success == 0\n"), "the plain rule, as for blackbox_exporter's probes");
 }
 
 /// Checks run on their own thread while the endpoint serves; a SIGHUP
@@ -742,15 +745,15 @@ fn checks_are_scheduled_and_replaced_on_reload() {
         format!("probe_success{{check=\"{name}\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"refused\"}}")
     };
     wait_for("the first check's result", Duration::from_secs(10), || {
-        (value(sonde.get("/metrics").text(), &series("before")) == Some(0.0)).then_some(())
+        (probe_value(sonde.get("/metrics").text(), &series("before")) == Some(0.0)).then_some(())
     });
     dir.write("sonde.toml", &check("after"));
     sonde.signal("HUP");
     let text = wait_for("the reloaded check's result", Duration::from_secs(10), || {
         let t = sonde.get("/metrics").text().to_owned();
-        (value(&t, &series("after")) == Some(0.0)).then_some(t)
+        (probe_value(&t, &series("after")) == Some(0.0)).then_some(t)
     });
-    assert_eq!(value(&text, &series("before")), None, "{text}");
+    assert_eq!(probe_value(&text, &series("before")), None, "{text}");
     promtool_check(&text);
 }
 
@@ -889,33 +892,33 @@ mod tls {
 
         // STARTTLS: the EHLO and QUIT after it went through TLS 1.3, and
         // the expiry is the server certificate's, to the second.
-        assert_eq!(value(&text, &at("starttls", "")), Some(1.0), "{text}\n{err}");
-        assert_eq!(value(&text, &version("starttls", "TLS 1.3")), Some(1.0), "{text}");
+        assert_eq!(probe_value(&text, &at("starttls", "")), Some(1.0), "{text}\n{err}");
+        assert_eq!(probe_value(&text, &version("starttls", "TLS 1.3")), Some(1.0), "{text}");
         let mail = enddate(&p("mail.crt"));
-        assert_eq!(value(&text, &series("probe_ssl_earliest_cert_expiry", "starttls")), Some(mail), "{text}");
+        assert_eq!(probe_value(&text, &series("probe_ssl_earliest_cert_expiry", "starttls")), Some(mail), "{text}");
         // SMTPS: TLS from the connect on; of the chain presented, the
         // intermediate expires first (1 day, the leaf 2).
-        assert_eq!(value(&text, &at("smtps", "")), Some(1.0), "{text}\n{err}");
-        assert_eq!(value(&text, &version("smtps", "TLS 1.3")), Some(1.0), "{text}");
+        assert_eq!(probe_value(&text, &at("smtps", "")), Some(1.0), "{text}\n{err}");
+        assert_eq!(probe_value(&text, &version("smtps", "TLS 1.3")), Some(1.0), "{text}");
         let (inter, leaf) = (enddate(&p("inter.crt")), enddate(&p("chain.crt")));
         assert!(inter < leaf);
-        assert_eq!(value(&text, &series("probe_ssl_earliest_cert_expiry", "smtps")), Some(inter), "{text}");
-        assert_eq!(value(&text, &at("by_name", "")), Some(1.0), "{text}\n{err}");
+        assert_eq!(probe_value(&text, &series("probe_ssl_earliest_cert_expiry", "smtps")), Some(inter), "{text}");
+        assert_eq!(probe_value(&text, &at("by_name", "")), Some(1.0), "{text}\n{err}");
 
         // Refused certificates: no TLS series for them, and stderr says why.
-        assert_eq!(value(&text, &at("untrusted", "certificate")), Some(0.0), "{text}");
-        assert_eq!(value(&text, &at("untrusted_starttls", "certificate")), Some(0.0), "{text}");
-        assert_eq!(value(&text, &at("wrong_name", "certificate")), Some(0.0), "{text}");
-        assert_eq!(value(&text, &series("probe_ssl_earliest_cert_expiry", "untrusted")), None, "{text}");
+        assert_eq!(probe_value(&text, &at("untrusted", "certificate")), Some(0.0), "{text}");
+        assert_eq!(probe_value(&text, &at("untrusted_starttls", "certificate")), Some(0.0), "{text}");
+        assert_eq!(probe_value(&text, &at("wrong_name", "certificate")), Some(0.0), "{text}");
+        assert_eq!(probe_value(&text, &series("probe_ssl_earliest_cert_expiry", "untrusted")), None, "{text}");
         assert!(!text.contains("probe_tls_version_info{check=\"untrusted\""), "{text}");
         assert!(err.contains(&format!("check untrusted failed on 127.0.0.1:{smtps} (ipv4): certificate: ")), "{err}");
         assert!(err.contains("UnknownIssuer"), "{err}");
         assert!(err.contains("not valid for name \"other.test\""), "{err}");
         // No STARTTLS in the EHLO reply: the expectation fails, not TLS.
-        assert_eq!(value(&text, &at("no_starttls", "unexpected_reply")), Some(0.0), "{text}");
-        assert_eq!(value(&text, &series("probe_failed_due_to_regex", "no_starttls")), Some(1.0), "{text}");
+        assert_eq!(probe_value(&text, &at("no_starttls", "unexpected_reply")), Some(0.0), "{text}");
+        assert_eq!(probe_value(&text, &series("probe_failed_due_to_regex", "no_starttls")), Some(1.0), "{text}");
         // A plaintext greeting where a ServerHello should be.
-        assert_eq!(value(&text, &at("not_tls", "tls")), Some(0.0), "{text}");
+        assert_eq!(probe_value(&text, &at("not_tls", "tls")), Some(0.0), "{text}");
     }
 
     /// The built-in `/probe` modules `smtp_starttls` and `tls_connect`
@@ -944,13 +947,13 @@ mod tls {
         let ok = "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"\"}";
         let v13 = "probe_tls_version_info{address=\"127.0.0.1\",family=\"ipv4\",version=\"TLS 1.3\"}";
         let text = get(&format!("module=smtp_starttls&target=127.0.0.1:{starttls}"));
-        assert_eq!(value(&text, ok), Some(1.0), "{text}");
-        assert_eq!(value(&text, v13), Some(1.0), "{text}");
+        assert_eq!(probe_value(&text, ok), Some(1.0), "{text}");
+        assert_eq!(probe_value(&text, v13), Some(1.0), "{text}");
         let text = get(&format!("module=tls_connect&target=127.0.0.1:{smtps}&hostname=mail.test"));
-        assert_eq!(value(&text, ok), Some(1.0), "{text}");
+        assert_eq!(probe_value(&text, ok), Some(1.0), "{text}");
         let text = get(&format!("module=tls_connect&target=127.0.0.1:{smtps}&hostname=other.test"));
         assert_eq!(
-            value(&text, "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"certificate\"}"),
+            probe_value(&text, "probe_success{address=\"127.0.0.1\",family=\"ipv4\",reason=\"certificate\"}"),
             Some(0.0)
         );
     }
@@ -977,10 +980,10 @@ mod tls {
         );
         let text = once(None, &cfg, false);
         promtool_check(&text);
-        assert_eq!(value(&text, &at("tls12", "")), Some(1.0), "{text}");
-        assert_eq!(value(&text, &version("tls12", "TLS 1.2")), Some(1.0), "{text}");
+        assert_eq!(probe_value(&text, &at("tls12", "")), Some(1.0), "{text}");
+        assert_eq!(probe_value(&text, &version("tls12", "TLS 1.2")), Some(1.0), "{text}");
         assert_eq!(
-            value(&text, &series("probe_ssl_earliest_cert_expiry", "tls12")),
+            probe_value(&text, &series("probe_ssl_earliest_cert_expiry", "tls12")),
             Some(enddate(&pki.join("mail.crt")))
         );
     }
@@ -1053,11 +1056,11 @@ mod tls {
         }
         let (text, err) = once_failing(&dir.write("sonde.toml", &cfg));
         promtool_check(&text);
-        assert_eq!(value(&text, &at("closes", "tls")), Some(0.0), "{text}");
+        assert_eq!(probe_value(&text, &at("closes", "tls")), Some(0.0), "{text}");
         assert!(err.contains("closed the connection during the TLS handshake"), "{err}");
-        assert_eq!(value(&text, &at("silent", "timeout")), Some(0.0), "{text}");
+        assert_eq!(probe_value(&text, &at("silent", "timeout")), Some(0.0), "{text}");
         assert!(err.contains("no TLS handshake before the deadline"), "{err}");
-        assert_eq!(value(&text, &at("garbage", "certificate")), Some(0.0), "{text}\n{err}");
+        assert_eq!(probe_value(&text, &at("garbage", "certificate")), Some(0.0), "{text}\n{err}");
         assert!(
             err.contains(&format!("check garbage failed on 127.0.0.1:{} (ipv4): certificate: ", ports[2])),
             "{err}"

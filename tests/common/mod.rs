@@ -276,6 +276,28 @@ pub fn value(text: &str, series: &str) -> Option<f64> {
     text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
+/// [`value`], where a `probe_success{...,reason="R"}` series asks for
+/// `probe_success{...}` and for its failure reason, which sonde writes in
+/// a family of its own so that `probe_success` keeps one series through any
+/// failure: `sonde_check_failure_info{...,reason="R"} 1` when R is not
+/// empty, no such series for those labels when it is. The value, if both
+/// agree; None otherwise. Any other series is read as [`value`] reads it.
+pub fn probe_value(text: &str, series: &str) -> Option<f64> {
+    let Some((head, reason)) = series.strip_prefix("probe_success{").and_then(|s| s.rsplit_once("reason=\"")) else {
+        return value(text, series);
+    };
+    let reason = reason.strip_suffix("\"}")?;
+    let labels = head.trim_end_matches(',');
+    let success = value(text, &format!("probe_success{{{labels}}}"))?;
+    let info = format!("sonde_check_failure_info{{{labels},reason=");
+    let failures: Vec<&str> = text.lines().filter(|l| l.starts_with(&info)).collect();
+    let agrees = match reason {
+        "" => failures.is_empty(),
+        r => failures.len() == 1 && value(text, &format!("{info}\"{r}\"}}")) == Some(1.0),
+    };
+    agrees.then_some(success)
+}
+
 /// Runs sonde to completion with `args`.
 pub fn run(args: &[&str]) -> std::process::Output {
     sonde_command().args(args).stdin(Stdio::null()).output().unwrap()

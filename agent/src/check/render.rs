@@ -14,12 +14,9 @@ use crate::expo::{Exposition, MetricType};
 
 /// The families of every kind.
 pub const COMMON: &[Row] = &[
-    Row {
-        name: "probe_success",
-        help: "Displays whether or not the probe was a success",
-        value: |o| Some(if o.reason.is_none() { 1.0 } else { 0.0 }),
-        label: Some(|o| ("reason", o.reason.map_or("", Reason::as_str))),
-    },
+    Row::new("probe_success", "Displays whether or not the probe was a success", |o| {
+        Some(if o.reason.is_none() { 1.0 } else { 0.0 })
+    }),
     Row::new("probe_duration_seconds", "Returns how long the probe took to complete in seconds", |o| Some(o.seconds)),
     Row::new("probe_timeout_seconds", "Returns how long the probe timeout is in seconds", |o| Some(o.timeout_seconds)),
     Row::new("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", |o| {
@@ -39,8 +36,20 @@ pub const COMMON: &[Row] = &[
     }),
 ];
 
-/// Every family, in the order written: the common ones, then each kind's.
-pub const ROWS: &[&[Row]] = &[COMMON, tcp::ROWS, dns::ROWS, ntp::ROWS];
+/// Why a check failed, in a family of its own: a label whose value
+/// changes with the failure would split `probe_success`'s series and
+/// restart every `for:` clock of the rules on it. One series per failing
+/// address; none while it succeeds.
+pub const FAILURE: &[Row] = &[Row {
+    name: "sonde_check_failure_info",
+    help: "sonde: Why the check failed at this address (1 while it fails; no series while it succeeds).",
+    value: |o| o.reason.map(|_| 1.0),
+    label: Some(|o| ("reason", o.reason.map_or("", Reason::as_str))),
+}];
+
+/// Every family, in the order written: the common ones, each kind's, then
+/// the failure reasons.
+pub const ROWS: &[&[Row]] = &[COMMON, tcp::ROWS, dns::ROWS, ntp::ROWS, FAILURE];
 
 /// Writes the probe families for `checks`.
 pub fn render(checks: &[CheckResult], out: &mut Exposition) {
