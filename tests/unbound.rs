@@ -528,7 +528,8 @@ fn in_namespace(dir: &Scratch, script: &str) -> (String, String) {
     require_unbound();
     let runner = std::env::var("SONDE_RUNNER").unwrap_or_default();
     let prelude = format!(
-        "set -eu\nmount -t tmpfs none /run\nip link set lo up\nSONDE=\"{runner} {}\"\nW={}\n\
+        "set -eu\nmount -t tmpfs none /run\nfor d in /etc/chrony /etc/unbound; do [ ! -d $d ] || mount -t tmpfs none $d; done\n\
+         ip link set lo up\nSONDE=\"{runner} {}\"\nW={}\n\
          start_unbound() {{\n  {UNBOUND} -d -c \"$1\" >$W/unbound.log 2>&1 &\n  pid=$!\n  trap 'kill $pid' EXIT\n  \
          i=0\n  until {UNBOUND_CONTROL} -c \"$1\" status >/dev/null 2>&1; do\n    \
          i=$((i+1)); [ $i -lt 200 ] || {{ cat $W/unbound.log >&2; exit 9; }}; sleep 0.05\n  done\n}}\n",
@@ -545,6 +546,65 @@ fn auto_without_unbound_reports_nothing_and_success() {
     assert_eq!(value(&text, "sonde_collector_success{collector=\"unbound\"}"), Some(1.0), "{stderr}");
     assert!(!text.contains("\nunbound_"), "no unbound families without unbound:\n{text}");
     assert!(!stderr.contains("unbound"), "{stderr}");
+}
+
+/// See: issue 13, "unbound_up the same". An Unbound that was there and is
+/// gone is down, however it went: stopped cleanly (SIGTERM removes its
+/// control socket), killed (SIGKILL leaves it, refusing) or hung
+/// (SIGSTOP). A running sonde has seen it answer; a `--once` from cron
+/// knows it from the box's set-up (its config file) or the socket left.
+#[test]
+fn an_unbound_that_was_there_and_is_gone_is_down() {
+    let dir = Scratch::new("unbound-gone");
+    let conf = namespace_conf(&dir, "unbound.conf", "  control-interface: /run/unbound.ctl\n");
+    let script = format!(
+        r#"
+up() {{ echo "$(printf '%s\n' "$1" | grep -E '^(unbound_up|sonde_collector_success\{{collector="unbound"\}}) ' | tr '\n' ' ')"; }}
+scrape() {{ curl -sf http://127.0.0.1:9858/metrics; }}
+stop() {{
+  kill -$1 $pid
+  if [ $1 = STOP ]; then return; fi
+  wait $pid || true
+}}
+gone() {{ [ $1 != STOP ] || kill -KILL $pid; wait $pid 2>/dev/null || true; rm -f /run/unbound.ctl; }}
+$SONDE --listen 127.0.0.1:9858 --no-collector chrony >$W/sonde.out 2>$W/sonde.err &
+S=$!
+i=0; until scrape >/dev/null; do i=$((i+1)); [ $i -lt 300 ] || exit 8; sleep 0.05; done
+for sig in TERM KILL STOP; do
+  start_unbound {conf}
+  echo "running $sig before: $(up "$(scrape)")"
+  stop $sig
+  echo "running $sig after: $(up "$(scrape)")"
+  gone $sig
+done
+kill $S
+echo '# unbound, as the package leaves it' > /etc/unbound/unbound.conf
+for sig in TERM KILL STOP; do
+  start_unbound {conf}
+  stop $sig
+  set +e; out=$($SONDE --once --no-collector chrony 2>/dev/null); code=$?; set -e
+  echo "once $sig: $(up "$out")exit $code"
+  gone $sig
+done
+trap - EXIT
+"#,
+        conf = conf.display()
+    );
+    let (text, stderr) = in_namespace(&dir, &script);
+    for sig in ["TERM", "KILL", "STOP"] {
+        let line = |prefix: &str| {
+            text.lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap_or_else(|| panic!("{prefix}: {text}\n{stderr}"))
+                .to_owned()
+        };
+        let before = line(&format!("running {sig} before:"));
+        assert!(before.contains("unbound_up 1") && before.contains("} 1"), "{before}");
+        let after = line(&format!("running {sig} after:"));
+        assert!(after.contains("unbound_up 0 sonde_collector_success{collector=\"unbound\"} 0"), "{after}");
+        let once = line(&format!("once {sig}:"));
+        assert!(once.contains("unbound_up 0 sonde_collector_success{collector=\"unbound\"} 0 exit 1"), "{once}");
+    }
 }
 
 #[test]

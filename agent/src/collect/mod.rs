@@ -206,6 +206,13 @@ pub enum Error {
         command: &'static str,
         err: wire::Error,
     },
+    /// A daemon that belongs here does not answer anywhere; `first` says
+    /// what the first place said.
+    Down {
+        daemon: &'static str,
+        why: String,
+        first: Box<Error>,
+    },
     /// Some of what it wrote was refused by the exposition (an invalid
     /// name or label, a duplicate family).
     Rejected,
@@ -221,6 +228,7 @@ impl fmt::Display for Error {
             Error::Sys { call, err } => write!(f, "{call}: {err}"),
             Error::Socket { peer, command, err } => write!(f, "{peer}: {command}: {err}"),
             Error::Reply { peer, command, err } => write!(f, "{peer}: {command}: {err}"),
+            Error::Down { daemon, why, first } => write!(f, "{daemon} does not answer ({first}), and {why}"),
             Error::Rejected => f.write_str("some samples were invalid and left out"),
             Error::Overflow => write!(f, "output larger than the exposition limit ({MAX_EXPOSITION} bytes); left out"),
         }

@@ -37,6 +37,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 #[cfg(feature = "tls")]
@@ -62,6 +63,18 @@ pub const UNBOUND_SOCKETS: &[&str] = &["/run/unbound.ctl", "/var/run/unbound.ctl
 
 /// Unbound's default `control-interface` and `control-port`.
 pub const UNBOUND_CONTROL: &str = "127.0.0.1:8953";
+
+/// Set once Unbound answered in this process.
+static SEEN: AtomicBool = AtomicBool::new(false);
+
+/// What tells that Unbound belongs on this box: its control sockets, its
+/// config file (Debian, OpenWrt, Alpine, Fedora; FreeBSD-style ports).
+const PRESENCE: daemon::Presence = daemon::Presence {
+    daemon: "unbound",
+    sockets: UNBOUND_SOCKETS,
+    configs: &["/etc/unbound/unbound.conf", "/var/lib/unbound/unbound.conf", "/usr/local/etc/unbound/unbound.conf"],
+    seen: &SEEN,
+};
 
 /// The `[unbound]` section.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,7 +146,7 @@ impl Collector for Unbound {
                 };
                 fetch(target, timeout, deadline, &mut buf).map(Some)
             }
-            Address::Auto => auto(timeout, deadline, &mut buf),
+            Address::Auto => auto(timeout, &cx.settings().rootfs, deadline, &mut buf),
         };
         let result = match fetched {
             // No Unbound on this box: nothing to collect, nothing to say.
@@ -180,10 +193,10 @@ impl Target<'_> {
 
 /// Tries [`UNBOUND_SOCKETS`], then [`UNBOUND_CONTROL`]. `Ok(None)`: nothing
 /// there.
-fn auto(timeout: Duration, deadline: Deadline, buf: &mut Vec<u8>) -> Result<Option<String>, Error> {
+fn auto(timeout: Duration, rootfs: &Path, deadline: Deadline, buf: &mut Vec<u8>) -> Result<Option<String>, Error> {
     let tcp: SocketAddr = UNBOUND_CONTROL.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8953)));
     let places = UNBOUND_SOCKETS.iter().map(|p| Target::Unix(Path::new(p))).chain([Target::Tcp(tcp)]);
-    let found = daemon::discover(places, |target| Asked::of(fetch(target, timeout, deadline, buf)))?;
+    let found = daemon::discover(places, &PRESENCE, rootfs, |target| Asked::of(fetch(target, timeout, deadline, buf)))?;
     Ok(found.map(|f| f.answer))
 }
 
