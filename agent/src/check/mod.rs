@@ -284,6 +284,34 @@ pub fn quote(out: &mut String, v: &str) {
     out.push('"');
 }
 
+/// Which of a target's addresses a check tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Select {
+    /// Every address of the family (`any`: both), sonde's own way: a name
+    /// whose IPv6 side is down is reported down on IPv6 and up on IPv4,
+    /// never as a silent pass or a silent fail.
+    Every(Family),
+    /// blackbox_exporter's (`preferred_ip_protocol`,
+    /// `ip_protocol_fallback`): one address, the first of the preferred
+    /// family; without one, with the fallback, the last of the other, as
+    /// its chooseProtocol picks.
+    Preferred { ip6: bool, fallback: bool },
+}
+
+impl Select {
+    /// blackbox_exporter's default: IPv6 first, then IPv4.
+    pub const BLACKBOX: Select = Select::Preferred { ip6: true, fallback: true };
+
+    /// The family reported for an outcome without an address.
+    pub fn family(self) -> Family {
+        match self {
+            Select::Every(f) => f,
+            Select::Preferred { ip6: true, .. } => Family::Ipv6,
+            Select::Preferred { ip6: false, .. } => Family::Ipv4,
+        }
+    }
+}
+
 /// One configured check (`[[check]]`) or one `/probe` request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
@@ -292,8 +320,22 @@ pub struct Check {
     pub target: String,
     pub interval: Duration,
     pub timeout: Duration,
-    pub family: Family,
+    pub select: Select,
     pub kind: Kind,
+}
+
+/// A `/probe` module read from blackbox.yml: blackbox's behaviour (its
+/// address selection, its timeout), the outcome with blackbox's label set
+/// (none).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Module {
+    pub name: String,
+    /// The module's `timeout`; without one, the scrape's.
+    pub timeout: Option<Duration>,
+    pub select: Select,
+    /// The settings, or why this sonde cannot run the module (a prober
+    /// it does not have).
+    pub kind: Result<Kind, String>,
 }
 
 /// Kind-specific results.
@@ -330,7 +372,17 @@ pub struct CheckResult {
     pub name: String,
     /// The family asked, for an outcome without an address.
     pub family: Family,
+    /// blackbox_exporter's label set (none) instead of `check`,
+    /// `address` and `family`: a blackbox.yml module's `/probe`.
+    pub bare: bool,
     pub outcomes: Vec<Outcome>,
+}
+
+impl CheckResult {
+    /// The result of `check` (its name and family labels) with `outcomes`.
+    pub fn of(check: &Check, outcomes: Vec<Outcome>) -> CheckResult {
+        CheckResult { name: check.name.clone(), family: check.select.family(), bare: false, outcomes }
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! A family is written only when some outcome has a value for it, so a
 //! scrape without DNS checks has no `probe_dns_*` families. An empty check
 //! name (a `/probe` request) leaves out the `check` label, as
-//! blackbox_exporter's output has none.
+//! blackbox_exporter's output has none; a blackbox.yml module's result
+//! (`bare`) has none of sonde's labels, exactly blackbox's label set.
 
 use std::net::IpAddr;
 
@@ -70,8 +71,10 @@ pub fn render(checks: &[CheckResult], out: &mut Exposition) {
             if !c.name.is_empty() {
                 labels.push(("check", &c.name));
             }
-            labels.push(("address", &address));
-            labels.push(("family", family));
+            if !c.bare {
+                labels.push(("address", &address));
+                labels.push(("family", family));
+            }
             if let Some(label) = row.label {
                 labels.push(label(o));
             }

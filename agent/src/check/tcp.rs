@@ -62,6 +62,9 @@ pub struct Settings {
     /// How TLS trusts the server and presents itself (`ca_file`,
     /// `cert_file`, `key_file`, `server_name`), for `tls` and `starttls`.
     pub tls_config: ClientTls,
+    /// What ends a `send`: CRLF, or a bare LF as blackbox_exporter's
+    /// `query_response` writes it (a blackbox.yml module).
+    pub bare_lf: bool,
 }
 
 impl Settings {
@@ -269,7 +272,7 @@ pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Deadline) -> 
     let steps = s.tls.then_some(&Step::StartTls).into_iter().chain(&s.steps);
     for step in steps {
         let result = match step {
-            Step::Send(text) => conn.send(text, deadline),
+            Step::Send(text) => conn.send(text, if s.bare_lf { b"\n" } else { b"\r\n" }, deadline),
             Step::Expect(pattern) => lines.expect(&mut conn, pattern, deadline),
             // Bytes after the go-ahead, before the handshake: a broken
             // server, or plaintext injected to be read as if it came
@@ -324,11 +327,11 @@ impl Conn {
         }
     }
 
-    /// Writes `text` and CRLF.
-    fn send(&mut self, text: &str, deadline: Deadline) -> Result<(), Failure> {
+    /// Writes `text` and its line end.
+    fn send(&mut self, text: &str, end: &[u8], deadline: Deadline) -> Result<(), Failure> {
         let mut msg = Vec::with_capacity(text.len() + 2);
         msg.extend_from_slice(text.as_bytes());
-        msg.extend_from_slice(b"\r\n");
+        msg.extend_from_slice(end);
         match self {
             Conn::Plain(s) => {
                 let timeout = deadline.left().ok_or((Reason::Timeout, None))?;

@@ -3,7 +3,9 @@
 //! Common keys: `name` (the `check` label; unique), `kind` (`tcp`, `dns`,
 //! `ntp`), `target` (`host:port`; dns and ntp default to 53 and 123),
 //! `interval` (default 60s), `timeout` (default 5s), `family` (`any`,
-//! `ipv4`, `ipv6`; default `any`: every address is checked).
+//! `ipv4`, `ipv6`; default `any`: every address is checked), or instead
+//! blackbox_exporter's `preferred_ip_protocol` (`ip4`, `ip6`) and
+//! `ip_protocol_fallback` (default true): one address.
 //!
 //! tcp: `dialogue`, an array of `"expect REGEX"`, `"send TEXT"` and
 //! `"starttls"` steps, run in order (RE2 syntax, [`crate::wire::regex`]); `tls` (true: TLS from the connect on, as
@@ -24,7 +26,7 @@
 use std::time::Duration;
 
 use super::{duration, strings, Error, Problem};
-use crate::check::{dns, ntp, tcp, Check, Family, Kind};
+use crate::check::{dns, ntp, tcp, Check, Family, Kind, Select};
 use crate::tls::{TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire;
 use crate::wire::hostport;
@@ -38,6 +40,8 @@ pub const KEYS: &[&str] = &[
     "interval",
     "timeout",
     "family",
+    "preferred_ip_protocol",
+    "ip_protocol_fallback",
     "dialogue",
     "tls",
     // super::tls::KEYS, for a tcp check with TLS:
@@ -131,6 +135,7 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
             Family::Any
         }),
     };
+    let select = select(family, entries, &mut err);
     if kind != "tcp" {
         for e in entries.iter().filter(|e| e.key == "tls" || super::tls::KEYS.contains(&e.key.as_str())) {
             err(e.line, format!("{}: only a tcp check speaks TLS", e.key));
@@ -268,11 +273,45 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
             return None;
         }
     };
-    let c = Check { name, target, interval, timeout, family, kind };
+    let c = Check { name, target, interval, timeout, select, kind };
     if hostport::split_or(&c.target, c.kind.default_port()).is_none() {
         err(line, format!("target: '{}' is not host:port", c.target));
     }
     (errors.len() == before).then_some(c)
+}
+
+/// Which addresses: every one of `family` (sonde's way), or, with
+/// `preferred_ip_protocol`, blackbox_exporter's one address of the
+/// preferred family with `ip_protocol_fallback` (default true).
+fn select(family: Family, entries: &[Entry], err: &mut dyn FnMut(usize, String)) -> Select {
+    let fallback = match entries.iter().find(|e| e.key == "ip_protocol_fallback") {
+        Some(e) => match e.value {
+            Value::Bool(b) => Some((e.line, b)),
+            _ => {
+                err(e.line, "ip_protocol_fallback: expected true or false".into());
+                None
+            }
+        },
+        None => None,
+    };
+    let Some(e) = entries.iter().find(|e| e.key == "preferred_ip_protocol") else {
+        if let Some((line, _)) = fallback {
+            err(line, "ip_protocol_fallback means nothing without preferred_ip_protocol".into());
+        }
+        return Select::Every(family);
+    };
+    let ip6 = match &e.value {
+        Value::Str(s) if s == "ip6" => true,
+        Value::Str(s) if s == "ip4" => false,
+        _ => {
+            err(e.line, "preferred_ip_protocol: \"ip4\" or \"ip6\", as blackbox_exporter writes it".into());
+            true
+        }
+    };
+    if family != Family::Any {
+        err(e.line, "preferred_ip_protocol picks one address: leave family out".into());
+    }
+    Select::Preferred { ip6, fallback: fallback.is_none_or(|(_, b)| b) }
 }
 
 /// A tcp check's `tls` and TLS files, and whether they fit together:
@@ -317,7 +356,7 @@ fn tcp_tls(s: &mut tcp::Settings, line: usize, entries: &[Entry], err: &mut dyn 
 #[cfg(test)]
 mod tests {
     use super::super::parse;
-    use crate::check::{dns::Transport, tcp::Step, Family, Kind};
+    use crate::check::{dns::Transport, tcp::Step, Family, Kind, Select};
     use crate::wire::regex::Regex;
 
     #[test]
@@ -331,7 +370,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.checks.len(), 3);
-        assert_eq!(c.checks[0].family, Family::Ipv6);
+        assert_eq!(c.checks[0].select, Select::Every(Family::Ipv6));
         assert_eq!(
             c.checks[0].kind,
             Kind::Tcp(crate::check::tcp::Settings {

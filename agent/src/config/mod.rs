@@ -8,6 +8,7 @@
 //! into a list of errors, each with its line, so `check-config`, start-up
 //! and reload all say the same thing about the same file.
 
+mod blackbox;
 mod check;
 mod host;
 mod push;
@@ -37,6 +38,11 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// `[[check]]` tables, in file order.
     pub checks: Vec<crate::check::Check>,
+    /// `[probe] blackbox_config` (or `--blackbox-config`): an operator's
+    /// blackbox.yml, whose modules `/probe` runs.
+    pub blackbox_config: Option<PathBuf>,
+    /// That file's modules.
+    pub modules: Vec<crate::check::Module>,
     /// Push, when a URL is given (`[push] url` or `--push`).
     pub push: Option<crate::push::Settings>,
     /// The `[push]` sections as written, for a `--push` URL given as a flag.
@@ -63,6 +69,8 @@ pub struct Overrides {
     pub push: Option<String>,
     /// `--spool DIR`
     pub spool: Option<PathBuf>,
+    /// `--blackbox-config FILE`
+    pub blackbox_config: Option<PathBuf>,
 }
 
 impl Config {
@@ -82,6 +90,8 @@ impl Config {
             collect: collect::Settings::default(),
             state_dir: "/var/lib/sonde".into(),
             checks: Vec::new(),
+            blackbox_config: None,
+            modules: Vec::new(),
             push: None,
             push_file: push::Draft::default(),
         }
@@ -117,6 +127,13 @@ impl Config {
                         message: format!("{flag} {name}: no such collector{}", suggest(name, collect::names())),
                     }),
                 }
+            }
+        }
+        if let Some(path) = &o.blackbox_config {
+            self.blackbox_config = Some(path.clone());
+            match read_blackbox(path) {
+                Ok(modules) => self.modules = modules,
+                Err(e) => errors.extend(e),
             }
         }
         if let Some(url) = &o.push {
@@ -158,6 +175,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("push", push::KEYS),
     ("push.labels", &[]),  // any label name
     ("push.headers", &[]), // any header but the reserved ones
+    ("probe", &["blackbox_config"]),
 ];
 
 /// Parses config text; every error found, with its line.
@@ -221,6 +239,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 "chrony" => chrony(&mut config.collect.chrony, e),
                 "unbound" => unbound::entry(&mut config.collect.unbound, e),
                 "push" | "push.labels" | "push.headers" => push::entry(&mut config.push_file, name, e),
+                "probe" => probe(&mut config, e),
                 _ => Ok(()),
             };
             match result {
@@ -244,6 +263,12 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                     errors.push(Error { line: e.line, message: format!("{}: {message}", e.key) })
                 }
             }
+        }
+    }
+    if let Some(path) = config.blackbox_config.clone() {
+        match read_blackbox(&path) {
+            Ok(modules) => config.modules = modules,
+            Err(e) => errors.extend(e),
         }
     }
     if let Err(message) = config.collect.unbound.check() {
@@ -275,6 +300,46 @@ pub fn load(path: &Path) -> Result<Config, String> {
         format!("{}:{line}: not valid UTF-8", path.display())
     })?;
     parse(text).map_err(|errors| report(path, &errors))
+}
+
+/// Reads a blackbox.yml alone (`check-config FILE.yml`): its modules, or
+/// the report of its errors.
+pub fn load_blackbox(path: &Path) -> Result<Vec<crate::check::Module>, String> {
+    read_blackbox(path).map_err(|errors| report(path, &errors))
+}
+
+impl Config {
+    /// What the config asks that this sonde will not do, though it is not
+    /// an error (a blackbox.yml module whose prober sonde lacks): one line
+    /// each, for check-config and the log.
+    pub fn notes(&self) -> Vec<String> {
+        let file = self.blackbox_config.as_deref().map_or(String::new(), |p| format!("{}: ", p.display()));
+        let skipped = self.modules.iter().filter_map(|m| m.kind.as_ref().err().map(|why| (&m.name, why)));
+        skipped.map(|(name, why)| format!("{file}module {name} will not run: {why}")).collect()
+    }
+}
+
+/// The modules of a blackbox.yml; its errors say its name and their lines.
+fn read_blackbox(path: &Path) -> Result<Vec<crate::check::Module>, Vec<Error>> {
+    blackbox::load(path).map_err(|errors| {
+        let at = |line: usize| if line > 0 { format!(":{line}") } else { String::new() };
+        errors
+            .into_iter()
+            .map(|(line, m)| Error { line: 0, message: format!("{}{}: {m}", path.display(), at(line)) })
+            .collect()
+    })
+}
+
+/// `[probe]`: where the operator's blackbox.yml is.
+fn probe(config: &mut Config, e: &Entry) -> Result<(), Problem> {
+    match (e.key.as_str(), &e.value) {
+        ("blackbox_config", Value::Str(s)) if !s.is_empty() => {
+            config.blackbox_config = Some(s.into());
+            Ok(())
+        }
+        ("blackbox_config", v) => Err(Problem::Invalid(format!("expected a file path, found {}", v.type_name()))),
+        _ => Err(Problem::UnknownKey),
+    }
 }
 
 /// Formats errors one per line, `FILE:LINE: message`.
