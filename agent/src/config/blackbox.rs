@@ -12,8 +12,9 @@
 //!
 //! A module whose prober sonde does not have (grpc, and http and icmp
 //! until they land), or that asks for something sonde does not do
-//! (`source_ip_address`, `dns_over_tls`, `expect_bytes`, `labels`,
-//! `insecure_skip_verify: true`), is kept as unsupported: `/probe` answers
+//! (`source_ip_address`, `dns_over_tls`, `expect_bytes`, `labels`, a
+//! `send` with `${1}` from an expect, `insecure_skip_verify: true`), is
+//! kept as unsupported: `/probe` answers
 //! it with a 400 that says why, and check-config and the log say it once.
 
 use std::path::Path;
@@ -237,6 +238,9 @@ fn query_response(v: &Node, steps: &mut Vec<tcp::Step>, errors: &mut Errors, uns
                     Ok(re) => steps.push(tcp::Step::Expect(re)),
                     Err(why) => errors.push((v.line, format!("expect: {p}: {why}"))),
                 },
+                ("send", Some(t)) if t.contains("${") => {
+                    *unsupported = Some("query_response send with ${n} from an expect is not supported by sonde".into())
+                }
                 ("send", Some(t)) => steps.push(tcp::Step::Send(t.to_owned())),
                 ("starttls", _) => match v.as_bool() {
                     Some(true) => steps.push(tcp::Step::StartTls),
