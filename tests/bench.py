@@ -563,6 +563,171 @@ def push_rows(sonde_abs, workdir):
         prom.wait()
 
 
+CHECKS = 500
+CHECKS_BLACKHOLED = 50
+CHECKS_INTERVAL_S = 15
+CHECKS_TIMEOUT_S = 5
+CHECKS_RUN_S = 75
+BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
+
+
+def in_ns(ns, argv):
+    return ["ip", "netns", "exec", ns] + argv
+
+
+def ns_get(ns, url):
+    """GET url from inside the namespace (curl), the body as text."""
+    out = subprocess.run(in_ns(ns, ["curl", "-sf", "--max-time", "20", url]),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if out.returncode != 0:
+        raise BenchError(f"GET {url} in {ns}: curl exit {out.returncode}")
+    return out.stdout.decode(errors="replace")
+
+
+def checks_rows(sonde_abs, workdir):
+    """Checks at scale: CHECKS TCP checks on a CHECKS_INTERVAL_S interval,
+    CHECKS_BLACKHOLED of them to a port whose SYNs an nftables rule drops,
+    run by sonde, and the same probes run by blackbox_exporter as a
+    Prometheus scraping it would run them; all inside a network namespace
+    of the bench's own. Returns markdown lines."""
+    for tool in (BLACKBOX, PROMETHEUS):
+        if not os.access(tool, os.X_OK):
+            raise BenchError(f"{tool} missing: run tests/setup.sh")
+    ns = f"sonde-bench-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    procs = []
+    try:
+        subprocess.run(in_ns(ns, ["ip", "link", "set", "lo", "up"]), check=True)
+        nft = ("add table inet bench\n"
+               "add chain inet bench input { type filter hook input priority 0; }\n"
+               "add rule inet bench input tcp dport 9 drop\n")
+        subprocess.run(in_ns(ns, ["nft", "-f", "-"]), input=nft.encode(), check=True)
+        live_port = 7000
+        listener = ("import socket\ns = socket.socket()\n"
+                    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                    f"s.bind(('0.0.0.0', {live_port}))\ns.listen(4096)\n"
+                    "while True:\n    c, _ = s.accept()\n    c.close()\n")
+        procs.append(subprocess.Popen(in_ns(ns, ["python3", "-c", listener]), stdout=subprocess.DEVNULL))
+        # Distinct targets (Prometheus drops duplicates): 127.0.x.y.
+        live = [f"127.0.{1 + i // 250}.{1 + i % 250}:{live_port}" for i in range(CHECKS - CHECKS_BLACKHOLED)]
+        dead = [f"127.0.9.{1 + i}:9" for i in range(CHECKS_BLACKHOLED)]
+        targets = live + dead
+        cfg = os.path.join(workdir, "checks.toml")
+        with open(cfg, "w") as f:
+            f.write("[server]\nlisten = \"127.0.0.1:9858\"\n[collectors]\ndefaults = false\n")
+            for i, t in enumerate(targets):
+                f.write(f"[[check]]\nname = \"c{i}\"\nkind = \"tcp\"\ntarget = \"{t}\"\n"
+                        f"interval = \"{CHECKS_INTERVAL_S}s\"\ntimeout = \"{CHECKS_TIMEOUT_S}s\"\n")
+        with open(os.path.join(workdir, "blackbox.yml"), "w") as f:
+            f.write(f"modules:\n  tcp_connect:\n    prober: tcp\n    timeout: {CHECKS_TIMEOUT_S}s\n")
+        with open(os.path.join(workdir, "prom.yml"), "w") as f:
+            f.write(f"global:\n  scrape_interval: {CHECKS_INTERVAL_S}s\n  scrape_timeout: 10s\n"
+                    "scrape_configs:\n  - job_name: blackbox\n    metrics_path: /probe\n"
+                    "    params:\n      module: [tcp_connect]\n    static_configs:\n      - targets:\n")
+            f.writelines(f"        - '{t}'\n" for t in targets)
+            f.write("    relabel_configs:\n      - source_labels: [__address__]\n"
+                    "        target_label: __param_target\n      - source_labels: [__param_target]\n"
+                    "        target_label: instance\n      - target_label: __address__\n"
+                    "        replacement: 127.0.0.1:9115\n")
+
+        def measure(name, argv, settle):
+            err = open(os.path.join(workdir, f"{name}.err"), "w")
+            p = subprocess.Popen(in_ns(ns, argv), stdout=subprocess.DEVNULL, stderr=err)
+            procs.append(p)
+            t0 = time.perf_counter()
+            settle()
+            time.sleep(max(0.0, CHECKS_RUN_S - (time.perf_counter() - t0)))
+            return p, t0
+
+        def reap(p):
+            hwm = proc_status(p.pid).get("VmHWM")
+            os.kill(p.pid, signal.SIGTERM)
+            _, _, ru = os.wait4(p.pid, 0)
+            procs.remove(p)
+            return ru.ru_utime + ru.ru_stime, hwm
+
+        # sonde
+        log(f"checks: sonde, {CHECKS} checks for {CHECKS_RUN_S} s")
+        p, t0 = measure("sonde", [sonde_abs, "--config", cfg], lambda: None)
+        try:
+            text = ns_get(ns, "http://127.0.0.1:9858/metrics")
+        except BenchError:
+            with open(os.path.join(workdir, "sonde.err")) as f:
+                raise BenchError(f"sonde did not answer; its stderr:\n{f.read()}")
+        wall = time.perf_counter() - t0
+        runs = metric(text, "sonde_check_runs_total") or 0
+        lag_max = metric(text, "sonde_check_lag_max_seconds") or 0
+        lag_sum = metric(text, "sonde_check_lag_seconds_total") or 0
+        ok = sum(1 for ln in text.splitlines() if ln.startswith("probe_success{") and ln.endswith(" 1"))
+        cpu, hwm = reap(p)
+        sonde_row = (cpu, hwm, runs, lag_max, lag_sum / runs if runs else 0, wall, ok)
+
+        # blackbox_exporter, as Prometheus drives it
+        log(f"checks: blackbox_exporter and Prometheus, {CHECKS} probes for {CHECKS_RUN_S} s")
+        bb = subprocess.Popen(in_ns(ns, [BLACKBOX, f"--config.file={workdir}/blackbox.yml",
+                                         "--web.listen-address=127.0.0.1:9115"]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(bb)
+        t0 = time.perf_counter()
+        prom, _ = measure("prometheus", [PROMETHEUS, f"--config.file={workdir}/prom.yml",
+                                         f"--storage.tsdb.path={workdir}/prom-data",
+                                         "--web.listen-address=127.0.0.1:9090"], lambda: None)
+        q = lambda expr: ns_get(ns, "http://127.0.0.1:9090/api/v1/query?query=" + expr)
+        scrapes_json = q("sum(count_over_time(up%5B10m%5D))")
+        ok_json = q("count(probe_success%3D%3D1)")
+        # Prometheus's own scheduling, from its own metrics.
+        own = ns_get(ns, "http://127.0.0.1:9090/metrics")
+        wall_bb = time.perf_counter() - t0
+
+        def first_value(js):
+            import json
+            r = json.loads(js)["data"]["result"]
+            return float(r[0]["value"][1]) if r else 0.0
+
+        bb_scrapes = first_value(scrapes_json)
+        bb_p99 = metric(own, f'prometheus_target_interval_length_seconds{{interval="{CHECKS_INTERVAL_S}s",quantile="0.99"}}') or 0.0
+        bb_ok = first_value(ok_json)
+        cpu_bb, hwm_bb = reap(bb)
+        cpu_prom, hwm_prom = reap(prom)
+        s_cpu, s_hwm, s_runs, s_lag_max, s_lag_mean, s_wall, s_ok = sonde_row
+        per_s = s_cpu * 1000 / s_runs if s_runs else 0
+        per_bb = cpu_bb * 1000 / bb_scrapes if bb_scrapes else 0
+        per_prom = cpu_prom * 1000 / bb_scrapes if bb_scrapes else 0
+        return [
+            "## Checks at scale",
+            "",
+            f"{CHECKS} TCP checks on a {CHECKS_INTERVAL_S} s interval with a {CHECKS_TIMEOUT_S} s timeout,"
+            f" {CHECKS_BLACKHOLED} of them to a port whose",
+            "SYNs an nftables rule drops (each of those holds its worker for the whole timeout), for",
+            f"{CHECKS_RUN_S} s, inside a network namespace of the bench's own. sonde runs them as `[[check]]`",
+            "tables; blackbox_exporter runs the same probes as a Prometheus scraping it with the same",
+            "interval would drive them (Prometheus spreads its targets over the interval). \"Behind",
+            "schedule\": sonde's `sonde_check_lag_max_seconds` (the latest any check started against its",
+            "due time) and mean lag; for blackbox, Prometheus's own scheduling, its 99th percentile",
+            "interval between scrapes (`prometheus_target_interval_length_seconds`) minus the interval.",
+            "CPU per check: the process's CPU over the run divided by the checks it ran.",
+            "",
+            "| runner | checks run | passing at the end | behind schedule, max (mean) | CPU per check | peak RSS (VmHWM) |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| sonde | {int(s_runs)} | {s_ok} of {CHECKS - CHECKS_BLACKHOLED} live | {s_lag_max:.3f} s ({s_lag_mean * 1000:.1f} ms) "
+            f"| {per_s:.3f} ms | {fmt_mib(s_hwm)} |",
+            f"| blackbox_exporter (driven by Prometheus) | {int(bb_scrapes)} | {int(bb_ok)} of {CHECKS - CHECKS_BLACKHOLED} live "
+            f"| p99 interval {bb_p99:.3f} s ({(bb_p99 - CHECKS_INTERVAL_S) * 1000:+.1f} ms) "
+            f"| {per_bb:.3f} ms (+ Prometheus {per_prom:.3f} ms) | {fmt_mib(hwm_bb)} (+ Prometheus {fmt_mib(hwm_prom)}) |",
+            "",
+            f"Ratio, blackbox_exporter to sonde: CPU per check {fmt_ratio(per_bb, per_s)}, peak RSS {fmt_ratio(hwm_bb, s_hwm)}.",
+            "",
+        ]
+    finally:
+        for p in procs:
+            try:
+                p.kill()
+                p.wait(timeout=STOP_TIMEOUT)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
 def main():
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sonde = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SONDE_BIN") or DEFAULT_SONDE
@@ -772,6 +937,9 @@ is why the table uses `VmHWM` instead.
     with tempfile.TemporaryDirectory(prefix="sonde-bench-push-") as workdir:
         log("push rows")
         push = push_rows(sonde_abs, workdir)
+    with tempfile.TemporaryDirectory(prefix="sonde-bench-checks-") as workdir:
+        log("checks rows")
+        checks = checks_rows(sonde_abs, workdir)
     split_intro = """### Where the CPU goes
 
 The same runs, split into the program's own work (user time) and the
@@ -782,7 +950,7 @@ that no exporter gets under; the user column is what each program's own
 code costs.
 """
     doc = (intro + "\n" + table + "\n\n" + split_intro + "\n" + split_table + "\n\n"
-           + "\n".join(push)) + "\n## Raw runs\n\n" + "\n".join(raw) + "\n" + notes
+           + "\n".join(push) + "\n" + "\n".join(checks)) + "\n## Raw runs\n\n" + "\n".join(raw) + "\n" + notes
     out_path = os.path.join(repo, "BENCHMARKS.md")
     with open(out_path, "w") as f:
         f.write(doc)

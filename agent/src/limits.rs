@@ -125,6 +125,11 @@ pub const ADDRESS_STACK: usize = 128 * 1024;
 /// CA bundle. Untouched pages cost no memory.
 pub const CHECKS_STACK: usize = 256 * 1024;
 
+/// Configured checks (`[[check]]` tables) per config. Each costs a slot of
+/// the schedule and about ten series; 1024 checks on a 15 s interval keep
+/// the pool below busy and the exposition under half a megabyte.
+pub const MAX_CHECKS: usize = 1024;
+
 /// Configured checks run at once, each on a worker of its own; the pool
 /// has no more workers than checks. A check blocked on a blackholed target
 /// holds one worker until its timeout: 32 workers keep 500 checks on a

@@ -1,19 +1,29 @@
 //! The configured checks, each run on its own interval: the agent's
 //! checks service.
 //!
-//! A fixed pool of workers (at most [`MAX_CHECK_WORKERS`], never more than
-//! there are checks) takes the check that is due soonest and is not
-//! running, runs it, and puts its outcomes where a scrape renders them. A
+//! A dispatcher thread hands each check to a fixed pool of workers (at
+//! most [`MAX_CHECK_WORKERS`], never more than there are checks) when it
+//! falls due; a worker runs it and puts its outcomes where a scrape
+//! renders them. Threads wake only for work: the dispatcher when a check
+//! falls due or is rescheduled, one worker per check handed out. A
 //! check blocked on a blackholed target holds one worker until its timeout
 //! and no other check, so ten dead neighbours at a 5 s timeout no longer
 //! hold every other check back 50 s; only when every worker is busy does a
 //! due check wait, and how late checks start is reported
-//! (`sonde_check_lag_seconds`). A check that fell a whole interval behind
+//! (`sonde_check_lag_*`). A check that fell a whole interval behind
 //! skips the missed runs rather than running back to back.
+//!
+//! Every check runs once as soon as a worker is free after the start;
+//! from then on its runs keep a phase of their own within the interval,
+//! from a hash of its name, as Prometheus spreads its targets, so 500
+//! checks on one interval do not all fall due at the same instant, nor
+//! the blackholed ones a config lists together. The lag counts those
+//! scheduled runs, not the first.
 //!
 //! `--once` runs every check once, now, as many at once as the pool would
 //! ([`run_all`]), and says each failure on stderr ([`report_failures`]).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -28,20 +38,29 @@ use crate::sys::time::Deadline;
 /// The running checks service.
 pub struct Scheduler {
     shared: Arc<Shared>,
-    workers: Mutex<Vec<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 struct Shared {
     checks: Vec<Check>,
     state: Mutex<State>,
-    /// Signalled when a check finishes or the service stops.
-    changed: Condvar,
+    /// Wakes a worker: a check is ready, or the service stops.
+    work: Condvar,
+    /// Wakes the dispatcher: a check was rescheduled, or the service stops.
+    dispatch: Condvar,
 }
 
 struct State {
     latest: Vec<CheckResult>,
     due: Vec<Instant>,
-    running: Vec<bool>,
+    /// Handed to the workers (ready or running), so not due again yet.
+    busy: Vec<bool>,
+    /// Due checks waiting for a worker, oldest first.
+    ready: VecDeque<usize>,
+    /// Whether the check has run since the start (its first run has no
+    /// schedule to be late for).
+    ran: Vec<bool>,
+    start: Instant,
     stopped: bool,
     /// Runs started, and how late they started in all (seconds) and at
     /// most.
@@ -51,33 +70,48 @@ struct State {
 }
 
 impl Scheduler {
-    /// Starts the workers (none for no checks).
+    /// Starts the dispatcher and the workers (none for no checks).
     pub fn start(checks: Vec<Check>) -> std::io::Result<Scheduler> {
         let now = Instant::now();
         let state = State {
             latest: checks.iter().map(|c| CheckResult::of(c, Vec::new())).collect(),
             due: vec![now; checks.len()],
-            running: vec![false; checks.len()],
+            busy: vec![false; checks.len()],
+            ready: VecDeque::with_capacity(checks.len()),
+            ran: vec![false; checks.len()],
+            start: now,
             stopped: false,
             runs: 0,
             lag_sum: 0.0,
             lag_max: 0.0,
         };
         let n = checks.len().min(MAX_CHECK_WORKERS);
-        let shared = Arc::new(Shared { checks, state: Mutex::new(state), changed: Condvar::new() });
-        let scheduler = Scheduler { shared, workers: Mutex::new(Vec::with_capacity(n)) };
-        for _ in 0..n {
+        let shared =
+            Arc::new(Shared { checks, state: Mutex::new(state), work: Condvar::new(), dispatch: Condvar::new() });
+        let scheduler = Scheduler { shared, threads: Mutex::new(Vec::with_capacity(n + 1)) };
+        if n == 0 {
+            return Ok(scheduler);
+        }
+        let spawn = |name: &str, stack: usize, body: fn(&Shared)| {
             let shared = Arc::clone(&scheduler.shared);
-            let spawned =
-                std::thread::Builder::new().name("checks".into()).stack_size(CHECKS_STACK).spawn(move || work(&shared));
-            match spawned {
-                Ok(handle) => lock(&scheduler.workers).push(handle),
-                // Fewer workers still run every check, later.
-                Err(e) if !lock(&scheduler.workers).is_empty() => {
-                    log::warn!("checks: {e}; running with fewer workers");
-                    break;
+            let handle =
+                std::thread::Builder::new().name(name.into()).stack_size(stack).spawn(move || body(&shared))?;
+            lock(&scheduler.threads).push(handle);
+            Ok::<(), std::io::Error>(())
+        };
+        if let Err(e) = spawn("checks", DISPATCH_STACK, dispatch) {
+            scheduler.stop(Duration::ZERO);
+            return Err(e);
+        }
+        for started in 0..n {
+            if let Err(e) = spawn("check", CHECKS_STACK, work) {
+                if started == 0 {
+                    scheduler.stop(Duration::ZERO);
+                    return Err(e);
                 }
-                Err(e) => return Err(e),
+                // Fewer workers still run every check, later.
+                log::warn!("checks: {e}; running with {started} workers");
+                break;
             }
         }
         Ok(scheduler)
@@ -89,52 +123,98 @@ impl Scheduler {
     }
 }
 
+/// A check's place within its interval, from a hash of its name, as
+/// Prometheus places its targets: spread whatever the config's order (a
+/// config lists its blackholed neighbours together as often as not), and
+/// the same across restarts.
+fn phase(name: &str, interval: Duration) -> Duration {
+    let mut h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    // FNV-1a leaves the high bits of short, similar names ("c450",
+    // "c451") alike; murmur3's finaliser mixes them (all 50 of a bench's
+    // blackholed checks had the same phase without it).
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    interval.mul_f64((h >> 11) as f64 / (1u64 << 53) as f64)
+}
+
+/// Stack of the dispatcher: it only keeps time.
+const DISPATCH_STACK: usize = 64 * 1024;
+
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
 }
 
-/// One worker: takes the check due soonest that no other worker runs.
+/// The dispatcher: hands each due check to the workers, then sleeps until
+/// the next one falls due or a worker reschedules one.
+fn dispatch(shared: &Shared) {
+    let mut st = shared.lock();
+    while !st.stopped {
+        let now = Instant::now();
+        let mut next: Option<Instant> = None;
+        for i in 0..shared.checks.len() {
+            if st.busy[i] {
+                continue;
+            }
+            if st.due[i] <= now {
+                st.busy[i] = true;
+                st.ready.push_back(i);
+                shared.work.notify_one();
+            } else {
+                next = Some(next.map_or(st.due[i], |n| n.min(st.due[i])));
+            }
+        }
+        st = match next {
+            Some(t) => shared.dispatch.wait_timeout(st, t - now).unwrap_or_else(PoisonError::into_inner).0,
+            None => shared.dispatch.wait(st).unwrap_or_else(PoisonError::into_inner),
+        };
+    }
+}
+
+/// A worker: runs the checks the dispatcher hands it, one at a time.
 fn work(shared: &Shared) {
     let mut st = shared.lock();
     loop {
-        if st.stopped {
-            return;
-        }
-        let next = (0..shared.checks.len()).filter(|&i| !st.running[i]).min_by_key(|&i| st.due[i]);
-        let Some(i) = next else {
-            // Every check is running on another worker.
-            st = shared.changed.wait(st).unwrap_or_else(PoisonError::into_inner);
-            continue;
+        let i = loop {
+            if st.stopped {
+                return;
+            }
+            if let Some(i) = st.ready.pop_front() {
+                break i;
+            }
+            st = shared.work.wait(st).unwrap_or_else(PoisonError::into_inner);
         };
-        let now = Instant::now();
         let due = st.due[i];
-        if due > now {
-            st = shared.changed.wait_timeout(st, due - now).unwrap_or_else(PoisonError::into_inner).0;
-            continue;
-        }
-        st.running[i] = true;
-        let lag = (now - due).as_secs_f64();
         st.runs += 1;
-        st.lag_sum += lag;
-        st.lag_max = st.lag_max.max(lag);
+        if st.ran[i] {
+            let lag = due.elapsed().as_secs_f64();
+            st.lag_sum += lag;
+            st.lag_max = st.lag_max.max(lag);
+        }
         drop(st);
         let check = &shared.checks[i];
         let outcomes = run(check);
         st = shared.lock();
         st.latest[i].outcomes = outcomes;
-        st.running[i] = false;
-        let mut next = due + check.interval;
+        let mut next = if st.ran[i] {
+            due + check.interval
+        } else {
+            st.start + phase(&check.name, check.interval) + check.interval
+        };
         if next < Instant::now() {
             // Fell behind (a check took longer than its interval, or no
             // worker was free): skip the missed runs rather than run
             // back to back.
             next = Instant::now() + check.interval;
         }
+        st.ran[i] = true;
         st.due[i] = next;
-        // Another worker may be waiting for this one to finish.
-        shared.changed.notify_all();
+        st.busy[i] = false;
+        shared.dispatch.notify_one();
     }
 }
 
@@ -153,7 +233,7 @@ impl Service for Scheduler {
         out.sample(&[], st.runs as f64);
         out.family(
             "sonde_check_lag_seconds_total",
-            "sonde: How late the configured checks started, against their schedule, in all.",
+            "sonde: How late the configured checks started against their schedule, in all (first runs not counted).",
             MetricType::Counter,
         );
         out.sample(&[], st.lag_sum);
@@ -169,9 +249,10 @@ impl Service for Scheduler {
     /// wanted any more, so the workers are waited for at most `grace`.
     fn stop(&self, grace: Duration) {
         self.shared.lock().stopped = true;
-        self.shared.changed.notify_all();
+        self.shared.work.notify_all();
+        self.shared.dispatch.notify_all();
         let deadline = Deadline::after(grace);
-        let mut workers = std::mem::take(&mut *lock(&self.workers));
+        let mut workers = std::mem::take(&mut *lock(&self.threads));
         while !workers.is_empty() && !deadline.passed() {
             workers.retain(|w| !w.is_finished());
             std::thread::sleep(Duration::from_millis(5));
@@ -276,6 +357,20 @@ mod tests {
         assert!(runs >= 6 && s.latest()[0].outcomes.is_empty(), "the quick check ran {runs} times meanwhile");
         s.stop(Duration::ZERO);
         drop((hung, quick));
+    }
+
+    #[test]
+    fn phases_spread_over_the_interval_by_name() {
+        let interval = Duration::from_secs(15);
+        let phases: Vec<Duration> = (0..200).map(|i| phase(&format!("c{i}"), interval)).collect();
+        assert!(phases.iter().all(|p| *p < interval));
+        // Each fifth of the interval holds a fair share of names that
+        // differ in one character, whatever their order.
+        for k in 0..5u32 {
+            let fifth = phases.iter().filter(|p| (p.as_secs_f64() / 3.0) as u32 == k).count();
+            assert!((20..=60).contains(&fifth), "fifth {k}: {fifth} of 200");
+        }
+        assert_eq!(phase("smtp", interval), phase("smtp", interval), "the same across restarts");
     }
 
     #[test]

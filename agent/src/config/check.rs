@@ -68,9 +68,6 @@ pub const KEYS: &[&str] = &[
     "max_root_distance",
 ];
 
-/// Checks per config: each is a thread's turn and a set of series.
-pub const MAX_CHECKS: usize = 64;
-
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 

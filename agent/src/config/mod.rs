@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::collect::{self, chrony, daemon};
-use crate::limits::{CHRONY_DEADLINE, MAX_CONFIG_FILE};
+use crate::limits::{CHRONY_DEADLINE, MAX_CHECKS, MAX_CONFIG_FILE};
 use crate::sys::net::Listen;
 use crate::wire::toml::{self as syntax, Entry, Value};
 
@@ -206,8 +206,8 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                     line: section.line,
                     message: "write [[check]]: each check is a table of its own".into(),
                 });
-            } else if config.checks.len() >= check::MAX_CHECKS {
-                errors.push(Error { line: section.line, message: format!("more than {} checks", check::MAX_CHECKS) });
+            } else if config.checks.len() >= MAX_CHECKS {
+                errors.push(Error { line: section.line, message: format!("more than {} checks", MAX_CHECKS) });
             } else if let Some(c) = check::table(section.line, &section.entries, &mut errors) {
                 if config.checks.iter().any(|o| o.name == c.name) {
                     errors.push(Error {

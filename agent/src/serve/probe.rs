@@ -240,6 +240,27 @@ fn unescape(s: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// See: issue 13, "a [[check]] named dns passes check-config and is
+    /// then shadowed by the built-in".
+    #[test]
+    fn configured_modules_win_over_built_ins() {
+        let mut config = crate::config::parse(
+            "[[check]]\nname = \"dns\"\nkind = \"dns\"\ntarget = \"x\"\nquery_name = \"test.example.com.\"\n",
+        )
+        .unwrap();
+        let found = find("dns", &config).unwrap();
+        assert!(matches!(&found.kind, Kind::Dns(d) if d.query_name == "test.example.com."));
+        assert!(!found.bare);
+        config.modules = vec![check::Module {
+            name: "dns".into(),
+            timeout: None,
+            select: Select::BLACKBOX,
+            kind: Err("prober http is not in this sonde".into()),
+        }];
+        assert_eq!(find("dns", &config).err().unwrap(), "module dns: prober http is not in this sonde");
+        assert!(matches!(find("ntp", &config), Ok(Found { kind: Kind::Ntp(_), .. })), "built-ins still there");
+    }
+
     #[test]
     fn probe_parameters_are_unescaped_and_checked() {
         assert_eq!(unescape("a%2Eb+c"), Some("a.b c".into()));
