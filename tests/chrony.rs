@@ -577,7 +577,7 @@ fn a_socket_that_never_answers_fails_within_the_deadline() {
         assert_eq!(value(text, "sonde_collector_success{collector=\"chrony\"}"), Some(0.0), "{text}");
         assert_eq!(value(text, "chrony_up"), Some(0.0));
         // The host collectors are unaffected.
-        assert_eq!(value(text, "sonde_collector_success{collector=\"meminfo\"}"), Some(1.0));
+        assert_eq!(value(text, "node_scrape_collector_success{collector=\"meminfo\"}"), Some(1.0));
         // Logged during the scrape; read by a thread of the harness.
         let line = sonde.wait_line(|l| l.contains("collector chrony failed"), Duration::from_secs(10));
         assert!(line.is_some_and(|l| l.contains("no reply")), "{}", sonde.stderr());

@@ -38,11 +38,7 @@ const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
 
 /// node_exporter families sonde does not emit, and why (the same reasons
 /// as NODE_EXPORTER_COVERAGE.md gives).
-const NOT_COVERED: &[(&str, &str)] = &[
-    ("node_exporter_build_info", "sonde's own is sonde_build_info"),
-    ("node_scrape_collector_duration_seconds", "sonde's own is sonde_collector_duration_seconds"),
-    ("node_scrape_collector_success", "sonde's own is sonde_collector_success"),
-];
+const NOT_COVERED: &[(&str, &str)] = &[("node_exporter_build_info", "sonde's own is sonde_build_info")];
 
 /// Labels node_exporter added after some version: (family, label,
 /// version that added it). A family matching a prefix ending in `_`
@@ -300,6 +296,28 @@ fn sonde_is_node_exporter_compatible_on_this_host() {
             problems.push(format!("{name}: labels {extra:?} only here, {missing:?} only in node_exporter"));
         }
     }
+    // The process collector every exporter has: the same families, types
+    // and help texts, and values that describe a live process.
+    let process: Vec<&String> = before.keys().filter(|n| n.starts_with("process_")).collect();
+    assert!(process.len() >= 7, "node_exporter's process_* families: {process:?}");
+    for name in process {
+        let ne = &before[name];
+        match ours.get(name) {
+            None => problems.push(format!("{name}: node_exporter has it, sonde does not")),
+            Some(s) if s.kind != ne.kind || s.help != ne.help || !s.labels.is_empty() => problems.push(format!(
+                "{name}: {} {:?} {:?} here, {} {:?} in node_exporter",
+                s.kind, s.help, s.labels, ne.kind, ne.help
+            )),
+            Some(_) => {}
+        }
+    }
+    let own = |n: &str| ours.get(n).and_then(|f| f.samples.get(&Vec::new())).copied().unwrap_or(f64::NAN);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    assert!((now - 600.0..=now).contains(&own("process_start_time_seconds")), "{}", own("process_start_time_seconds"));
+    assert!(own("process_open_fds") >= 3.0 && own("process_open_fds") < own("process_max_fds"));
+    assert!(own("process_resident_memory_bytes") > 100_000.0);
+    assert!(own("process_virtual_memory_bytes") >= own("process_resident_memory_bytes"));
+    assert!(own("process_cpu_seconds_total") >= 0.0);
     // Gauges that do not move.
     let mut compared = BTreeSet::new();
     for name in STATIC_GAUGES {

@@ -83,8 +83,12 @@ fn every_collector_reports_success_and_duration() {
     let out = once(&[]);
     let text = String::from_utf8(out.stdout).unwrap();
     for name in ["cpu", "loadavg", "meminfo", "stat", "time", "uname"] {
-        assert_eq!(value(&text, &format!("sonde_collector_success{{collector=\"{name}\"}}")), Some(1.0), "{name}");
-        let d = value(&text, &format!("sonde_collector_duration_seconds{{collector=\"{name}\"}}")).unwrap();
+        assert_eq!(
+            value(&text, &format!("node_scrape_collector_success{{collector=\"{name}\"}}")),
+            Some(1.0),
+            "{name}"
+        );
+        let d = value(&text, &format!("node_scrape_collector_duration_seconds{{collector=\"{name}\"}}")).unwrap();
         assert!(d >= 0.0, "{name}: {d}");
     }
 }
@@ -116,7 +120,7 @@ fn broken_proc_files_fail_their_collector_only() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "a failed collector makes --once exit 1");
     promtool_check(&text);
-    let success = |c: &str| value(&text, &format!("sonde_collector_success{{collector=\"{c}\"}}"));
+    let success = |c: &str| value(&text, &format!("node_scrape_collector_success{{collector=\"{c}\"}}"));
     assert_eq!(success("meminfo"), Some(0.0));
     assert_eq!(success("loadavg"), Some(0.0));
     assert_eq!(success("cpu"), Some(0.0));

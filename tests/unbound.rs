@@ -473,7 +473,7 @@ fn scripted_failure(name: &str, script: Script, says: &str) {
         assert_eq!(value(text, "unbound_up"), Some(0.0));
         assert!(!text.contains("unbound_queries_total"), "{text}");
         // The host collectors are unaffected.
-        assert_eq!(value(text, "sonde_collector_success{collector=\"meminfo\"}"), Some(1.0));
+        assert_eq!(value(text, "node_scrape_collector_success{collector=\"meminfo\"}"), Some(1.0));
         let line = sonde.wait_line(|l| l.contains("collector unbound failed"), Duration::from_secs(10));
         assert!(line.as_ref().is_some_and(|l| l.contains(says)), "{line:?}\n{}", sonde.stderr());
         // What it asked: unbound-control's command, which resets nothing.

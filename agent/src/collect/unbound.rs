@@ -17,7 +17,8 @@
 //! paths are tried, then 127.0.0.1:8953; a box with none of them (no file,
 //! nothing listening) gets no unbound families and success. Something
 //! found that fails (permission denied, a stuck daemon, a TLS-only port)
-//! is a failure: `unbound_up 0` and `sonde_collector_success 0`.
+//! is a failure: `unbound_up 0` and `sonde_collector_success 0` (sonde's
+//! family: unbound is not one of node_exporter's collectors).
 //!
 //! Names, labels, types and help texts are the letsencrypt
 //! unbound_exporter's (exporters.md §3.3), so its dashboards work: the
@@ -128,6 +129,12 @@ impl Settings {
 impl Collector for Unbound {
     fn name(&self) -> &'static str {
         "unbound"
+    }
+
+    /// unbound_exporter's job, not node_exporter's: reported in
+    /// `sonde_collector_*`.
+    fn node_exporter(&self) -> bool {
+        false
     }
 
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {

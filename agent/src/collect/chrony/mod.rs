@@ -95,6 +95,12 @@ impl Collector for Chrony {
         "chrony"
     }
 
+    /// chrony_exporter's job, not node_exporter's: reported in
+    /// `sonde_collector_*`.
+    fn node_exporter(&self) -> bool {
+        false
+    }
+
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
         let config = &cx.settings().chrony;
         let deadline = Deadline::after(CHRONY_DEADLINE);
