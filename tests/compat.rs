@@ -29,9 +29,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
+use common::peers::NodeExporter;
 use common::{request, Scratch, Sonde};
 
 const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
@@ -168,15 +168,6 @@ fn newer_label(family: &str, label: &str, installed: (u32, u32)) -> bool {
     })
 }
 
-struct NodeExporter(Child);
-
-impl Drop for NodeExporter {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn scrape(addr: std::net::SocketAddr) -> String {
     let r = request(addr, "GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
     assert_eq!(r.status, 200);
@@ -202,33 +193,10 @@ fn dechunk(mut body: &[u8]) -> String {
     }
 }
 
-fn start_node_exporter(textfile: &Path) -> (NodeExporter, std::net::SocketAddr) {
-    spawn_node_exporter(&[format!("--collector.textfile.directory={}", textfile.display())])
-}
-
-/// node_exporter listening on a free loopback port, with `args`.
-fn spawn_node_exporter(args: &[String]) -> (NodeExporter, std::net::SocketAddr) {
-    assert!(
-        Path::new(NODE_EXPORTER).is_file(),
-        "{NODE_EXPORTER} not found: run tests/setup.sh (Debian package prometheus-node-exporter); \
-         the compatibility test needs the real node_exporter"
-    );
-    let port = common::free_tcp_port();
-    let child = Command::new(NODE_EXPORTER)
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let ne = NodeExporter(child);
-    let addr = ([127, 0, 0, 1], port).into();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(Instant::now() < deadline, "node_exporter did not listen on {addr}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// node_exporter on a free loopback port with `args`, its log in `dir`.
+fn spawn_node_exporter(dir: &Path, args: &[String]) -> (NodeExporter, std::net::SocketAddr) {
+    let ne = NodeExporter::start(dir, args);
+    let addr = ([127, 0, 0, 1], ne.port).into();
     (ne, addr)
 }
 
@@ -275,7 +243,8 @@ fn sonde_is_node_exporter_compatible_on_this_host() {
             textfile.display()
         ),
     );
-    let (_ne, ne_addr) = start_node_exporter(&textfile);
+    let (_ne, ne_addr) =
+        spawn_node_exporter(&scratch.0, &[format!("--collector.textfile.directory={}", textfile.display())]);
     let sonde = Sonde::start(&["--config", config.to_str().unwrap()]);
 
     let before = parse(&scrape(ne_addr));
@@ -481,13 +450,17 @@ fn sonde_on_tree(root: &Path, collectors: &[&str]) -> String {
 
 /// node_exporter's scrape of `root` with only `collector` on.
 fn node_exporter_on_tree(root: &Path, collector: &str) -> String {
-    let (_ne, addr) = spawn_node_exporter(&[
-        format!("--path.procfs={}", root.join("proc").display()),
-        format!("--path.sysfs={}", root.join("sys").display()),
-        "--collector.disable-defaults".to_owned(),
-        format!("--collector.{collector}"),
-        "--web.disable-exporter-metrics".to_owned(),
-    ]);
+    let scratch = Scratch::new(&format!("compat-ne-{collector}"));
+    let (_ne, addr) = spawn_node_exporter(
+        &scratch.0,
+        &[
+            format!("--path.procfs={}", root.join("proc").display()),
+            format!("--path.sysfs={}", root.join("sys").display()),
+            "--collector.disable-defaults".to_owned(),
+            format!("--collector.{collector}"),
+            "--web.disable-exporter-metrics".to_owned(),
+        ],
+    );
     scrape(addr)
 }
 

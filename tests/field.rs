@@ -15,8 +15,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::peers::{need, BlackboxExporter, Daemon, Mta};
-use common::{free_tcp_port, wait_for, Scratch, Sonde};
+use common::peers::{need, BlackboxExporter, Daemon, Mta, Prometheus};
+use common::{wait_for, Scratch, Sonde};
 
 /// The operator's file, as the field had it: the dns module asks its own
 /// name, the smtp banner is blackbox's example module.
@@ -54,40 +54,15 @@ fn job(name: &str, module: &str, target: &str, exporter: u16) -> String {
     )
 }
 
-struct Prometheus {
-    port: u16,
-    _daemon: Daemon,
+/// What this test asks of Prometheus about the jobs' probes and alerts.
+trait Probes {
+    fn alert(&self, job: &str) -> Option<(String, String)>;
+    fn firing(&self, job: &str) -> bool;
+    fn success(&self, job: &str) -> (Option<f64>, usize);
+    fn averaged_series(&self, job: &str) -> usize;
 }
 
-impl Prometheus {
-    fn start(dir: &Path, jobs: &str) -> Prometheus {
-        let bin = need("/usr/bin/prometheus", "prometheus");
-        let port = free_tcp_port();
-        std::fs::write(dir.join("rules.yml"), RULES).unwrap();
-        std::fs::write(
-            dir.join("prometheus.yml"),
-            format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-                 rule_files: ['{}']\nscrape_configs:\n{jobs}",
-                dir.join("rules.yml").display()
-            ),
-        )
-        .unwrap();
-        let mut cmd = Command::new(bin);
-        cmd.arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("prom-data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"));
-        let mut daemon = Daemon::spawn("prometheus", &mut cmd, &dir.join("prometheus.log"));
-        daemon.wait_ready(Duration::from_secs(30), || common::peers::http(port, "GET", "/-/ready", None).ok());
-        Prometheus { port, _daemon: daemon }
-    }
-
-    /// An API answer (HTTP/1.0, so that it comes whole, not chunked).
-    fn get(&self, path: &str) -> serde_json::Value {
-        let r = common::request(([127, 0, 0, 1], self.port).into(), &format!("GET {path} HTTP/1.0\r\n\r\n"));
-        serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{path}: {e}: {}", r.text()))
-    }
-
+impl Probes for Prometheus {
     /// The state of ProbeFailed for `job`: None (inactive), "pending" or
     /// "firing", with its activeAt.
     fn alert(&self, job: &str) -> Option<(String, String)> {
@@ -106,16 +81,14 @@ impl Prometheus {
 
     /// probe_success of `job`'s one series, and how many series it has.
     fn success(&self, job: &str) -> (Option<f64>, usize) {
-        let v = self.get(&format!("/api/v1/query?query=probe_success%7Bjob%3D%22{job}%22%7D"));
-        let r = v["data"]["result"].as_array().unwrap();
+        let r = self.query(&format!("probe_success{{job=\"{job}\"}}"));
         (r.first().and_then(|s| s["value"][1].as_str()?.parse().ok()), r.len())
     }
 
     /// How many series `avg_over_time(probe_success{job}[1m])` has: one,
     /// unless a label that changes with the failure splits the series.
     fn averaged_series(&self, job: &str) -> usize {
-        let q = format!("avg_over_time(probe_success%7Bjob%3D%22{job}%22%7D%5B1m%5D)");
-        self.get(&format!("/api/v1/query?query={q}"))["data"]["result"].as_array().unwrap().len()
+        self.query(&format!("avg_over_time(probe_success{{job=\"{job}\"}}[1m])")).len()
     }
 }
 
@@ -187,7 +160,7 @@ fn the_fields_jobs_fire_in_sonde_whenever_they_fire_in_blackbox() {
         job("sonde_smtp_check", "smtp_banner", &smtp_target, sonde_port),
     ]
     .concat();
-    let p = Prometheus::start(&dir.0, &jobs);
+    let p = Prometheus::start(&dir.0, &jobs, RULES);
     let dns = ("dns", "sonde_dns");
     let smtp = ("smtp_check", "sonde_smtp_check");
     for job in ["dns", "sonde_dns", "smtp_check", "sonde_smtp_check"] {

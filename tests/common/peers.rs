@@ -1043,3 +1043,99 @@ pub fn png_size(png: &[u8]) -> (u32, u32) {
 pub fn openssl() -> PathBuf {
     which("openssl").expect("openssl not found (Debian package openssl)")
 }
+
+// ----------------------------------------------------------- Prometheus
+
+/// Prometheus (Debian's `prometheus`) scraping `scrape_configs` every
+/// second, evaluating `rules` (a rule file's text, may be empty) every
+/// second, its TSDB in the scratch directory.
+pub struct Prometheus {
+    pub port: u16,
+    pub daemon: Daemon,
+}
+
+impl Prometheus {
+    /// `scrape_configs` is the YAML list's items, indented by two spaces
+    /// (`  - job_name: ...`).
+    pub fn start(dir: &Path, scrape_configs: &str, rules: &str) -> Prometheus {
+        let bin = need("/usr/bin/prometheus", "prometheus");
+        let port = free_tcp_port();
+        let d = subdir(dir, &format!("prometheus-{port}"));
+        let rule_file = d.join("rules.yml");
+        std::fs::write(&rule_file, if rules.is_empty() { "groups: []\n" } else { rules }).unwrap();
+        let config = d.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 rule_files: ['{}']\nscrape_configs:\n{scrape_configs}",
+                rule_file.display()
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", d.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        let mut daemon = Daemon::spawn("prometheus", &mut cmd, &d.join("prometheus.log"));
+        daemon.wait_ready(READY, || answers_200(port, "/-/ready"));
+        Prometheus { port, daemon }
+    }
+
+    /// An API answer (HTTP/1.0, so that it comes whole, not chunked).
+    pub fn get(&self, path: &str) -> serde_json::Value {
+        let r = super::request(([127, 0, 0, 1], self.port).into(), &format!("GET {path} HTTP/1.0\r\n\r\n"));
+        serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{path}: {e}: {}", r.text()))
+    }
+
+    /// The result vector of the instant query `expr`, evaluated now.
+    pub fn query(&self, expr: &str) -> Vec<serde_json::Value> {
+        let v = self.get(&format!("/api/v1/query?query={}", url_encode(expr)));
+        assert_eq!(v["status"], "success", "{expr}: {v}");
+        match &v["data"]["result"] {
+            serde_json::Value::Array(items) => items.clone(),
+            // A scalar or string result: one value.
+            other => vec![other.clone()],
+        }
+    }
+
+    /// The health of the scrape target whose `job` label is `job`
+    /// (`"up"`, `"down"`, `"unknown"`), with its last error.
+    pub fn target(&self, job: &str) -> Option<(String, String)> {
+        let v = self.get("/api/v1/targets");
+        let t = v["data"]["activeTargets"].as_array()?.iter().find(|t| t["labels"]["job"] == job)?.clone();
+        Some((t["health"].as_str()?.to_owned(), t["lastError"].as_str().unwrap_or_default().to_owned()))
+    }
+}
+
+/// `s` percent-encoded for a query string (everything but RFC 3986's
+/// unreserved characters).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// -------------------------------------------------------- node_exporter
+
+/// Debian's node_exporter (`prometheus-node-exporter`, 1.5) on a free
+/// loopback port, with `args` after the listen address.
+pub struct NodeExporter {
+    pub port: u16,
+    pub daemon: Daemon,
+}
+
+impl NodeExporter {
+    pub fn start(dir: &Path, args: &[String]) -> NodeExporter {
+        let bin = need("/usr/bin/prometheus-node-exporter", "prometheus-node-exporter");
+        let port = free_tcp_port();
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("--web.listen-address=127.0.0.1:{port}")).args(args);
+        let mut daemon = Daemon::spawn("node_exporter", &mut cmd, &dir.join(format!("node_exporter-{port}.log")));
+        daemon.wait_ready(READY, || answers_200(port, "/metrics"));
+        NodeExporter { port, daemon }
+    }
+}
