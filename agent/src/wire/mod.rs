@@ -31,7 +31,9 @@
 pub mod chrony;
 pub mod dns;
 pub mod expfmt;
+pub mod glob;
 pub mod hostport;
+pub mod logstate;
 pub mod ntp;
 pub mod os_release;
 pub mod proc;
@@ -39,6 +41,7 @@ pub mod prw;
 pub mod regex;
 pub mod spool;
 pub mod state;
+pub mod syslog;
 pub mod textfile;
 pub mod toml;
 pub mod udev;
