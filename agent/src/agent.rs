@@ -29,6 +29,7 @@ use crate::collect::{self, CollectorRun};
 use crate::config::Config;
 use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_EXPOSITION, SELF_RESERVE};
+use crate::logs;
 use crate::push;
 use crate::service::Service;
 use crate::sys::log;
@@ -42,6 +43,10 @@ enum OnChange {
     /// start (a queue, a spool and a request in flight are not moved
     /// between settings).
     NextStart(&'static str),
+    /// Stop the running one, then start one with the new settings (the old
+    /// settings again if that fails): for a service that owns files two
+    /// instances must not share (log positions).
+    Replace,
 }
 
 /// Starts a service from the config; None when the config asks for none.
@@ -85,6 +90,19 @@ const SERVICES: &[Registration] = &[
         on_change: OnChange::NextStart("[push] changed; that takes effect at the next start"),
         required: true,
         // For the receiver to take what is queued before it is spooled.
+        grace: Duration::from_secs(5),
+    },
+    Registration {
+        name: "logs",
+        start: |c, _| match c.logs.is_empty() {
+            true => Ok(None),
+            false => Ok(Some(Box::new(logs::Logs::start(&c.logs)?))),
+        },
+        changed: |old, new| old.logs != new.logs,
+        on_change: OnChange::Replace,
+        required: true,
+        // For the receivers to take what is read; the rest stays in the
+        // spool or, unread as far as the positions say, in the files.
         grace: Duration::from_secs(5),
     },
 ];
@@ -188,6 +206,20 @@ impl Agent {
                     Ok(started) => retired.extend(std::mem::replace(&mut lock(&self.services)[i], started)),
                     Err(e) => log::error!("SIGHUP: {}: cannot start: {e}; the running one stays", r.name),
                 },
+                OnChange::Replace => {
+                    let running = lock(&self.services)[i].take();
+                    if let Some(s) = running {
+                        s.stop(Duration::ZERO);
+                    }
+                    let started = (r.start)(&new, self).or_else(|e| {
+                        log::error!("SIGHUP: {}: cannot start: {e}; started again as it was", r.name);
+                        (r.start)(&old, self)
+                    });
+                    match started {
+                        Ok(s) => lock(&self.services)[i] = s,
+                        Err(e) => log::error!("SIGHUP: {}: cannot start again: {e}", r.name),
+                    }
+                }
             }
         }
         *lock(&self.config) = Arc::new(new);
@@ -225,10 +257,21 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     let checks = check::run_all(&config.checks);
     let checks_failed = check::report_failures(&checks);
     let ran = Ran(checks);
+    // Logs read on from where the last run stopped, forward, and count.
+    let logs = match config.logs.is_empty() {
+        true => None,
+        false => Some(logs::once(&config.logs).map_err(|e| format!("logs: {e}"))?),
+    };
     let mut assembler = Assembler::new();
-    let services: &[&dyn Service] = if config.checks.is_empty() { &[] } else { &[&ran] };
-    let bytes = assembler.assemble(config, services, false).to_vec();
-    let mut failed = checks_failed;
+    let mut services: Vec<&dyn Service> = Vec::new();
+    if !config.checks.is_empty() {
+        services.push(&ran);
+    }
+    if let Some(l) = &logs {
+        services.push(l);
+    }
+    let bytes = assembler.assemble(config, &services, false).to_vec();
+    let mut failed = checks_failed || logs.as_ref().is_some_and(|l| l.failed);
     for r in &assembler.runs {
         if let Some(e) = &r.error {
             log::warn!("collector {} failed: {e}", r.name);

@@ -11,6 +11,7 @@
 mod blackbox;
 mod check;
 mod host;
+mod logs;
 mod push;
 mod tls;
 mod unbound;
@@ -45,6 +46,9 @@ pub struct Config {
     pub modules: Vec<crate::check::Module>,
     /// Push, when a URL is given (`[push] url` or `--push`).
     pub push: Option<crate::push::Settings>,
+    /// `[[log]]` and `[[log_rule]]` tables, in file order, with the
+    /// state directory.
+    pub logs: crate::logs::Settings,
     /// The `[push]` sections as written, for a `--push` URL given as a flag.
     push_file: push::Draft,
 }
@@ -93,6 +97,7 @@ impl Config {
             blackbox_config: None,
             modules: Vec::new(),
             push: None,
+            logs: crate::logs::Settings::default(),
             push_file: push::Draft::default(),
         }
     }
@@ -176,6 +181,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("push.labels", &[]),  // any label name
     ("push.headers", &[]), // any header but the reserved ones
     ("probe", &["blackbox_config"]),
+    ("log", logs::LOG_KEYS),
+    ("log_rule", logs::RULE_KEYS),
 ];
 
 /// Parses config text; every error found, with its line.
@@ -184,6 +191,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
         .map_err(|errors| errors.into_iter().map(|e| Error { line: e.line, message: e.message }).collect::<Vec<_>>())?;
     let mut config = Config::base();
     let mut errors = Vec::new();
+    let (mut log_tables, mut rule_tables) = (Vec::new(), Vec::new());
     for section in &sections {
         if section.name.is_empty() {
             for e in &section.entries {
@@ -217,6 +225,25 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 } else {
                     config.checks.push(c);
                 }
+            }
+            continue;
+        }
+        if *name == "log" || *name == "log_rule" {
+            if !section.array {
+                errors.push(Error {
+                    line: section.line,
+                    message: format!("write [[{name}]]: each is a table of its own"),
+                });
+            } else if log_tables.len() + rule_tables.len() >= logs::MAX_LOGS + logs::MAX_RULES {
+                errors.push(Error { line: section.line, message: format!("too many [[{name}]] tables") });
+            } else if *name == "log" {
+                if let Some(l) = logs::log(section.line, &section.entries, &mut errors) {
+                    log_tables.push((section.line, l));
+                }
+            } else if rule_tables.len() >= logs::MAX_RULES {
+                errors.push(Error { line: section.line, message: format!("more than {} rules", logs::MAX_RULES) });
+            } else if let Some(r) = logs::rule(section.line, &section.entries, &mut errors) {
+                rule_tables.push((section.line, r));
             }
             continue;
         }
@@ -271,6 +298,10 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             Err(e) => errors.extend(e),
         }
     }
+    logs::finish(&log_tables, &rule_tables, &mut errors);
+    config.logs.logs = log_tables.into_iter().map(|(_, l)| l).collect();
+    config.logs.rules = rule_tables.into_iter().map(|(_, r)| r).collect();
+    config.logs.state_dir.clone_from(&config.state_dir);
     if let Err(message) = config.collect.unbound.check() {
         errors.push(Error { line: 0, message });
     }

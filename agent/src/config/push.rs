@@ -172,7 +172,7 @@ fn count(v: &Value, min: i64, max: i64) -> Result<u64, Problem> {
 
 /// A size: bytes as an integer, or a string with a unit ("512KiB", "4MiB",
 /// "1GiB"; KB/MB/GB are read as the same powers of two).
-fn size(v: &Value, min: u64, max: u64) -> Result<u64, Problem> {
+pub(super) fn size(v: &Value, min: u64, max: u64) -> Result<u64, Problem> {
     let n = match v {
         Value::Int(n) if *n >= 0 => *n as u64,
         Value::Str(s) => {

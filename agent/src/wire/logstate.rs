@@ -15,6 +15,7 @@
 //! body     = 0:u8  journal:u8  generation:u64le       a file's first record
 //!          | 1:u8  entry                               a file's position
 //!          | 2:u8  source:u64le                        a source seen
+//!          | 3:u8  entry                               a position restored
 //! entry    = source:u64le dev:u64le ino:u64le epoch:u32le skipping:u8
 //!            offset:u64le size:u64le prehash:u64le head_len:u16le
 //!            head_hash:u64le path_len:u16le path
@@ -71,10 +72,16 @@ pub struct Entry<'a> {
 pub enum Record<'a> {
     /// The first record: which file this is, and its generation (a
     /// journal belongs to the state file of the same generation).
-    Head { journal: bool, generation: u64 },
+    Head {
+        journal: bool,
+        generation: u64,
+    },
     File(Entry<'a>),
     /// A source that has been looked at (its files are no longer new).
     Source(u64),
+    /// A file's position put back as it was: its batch was recorded as
+    /// sent before it went, and did not go.
+    Restore(Entry<'a>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +117,10 @@ pub fn emit(out: &mut Vec<u8>, r: &Record<'_>) {
         Record::Source(s) => {
             out.push(2);
             out.extend_from_slice(&s.to_le_bytes());
+        }
+        Record::Restore(e) => {
+            out.push(3);
+            emit_entry(out, e);
         }
     }
     let len = (out.len() - body_at) as u32;
@@ -151,6 +162,7 @@ pub fn parse(buf: &[u8]) -> Result<(Record<'_>, usize), Bad> {
             Record::Head { journal: *journal == 1, generation: u64_at(g, 0) }
         }
         (1, e) => Record::File(parse_entry(e).filter(|(_, used)| *used == e.len()).ok_or(Bad::Corrupt)?.0),
+        (3, e) => Record::Restore(parse_entry(e).filter(|(_, used)| *used == e.len()).ok_or(Bad::Corrupt)?.0),
         (2, s) if s.len() == 8 => Record::Source(u64_at(s, 0)),
         _ => return Err(Bad::Corrupt),
     };
@@ -264,6 +276,7 @@ mod tests {
             Record::Source(42),
             Record::File(entry(b"/var/log/app.log")),
             Record::File(entry(b"")),
+            Record::Restore(entry(b"/var/log/app.log")),
         ];
         for r in &records {
             emit(&mut out, r);

@@ -334,13 +334,16 @@ mod tests {
         emit(&mut out, Format::Rfc3164, &h, b"IN=eth0 OUT= SRC=192.0.2.1", 1024);
         assert_eq!(out, b"<133>Jan  2 00:00:00 box1 kern_el__x_: IN=eth0 OUT= SRC=192.0.2.1");
         let m = parse(&out).unwrap();
-        assert_eq!((m.format, m.app_name, m.msg), (Format::Rfc3164, &b"kern_el__x_"[..], &b"IN=eth0 OUT= SRC=192.0.2.1"[..]));
+        assert_eq!(
+            (m.format, m.app_name, m.msg),
+            (Format::Rfc3164, &b"kern_el__x_"[..], &b"IN=eth0 OUT= SRC=192.0.2.1"[..])
+        );
     }
 
     #[test]
     fn fields_are_printable_and_nil_when_empty() {
         let mut out = Vec::new();
-        let h = Header { hostname: "", app_name: "a b\u{e9}", facility: 99, severity: 99, time_ms: -5, ..H };
+        let h = Header { hostname: "", app_name: "a b\u{e9}", facility: 99, severity: 99, time_ms: -5 };
         emit(&mut out, Format::Rfc5424, &h, b"", 2048);
         assert_eq!(out, b"<191>1 1970-01-01T00:00:00.000Z - a_b__ - - - ");
     }
