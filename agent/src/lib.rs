@@ -29,7 +29,9 @@
 //!   collector and the ordered registry), [`check`] (service checks, one
 //!   file per kind, the fan-out over addresses and the scheduler service),
 //!   [`deliver`] (the queue, spool, sender and accounting any outbound
-//!   stream shares) and [`push`] (Remote-Write over it, the push service).
+//!   stream shares), [`push`] (Remote-Write over it, the push service) and
+//!   [`logs`] (files followed through rotation, forwarded as syslog over
+//!   the same delivery, counted by rules).
 //! * [`config`]: maps the config file and the flags onto the domains'
 //!   settings, every error with its line.
 //! * [`agent`]: the running agent: the config in force, the services and
@@ -54,7 +56,9 @@
 //!   checks one at a time, each target's addresses on scoped threads of
 //!   their own, so a check never holds up a scrape;
 //! * push: one thread collecting on the push interval, one sending (one
-//!   request in flight at a time).
+//!   request in flight at a time);
+//! * logs: one follower thread (256 KiB stack) polling every path, and one
+//!   sending thread per forwarding `[[log]]` (at most 32).
 
 pub mod agent;
 pub mod check;
