@@ -36,7 +36,7 @@ use std::time::Duration;
 use super::follow::Tail;
 use super::state::{Position, Positions};
 use super::{Forward, Protocol};
-use crate::deliver::{Answer, Batch, DropReason, Fate, Outbox, Queue, Sender, Transport};
+use crate::deliver::{AnyTransport, Answer, Batch, DropReason, Fate, Outbox, Queue, Sender, Transport};
 use crate::limits::{MAX_LOG_BATCH, MAX_LOG_BATCH_LINES};
 use crate::sys::time::{now_ms, Deadline};
 use crate::wire::logstate::{self, hash};
@@ -271,7 +271,7 @@ fn write_by(w: &mut dyn io::Write, fd: std::os::fd::RawFd, mut bytes: &[u8], dea
 /// (daemon), or a queue sent from by the caller (`--once`).
 pub enum Delivery {
     Outbox(Arc<Outbox>),
-    Direct { queue: Box<Mutex<Queue>>, sender: Box<Sender<Syslog>> },
+    Direct { queue: Box<Mutex<Queue>>, sender: Box<Sender<AnyTransport>> },
 }
 
 impl Delivery {
@@ -324,7 +324,8 @@ impl Forwarder {
             });
         }
         let (memory, spooled) = queue.queued();
-        let sender = Sender::new(Syslog::new(f, Arc::clone(positions))?, WHAT, f.max_age, MIN_BACKOFF, MAX_BACKOFF);
+        let transport: AnyTransport = Box::new(Syslog::new(f, Arc::clone(positions))?);
+        let sender = Sender::new(transport, WHAT, f.max_age, MIN_BACKOFF, MAX_BACKOFF);
         let delivery = if daemon {
             let outbox = Outbox::start("sonde-log-send", queue, sender)
                 .map_err(|e| format!("cannot start the log sender thread: {e}"))?;
