@@ -207,7 +207,7 @@ fn every_line_reaches_rsyslog_and_syslog_ng_over_udp_and_tcp() {
         std::fs::write(&file, "written before sonde started: not sent\n").unwrap();
         config.push_str(&format!(
             "[[log]]\npath = \"{}\"\nsyslog = \"{proto}://127.0.0.1:{}\"\nfacility = \"local0\"\n\
-             severity = \"notice\"\nhostname = \"box1\"\n",
+             severity = \"notice\"\nhostname = \"box1\"\npriority_regex = '^(?P<severity>ERROR|WARN)\\b'\n",
             file.display(),
             r.port
         ));
@@ -222,6 +222,7 @@ fn every_line_reaches_rsyslog_and_syslog_ng_over_udp_and_tcp() {
     let long = "x".repeat(10_000);
     let lines: Vec<String> = (1..=300)
         .map(|i| match i {
+            6 => "ERROR the severity comes from the line".to_owned(),
             7 => "UTF-8: d\u{e9}j\u{e0} vu, \u{20ac}5, \u{1f600}".to_owned(),
             8 => "a\ttab and \"quotes\" and a backslash \\".to_owned(),
             9 => long.clone(),
@@ -244,8 +245,9 @@ fn every_line_reaches_rsyslog_and_syslog_ng_over_udp_and_tcp() {
     }
     for (name, r, proto) in &receivers {
         let got = wait_messages(r, name, lines.len(), Some(&sonde));
-        let first = r.lines().iter().map(|l| fields(l)).find(|f| f.2 == *name).unwrap();
-        assert_eq!((first.0.as_str(), first.1.as_str()), ("133", "box1"), "{name}: local0.notice from box1");
+        let all: Vec<_> = r.lines().iter().map(|l| fields(l)).filter(|f| f.2 == *name).collect();
+        assert_eq!((all[0].0.as_str(), all[0].1.as_str()), ("133", "box1"), "{name}: local0.notice from box1");
+        assert_eq!(all[5].0, "131", "{name}: local0.err, from the line");
         for (i, (want, got)) in lines.iter().zip(&got).enumerate() {
             if i == 8 {
                 // Cut to max_message (2048 over UDP, 8192 on a stream),
@@ -271,8 +273,43 @@ fn every_line_reaches_rsyslog_and_syslog_ng_over_udp_and_tcp() {
     // syslog-ng takes only octet-counted frames on TCP: it got every one
     // whole, so each frame's length was right.
     let raw = std::fs::read_to_string(&receivers[3].1.raw).unwrap();
-    assert_eq!(raw.lines().filter(|l| l.starts_with("<133>1 ")).count(), 300, "{raw:.2000}");
+    let whole = raw.lines().filter(|l| l.starts_with("<133>1 ") || l.starts_with("<131>1 ")).count();
+    assert_eq!(whole, 300, "{raw:.2000}");
     common::promtool_check(sonde.get("/metrics").text());
+}
+
+#[test]
+fn invalid_utf8_is_passed_on_or_replaced_as_configured() {
+    let dir = Scratch::new("logs-utf8");
+    let receiver = SyslogReceiver::rsyslog(&dir.0, SyslogProto::Tcp);
+    let mut config = state_dir(&dir);
+    for (name, how) in [("passed", "pass"), ("replaced", "replace")] {
+        let f = dir.0.join(format!("{name}.log"));
+        std::fs::write(&f, b"").unwrap();
+        config.push_str(&format!(
+            "[[log]]\npath = \"{}\"\nsyslog = \"tcp://127.0.0.1:{}\"\ninvalid_utf8 = \"{how}\"\n",
+            f.display(),
+            receiver.port
+        ));
+    }
+    let (sonde, _) = start_sonde(&dir, &config);
+    for name in ["passed", "replaced"] {
+        let f = dir.0.join(format!("{name}.log"));
+        wait_metric(&sonde, &format!("sonde_log_files{{path=\"{}\"}}", f.display()), |v| v == 1.0);
+        std::fs::write(&f, b"bad \xff\xfe bytes, \xe2\x82 a cut euro\n").unwrap();
+    }
+    // The receiver's file holds bytes, not text: read it as bytes.
+    let bytes = common::wait_for("both lines", PATIENCE, || {
+        let b = std::fs::read(&receiver.file).unwrap_or_default();
+        (b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count() >= 2).then_some(b)
+    });
+    let line = |app: &str| -> Vec<u8> {
+        let head = format!("\t{app}\t").into_bytes();
+        let l = bytes.split(|&c| c == b'\n').find(|l| l.windows(head.len()).any(|w| w == head)).unwrap();
+        l.rsplit(|&c| c == b'\t').next().unwrap().to_vec()
+    };
+    assert_eq!(line("passed"), b"bad \xff\xfe bytes, \xe2\x82 a cut euro");
+    assert_eq!(line("replaced"), "bad \u{fffd}\u{fffd} bytes, \u{fffd} a cut euro".as_bytes());
 }
 
 #[cfg(feature = "tls")]

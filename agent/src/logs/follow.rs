@@ -943,6 +943,27 @@ mod tests {
     }
 
     #[test]
+    fn a_partial_last_line_waits_for_its_newline_then_for_so_long() {
+        let d = dir("partial");
+        let f = d.join("app.log");
+        append(&f, b"");
+        let (mut r, mut pos, mut got) = (Reader::default(), Positions::memory(), Got { room: true, ..Got::default() });
+        let mut s = Source::new(f.to_str().unwrap(), true);
+        let t0 = Instant::now();
+        s.poll(t0, &mut r, &mut pos, &mut got, false);
+        append(&f, b"no newline yet");
+        s.poll(t0, &mut r, &mut pos, &mut got, false);
+        s.poll(t0 + LOG_PARTIAL_WAIT / 2, &mut r, &mut pos, &mut got, false);
+        assert!(got.lines.is_empty(), "it waits");
+        s.poll(t0 + LOG_PARTIAL_WAIT, &mut r, &mut pos, &mut got, false);
+        assert_eq!(taken(&mut got), ["no newline yet"]);
+        append(&f, b" and the rest\n");
+        s.poll(t0 + LOG_PARTIAL_WAIT, &mut r, &mut pos, &mut got, false);
+        assert_eq!(taken(&mut got), [" and the rest"], "taken as it was; the rest is a line of its own");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
     fn rename_drains_the_old_file_then_reads_the_new_from_its_start() {
         let d = dir("rename");
         let f = d.join("app.log");

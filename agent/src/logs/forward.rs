@@ -36,7 +36,7 @@ use std::time::Duration;
 use super::follow::Tail;
 use super::state::{Position, Positions};
 use super::{Forward, Protocol};
-use crate::deliver::{AnyTransport, Answer, Batch, DropReason, Fate, Outbox, Queue, Sender, Transport};
+use crate::deliver::{Answer, AnyTransport, Batch, DropReason, Fate, Outbox, Queue, Sender, Transport};
 use crate::limits::{MAX_LOG_BATCH, MAX_LOG_BATCH_LINES};
 use crate::sys::time::{now_ms, Deadline};
 use crate::wire::logstate::{self, hash};
