@@ -323,27 +323,22 @@ fn tls_to_rsyslog_and_syslog_ng_with_a_test_ca() {
         ("ng_tls", SyslogReceiver::syslog_ng(&dir.0, SyslogProto::Tls(&cert))),
     ];
     let mut config = state_dir(&dir);
-    for (name, r) in &receivers {
-        let file = dir.0.join(format!("{name}.log"));
-        std::fs::write(&file, "").unwrap();
+    let mut log = |file: &Path, port: u16, first: &str| {
+        std::fs::write(file, first).unwrap();
         config.push_str(&format!(
-            "[[log]]\npath = \"{}\"\nsyslog = \"tls://127.0.0.1:{}\"\nca_file = \"{}\"\nstart = \"beginning\"\n",
+            "[[log]]\npath = \"{}\"\nsyslog = \"tls://127.0.0.1:{port}\"\nca_file = \"{}\"\nstart = \"beginning\"\n",
             file.display(),
-            r.port,
             cert.ca.display()
         ));
+    };
+    for (name, r) in &receivers {
+        log(&dir.0.join(format!("{name}.log")), r.port, "");
     }
     // A receiver whose certificate this CA did not sign: refused, kept.
     let other = Scratch::new("logs-tls-other");
     let untrusted = SyslogReceiver::rsyslog(&other.0, SyslogProto::Tls(&ServerCert::new(&other.0)));
     let refused = dir.0.join("refused.log");
-    std::fs::write(&refused, "kept until a trusted receiver takes it\n").unwrap();
-    config.push_str(&format!(
-        "[[log]]\npath = \"{}\"\nsyslog = \"tls://127.0.0.1:{}\"\nca_file = \"{}\"\nstart = \"beginning\"\n",
-        refused.display(),
-        untrusted.port,
-        cert.ca.display()
-    ));
+    log(&refused, untrusted.port, "kept until a trusted receiver takes it\n");
     let (sonde, _) = start_sonde(&dir, &config);
     let mut writers = Vec::new();
     for (name, _) in &receivers {

@@ -54,7 +54,7 @@ use crate::limits::{
 };
 use crate::sys::log;
 use crate::wire::glob;
-use crate::wire::logstate::{hash, MAX_PATH};
+use crate::wire::logstate::{hash, Entry, MAX_PATH};
 
 /// Head bytes that fingerprint a file.
 pub const HEAD: usize = 1024;
@@ -175,7 +175,12 @@ impl Tail {
     }
 
     pub fn position(&self, source: u64) -> Position {
-        Position {
+        self.mark(source).with_path(self.path.clone())
+    }
+
+    /// Its position but the path, for `source`.
+    pub fn mark(&self, source: u64) -> Entry<()> {
+        Entry {
             source,
             dev: self.dev,
             ino: self.ino,
@@ -183,20 +188,22 @@ impl Tail {
             skipping: self.skipping,
             offset: self.offset,
             size: self.size.max(self.offset),
-            prehash: hash(&self.window[..self.window_len]),
+            prehash: self.prehash(),
             head_len: self.head_len,
             head_hash: self.head_hash,
-            path: self.path.clone(),
+            path: (),
         }
+    }
+
+    /// Moves `p` (this file's position) to where the file is read to.
+    pub fn update(&self, p: &mut Position) {
+        let path = std::mem::take(&mut p.path);
+        *p = self.mark(p.source).with_path(path);
     }
 
     /// The hash of the bytes before the position.
     pub fn prehash(&self) -> u64 {
         hash(&self.window[..self.window_len])
-    }
-
-    pub fn head(&self) -> (u16, u64) {
-        (self.head_len, self.head_hash)
     }
 
     /// Starts the file again from 0 after a truncation: a new epoch.
@@ -253,22 +260,6 @@ impl Tail {
         let mut now = [0u8; WINDOW];
         let n = read_full(&self.file, self.offset - self.window_len as u64, &mut now[..self.window_len]);
         (now[..n] != self.window[..self.window_len]).then_some(before)
-    }
-
-    /// Whether `file` holds this tail's head and window at its position:
-    /// a copy of what was read (a copytruncate's), or the same file moved.
-    fn is_copy(&self, file: &File, size: u64) -> bool {
-        if size < self.offset || size < u64::from(self.head_len) {
-            return false;
-        }
-        let mut head = [0u8; HEAD];
-        let n = read_full(file, 0, &mut head[..usize::from(self.head_len)]);
-        if n != usize::from(self.head_len) || hash(&head[..n]) != self.head_hash {
-            return false;
-        }
-        let mut w = [0u8; WINDOW];
-        let n = read_window(file, self.offset, &mut w);
-        n == self.window_len && w[..n] == self.window[..n]
     }
 }
 
@@ -564,7 +555,8 @@ impl Source {
     fn on_truncation(&mut self, i: usize, before: u64, now: Instant, reader: &mut Reader, positions: &mut Positions) {
         self.counts.rotations[1] += 1;
         let t = &self.tails[i];
-        let copy = find_sibling(&t.path, (t.dev, t.ino), &mut |f, m| t.is_copy(f, m.len()));
+        let was = t.position(self.key);
+        let copy = find_sibling(&t.path, (t.dev, t.ino), &mut |f, m| same_place(f, m.len(), &was));
         let copy = copy.filter(|_| reader.open < MAX_LOG_FILES).and_then(|path| {
             let mut c = Tail::open(&path, 0, t.epoch).ok()?;
             (c.offset, c.skipping, c.window, c.window_len) = (t.offset, t.skipping, t.window, t.window_len);
@@ -640,7 +632,8 @@ fn head_matches(t: &Tail, p: &Position) -> bool {
     n == usize::from(p.head_len) && hash(&head[..n]) == p.head_hash
 }
 
-/// Whether `file` has the head of `p` and its window at `p`'s offset.
+/// Whether `file` has the head of `p` and its window at `p`'s offset: a
+/// copy of what was read (a copytruncate's), or the same file moved.
 fn same_place(file: &File, size: u64, p: &Position) -> bool {
     if size < p.offset || size < u64::from(p.head_len) {
         return false;
@@ -906,6 +899,18 @@ mod tests {
         std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap().write_all(text).unwrap();
     }
 
+    /// A fresh directory `name` with `app.log` (holding `first`), and a
+    /// follower of it that has looked once.
+    fn follower(name: &str, first: &[u8], at_end: bool) -> (PathBuf, PathBuf, Reader, Positions, Got, Source) {
+        let d = dir(name);
+        let f = d.join("app.log");
+        append(&f, first);
+        let (mut r, mut pos, mut got) = (Reader::default(), Positions::memory(), Got { room: true, ..Got::default() });
+        let mut s = Source::new(f.to_str().unwrap(), at_end);
+        poll(&mut s, &mut r, &mut pos, &mut got);
+        (d, f, r, pos, got, s)
+    }
+
     fn poll(s: &mut Source, r: &mut Reader, pos: &mut Positions, got: &mut Got) {
         s.poll(Instant::now(), r, pos, got, false);
     }
@@ -916,12 +921,7 @@ mod tests {
 
     #[test]
     fn lines_partial_lines_nul_holes_and_long_lines() {
-        let d = dir("lines");
-        let f = d.join("app.log");
-        append(&f, b"before start\n");
-        let (mut r, mut pos, mut got) = (Reader::default(), Positions::memory(), Got { room: true, ..Got::default() });
-        let mut s = Source::new(f.to_str().unwrap(), true);
-        poll(&mut s, &mut r, &mut pos, &mut got);
+        let (d, f, mut r, mut pos, mut got, mut s) = follower("lines", b"before start\n", true);
         assert!(got.lines.is_empty(), "from the end on first sight");
         append(&f, b"one\r\ntwo\npart");
         poll(&mut s, &mut r, &mut pos, &mut got);
@@ -944,13 +944,8 @@ mod tests {
 
     #[test]
     fn a_partial_last_line_waits_for_its_newline_then_for_so_long() {
-        let d = dir("partial");
-        let f = d.join("app.log");
-        append(&f, b"");
-        let (mut r, mut pos, mut got) = (Reader::default(), Positions::memory(), Got { room: true, ..Got::default() });
-        let mut s = Source::new(f.to_str().unwrap(), true);
+        let (d, f, mut r, mut pos, mut got, mut s) = follower("partial", b"", true);
         let t0 = Instant::now();
-        s.poll(t0, &mut r, &mut pos, &mut got, false);
         append(&f, b"no newline yet");
         s.poll(t0, &mut r, &mut pos, &mut got, false);
         s.poll(t0 + LOG_PARTIAL_WAIT / 2, &mut r, &mut pos, &mut got, false);
@@ -965,12 +960,7 @@ mod tests {
 
     #[test]
     fn rename_drains_the_old_file_then_reads_the_new_from_its_start() {
-        let d = dir("rename");
-        let f = d.join("app.log");
-        append(&f, b"");
-        let (mut r, mut pos, mut got) = (Reader::default(), Positions::memory(), Got { room: true, ..Got::default() });
-        let mut s = Source::new(f.to_str().unwrap(), true);
-        poll(&mut s, &mut r, &mut pos, &mut got);
+        let (d, f, mut r, mut pos, mut got, mut s) = follower("rename", b"", true);
         append(&f, b"1\n");
         std::fs::rename(&f, d.join("app.log.1")).unwrap();
         append(&d.join("app.log.1"), b"2\n"); // the writer, before it reopens
@@ -984,12 +974,8 @@ mod tests {
 
     #[test]
     fn copytruncate_reads_on_from_the_copy() {
-        let d = dir("copytruncate");
-        let f = d.join("app.log");
-        append(&f, b"a head line long enough to fingerprint\n");
-        let (mut r, mut pos, mut got) = (Reader::default(), Positions::memory(), Got { room: true, ..Got::default() });
-        let mut s = Source::new(f.to_str().unwrap(), false);
-        poll(&mut s, &mut r, &mut pos, &mut got);
+        let (d, f, mut r, mut pos, mut got, mut s) =
+            follower("copytruncate", b"a head line long enough to fingerprint\n", false);
         append(&f, b"1\n2\n");
         poll(&mut s, &mut r, &mut pos, &mut got);
         append(&f, b"3\n4\n");
@@ -1034,12 +1020,7 @@ mod tests {
 
     #[test]
     fn a_saved_position_is_found_after_a_rename_while_stopped() {
-        let d = dir("resume");
-        let f = d.join("app.log");
-        append(&f, b"first line of the old file\nread\n");
-        let (mut r, mut pos, mut got) = (Reader::default(), Positions::memory(), Got { room: true, ..Got::default() });
-        let mut s = Source::new(f.to_str().unwrap(), false);
-        poll(&mut s, &mut r, &mut pos, &mut got);
+        let (d, f, _, mut pos, mut got, s) = follower("resume", b"first line of the old file\nread\n", false);
         for t in &s.tails {
             pos.commit(&t.position(s.key).entry());
         }

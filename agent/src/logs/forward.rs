@@ -100,19 +100,7 @@ impl Syslog {
                 self.resume = None;
                 Ok(())
             }
-            Conn::Tcp(s) => {
-                let bytes = stream_bytes(frames, self.f.octet_counting, &mut self.wire);
-                let fd = s.as_raw_fd();
-                write_by(s, fd, bytes, deadline)
-            }
-            #[cfg(feature = "tls")]
-            Conn::Tls(s) => {
-                let bytes = stream_bytes(frames, self.f.octet_counting, &mut self.wire);
-                let fd = s.sock.as_raw_fd();
-                write_by(s.as_mut(), fd, bytes, deadline)?;
-                arm(fd, deadline)?;
-                io::Write::flush(s.as_mut())
-            }
+            _ => write_by(conn, stream_bytes(frames, self.f.octet_counting, &mut self.wire), deadline),
         }
     }
 
@@ -133,7 +121,7 @@ impl Syslog {
                     let mut s = crate::tls::connect(tcp, &config, name)?;
                     // The handshake now, so a refused one says why.
                     while s.conn.is_handshaking() {
-                        arm(s.sock.as_raw_fd(), deadline)?;
+                        arm(&s.sock, deadline)?;
                         s.conn.complete_io(&mut s.sock)?;
                     }
                     Ok(Conn::Tls(Box::new(s)))
@@ -235,34 +223,36 @@ fn alive(c: &Conn) -> bool {
     true
 }
 
-/// Sets the socket's send and receive timeouts to the time left.
-fn arm(fd: std::os::fd::RawFd, deadline: Deadline) -> io::Result<()> {
+/// Gives the socket's reads and writes the time left: both, as a TLS
+/// write may read (the handshake) and a TLS read may write.
+fn arm(sock: &TcpStream, deadline: Deadline) -> io::Result<()> {
     let left = deadline.left_io()?;
-    let tv = libc::timeval {
-        tv_sec: left.as_secs().min(i32::MAX as u64) as _,
-        tv_usec: left.subsec_micros().max(u32::from(left.is_zero())) as _,
-    };
-    for opt in [libc::SO_SNDTIMEO, libc::SO_RCVTIMEO] {
-        // SAFETY: tv is a valid timeval for the call's duration.
-        let rc = unsafe {
-            libc::setsockopt(fd, libc::SOL_SOCKET, opt, (&raw const tv).cast(), size_of::<libc::timeval>() as _)
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
+    sock.set_read_timeout(Some(left))?;
+    sock.set_write_timeout(Some(left))
 }
 
-fn write_by(w: &mut dyn io::Write, fd: std::os::fd::RawFd, mut bytes: &[u8], deadline: Deadline) -> io::Result<()> {
+/// Writes all of `bytes` to a stream, or fails at the deadline.
+fn write_by(conn: &mut Conn, mut bytes: &[u8], deadline: Deadline) -> io::Result<()> {
+    use io::Write as _;
     while !bytes.is_empty() {
-        arm(fd, deadline)?;
-        match w.write(bytes) {
+        let wrote = match conn {
+            Conn::Udp(_) => return Err(io::ErrorKind::Unsupported.into()),
+            Conn::Tcp(s) => arm(s, deadline).and_then(|()| s.write(bytes)),
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => arm(&s.sock, deadline).and_then(|()| s.write(bytes)),
+        };
+        match wrote {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => bytes = &bytes[n..],
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+    }
+    #[cfg(feature = "tls")]
+    if let Conn::Tls(s) = conn {
+        // TLS keeps records back until flushed.
+        arm(&s.sock, deadline)?;
+        s.flush()?;
     }
     Ok(())
 }
@@ -382,10 +372,7 @@ impl Forwarder {
         self.lines += 1;
         if let Some((t, source)) = tail {
             match self.touched.iter_mut().find(|p| (p.dev, p.ino) == (t.dev, t.ino)) {
-                Some(p) => {
-                    (p.epoch, p.skipping, p.offset, p.size) = (t.epoch, t.skipping, t.offset, t.size.max(t.offset));
-                    (p.prehash, (p.head_len, p.head_hash)) = (t.prehash(), t.head());
-                }
+                Some(p) => t.update(p),
                 None => self.touched.push(t.position(source)),
             }
         }

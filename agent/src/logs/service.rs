@@ -78,7 +78,7 @@ impl Lines for Sink<'_> {
             f.line(Some((tail, self.source)), &tail.stem, line, cut, None);
         } else {
             match self.pipe.touched.iter_mut().find(|p| (p.dev, p.ino) == (tail.dev, tail.ino)) {
-                Some(p) => *p = tail.position(self.source),
+                Some(p) => tail.update(p),
                 None => self.pipe.touched.push(tail.position(self.source)),
             }
         }

@@ -45,61 +45,26 @@ const JOURNAL: &str = "logs.journal";
 /// A file, to a position: its source, device and inode.
 pub type Key = (u64, u64, u64);
 
-/// One file's position, owned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Position {
-    pub source: u64,
-    pub dev: u64,
-    pub ino: u64,
-    pub epoch: u32,
-    pub skipping: bool,
-    pub offset: u64,
-    pub size: u64,
-    pub prehash: u64,
-    pub head_len: u16,
-    pub head_hash: u64,
-    pub path: PathBuf,
-}
+/// One file's position, with its path owned.
+pub type Position = Entry<PathBuf>;
 
 impl Position {
     pub fn key(&self) -> Key {
         (self.source, self.dev, self.ino)
     }
 
-    pub fn entry(&self) -> Entry<'_> {
-        Entry {
-            source: self.source,
-            dev: self.dev,
-            ino: self.ino,
-            epoch: self.epoch,
-            skipping: self.skipping,
-            offset: self.offset,
-            size: self.size,
-            prehash: self.prehash,
-            head_len: self.head_len,
-            head_hash: self.head_hash,
-            path: self.path.as_os_str().as_bytes(),
-        }
+    /// The position as the codec writes it.
+    pub fn entry(&self) -> Entry<&[u8]> {
+        self.with_path(self.path.as_os_str().as_bytes())
     }
 
-    pub fn of(e: &Entry<'_>) -> Position {
-        Position {
-            source: e.source,
-            dev: e.dev,
-            ino: e.ino,
-            epoch: e.epoch,
-            skipping: e.skipping,
-            offset: e.offset,
-            size: e.size,
-            prehash: e.prehash,
-            head_len: e.head_len,
-            head_hash: e.head_hash,
-            path: PathBuf::from(std::ffi::OsString::from_vec(e.path.to_vec())),
-        }
+    /// The position of an entry read.
+    pub fn of(e: &Entry<&[u8]>) -> Position {
+        e.with_path(PathBuf::from(std::ffi::OsString::from_vec(e.path.to_vec())))
     }
 }
 
-fn later(e: &Entry<'_>, than: &Position) -> bool {
+fn later(e: &Entry<&[u8]>, than: &Position) -> bool {
     (e.epoch, e.offset) > (than.epoch, than.offset)
 }
 
@@ -197,7 +162,7 @@ impl Positions {
 
     /// Takes `e` if it is later than what is known of its file (a spooled
     /// batch's positions at start): no journal, the next state file.
-    pub fn merge(&mut self, e: &Entry<'_>) {
+    pub fn merge(&mut self, e: &Entry<&[u8]>) {
         match self.map.iter_mut().find(|p| p.key() == (e.source, e.dev, e.ino)) {
             Some(old) if !later(e, old) => {}
             Some(old) => {
@@ -213,7 +178,7 @@ impl Positions {
 
     /// Settles `e` (its lines were delivered or, for a file only counted,
     /// read): kept, and appended to the journal.
-    pub fn commit(&mut self, e: &Entry<'_>) {
+    pub fn commit(&mut self, e: &Entry<&[u8]>) {
         if self.get((e.source, e.dev, e.ino)).is_some_and(|old| !later(e, old)) {
             return;
         }
@@ -232,7 +197,7 @@ impl Positions {
 
     /// Settles a batch's positions before it is sent (see
     /// [`super::forward`] for why before); what changed, for [`Positions::undo`].
-    pub fn commit_batch<'a>(&mut self, entries: impl Iterator<Item = Entry<'a>>) -> Vec<(Position, Position)> {
+    pub fn commit_batch<'a>(&mut self, entries: impl Iterator<Item = Entry<&'a [u8]>>) -> Vec<(Position, Position)> {
         let mut changed = Vec::new();
         for e in entries {
             let old = self.get((e.source, e.dev, e.ino)).cloned();

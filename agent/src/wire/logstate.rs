@@ -42,9 +42,10 @@ pub const MAX_BATCH_POSITIONS: usize = 255;
 
 const ENTRY_FIXED: usize = 8 + 8 + 8 + 4 + 1 + 8 + 8 + 8 + 2 + 8 + 2;
 
-/// One file's position.
+/// One file's position; `P` holds its path: bytes as read here, an
+/// owned path where positions are kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Entry<'a> {
+pub struct Entry<P> {
     /// The hash of the configured path (or glob) the file was found by.
     pub source: u64,
     pub dev: u64,
@@ -64,7 +65,26 @@ pub struct Entry<'a> {
     pub head_len: u16,
     pub head_hash: u64,
     /// Where the file was, last.
-    pub path: &'a [u8],
+    pub path: P,
+}
+
+impl<P> Entry<P> {
+    /// The same position, with another hold on its path.
+    pub fn with_path<Q>(&self, path: Q) -> Entry<Q> {
+        Entry {
+            source: self.source,
+            dev: self.dev,
+            ino: self.ino,
+            epoch: self.epoch,
+            skipping: self.skipping,
+            offset: self.offset,
+            size: self.size,
+            prehash: self.prehash,
+            head_len: self.head_len,
+            head_hash: self.head_hash,
+            path,
+        }
+    }
 }
 
 /// One record of a state file or journal.
@@ -76,12 +96,12 @@ pub enum Record<'a> {
         journal: bool,
         generation: u64,
     },
-    File(Entry<'a>),
+    File(Entry<&'a [u8]>),
     /// A source that has been looked at (its files are no longer new).
     Source(u64),
     /// A file's position put back as it was: its batch was recorded as
     /// sent before it went, and did not go.
-    Restore(Entry<'a>),
+    Restore(Entry<&'a [u8]>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,7 +149,7 @@ pub fn emit(out: &mut Vec<u8>, r: &Record<'_>) {
     out[len_at + 4..len_at + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
-fn emit_entry(out: &mut Vec<u8>, e: &Entry<'_>) {
+fn emit_entry(out: &mut Vec<u8>, e: &Entry<&[u8]>) {
     let path = &e.path[..e.path.len().min(MAX_PATH)];
     for v in [e.source, e.dev, e.ino] {
         out.extend_from_slice(&v.to_le_bytes());
@@ -169,7 +189,7 @@ pub fn parse(buf: &[u8]) -> Result<(Record<'_>, usize), Bad> {
     Ok((r, 8 + len))
 }
 
-fn parse_entry(b: &[u8]) -> Option<(Entry<'_>, usize)> {
+fn parse_entry(b: &[u8]) -> Option<(Entry<&[u8]>, usize)> {
     let fixed = b.get(..ENTRY_FIXED)?;
     let path_len = usize::from(u16::from_le_bytes([fixed[ENTRY_FIXED - 2], fixed[ENTRY_FIXED - 1]]));
     if path_len > MAX_PATH {
@@ -204,7 +224,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 /// Appends a batch's positions (at most [`MAX_BATCH_POSITIONS`]; the rest
 /// are not written); its frames follow.
-pub fn emit_batch_head(out: &mut Vec<u8>, entries: &[Entry<'_>]) {
+pub fn emit_batch_head(out: &mut Vec<u8>, entries: &[Entry<&[u8]>]) {
     let n = entries.len().min(MAX_BATCH_POSITIONS);
     out.push(n as u8);
     for e in &entries[..n] {
@@ -221,7 +241,7 @@ pub fn emit_batch_head(out: &mut Vec<u8>, entries: &[Entry<'_>]) {
 pub struct Positions<'a>(&'a [u8]);
 
 impl<'a> Positions<'a> {
-    pub fn iter(&self) -> impl Iterator<Item = Entry<'a>> + 'a {
+    pub fn iter(&self) -> impl Iterator<Item = Entry<&'a [u8]>> + 'a {
         let mut rest = self.0;
         std::iter::from_fn(move || {
             let len = usize::from(u16::from_le_bytes([*rest.first()?, *rest.get(1)?]));
@@ -252,7 +272,7 @@ pub fn split_batch(buf: &[u8]) -> Result<(Positions<'_>, &[u8]), Bad> {
 mod tests {
     use super::*;
 
-    fn entry(path: &[u8]) -> Entry<'_> {
+    fn entry(path: &[u8]) -> Entry<&[u8]> {
         Entry {
             source: hash(b"/var/log/*.log"),
             dev: 2049,
