@@ -431,8 +431,9 @@ fn logrotate_create_and_copytruncate_while_a_writer_appends() {
         got.windows(2).find(|w| w[0] >= w[1])
     );
     assert!(got.last().is_some_and(|&l| l <= n_copied));
-    let lost = n_copied - held.len() as u64;
-    assert!(lost < 200, "logrotate's race should lose a few lines at most, not {lost}");
+    // How many lines logrotate's race took (n_copied - held.len()) depends
+    // on the machine's load, not on sonde: a few on an idle box, hundreds
+    // on a loaded one.
     for f in [&created, &copied] {
         let path = f.display().to_string();
         assert_eq!(balanced(&sonde, &path), 0.0);
@@ -481,7 +482,7 @@ fn sigkill_and_restart_mid_stream_repeat_and_lose_nothing() {
 }
 
 #[test]
-fn a_receiver_outage_is_bridged_by_the_spool_and_by_the_file() {
+fn a_receiver_outage_and_a_sigkill_in_it_are_bridged_by_the_spool_and_by_the_file() {
     let dir = Scratch::new("logs-outage");
     let mut receiver = SyslogReceiver::rsyslog(&dir.0, SyslogProto::Tcp);
     let port = receiver.port;
@@ -496,7 +497,7 @@ fn a_receiver_outage_is_bridged_by_the_spool_and_by_the_file() {
             f.display()
         ));
     }
-    let (sonde, _) = start_sonde(&dir, &config);
+    let (mut sonde, conf) = start_sonde(&dir, &config);
     for f in [&spooled, &waiting] {
         wait_metric(&sonde, &format!("sonde_log_files{{path=\"{}\"}}", f.display()), |v| v == 1.0);
     }
@@ -525,6 +526,12 @@ fn a_receiver_outage_is_bridged_by_the_spool_and_by_the_file() {
         w.wait_written(n + 6000);
     }
     let spool_path = spooled.display().to_string();
+    wait_metric(&sonde, &format!("sonde_log_lines_queued{{path=\"{spool_path}\",where=\"spool\"}}"), |v| v > 0.0);
+    // And sonde SIGKILLed in the middle of it: what is spooled is sent from
+    // the spool and not read again; what was only in memory is read again.
+    sonde.child.kill().unwrap();
+    sonde.child.wait().unwrap();
+    sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
     wait_metric(&sonde, &format!("sonde_log_lines_queued{{path=\"{spool_path}\",where=\"spool\"}}"), |v| v > 0.0);
     receiver = SyslogReceiver::rsyslog_at(&dir.0, SyslogProto::Tcp, port);
     for (w, n) in writers.iter().zip(&counts) {
