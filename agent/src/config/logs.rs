@@ -83,10 +83,10 @@ fn flag(e: &Entry) -> Result<bool, String> {
     }
 }
 
-/// Which of `names` the string is.
-fn choice(e: &Entry, names: &[&str]) -> Result<usize, String> {
+/// Which of the two `names` the string is.
+fn choice(e: &Entry, names: [&str; 2]) -> Result<usize, String> {
     let s = text(e)?;
-    names.iter().position(|n| *n == s).ok_or_else(|| format!("'{s}': write {}", names.join(" or ")))
+    names.iter().position(|n| *n == s).ok_or_else(|| format!("'{s}': write {} or {}", names[0], names[1]))
 }
 
 fn span(e: &Entry, min: Duration, max: Duration) -> Result<Duration, String> {
@@ -175,14 +175,14 @@ pub fn log(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<Lo
         }
         let r = match k {
             "path" => path(e).map(|p| log.path = p),
-            "start" => choice(e, &["end", "beginning"]).map(|i| log.start = [Start::End, Start::Beginning][i]),
-            "invalid_utf8" => choice(e, &["pass", "replace"]).map(|i| log.replace_invalid = i == 1),
+            "start" => choice(e, ["end", "beginning"]).map(|i| log.start = [Start::End, Start::Beginning][i]),
+            "invalid_utf8" => choice(e, ["pass", "replace"]).map(|i| log.replace_invalid = i == 1),
             "syslog" => text(e).and_then(|s| {
                 (fwd.protocol, fwd.host, fwd.port) = target(s)?;
                 fwd.url = s.to_owned();
                 Ok(())
             }),
-            "format" => choice(e, &["rfc5424", "rfc3164"]).map(|i| fwd.format = [Format::Rfc5424, Format::Rfc3164][i]),
+            "format" => choice(e, ["rfc5424", "rfc3164"]).map(|i| fwd.format = [Format::Rfc5424, Format::Rfc3164][i]),
             "facility" => name(e, syslog::facility).map(|f| fwd.facility = f),
             "severity" => name(e, syslog::severity).map(|v| fwd.severity = v),
             "priority_regex" => text(e).and_then(Regex::new).and_then(|re| {
@@ -194,7 +194,7 @@ pub fn log(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<Lo
             }),
             "hostname" => field(e, 255).map(|h| fwd.hostname = h),
             "app_name" => field(e, 48).map(|a| fwd.app_name = Some(a)),
-            "framing" => choice(e, &["octet-counting", "lf"]).map(|i| fwd.octet_counting = i == 0),
+            "framing" => choice(e, ["octet-counting", "lf"]).map(|i| fwd.octet_counting = i == 0),
             "max_message" => match e.value {
                 Value::Int(n) if (MIN_MESSAGE as i64..=MAX_MESSAGE as i64).contains(&n) => {
                     fwd.max_message = n as usize;

@@ -50,8 +50,14 @@ pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// Until notifications exist: a line of sonde's log.
 pub fn log_event(e: Event) {
-    let labels: Vec<String> = e.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    log::warn!("log rule {} matched in {} ({}): {}", e.rule, e.file, labels.join(" "), e.line);
+    let mut labels = String::new();
+    for (k, v) in &e.labels {
+        labels.push_str(if labels.is_empty() { "" } else { " " });
+        labels.push_str(k);
+        labels.push('=');
+        labels.push_str(v);
+    }
+    log::warn!("log rule {} matched in {} ({labels}): {}", e.rule, e.file, e.line);
 }
 
 /// One label set's counts.
