@@ -273,7 +273,22 @@ impl Relay {
     /// Starts accepting (the outage ends).
     fn up(&self) {
         *self.stop.lock().unwrap() = false;
-        let listener = TcpListener::bind(self.addr).unwrap();
+        // The port was picked free and closed again; until `up` another
+        // test's connection may hold it for a moment, so binding is tried
+        // again for a while before it is a failure.
+        let listener = {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                match TcpListener::bind(self.addr) {
+                    Ok(l) => break l,
+                    Err(e) if std::time::Instant::now() < deadline => {
+                        eprintln!("relay: {} taken ({e}); again", self.addr);
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    Err(e) => panic!("relay: cannot bind {}: {e}", self.addr),
+                }
+            }
+        };
         listener.set_nonblocking(true).unwrap();
         let (target, bodies, statuses, stop) =
             (self.target, Arc::clone(&self.bodies), Arc::clone(&self.statuses), Arc::clone(&self.stop));
