@@ -32,6 +32,7 @@
 //! threads; every byte read from a peer is bounded
 //! ([`crate::limits::MAX_DIALOGUE_READ`], [`dns::MAX_MESSAGE`]).
 
+pub mod conn;
 pub mod dns;
 pub mod ntp;
 pub mod render;
@@ -44,6 +45,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::sys::time::Deadline;
+use crate::wire::hostport;
 pub use render::render;
 pub use run::{resolve, run};
 pub use schedule::{report_failures, run_all, Scheduler};
@@ -185,6 +187,12 @@ impl Reason {
 pub trait Probe {
     /// The port of a target written without one; 0 when it must say.
     fn default_port(&self) -> u16;
+    /// The host to resolve and the port to reach of `target` (`host:port`,
+    /// or a host alone where the kind has a default port); Err says what
+    /// a target of this kind looks like.
+    fn authority<'t>(&self, target: &'t str) -> Result<(&'t str, u16), String> {
+        hostport::split_or(target, self.default_port()).ok_or_else(|| format!("'{target}' is not host:port"))
+    }
     /// Checks one address of `target` by `deadline`.
     fn run(&self, target: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, Detail);
     /// Its settings, as the "Module configuration" lines of `/probe`'s
@@ -203,17 +211,47 @@ pub type Label = for<'a> fn(&'a Outcome) -> (&'static str, &'a str);
 
 /// One family: its name, help, the value an outcome gives it (None: no
 /// sample for that outcome) and, for an info-style family, a label of
-/// its own.
+/// its own; or, for a family split by a label (blackbox's `phase`), one
+/// sample per value of that label.
 pub struct Row {
     pub name: &'static str,
     pub help: &'static str,
     pub value: fn(&Outcome) -> Option<f64>,
     pub label: Option<Label>,
+    pub split: Option<Split>,
+}
+
+/// A family with one sample per value of a label of its own, each
+/// outcome that has it giving all of them.
+pub struct Split {
+    pub label: &'static str,
+    /// In the order written (blackbox's: sorted).
+    pub values: &'static [&'static str],
+    /// The sample of `values[i]`.
+    pub value: fn(&Outcome, usize) -> f64,
 }
 
 impl Row {
     pub const fn new(name: &'static str, help: &'static str, value: fn(&Outcome) -> Option<f64>) -> Row {
-        Row { name, help, value, label: None }
+        Row { name, help, value, label: None, split: None }
+    }
+
+    /// An info-style family: 1 with `label`'s value, where `value` has one.
+    pub const fn info(name: &'static str, help: &'static str, value: fn(&Outcome) -> Option<f64>, label: Label) -> Row {
+        Row { name, help, value, label: Some(label), split: None }
+    }
+
+    /// A family split by `label` into `values`, for the outcomes where
+    /// `has` is Some.
+    pub const fn split(
+        name: &'static str,
+        help: &'static str,
+        has: fn(&Outcome) -> Option<f64>,
+        label: &'static str,
+        values: &'static [&'static str],
+        value: fn(&Outcome, usize) -> f64,
+    ) -> Row {
+        Row { name, help, value: has, label: None, split: Some(Split { label, values, value }) }
     }
 }
 
@@ -244,6 +282,11 @@ impl Kind {
 
     pub fn default_port(&self) -> u16 {
         self.probe().default_port()
+    }
+
+    /// The host and port of `target` for this kind ([`Probe::authority`]).
+    pub fn authority<'t>(&self, target: &'t str) -> Result<(&'t str, u16), String> {
+        self.probe().authority(target)
     }
 
     pub fn describe(&self, out: &mut String) {
@@ -346,6 +389,30 @@ pub enum Detail {
     Tcp(tcp::Detail),
     Dns(dns::Detail),
     Ntp(ntp::Detail),
+}
+
+impl Detail {
+    /// Whether a pattern on the reply failed the check
+    /// (`probe_failed_due_to_regex`); None for a kind without patterns.
+    pub fn failed_due_to_regex(&self) -> Option<bool> {
+        match self {
+            Detail::Tcp(d) => Some(d.failed_due_to_regex),
+            _ => None,
+        }
+    }
+
+    /// What TLS showed, for a kind that spoke it.
+    pub fn tls(&self) -> Option<&conn::Tls> {
+        match self {
+            Detail::Tcp(d) => Some(&d.tls),
+            _ => None,
+        }
+    }
+
+    /// Words for stderr beyond the reason (rustls's), if any.
+    pub fn words(&self) -> Option<&str> {
+        self.tls().and_then(conn::Tls::error)
+    }
 }
 
 /// One address's result.

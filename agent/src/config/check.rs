@@ -29,7 +29,6 @@ use super::{duration, strings, Error, Problem};
 use crate::check::{dns, ntp, tcp, Check, Family, Kind, Select};
 use crate::tls::{TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire;
-use crate::wire::hostport;
 use crate::wire::regex::Regex;
 use crate::wire::toml::{Entry, Value};
 
@@ -271,8 +270,8 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
         }
     };
     let c = Check { name, target, interval, timeout, select, kind };
-    if hostport::split_or(&c.target, c.kind.default_port()).is_none() {
-        err(line, format!("target: '{}' is not host:port", c.target));
+    if let Err(why) = c.kind.authority(&c.target) {
+        err(line, format!("target: {why}"));
     }
     (errors.len() == before).then_some(c)
 }

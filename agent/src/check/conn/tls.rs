@@ -1,6 +1,6 @@
-//! TLS for the TCP check (cargo feature `tls`): the handshake, and reads
-//! and writes of the dialogue inside the session, each socket operation
-//! under the check's deadline.
+//! TLS for the checks' connections (cargo feature `tls`): the handshake,
+//! and reads and writes inside the session, each socket operation under
+//! the check's deadline.
 //!
 //! rustls's own stream (`StreamOwned`) loops over the socket inside one
 //! read or write, so a socket timeout set before it would bound each pass,
