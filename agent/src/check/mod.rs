@@ -34,6 +34,7 @@
 
 pub mod conn;
 pub mod dns;
+pub mod http;
 pub mod ntp;
 pub mod render;
 pub mod run;
@@ -135,6 +136,10 @@ pub enum Reason {
     /// Any other TLS failure: an alert, a peer that does not speak TLS
     /// or closes during the handshake, an unreadable CA file.
     Tls,
+    /// An HTTP response with a status not among the valid ones.
+    BadStatus,
+    /// An HTTP response head, or a body, past its bound.
+    TooLarge,
     /// Any other socket error.
     Error,
 }
@@ -159,6 +164,8 @@ impl Reason {
             Reason::Unsynchronized => "unsynchronized",
             Reason::Certificate => "certificate",
             Reason::Tls => "tls",
+            Reason::BadStatus => "bad_status",
+            Reason::TooLarge => "too_large",
             Reason::Error => "error",
         }
     }
@@ -261,6 +268,8 @@ pub enum Kind {
     Tcp(tcp::Settings),
     Dns(dns::Settings),
     Ntp(ntp::Settings),
+    /// Boxed: most of its settings are lists, and most checks are not http.
+    Http(Box<http::Settings>),
 }
 
 impl Kind {
@@ -269,6 +278,7 @@ impl Kind {
             Kind::Tcp(s) => s,
             Kind::Dns(s) => s,
             Kind::Ntp(s) => s,
+            Kind::Http(s) => &**s,
         }
     }
 
@@ -277,6 +287,7 @@ impl Kind {
             Kind::Tcp(s) => s,
             Kind::Dns(s) => s,
             Kind::Ntp(s) => s,
+            Kind::Http(s) => &mut **s,
         }
     }
 
@@ -306,6 +317,7 @@ pub fn builtin(name: &str) -> Option<Result<Kind, &'static str>> {
         .map(|m| m.map(Kind::Tcp))
         .or_else(|| dns::module(name).map(|m| m.map(Kind::Dns)))
         .or_else(|| ntp::module(name).map(|m| m.map(Kind::Ntp)))
+        .or_else(|| http::module(name).map(|m| m.map(|s| Kind::Http(Box::new(s)))))
 }
 
 /// Appends `v` in double quotes, `"` and `\\` escaped and control
@@ -389,6 +401,7 @@ pub enum Detail {
     Tcp(tcp::Detail),
     Dns(dns::Detail),
     Ntp(ntp::Detail),
+    Http(Box<http::Detail>),
 }
 
 impl Detail {
@@ -397,21 +410,26 @@ impl Detail {
     pub fn failed_due_to_regex(&self) -> Option<bool> {
         match self {
             Detail::Tcp(d) => Some(d.failed_due_to_regex),
+            Detail::Http(d) => Some(d.failed_due_to_regex),
             _ => None,
         }
     }
 
-    /// What TLS showed, for a kind that spoke it.
+    /// What TLS showed, for a kind that spoke it (http: on the final hop).
     pub fn tls(&self) -> Option<&conn::Tls> {
         match self {
             Detail::Tcp(d) => Some(&d.tls),
+            Detail::Http(d) if d.ssl => Some(&d.tls),
             _ => None,
         }
     }
 
     /// Words for stderr beyond the reason (rustls's), if any.
     pub fn words(&self) -> Option<&str> {
-        self.tls().and_then(conn::Tls::error)
+        match self {
+            Detail::Http(d) => d.tls.error().or(d.words.as_deref()),
+            _ => self.tls().and_then(conn::Tls::error),
+        }
     }
 }
 
@@ -475,6 +493,7 @@ mod tests {
         assert!(matches!(builtin("tcp_connect"), Some(Ok(Kind::Tcp(_)))));
         assert!(matches!(builtin("dns"), Some(Ok(Kind::Dns(_)))));
         assert!(matches!(builtin("ntp"), Some(Ok(Kind::Ntp(_)))));
+        assert!(matches!(builtin("http_2xx"), Some(Ok(Kind::Http(_)))));
         assert_eq!(builtin("tls_connect").map(|m| m.is_ok()), Some(crate::tls::TLS_BUILT));
         assert!(builtin("nope").is_none());
     }

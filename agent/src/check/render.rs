@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 
-use super::{dns, ntp, tcp, CheckResult, Family, Reason, Row};
+use super::{dns, http, ntp, tcp, CheckResult, Family, Reason, Row};
 use crate::expo::{Exposition, MetricType};
 
 /// The families of every kind.
@@ -69,7 +69,7 @@ pub const FAILURE: &[Row] = &[Row::info(
 
 /// Every family, in the order written: the common ones, each kind's, those
 /// kinds share, then the failure reasons.
-pub const ROWS: &[&[Row]] = &[COMMON, tcp::ROWS, dns::ROWS, ntp::ROWS, SHARED, FAILURE];
+pub const ROWS: &[&[Row]] = &[COMMON, tcp::ROWS, dns::ROWS, ntp::ROWS, http::ROWS, SHARED, FAILURE];
 
 /// Writes the probe families for `checks`.
 pub fn render(checks: &[CheckResult], out: &mut Exposition) {

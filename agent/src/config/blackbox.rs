@@ -20,7 +20,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::check::{dns, tcp, Kind, Module, Select};
+use crate::check::{dns, http, tcp, Kind, Module, Select};
 use crate::limits::MAX_CONFIG_FILE;
 use crate::tls::{ClientTls, TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire_dns;
@@ -85,37 +85,8 @@ fn unknown(k: &Key, whose: &str, errors: &mut Errors) {
     errors.push((k.line, format!("unknown key '{}' in {whose} (blackbox_exporter 0.23 has no such key)", k.text)));
 }
 
-/// Keys of the probers sonde does not run (yet), so that their modules are
+/// Keys of the probers sonde does not run, so that their modules are
 /// still checked key by key.
-const HTTP_KEYS: &[&str] = &[
-    "valid_status_codes",
-    "valid_http_versions",
-    "preferred_ip_protocol",
-    "ip_protocol_fallback",
-    "skip_resolve_phase_with_proxy",
-    "no_follow_redirects",
-    "follow_redirects",
-    "fail_if_ssl",
-    "fail_if_not_ssl",
-    "method",
-    "headers",
-    "fail_if_body_matches_regexp",
-    "fail_if_body_not_matches_regexp",
-    "fail_if_header_matches",
-    "fail_if_header_not_matches",
-    "body",
-    "compression",
-    "body_size_limit",
-    "basic_auth",
-    "authorization",
-    "oauth2",
-    "bearer_token",
-    "bearer_token_file",
-    "tls_config",
-    "proxy_url",
-    "proxy_connect_header",
-    "enable_http2",
-];
 const ICMP_KEYS: &[&str] =
     &["preferred_ip_protocol", "ip_protocol_fallback", "source_ip_address", "payload_size", "dont_fragment", "ttl"];
 const GRPC_KEYS: &[&str] = &["service", "tls", "tls_config", "ip_protocol_fallback", "preferred_ip_protocol"];
@@ -152,9 +123,9 @@ fn module(name: &Key, m: &Node, errors: &mut Errors) -> Option<Module> {
                 return None;
             }
         },
-        "http" | "icmp" | "grpc" => {
+        "http" => http_module(section, errors, &mut unsupported),
+        "icmp" | "grpc" => {
             let keys = match prober {
-                "http" => HTTP_KEYS,
                 "icmp" => ICMP_KEYS,
                 _ => GRPC_KEYS,
             };
@@ -221,6 +192,165 @@ fn tcp_module(section: Option<&Node>, errors: &mut Errors, unsupported: &mut Opt
         *unsupported = Some(WITHOUT_TLS.into());
     }
     (Kind::Tcp(s), select)
+}
+
+/// An http module: blackbox's keys (its http_client_config's too), its
+/// defaults (GET, 2xx, redirects followed).
+fn http_module(section: Option<&Node>, errors: &mut Errors, unsupported: &mut Option<String>) -> (Kind, Select) {
+    let mut s = http::Settings::default();
+    let mut select = Select::BLACKBOX;
+    let mut bad = |v: &Node, m: String| errors.push((v.line, m));
+    let regexes = |v: &Node, k: &str, bad: &mut dyn FnMut(&Node, String)| {
+        let mut out = Vec::new();
+        for p in v.as_seq().unwrap_or_default() {
+            match p.as_str().map(Regex::new) {
+                Some(Ok(re)) => out.push(re),
+                Some(Err(why)) => bad(p, format!("{k}: {why}")),
+                None => bad(p, format!("{k}: expected a regular expression")),
+            }
+        }
+        out
+    };
+    let mut entries_of = Vec::new();
+    for (k, v) in section.map(|n| entries(n, &mut entries_of)).unwrap_or_default() {
+        let flag = |v: &Node, bad: &mut dyn FnMut(&Node, String)| {
+            v.as_bool().unwrap_or_else(|| {
+                bad(v, format!("{}: true or false", k.text));
+                false
+            })
+        };
+        match k.text.as_str() {
+            "preferred_ip_protocol" | "ip_protocol_fallback" => select_key(k, v, &mut select, &mut entries_of),
+            "valid_status_codes" => {
+                for c in v.as_seq().unwrap_or_default() {
+                    match c.as_int() {
+                        Some(n @ 100..=599) => s.valid_status_codes.push(n as u16),
+                        _ => bad(c, "valid_status_codes: status codes from 100 to 599".into()),
+                    }
+                }
+            }
+            "valid_http_versions" => {
+                for h in v.as_seq().unwrap_or_default() {
+                    match h.as_str() {
+                        Some(t) => s.valid_http_versions.push(t.to_owned()),
+                        None => bad(h, "valid_http_versions: strings such as HTTP/1.1".into()),
+                    }
+                }
+            }
+            "follow_redirects" => s.follow_redirects = flag(v, &mut bad),
+            "no_follow_redirects" => s.follow_redirects = !flag(v, &mut bad),
+            "fail_if_ssl" => s.fail_if_ssl = flag(v, &mut bad),
+            "fail_if_not_ssl" => s.fail_if_not_ssl = flag(v, &mut bad),
+            "method" => match v.as_str() {
+                Some("") => {}
+                Some(m) => match super::http::method(m) {
+                    Ok(()) => s.method = m.to_owned(),
+                    Err(why) => bad(v, why),
+                },
+                None => bad(v, "method: a string".into()),
+            },
+            "headers" => {
+                for (name, value) in entries(v, &mut entries_of) {
+                    let value = value.as_str().unwrap_or_default();
+                    match super::http::header(&name.text, value) {
+                        Ok(()) => s.headers.push((name.text.clone(), value.to_owned())),
+                        Err(why) => bad(v, why),
+                    }
+                }
+            }
+            "body" => s.body = v.as_str().unwrap_or_default().to_owned(),
+            "fail_if_body_matches_regexp" => s.fail_if_body_matches_regexp = regexes(v, &k.text, &mut bad),
+            "fail_if_body_not_matches_regexp" => s.fail_if_body_not_matches_regexp = regexes(v, &k.text, &mut bad),
+            "fail_if_header_matches" | "fail_if_header_not_matches" => {
+                let mut out = Vec::new();
+                for spec in v.as_seq().unwrap_or_default() {
+                    let (mut header, mut regexp, mut allow_missing) = (None, None, false);
+                    for (sk, sv) in entries(spec, &mut entries_of) {
+                        match sk.text.as_str() {
+                            "header" => header = sv.as_str().map(str::to_owned),
+                            "regexp" => match sv.as_str().map(Regex::new) {
+                                Some(Ok(re)) => regexp = Some(re),
+                                Some(Err(why)) => bad(sv, format!("regexp: {why}")),
+                                None => bad(sv, "regexp: expected a regular expression".into()),
+                            },
+                            "allow_missing" => allow_missing = flag(sv, &mut bad),
+                            _ => unknown(sk, "http_header_match_spec", &mut entries_of),
+                        }
+                    }
+                    match (header, regexp) {
+                        (Some(header), Some(regexp)) => out.push(http::HeaderMatch { header, regexp, allow_missing }),
+                        _ => bad(spec, format!("{}: each needs header and regexp", k.text)),
+                    }
+                }
+                if k.text == "fail_if_header_matches" {
+                    s.fail_if_header_matches = out;
+                } else {
+                    s.fail_if_header_not_matches = out;
+                }
+            }
+            "compression" => match v.as_str() {
+                Some("" | "identity") => {}
+                _ => *unsupported = Some("compression: sonde does not decompress bodies".into()),
+            },
+            "body_size_limit" => match v.as_str().map(super::http::size) {
+                Some(Ok(n)) => s.body_size_limit = n,
+                Some(Err(why)) => bad(v, format!("body_size_limit: {why}")),
+                None => bad(v, "body_size_limit: a size such as 10MB".into()),
+            },
+            "basic_auth" => {
+                let (mut user, mut password) = (String::new(), None);
+                for (bk, bv) in entries(v, &mut entries_of) {
+                    let text = bv.as_str().unwrap_or_default().to_owned();
+                    match bk.text.as_str() {
+                        "username" => user = text,
+                        "password" if !text.is_empty() => password = Some(http::Secret::Inline(text)),
+                        "password_file" if !text.is_empty() => password = Some(http::Secret::File(text.into())),
+                        "password" | "password_file" => {}
+                        _ => unknown(bk, "basic_auth", &mut entries_of),
+                    }
+                }
+                let password = password.unwrap_or(http::Secret::Inline(String::new()));
+                s.auth = http::Auth::Basic { user, password };
+            }
+            "authorization" => {
+                let (mut scheme, mut credentials) = ("Bearer".to_owned(), None);
+                for (ak, av) in entries(v, &mut entries_of) {
+                    let text = av.as_str().unwrap_or_default().to_owned();
+                    match ak.text.as_str() {
+                        "type" if !text.is_empty() => scheme = text,
+                        "credentials" if !text.is_empty() => credentials = Some(http::Secret::Inline(text)),
+                        "credentials_file" if !text.is_empty() => credentials = Some(http::Secret::File(text.into())),
+                        "type" | "credentials" | "credentials_file" => {}
+                        _ => unknown(ak, "authorization", &mut entries_of),
+                    }
+                }
+                if let Some(credentials) = credentials {
+                    s.auth = http::Auth::Token { scheme, credentials };
+                }
+            }
+            "bearer_token" | "bearer_token_file" => {
+                let text = v.as_str().unwrap_or_default().to_owned();
+                if !text.is_empty() {
+                    let credentials = match k.text.as_str() {
+                        "bearer_token" => http::Secret::Inline(text),
+                        _ => http::Secret::File(text.into()),
+                    };
+                    s.auth = http::Auth::Token { scheme: "Bearer".into(), credentials };
+                }
+            }
+            "tls_config" => tls_config(v, &mut s.tls_config, &mut entries_of, unsupported),
+            "oauth2" => *unsupported = Some("oauth2 is not supported by sonde".into()),
+            "proxy_url" if v.as_str().is_some_and(|p| !p.is_empty()) => {
+                *unsupported = Some("proxy_url is not supported by sonde".into())
+            }
+            // Meaningful only with a proxy, or for HTTP/2, which sonde does
+            // not speak (blackbox's own default uses it only over TLS).
+            "proxy_url" | "proxy_connect_header" | "skip_resolve_phase_with_proxy" | "enable_http2" => {}
+            _ => unknown(k, "http", &mut entries_of),
+        }
+    }
+    errors.append(&mut entries_of);
+    (Kind::Http(Box::new(s)), select)
 }
 
 fn query_response(v: &Node, steps: &mut Vec<tcp::Step>, errors: &mut Errors, unsupported: &mut Option<String>) {
@@ -456,7 +586,10 @@ modules:
     fn the_fields_file_reads_as_blackbox_reads_it() {
         let m = parse(FIELD).unwrap();
         let get = |n: &str| m.iter().find(|x| x.name == n).unwrap();
-        assert_eq!(get("http_2xx").kind.as_ref().unwrap_err(), "prober http is not in this sonde");
+        let http_2xx = get("http_2xx");
+        assert_eq!(http_2xx.select, Select::Preferred { ip6: false, fallback: true });
+        let Ok(Kind::Http(h)) = &http_2xx.kind else { panic!("{:?}", http_2xx.kind) };
+        assert_eq!(**h, http::Settings::default(), "GET, 2xx, redirects followed");
         let smtp = get("smtp_banner");
         assert_eq!(smtp.timeout, Some(Duration::from_secs(5)));
         assert_eq!(smtp.select, Select::Preferred { ip6: false, fallback: false });
@@ -498,6 +631,69 @@ modules:
         let errors = parse("modules:\n  &x a:\n    prober: tcp\n").unwrap_err();
         assert_eq!(errors[0].0, 2, "YAML outside the subset: {errors:?}");
         assert_eq!(parse("bogus: 1\n").unwrap_err()[0].0, 1);
+    }
+
+    /// Every http key blackbox_exporter 0.23 documents, as written in its
+    /// CONFIGURATION.md's example shapes.
+    #[test]
+    fn http_modules_read_as_blackbox_reads_them() {
+        let text = r#"modules:
+  web:
+    prober: http
+    timeout: 3s
+    http:
+      method: POST
+      headers:
+        Host: www.example.org
+        X-Probe: sonde
+      body: '{"ping": 1}'
+      valid_status_codes: [200, 201]
+      valid_http_versions: ["HTTP/1.1"]
+      no_follow_redirects: true
+      fail_if_not_ssl: true
+      fail_if_body_matches_regexp: ["error"]
+      fail_if_body_not_matches_regexp: ["ok"]
+      fail_if_header_matches:
+        - header: Server
+          regexp: "^Apache"
+          allow_missing: true
+      fail_if_header_not_matches:
+        - {header: Content-Type, regexp: "json"}
+      body_size_limit: 1MB
+      compression: ""
+      basic_auth:
+        username: probe
+        password_file: /etc/blackbox/pw
+      enable_http2: false
+      preferred_ip_protocol: ip4
+      ip_protocol_fallback: false
+"#;
+        let m = parse(text).unwrap();
+        let Ok(Kind::Http(h)) = &m[0].kind else { panic!("{:?}", m[0].kind) };
+        assert_eq!((h.method.as_str(), h.body.as_str()), ("POST", "{\"ping\": 1}"));
+        assert_eq!(h.headers[0], ("Host".to_owned(), "www.example.org".to_owned()));
+        assert_eq!(
+            (h.valid_status_codes.as_slice(), h.follow_redirects, h.fail_if_not_ssl),
+            (&[200, 201][..], false, true)
+        );
+        assert_eq!((h.fail_if_body_matches_regexp.len(), h.fail_if_body_not_matches_regexp.len()), (1, 1));
+        assert!(h.fail_if_header_matches[0].allow_missing && !h.fail_if_header_not_matches[0].allow_missing);
+        assert_eq!(h.body_size_limit, Some(1 << 20));
+        assert_eq!(
+            h.auth,
+            http::Auth::Basic { user: "probe".into(), password: http::Secret::File("/etc/blackbox/pw".into()) }
+        );
+        assert_eq!(m[0].select, Select::Preferred { ip6: false, fallback: false });
+        for (key, why) in [
+            ("compression: gzip", "compression"),
+            ("oauth2: {client_id: x}", "oauth2"),
+            ("proxy_url: http://p:3128", "proxy_url"),
+        ] {
+            let m = parse(&format!("modules:\n  w:\n    prober: http\n    http:\n      {key}\n")).unwrap();
+            assert!(m[0].kind.as_ref().unwrap_err().contains(why), "{key}: {:?}", m[0].kind);
+        }
+        let errors = parse("modules:\n  w:\n    prober: http\n    http:\n      headers: {\"X\": \"a\\r\\nB: c\"}\n      valid_status_codes: [2000]\n      method: \"G T\"\n").unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![5, 6, 7], "{errors:?}");
     }
 
     #[test]

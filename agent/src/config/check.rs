@@ -26,7 +26,7 @@
 use std::time::Duration;
 
 use super::{duration, strings, Error, Problem};
-use crate::check::{dns, ntp, tcp, Check, Family, Kind, Select};
+use crate::check::{dns, http, ntp, tcp, Check, Family, Kind, Select};
 use crate::tls::{TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire;
 use crate::wire::regex::Regex;
@@ -65,6 +65,22 @@ pub const KEYS: &[&str] = &[
     "expect_all_additional",
     "forbid_additional",
     "max_root_distance",
+    "method",
+    "headers",
+    "body",
+    "valid_status_codes",
+    "valid_http_versions",
+    "follow_redirects",
+    "fail_if_ssl",
+    "fail_if_not_ssl",
+    "fail_if_body_matches_regexp",
+    "fail_if_body_not_matches_regexp",
+    "fail_if_header_matches",
+    "fail_if_header_not_matches",
+    "basic_auth_user",
+    "basic_auth_password_file",
+    "bearer_token_file",
+    "body_size_limit",
 ];
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
@@ -132,9 +148,12 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
         }),
     };
     let select = select(family, entries, &mut err);
-    if kind != "tcp" {
-        for e in entries.iter().filter(|e| e.key == "tls" || super::tls::KEYS.contains(&e.key.as_str())) {
-            err(e.line, format!("{}: only a tcp check speaks TLS", e.key));
+    for e in entries.iter().filter(|e| e.key == "tls" || super::tls::KEYS.contains(&e.key.as_str())) {
+        match kind.as_str() {
+            "tcp" => {}
+            "http" if e.key != "tls" => {}
+            "http" => err(e.line, "tls: an http check speaks TLS to an https:// target".into()),
+            _ => err(e.line, format!("{}: only tcp and http checks speak TLS", e.key)),
         }
     }
     let kind = match kind.as_str() {
@@ -264,8 +283,9 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
             }
             Kind::Ntp(s)
         }
+        "http" => Kind::Http(Box::new(http_check(line, &target, entries, &mut err))),
         other => {
-            err(line, format!("kind: '{other}' is not tcp, dns or ntp"));
+            err(line, format!("kind: '{other}' is not tcp, dns, ntp or http"));
             return None;
         }
     };
@@ -274,6 +294,157 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
         err(line, format!("target: {why}"));
     }
     (errors.len() == before).then_some(c)
+}
+
+/// The strings of `e`, or none with the error said.
+fn list_of<'e>(e: &'e Entry, err: &mut dyn FnMut(usize, String)) -> Vec<&'e str> {
+    list(e).unwrap_or_else(|m| {
+        err(e.line, format!("{}: {m}", e.key));
+        Vec::new()
+    })
+}
+
+/// An http check's keys: blackbox_exporter's option names, with
+/// `"Name: value"` strings for header fields and patterns on them, and
+/// credentials from files (`basic_auth_user` with
+/// `basic_auth_password_file`, or `bearer_token_file`), as `[push]`
+/// takes them.
+fn http_check(line: usize, target: &str, entries: &[Entry], err: &mut dyn FnMut(usize, String)) -> http::Settings {
+    let mut s = http::Settings::default();
+    if let Err(m) = super::http::target(target) {
+        err(entries.iter().find(|e| e.key == "target").map_or(line, |e| e.line), m);
+    }
+    let mut basic = (None, None);
+    for e in entries {
+        let bool_of = |e: &Entry, err: &mut dyn FnMut(usize, String)| match e.value {
+            Value::Bool(b) => b,
+            _ => {
+                err(e.line, format!("{}: expected true or false", e.key));
+                false
+            }
+        };
+        let text_of = |e: &Entry, err: &mut dyn FnMut(usize, String)| match text(e) {
+            Ok(t) => Some(t.to_owned()),
+            Err(m) => {
+                err(e.line, format!("{}: {m}", e.key));
+                None
+            }
+        };
+        // "Name: rest", for headers and the patterns on them.
+        let field = |item: &str| item.split_once(':').map(|(n, v)| (n.trim().to_owned(), v.trim_start().to_owned()));
+        let patterns = |e: &Entry, err: &mut dyn FnMut(usize, String)| {
+            let mut out = Vec::new();
+            for p in list_of(e, err) {
+                match Regex::new(p) {
+                    Ok(re) => out.push(re),
+                    Err(why) => err(e.line, format!("{}: {p}: {why}", e.key)),
+                }
+            }
+            out
+        };
+        let header_matches = |e: &Entry, err: &mut dyn FnMut(usize, String)| {
+            let mut out = Vec::new();
+            for item in list_of(e, err) {
+                match field(item).map(|(h, p)| (h, Regex::new(&p))) {
+                    Some((header, Ok(regexp))) if !header.is_empty() => {
+                        out.push(http::HeaderMatch { header, regexp, allow_missing: false })
+                    }
+                    Some((_, Err(why))) => err(e.line, format!("{}: {item}: {why}", e.key)),
+                    _ => err(e.line, format!("{}: '{item}' is not \"Header-Name: pattern\"", e.key)),
+                }
+            }
+            out
+        };
+        match e.key.as_str() {
+            "method" => {
+                if let Some(m) = text_of(e, err) {
+                    if let Err(why) = super::http::method(&m) {
+                        err(e.line, why);
+                    }
+                    s.method = m;
+                }
+            }
+            "headers" => {
+                for item in list_of(e, err) {
+                    match field(item) {
+                        Some((n, v)) => match super::http::header(&n, &v) {
+                            Ok(()) => s.headers.push((n, v)),
+                            Err(why) => err(e.line, why),
+                        },
+                        None => err(e.line, format!("headers: '{item}' is not \"Name: value\"")),
+                    }
+                }
+            }
+            "body" => s.body = text_of(e, err).unwrap_or_default(),
+            "valid_status_codes" => match &e.value {
+                Value::Array(codes) => {
+                    for c in codes {
+                        match c {
+                            Value::Int(n @ 100..=599) => s.valid_status_codes.push(*n as u16),
+                            _ => err(e.line, "valid_status_codes: status codes from 100 to 599".into()),
+                        }
+                    }
+                }
+                _ => err(e.line, "valid_status_codes: an array of status codes, e.g. [200, 301]".into()),
+            },
+            "valid_http_versions" => {
+                for v in list_of(e, err) {
+                    match v {
+                        "HTTP/1.1" | "HTTP/1.0" => s.valid_http_versions.push(v.to_owned()),
+                        _ => err(e.line, format!("valid_http_versions: '{v}' is not HTTP/1.1 or HTTP/1.0")),
+                    }
+                }
+            }
+            "follow_redirects" => s.follow_redirects = bool_of(e, err),
+            "fail_if_ssl" => s.fail_if_ssl = bool_of(e, err),
+            "fail_if_not_ssl" => s.fail_if_not_ssl = bool_of(e, err),
+            "fail_if_body_matches_regexp" => s.fail_if_body_matches_regexp = patterns(e, err),
+            "fail_if_body_not_matches_regexp" => s.fail_if_body_not_matches_regexp = patterns(e, err),
+            "fail_if_header_matches" => s.fail_if_header_matches = header_matches(e, err),
+            "fail_if_header_not_matches" => s.fail_if_header_not_matches = header_matches(e, err),
+            "basic_auth_user" => basic.0 = text_of(e, err),
+            "basic_auth_password_file" => basic.1 = text_of(e, err).map(|p| (e.line, p)),
+            "bearer_token_file" => {
+                if let Some(p) = text_of(e, err) {
+                    if !p.starts_with('/') {
+                        err(e.line, format!("bearer_token_file: '{p}': write an absolute path"));
+                    }
+                    let credentials = http::Secret::File(p.into());
+                    s.auth = http::Auth::Token { scheme: "Bearer".into(), credentials };
+                }
+            }
+            "body_size_limit" => match &e.value {
+                Value::Int(n) if *n >= 0 => s.body_size_limit = Some(*n as u64).filter(|&n| n > 0),
+                Value::Str(t) => match super::http::size(t) {
+                    Ok(n) => s.body_size_limit = n,
+                    Err(m) => err(e.line, format!("body_size_limit: {m}")),
+                },
+                _ => err(e.line, "body_size_limit: bytes, or a size such as \"10MB\"".into()),
+            },
+            k if super::tls::KEYS.contains(&k) => match super::tls::set(&mut s.tls_config, k, &e.value) {
+                Err(Problem::Invalid(m)) => err(e.line, format!("{k}: {m}")),
+                Err(Problem::UnknownKey) | Ok(()) => {}
+            },
+            _ => {}
+        }
+    }
+    match basic {
+        (None, None) => {}
+        (Some(user), Some((line, file))) => {
+            if !file.starts_with('/') {
+                err(line, format!("basic_auth_password_file: '{file}': write an absolute path"));
+            }
+            if s.auth != http::Auth::None {
+                err(line, "basic auth and a bearer token exclude each other".into());
+            }
+            s.auth = http::Auth::Basic { user, password: http::Secret::File(file.into()) };
+        }
+        _ => err(line, "basic_auth_user and basic_auth_password_file go together".into()),
+    }
+    if let Err(m) = s.tls_config.check() {
+        err(line, m);
+    }
+    s
 }
 
 /// Which addresses: every one of `family` (sonde's way), or, with
@@ -430,6 +601,44 @@ mod tests {
         let errors =
             parse("[[check]]\nname = \"d\"\nkind = \"dns\"\ntarget = \"x\"\nquery_name = \"a.b\"\ntls = true\n")
                 .unwrap_err();
-        assert_eq!((errors[0].line, errors[0].message.as_str()), (6, "tls: only a tcp check speaks TLS"));
+        assert_eq!((errors[0].line, errors[0].message.as_str()), (6, "tls: only tcp and http checks speak TLS"));
+    }
+
+    #[test]
+    fn http_checks_take_blackbox_names_and_secrets_from_files() {
+        let c = parse(
+            "[[check]]\nname = \"web\"\nkind = \"http\"\ntarget = \"http://www.example.org:8080/health\"\n\
+             method = \"HEAD\"\nheaders = [\"Host: vhost.example\", \"X-Probe: sonde\"]\n\
+             valid_status_codes = [200, 204]\nfollow_redirects = false\nbody_size_limit = \"64KB\"\n\
+             fail_if_body_not_matches_regexp = [\"ok\"]\nfail_if_header_matches = [\"Server: ^Apache\"]\n\
+             basic_auth_user = \"probe\"\nbasic_auth_password_file = \"/etc/sonde/pw\"\n",
+        )
+        .unwrap();
+        let Kind::Http(h) = &c.checks[0].kind else { panic!() };
+        assert_eq!(c.checks[0].kind.authority(&c.checks[0].target), Ok(("www.example.org", 8080)));
+        assert_eq!(h.method, "HEAD");
+        assert_eq!(h.headers, vec![("Host".into(), "vhost.example".into()), ("X-Probe".into(), "sonde".into())]);
+        assert_eq!((h.valid_status_codes.as_slice(), h.follow_redirects), (&[200, 204][..], false));
+        assert_eq!(h.body_size_limit, Some(64 * 1024));
+        assert_eq!(h.fail_if_header_matches[0].header, "Server");
+        assert_eq!(h.fail_if_header_matches[0].regexp.as_str(), "^Apache");
+        assert!(matches!(&h.auth, crate::check::http::Auth::Basic { user, .. } if user == "probe"));
+        let check = |extra: &str| format!("[[check]]\nname = \"x\"\nkind = \"http\"\ntarget = \"x.example\"\n{extra}");
+        for (extra, said) in [
+            ("headers = [\"X-A\"]\n", "is not \"Name: value\""),
+            ("valid_status_codes = [2000]\n", "from 100 to 599"),
+            ("basic_auth_user = \"u\"\n", "go together"),
+            ("bearer_token_file = \"token\"\n", "absolute path"),
+            ("body_size_limit = \"lots\"\n", "is not a size"),
+            ("fail_if_header_matches = [\"Server\"]\n", "Header-Name: pattern"),
+            ("tls = true\n", "an http check speaks TLS to an https:// target"),
+        ] {
+            let errors = parse(&check(extra)).unwrap_err();
+            assert!(errors.len() == 1 && errors[0].message.contains(said), "{extra}: {errors:?}");
+        }
+        let errors = parse(&check("").replace("x.example", "ftp://x.example/")).unwrap_err();
+        assert!(errors[0].message.contains("is not a URL"), "{errors:?}");
+        let https = parse(&check("").replace("x.example", "https://x.example/"));
+        assert_eq!(https.is_ok(), crate::tls::TLS_BUILT, "{https:?}");
     }
 }

@@ -11,6 +11,7 @@
 mod blackbox;
 mod check;
 mod host;
+mod http;
 mod push;
 mod tls;
 mod unbound;

@@ -32,6 +32,7 @@ pub mod chrony;
 pub mod dns;
 pub mod expfmt;
 pub mod hostport;
+pub mod http;
 pub mod ntp;
 pub mod os_release;
 pub mod proc;
