@@ -353,3 +353,148 @@ fn http_modules_side_by_side_with_blackbox_exporter() {
     // Nothing listening: both fail, with the same families.
     assert_eq!(side_by_side(&sonde, &bb, "http_2xx", &format!("http://127.0.0.1:{}/", common::free_tcp_port())), 0.0);
 }
+
+/// https against nginx (cargo feature `tls`), with certificates made by
+/// openssl(1) in the test: a CA and the server it signed (for
+/// 127.0.0.1, ::1 and localhost), the same server's certificate expired a
+/// day ago, a client certificate, and a CA that signed none of them.
+#[cfg(feature = "tls")]
+mod tls {
+    use super::*;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    const SERVER: &str = "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n\
+                          basicConstraints=critical,CA:FALSE\n";
+
+    fn pki(dir: &Path) -> (PathBuf, ServerCert, ServerCert) {
+        let pki = common::Pki::new(dir);
+        pki.ca("ca", "sonde http test CA", "30");
+        pki.ca("other-ca", "sonde untrusted CA", "30");
+        pki.issue("server", "ca", "30", SERVER);
+        // notAfter a day before notBefore: expired from the start.
+        pki.issue("expired", "ca", "-1", SERVER);
+        pki.issue("client", "ca", "30", "extendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\n");
+        let d = pki.dir;
+        let cert = |name: &str| ServerCert {
+            ca: d.join("ca.crt"),
+            cert: d.join(format!("{name}.crt")),
+            key: d.join(format!("{name}.key")),
+        };
+        (d.clone(), cert("server"), cert("expired"))
+    }
+
+    /// A certificate's notAfter in unix seconds, as openssl prints it and
+    /// date(1) reads it: sonde's own reader is what is under test.
+    fn enddate(crt: &Path) -> f64 {
+        let out = Command::new("openssl").args(["x509", "-noout", "-enddate", "-in"]).arg(crt).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let date = text.trim().strip_prefix("notAfter=").unwrap_or_else(|| panic!("openssl said {text:?}"));
+        let out = Command::new("date").args(["-u", "+%s", "-d", date]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+    }
+
+    /// The test CA, a wrong one, the system's bundle, a wrong name, an
+    /// expired certificate, a client certificate asked for, a TLS 1.2-only
+    /// server with and without min_version TLS13, a redirect from http to
+    /// https, fail_if_ssl and fail_if_not_ssl, and insecure_skip_verify
+    /// (said in its own family).
+    #[test]
+    fn https_against_nginx_with_a_test_ca() {
+        let dir = Scratch::new("http-tls");
+        let (pki, server, expired) = pki(&dir.0);
+        // nginx 1.22 offers TLS 1.3 only when told (1.23.4 made it a default).
+        let mtls = format!(
+            "ssl_protocols TLSv1.2 TLSv1.3;\nssl_verify_client optional; ssl_client_certificate {};\n\
+             location /mtls {{ if ($ssl_client_verify != SUCCESS) {{ return 403; }} }}\n",
+            pki.join("ca.crt").display()
+        );
+        let w = web(&dir.0, Some(&server), &mtls);
+        std::fs::write(w.nginx.www.join("mtls"), "client verified\n").unwrap();
+        let https = format!("https://127.0.0.1:{}", w.nginx.https_port.unwrap());
+        let old = Nginx::start_with(&dir.0, Some(&expired), "");
+        let tls12 = Nginx::start_with(
+            &dir.0,
+            Some(&server),
+            &format!("ssl_protocols TLSv1.2;\nlocation /secure {{ return 302 {https}/; }}\n"),
+        );
+        let f = |name: &str| pki.join(name).display().to_string();
+        let ca = format!("ca_file = \"{}\"\n", f("ca.crt"));
+        let client = format!("{ca}cert_file = \"{}\"\nkey_file = \"{}\"\n", f("client.crt"), f("client.key"));
+        let cfg = dir.write(
+            "sonde.toml",
+            &[
+                NO_COLLECTORS.to_owned(),
+                check("ok", &format!("{https}/"), &format!("{ca}fail_if_not_ssl = true\n")),
+                check("named", &format!("{https}/"), &format!("{ca}server_name = \"localhost\"\n")),
+                check("wrong_name", &format!("{https}/"), &format!("{ca}server_name = \"other.test\"\n")),
+                check("wrong_ca", &format!("{https}/"), &format!("ca_file = \"{}\"\n", f("other-ca.crt"))),
+                check("system_bundle", &format!("{https}/"), ""),
+                check(
+                    "insecure",
+                    &format!("{https}/"),
+                    &format!("ca_file = \"{}\"\ninsecure_skip_verify = true\n", f("other-ca.crt")),
+                ),
+                check("expired", &format!("https://127.0.0.1:{}/", old.https_port.unwrap()), &ca),
+                check("client_cert", &format!("{https}/mtls"), &client),
+                check("no_client_cert", &format!("{https}/mtls"), &ca),
+                check("tls12", &format!("https://127.0.0.1:{}/", tls12.https_port.unwrap()), &ca),
+                check(
+                    "min13",
+                    &format!("https://127.0.0.1:{}/", tls12.https_port.unwrap()),
+                    &format!("{ca}min_version = \"TLS13\"\n"),
+                ),
+                check(
+                    "upgraded",
+                    &format!("http://127.0.0.1:{}/secure", tls12.port),
+                    &format!("{ca}fail_if_not_ssl = true\n"),
+                ),
+                check("not_ssl", &format!("http://127.0.0.1:{}/", w.nginx.port), "fail_if_not_ssl = true\n"),
+                check("ssl", &format!("{https}/"), &format!("{ca}fail_if_ssl = true\n")),
+                check("plaintext_port", &format!("https://127.0.0.1:{}/", w.nginx.port), &ca),
+            ]
+            .concat(),
+        );
+        let (text, err) = once(&cfg);
+        assert!(!err.contains("built without TLS"), "a sonde without TLS ran: {err}");
+        promtool_check(&text);
+        let v = |family: &str, c: &str| value(&text, &series(family, c));
+        let version = |c: &str, ver: &str| {
+            value(
+                &text,
+                &format!(
+                    "probe_tls_version_info{{check=\"{c}\",address=\"127.0.0.1\",family=\"ipv4\",version=\"{ver}\"}}"
+                ),
+            )
+        };
+        for c in ["ok", "named", "insecure", "client_cert", "tls12", "upgraded"] {
+            assert_eq!(success(&text, c, ""), Some(1.0), "{c}:\n{text}\n{err}");
+            assert_eq!(v("probe_http_ssl", c), Some(1.0), "{c}");
+        }
+        assert_eq!(version("ok", "TLS 1.3"), Some(1.0), "{text}");
+        assert_eq!(v("probe_ssl_earliest_cert_expiry", "ok"), Some(enddate(&server.cert)));
+        assert!(v("probe_http_duration_seconds", "ok").is_none(), "split by phase only");
+        let tls_phase = "probe_http_duration_seconds{check=\"ok\",address=\"127.0.0.1\",family=\"ipv4\",phase=\"tls\"}";
+        assert!(value(&text, tls_phase).unwrap() > 0.0, "a handshake takes time");
+        assert_eq!(v("probe_tls_insecure_skip_verify", "insecure"), Some(1.0));
+        assert_eq!(v("probe_tls_insecure_skip_verify", "ok"), None, "no series while verifying");
+        for c in ["wrong_name", "wrong_ca", "system_bundle", "expired"] {
+            assert_eq!(success(&text, c, "certificate"), Some(0.0), "{c}:\n{text}\n{err}");
+        }
+        assert!(err.contains("check expired failed") && err.contains("Expired"), "{err}");
+        assert!(err.contains("check wrong_ca failed") && err.contains("UnknownIssuer"), "{err}");
+        assert_eq!(v("probe_http_status_code", "client_cert"), Some(200.0));
+        assert_eq!(success(&text, "no_client_cert", "bad_status"), Some(0.0));
+        assert_eq!(v("probe_http_status_code", "no_client_cert"), Some(403.0));
+        assert_eq!(version("tls12", "TLS 1.2"), Some(1.0), "{text}");
+        assert_eq!(success(&text, "min13", "tls"), Some(0.0), "{text}");
+        assert_eq!(
+            (v("probe_http_redirects", "upgraded"), v("probe_http_status_code", "upgraded")),
+            (Some(1.0), Some(200.0))
+        );
+        assert_eq!(success(&text, "not_ssl", "unexpected_reply"), Some(0.0));
+        assert_eq!(success(&text, "ssl", "unexpected_reply"), Some(0.0));
+        assert!(err.contains("the final hop was https (fail_if_ssl)"), "{err}");
+        assert_eq!(success(&text, "plaintext_port", "tls"), Some(0.0), "{text}");
+    }
+}

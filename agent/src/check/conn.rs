@@ -3,8 +3,8 @@
 //! http kinds.
 //!
 //! TLS always verifies the server's chain ([`crate::tls`]'s client) unless
-//! the check's `insecure_skip_verify` says otherwise, which the http kind
-//! then reports. A handshake reports the TLS version and the earliest
+//! the check's `insecure_skip_verify` says otherwise, which it then
+//! reports (`probe_tls_insecure_skip_verify`). A handshake reports the TLS version and the earliest
 //! notAfter among the certificates the server presented ([`Tls`]); a
 //! refused certificate fails as `certificate`, any other TLS failure as
 //! `tls`, with rustls's words kept for stderr.
@@ -42,6 +42,9 @@ pub struct Tls {
     /// rustls's words (or a CA file's error) when TLS failed.
     #[cfg(feature = "tls")]
     pub error: Option<String>,
+    /// The handshake took any certificate (`insecure_skip_verify`).
+    #[cfg(feature = "tls")]
+    pub insecure: bool,
 }
 
 #[cfg(feature = "tls")]

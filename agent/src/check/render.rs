@@ -54,6 +54,14 @@ pub const SHARED: &[Row] = &[
     Row::new("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", |o| {
         o.detail.tls().and_then(|t| t.earliest_expiry).map(|t| t as f64)
     }),
+    // Only while it is so: a check that verifies has no such series, as
+    // blackbox's has none.
+    #[cfg(feature = "tls")]
+    Row::new(
+        "probe_tls_insecure_skip_verify",
+        "sonde: 1 when the server's certificate was taken unverified (insecure_skip_verify)",
+        |o| o.detail.tls().filter(|t| t.insecure && t.version.is_some()).map(|_| 1.0),
+    ),
 ];
 
 /// Why a check failed, in a family of its own: a label whose value

@@ -10,19 +10,21 @@
 //! query for ANY over UDP, no EDNS, a truncated reply taken as it is; a
 //! `send` ended by a bare LF).
 //!
-//! A module whose prober sonde does not have (grpc, and http and icmp
-//! until they land), or that asks for something sonde does not do
+//! A module whose prober sonde does not have (grpc, and icmp until it
+//! lands), or that asks for something sonde does not do
 //! (`source_ip_address`, `dns_over_tls`, `expect_bytes`, `labels`, a
-//! `send` with `${1}` from an expect, `insecure_skip_verify: true`), is
-//! kept as unsupported: `/probe` answers
-//! it with a 400 that says why, and check-config and the log say it once.
+//! `send` with `${1}` from an expect, an http `compression`, `oauth2` or
+//! `proxy_url`, a TLS `max_version` below TLS12), is kept as unsupported:
+//! `/probe` answers it with a 400 that says why, and check-config and the
+//! log say it once. `insecure_skip_verify: true` is done as asked, and the
+//! probe then says so (`probe_tls_insecure_skip_verify 1`).
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::check::{dns, http, tcp, Kind, Module, Select};
 use crate::limits::MAX_CONFIG_FILE;
-use crate::tls::{ClientTls, TLS_BUILT, WITHOUT_TLS};
+use crate::tls::{ClientTls, Version, TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire_dns;
 use crate::wire::regex::Regex;
 use crate::wire::yaml::{self, Key, Node};
@@ -396,13 +398,20 @@ fn tls_config(v: &Node, t: &mut ClientTls, errors: &mut Errors, unsupported: &mu
             "key_file" => t.key_file = text().map(Into::into),
             "server_name" => t.server_name = text(),
             "insecure_skip_verify" => match v.as_bool() {
-                Some(false) => {}
-                Some(true) => *unsupported = Some("insecure_skip_verify: true: sonde always verifies the chain".into()),
+                Some(b) => t.insecure_skip_verify = b,
                 None => errors.push((v.line, "insecure_skip_verify: true or false".into())),
             },
-            "min_version" | "max_version" => match v.as_str() {
-                Some("TLS10" | "TLS11" | "TLS12" | "TLS13") => {}
-                _ => errors.push((v.line, format!("{}: TLS10, TLS11, TLS12 or TLS13", k.text))),
+            "min_version" => match v.as_str().and_then(Version::min_from_name) {
+                Some(min) => t.min_version = min,
+                None => errors.push((v.line, "min_version: TLS10, TLS11, TLS12 or TLS13".into())),
+            },
+            "max_version" => match v.as_str() {
+                Some("TLS12") => t.max_version = Some(Version::Tls12),
+                Some("TLS13") => t.max_version = Some(Version::Tls13),
+                Some("TLS10" | "TLS11") => {
+                    *unsupported = Some("max_version below TLS12: sonde speaks TLS 1.2 and 1.3".into())
+                }
+                _ => errors.push((v.line, "max_version: TLS10, TLS11, TLS12 or TLS13".into())),
             },
             _ => unknown(k, "tls_config", errors),
         }

@@ -43,11 +43,13 @@ pub const KEYS: &[&str] = &[
     "ip_protocol_fallback",
     "dialogue",
     "tls",
-    // super::tls::KEYS, for a tcp check with TLS:
+    // super::tls::KEYS and CHECK_KEYS, for a tcp check with TLS or https:
     "ca_file",
     "cert_file",
     "key_file",
     "server_name",
+    "min_version",
+    "insecure_skip_verify",
     "query_name",
     "query_type",
     "query_class",
@@ -148,7 +150,7 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
         }),
     };
     let select = select(family, entries, &mut err);
-    for e in entries.iter().filter(|e| e.key == "tls" || super::tls::KEYS.contains(&e.key.as_str())) {
+    for e in entries.iter().filter(|e| e.key == "tls" || is_tls_key(&e.key)) {
         match kind.as_str() {
             "tcp" => {}
             "http" if e.key != "tls" => {}
@@ -296,6 +298,11 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
     (errors.len() == before).then_some(c)
 }
 
+/// Whether `key` is one of a check's TLS settings.
+fn is_tls_key(key: &str) -> bool {
+    super::tls::KEYS.contains(&key) || super::tls::CHECK_KEYS.contains(&key)
+}
+
 /// The strings of `e`, or none with the error said.
 fn list_of<'e>(e: &'e Entry, err: &mut dyn FnMut(usize, String)) -> Vec<&'e str> {
     list(e).unwrap_or_else(|m| {
@@ -421,7 +428,7 @@ fn http_check(line: usize, target: &str, entries: &[Entry], err: &mut dyn FnMut(
                 },
                 _ => err(e.line, "body_size_limit: bytes, or a size such as \"10MB\"".into()),
             },
-            k if super::tls::KEYS.contains(&k) => match super::tls::set(&mut s.tls_config, k, &e.value) {
+            k if is_tls_key(k) => match super::tls::set(&mut s.tls_config, k, &e.value) {
                 Err(Problem::Invalid(m)) => err(e.line, format!("{k}: {m}")),
                 Err(Problem::UnknownKey) | Ok(()) => {}
             },
@@ -487,7 +494,7 @@ fn select(family: Family, entries: &[Entry], err: &mut dyn FnMut(usize, String))
 fn tcp_tls(s: &mut tcp::Settings, line: usize, entries: &[Entry], err: &mut dyn FnMut(usize, String)) {
     if !TLS_BUILT {
         // As ClientTls::set says it, for tls too; the rest is not built.
-        for e in entries.iter().filter(|e| e.key == "tls" || super::tls::KEYS.contains(&e.key.as_str())) {
+        for e in entries.iter().filter(|e| e.key == "tls" || is_tls_key(&e.key)) {
             err(e.line, format!("{}: {WITHOUT_TLS}", e.key));
         }
         return;
@@ -498,7 +505,7 @@ fn tcp_tls(s: &mut tcp::Settings, line: usize, entries: &[Entry], err: &mut dyn 
                 Value::Bool(b) => s.tls = b,
                 _ => err(e.line, "tls: expected true or false".into()),
             },
-            k if super::tls::KEYS.contains(&k) => match super::tls::set(&mut s.tls_config, k, &e.value) {
+            k if is_tls_key(k) => match super::tls::set(&mut s.tls_config, k, &e.value) {
                 Err(Problem::Invalid(m)) => err(e.line, format!("{k}: {m}")),
                 Err(Problem::UnknownKey) | Ok(()) => {}
             },
@@ -640,5 +647,21 @@ mod tests {
         assert!(errors[0].message.contains("is not a URL"), "{errors:?}");
         let https = parse(&check("").replace("x.example", "https://x.example/"));
         assert_eq!(https.is_ok(), crate::tls::TLS_BUILT, "{https:?}");
+        let tls = parse(
+            &check("ca_file = \"/etc/sonde/ca.pem\"\nmin_version = \"TLS13\"\ninsecure_skip_verify = true\n")
+                .replace("x.example", "https://x.example/"),
+        );
+        assert_eq!(tls.is_ok(), crate::tls::TLS_BUILT, "{tls:?}");
+        match tls {
+            Ok(c) => {
+                let Kind::Http(h) = &c.checks[0].kind else { panic!() };
+                assert!(h.tls_config.insecure_skip_verify);
+                assert_eq!(h.tls_config.min_version, Some(crate::tls::Version::Tls13));
+            }
+            Err(errors) => {
+                assert_eq!(errors.len(), 4, "the target and three keys: {errors:?}");
+                assert!(errors.iter().all(|e| e.message.contains("without TLS")), "{errors:?}");
+            }
+        }
     }
 }
