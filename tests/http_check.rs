@@ -327,6 +327,11 @@ fn http_modules_side_by_side_with_blackbox_exporter() {
     prober: http
     http:
       method: HEAD
+  http_ip4:
+    prober: http
+    http:
+      preferred_ip_protocol: ip4
+      ip_protocol_fallback: false
 ";
     let bb = BlackboxExporter::start(&dir.0, yml);
     let file = dir.write("blackbox.yml", yml);
@@ -350,6 +355,8 @@ fn http_modules_side_by_side_with_blackbox_exporter() {
     }
     // A target written without a scheme is http to both.
     assert_eq!(side_by_side(&sonde, &bb, "http_2xx", &format!("127.0.0.1:{}", w.nginx.port)), 1.0);
+    // No IPv4 address and no fallback: both fail before connecting.
+    assert_eq!(side_by_side(&sonde, &bb, "http_ip4", &format!("http://[::1]:{}/", w.nginx.port)), 0.0);
     // Nothing listening: both fail, with the same families.
     assert_eq!(side_by_side(&sonde, &bb, "http_2xx", &format!("http://127.0.0.1:{}/", common::free_tcp_port())), 0.0);
 }

@@ -184,6 +184,10 @@ pub const MAX_HTTP_HEAD: usize = 64 * 1024;
 /// never kept, however long.
 pub const MAX_HTTP_BODY_KEPT: usize = 1024 * 1024;
 
+/// Echoes one icmp check sends per run (`count`). Each is a few bytes of
+/// state; the bound keeps a run's echoes spaced apart within its timeout.
+pub const MAX_ICMP_COUNT: u32 = 100;
+
 /// A wall clock before this (2026-01-01T00:00:00Z, the year this code was
 /// written) is not set yet: push holds its cycles until it is.
 pub const CLOCK_FLOOR_SECS: u64 = 1_767_225_600;

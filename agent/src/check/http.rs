@@ -198,6 +198,10 @@ impl Probe for Settings {
         run(self, target, addr, deadline)
     }
 
+    fn unresolved(&self) -> CheckDetail {
+        CheckDetail::Http(Box::default())
+    }
+
     fn describe(&self, s: &mut String) {
         s.push_str("\"http\"\nmethod = ");
         quote(s, &self.method);

@@ -35,6 +35,7 @@
 pub mod conn;
 pub mod dns;
 pub mod http;
+pub mod icmp;
 pub mod ntp;
 pub mod render;
 pub mod run;
@@ -140,6 +141,8 @@ pub enum Reason {
     BadStatus,
     /// An HTTP response head, or a body, past its bound.
     TooLarge,
+    /// Neither an ICMP datagram socket nor a raw one could be opened.
+    NoSocket,
     /// Any other socket error.
     Error,
 }
@@ -166,6 +169,7 @@ impl Reason {
             Reason::Tls => "tls",
             Reason::BadStatus => "bad_status",
             Reason::TooLarge => "too_large",
+            Reason::NoSocket => "no_socket",
             Reason::Error => "error",
         }
     }
@@ -202,6 +206,12 @@ pub trait Probe {
     }
     /// Checks one address of `target` by `deadline`.
     fn run(&self, target: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, Detail);
+    /// The detail of an outcome without an address (the name did not
+    /// resolve): the kind's families with nothing measured, as
+    /// blackbox_exporter registers them before it resolves. None by default.
+    fn unresolved(&self) -> Detail {
+        Detail::None
+    }
     /// Its settings, as the "Module configuration" lines of `/probe`'s
     /// debug page (after `kind = `).
     fn describe(&self, out: &mut String);
@@ -270,6 +280,7 @@ pub enum Kind {
     Ntp(ntp::Settings),
     /// Boxed: most of its settings are lists, and most checks are not http.
     Http(Box<http::Settings>),
+    Icmp(icmp::Settings),
 }
 
 impl Kind {
@@ -279,6 +290,7 @@ impl Kind {
             Kind::Dns(s) => s,
             Kind::Ntp(s) => s,
             Kind::Http(s) => &**s,
+            Kind::Icmp(s) => s,
         }
     }
 
@@ -288,6 +300,7 @@ impl Kind {
             Kind::Dns(s) => s,
             Kind::Ntp(s) => s,
             Kind::Http(s) => &mut **s,
+            Kind::Icmp(s) => s,
         }
     }
 
@@ -318,6 +331,7 @@ pub fn builtin(name: &str) -> Option<Result<Kind, &'static str>> {
         .or_else(|| dns::module(name).map(|m| m.map(Kind::Dns)))
         .or_else(|| ntp::module(name).map(|m| m.map(Kind::Ntp)))
         .or_else(|| http::module(name).map(|m| m.map(|s| Kind::Http(Box::new(s)))))
+        .or_else(|| icmp::module(name).map(|m| m.map(Kind::Icmp)))
 }
 
 /// Appends `v` in double quotes, `"` and `\\` escaped and control
@@ -402,6 +416,7 @@ pub enum Detail {
     Dns(dns::Detail),
     Ntp(ntp::Detail),
     Http(Box<http::Detail>),
+    Icmp(Box<icmp::Detail>),
 }
 
 impl Detail {
@@ -428,6 +443,7 @@ impl Detail {
     pub fn words(&self) -> Option<&str> {
         match self {
             Detail::Http(d) => d.tls.error().or(d.words.as_deref()),
+            Detail::Icmp(d) => d.words.as_deref(),
             _ => self.tls().and_then(conn::Tls::error),
         }
     }
@@ -494,6 +510,7 @@ mod tests {
         assert!(matches!(builtin("dns"), Some(Ok(Kind::Dns(_)))));
         assert!(matches!(builtin("ntp"), Some(Ok(Kind::Ntp(_)))));
         assert!(matches!(builtin("http_2xx"), Some(Ok(Kind::Http(_)))));
+        assert!(matches!(builtin("icmp"), Some(Ok(Kind::Icmp(_)))));
         assert_eq!(builtin("tls_connect").map(|m| m.is_ok()), Some(crate::tls::TLS_BUILT));
         assert!(builtin("nope").is_none());
     }

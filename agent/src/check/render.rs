@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 
-use super::{dns, http, ntp, tcp, CheckResult, Family, Reason, Row};
+use super::{dns, http, icmp, ntp, tcp, CheckResult, Family, Reason, Row};
 use crate::expo::{Exposition, MetricType};
 
 /// The families of every kind.
@@ -26,7 +26,8 @@ pub const COMMON: &[Row] = &[
     Row::new(
         "probe_ip_addr_hash",
         "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
-        |o| o.addr.map(|a| f64::from(fnv1a32(&a.ip()))),
+        // 0 without an address, as blackbox_exporter's gauge stays.
+        |o| Some(o.addr.map_or(0.0, |a| f64::from(fnv1a32(&a.ip())))),
     ),
     Row::new("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", |o| {
         Some(match o.addr {
@@ -77,7 +78,7 @@ pub const FAILURE: &[Row] = &[Row::info(
 
 /// Every family, in the order written: the common ones, each kind's, those
 /// kinds share, then the failure reasons.
-pub const ROWS: &[&[Row]] = &[COMMON, tcp::ROWS, dns::ROWS, ntp::ROWS, http::ROWS, SHARED, FAILURE];
+pub const ROWS: &[&[Row]] = &[COMMON, tcp::ROWS, dns::ROWS, ntp::ROWS, http::ROWS, icmp::ROWS, SHARED, FAILURE];
 
 /// Writes the probe families for `checks`.
 pub fn render(checks: &[CheckResult], out: &mut Exposition) {

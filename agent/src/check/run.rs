@@ -94,7 +94,7 @@ fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
                 seconds: start.elapsed().as_secs_f64(),
                 timeout_seconds: check.timeout.as_secs_f64(),
                 lookup_seconds: start.elapsed().as_secs_f64(),
-                detail: Detail::None,
+                detail: check.kind.probe().unresolved(),
             }]
         }
     };

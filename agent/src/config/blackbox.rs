@@ -10,8 +10,7 @@
 //! query for ANY over UDP, no EDNS, a truncated reply taken as it is; a
 //! `send` ended by a bare LF).
 //!
-//! A module whose prober sonde does not have (grpc, and icmp until it
-//! lands), or that asks for something sonde does not do
+//! A module whose prober sonde does not have (grpc), or that asks for something sonde does not do
 //! (`source_ip_address`, `dns_over_tls`, `expect_bytes`, `labels`, a
 //! `send` with `${1}` from an expect, an http `compression`, `oauth2` or
 //! `proxy_url`, a TLS `max_version` below TLS12), is kept as unsupported:
@@ -22,7 +21,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::check::{dns, http, tcp, Kind, Module, Select};
+use crate::check::{dns, http, icmp, tcp, Kind, Module, Select};
 use crate::limits::MAX_CONFIG_FILE;
 use crate::tls::{ClientTls, Version, TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire_dns;
@@ -89,8 +88,6 @@ fn unknown(k: &Key, whose: &str, errors: &mut Errors) {
 
 /// Keys of the probers sonde does not run, so that their modules are
 /// still checked key by key.
-const ICMP_KEYS: &[&str] =
-    &["preferred_ip_protocol", "ip_protocol_fallback", "source_ip_address", "payload_size", "dont_fragment", "ttl"];
 const GRPC_KEYS: &[&str] = &["service", "tls", "tls_config", "ip_protocol_fallback", "preferred_ip_protocol"];
 
 /// One module; None when it has errors (they are in `errors`).
@@ -126,13 +123,10 @@ fn module(name: &Key, m: &Node, errors: &mut Errors) -> Option<Module> {
             }
         },
         "http" => http_module(section, errors, &mut unsupported),
-        "icmp" | "grpc" => {
-            let keys = match prober {
-                "icmp" => ICMP_KEYS,
-                _ => GRPC_KEYS,
-            };
+        "icmp" => icmp_module(section, errors, &mut unsupported),
+        "grpc" => {
             for (k, _) in section.map(|s| entries(s, errors)).unwrap_or_default() {
-                if !keys.contains(&k.text.as_str()) {
+                if !GRPC_KEYS.contains(&k.text.as_str()) {
                     unknown(k, &format!("{prober} of module '{}'", name.text), errors);
                 }
             }
@@ -194,6 +188,36 @@ fn tcp_module(section: Option<&Node>, errors: &mut Errors, unsupported: &mut Opt
         *unsupported = Some(WITHOUT_TLS.into());
     }
     (Kind::Tcp(s), select)
+}
+
+/// An icmp module: blackbox's keys and defaults (TTL 64, one echo).
+fn icmp_module(section: Option<&Node>, errors: &mut Errors, unsupported: &mut Option<String>) -> (Kind, Select) {
+    let mut s = icmp::Settings::default();
+    let mut select = Select::BLACKBOX;
+    let mut seen = Vec::new();
+    for (k, v) in section.map(|n| entries(n, &mut seen)).unwrap_or_default() {
+        match k.text.as_str() {
+            "preferred_ip_protocol" | "ip_protocol_fallback" => select_key(k, v, &mut select, &mut seen),
+            "source_ip_address" => *unsupported = Some("source_ip_address is not supported by sonde".into()),
+            "payload_size" => match v.as_int() {
+                Some(n @ 0..=65000) => s.payload_size = n as usize,
+                _ => seen.push((v.line, "payload_size: a number of bytes from 0 to 65000".into())),
+            },
+            // blackbox: 0 leaves the system's, 1 to 255 sets it.
+            "ttl" => match v.as_int() {
+                Some(0) => s.ttl = None,
+                Some(n @ 1..=255) => s.ttl = Some(n as u8),
+                _ => seen.push((v.line, "ttl: from 0 to 255".into())),
+            },
+            "dont_fragment" => match v.as_bool() {
+                Some(b) => s.dont_fragment = b,
+                None => seen.push((v.line, "dont_fragment: true or false".into())),
+            },
+            _ => unknown(k, "icmp", &mut seen),
+        }
+    }
+    errors.append(&mut seen);
+    (Kind::Icmp(s), select)
 }
 
 /// An http module: blackbox's keys (its http_client_config's too), its
@@ -703,6 +727,22 @@ modules:
         }
         let errors = parse("modules:\n  w:\n    prober: http\n    http:\n      headers: {\"X\": \"a\\r\\nB: c\"}\n      valid_status_codes: [2000]\n      method: \"G T\"\n").unwrap_err();
         assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![5, 6, 7], "{errors:?}");
+    }
+
+    #[test]
+    fn icmp_modules_read_as_blackbox_reads_them() {
+        let m = parse(FIELD).unwrap();
+        let icmp = m.iter().find(|x| x.name == "icmp").unwrap();
+        assert_eq!(icmp.kind, Ok(Kind::Icmp(icmp::Settings::default())), "TTL 64, one echo, blackbox's families only");
+        let text = "modules:\n  a:\n    prober: icmp\n    icmp:\n      ttl: 0\n      payload_size: 1200\n      \
+                    dont_fragment: true\n      preferred_ip_protocol: ip4\n";
+        let Ok(Kind::Icmp(s)) = &parse(text).unwrap()[0].kind else { panic!() };
+        assert_eq!((s.ttl, s.payload_size, s.dont_fragment, s.stats), (None, 1200, true, false));
+        let m = parse("modules:\n  a:\n    prober: icmp\n    icmp:\n      source_ip_address: 192.0.2.1\n").unwrap();
+        assert!(m[0].kind.as_ref().unwrap_err().contains("source_ip_address"));
+        let errors =
+            parse("modules:\n  a:\n    prober: icmp\n    icmp:\n      ttl: 300\n      count: 5\n").unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![5, 6], "{errors:?}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `[[check]]`: one service check per table (see [`crate::check`]).
 //!
 //! Common keys: `name` (the `check` label; unique), `kind` (`tcp`, `dns`,
-//! `ntp`), `target` (`host:port`; dns and ntp default to 53 and 123),
+//! `ntp`, `http`, `icmp`), `target` (`host:port`; dns and ntp default to
+//! 53 and 123; http's is a URL, icmp's a host),
 //! `interval` (default 60s), `timeout` (default 5s), `family` (`any`,
 //! `ipv4`, `ipv6`; default `any`: every address is checked), or instead
 //! blackbox_exporter's `preferred_ip_protocol` (`ip4`, `ip6`) and
@@ -22,11 +23,19 @@
 //! `forbid_answers` (no answer matches any), and the same for `authority`
 //! and `additional`.
 //! ntp: `max_root_distance` (seconds, default 1.5).
+//! http: blackbox_exporter's option names ([`crate::check::http`]), with
+//! header fields and patterns on them as `"Name: value"` strings, and
+//! credentials from files; the TLS keys above for https, with
+//! `min_version` and `insecure_skip_verify`.
+//! icmp: `payload_size`, `ttl` (default 64, as blackbox), `dont_fragment`,
+//! `count` (echoes per run, default 1, at most 100); the target is a host
+//! without a port.
 
 use std::time::Duration;
 
 use super::{duration, strings, Error, Problem};
-use crate::check::{dns, http, ntp, tcp, Check, Family, Kind, Select};
+use crate::check::{dns, http, icmp, ntp, tcp, Check, Family, Kind, Select};
+use crate::limits::MAX_ICMP_COUNT;
 use crate::tls::{TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire;
 use crate::wire::regex::Regex;
@@ -83,6 +92,10 @@ pub const KEYS: &[&str] = &[
     "basic_auth_password_file",
     "bearer_token_file",
     "body_size_limit",
+    "payload_size",
+    "ttl",
+    "dont_fragment",
+    "count",
 ];
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
@@ -286,8 +299,9 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
             Kind::Ntp(s)
         }
         "http" => Kind::Http(Box::new(http_check(line, &target, entries, &mut err))),
+        "icmp" => Kind::Icmp(icmp_check(entries, &mut err)),
         other => {
-            err(line, format!("kind: '{other}' is not tcp, dns, ntp or http"));
+            err(line, format!("kind: '{other}' is not tcp, dns, ntp, http or icmp"));
             return None;
         }
     };
@@ -450,6 +464,33 @@ fn http_check(line: usize, target: &str, entries: &[Entry], err: &mut dyn FnMut(
     }
     if let Err(m) = s.tls_config.check() {
         err(line, m);
+    }
+    s
+}
+
+/// An icmp check's keys: blackbox's (`payload_size`, `ttl`,
+/// `dont_fragment`) and sonde's `count`; a `[[check]]` reports sonde's own
+/// families too ([`icmp::Settings::stats`]).
+fn icmp_check(entries: &[Entry], err: &mut dyn FnMut(usize, String)) -> icmp::Settings {
+    let mut s = icmp::Settings { stats: true, ..icmp::Settings::default() };
+    for e in entries {
+        let int = |lo: i64, hi: i64, err: &mut dyn FnMut(usize, String)| match e.value {
+            Value::Int(n) if (lo..=hi).contains(&n) => Some(n),
+            _ => {
+                err(e.line, format!("{}: a whole number from {lo} to {hi}", e.key));
+                None
+            }
+        };
+        match e.key.as_str() {
+            "payload_size" => s.payload_size = int(0, 65000, err).map_or(0, |n| n as usize),
+            "ttl" => s.ttl = int(1, 255, err).map(|n| n as u8),
+            "count" => s.count = int(1, i64::from(MAX_ICMP_COUNT), err).map_or(1, |n| n as u32),
+            "dont_fragment" => match e.value {
+                Value::Bool(b) => s.dont_fragment = b,
+                _ => err(e.line, "dont_fragment: expected true or false".into()),
+            },
+            _ => {}
+        }
     }
     s
 }
@@ -663,5 +704,29 @@ mod tests {
                 assert!(errors.iter().all(|e| e.message.contains("without TLS")), "{errors:?}");
             }
         }
+    }
+
+    #[test]
+    fn icmp_checks_take_a_host_and_a_count() {
+        let c = parse(
+            "[[check]]\nname = \"gw\"\nkind = \"icmp\"\ntarget = \"gw.example\"\ncount = 20\nttl = 5\n\
+             payload_size = 1400\ndont_fragment = true\n",
+        )
+        .unwrap();
+        let Kind::Icmp(s) = &c.checks[0].kind else { panic!() };
+        assert_eq!((s.count, s.ttl, s.payload_size, s.dont_fragment, s.stats), (20, Some(5), 1400, true, true));
+        assert_eq!(c.checks[0].kind.authority("gw.example"), Ok(("gw.example", 0)));
+        let check = |extra: &str| format!("[[check]]\nname = \"x\"\nkind = \"icmp\"\ntarget = \"x.example\"\n{extra}");
+        for (extra, said) in [
+            ("count = 0\n", "from 1 to 100"),
+            ("count = 101\n", "from 1 to 100"),
+            ("ttl = 256\n", "from 1 to 255"),
+            ("dont_fragment = 1\n", "expected true or false"),
+        ] {
+            let errors = parse(&check(extra)).unwrap_err();
+            assert!(errors.len() == 1 && errors[0].message.contains(said), "{extra}: {errors:?}");
+        }
+        let errors = parse(&check("").replace("x.example", "x.example:7")).unwrap_err();
+        assert!(errors[0].message.contains("an icmp target has no port"), "{errors:?}");
     }
 }

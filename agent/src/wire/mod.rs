@@ -33,6 +33,7 @@ pub mod dns;
 pub mod expfmt;
 pub mod hostport;
 pub mod http;
+pub mod icmp;
 pub mod ntp;
 pub mod os_release;
 pub mod proc;
