@@ -25,7 +25,7 @@
 //!
 //! Invariants: every wait ends by the check's deadline; at most
 //! [`MAX_ICMP_COUNT`] echoes per run, with their state in one small
-//! vector; a reply is read into one buffer of [`MAX_REPLY`] bytes.
+//! vector; a reply is read into one buffer of `MAX_REPLY` bytes.
 
 use std::fmt::Write as _;
 use std::io;

@@ -1,6 +1,7 @@
 //! Service checks: TCP with a send/expect dialogue (in TLS, or starting
-//! it, with the `tls` feature), DNS and NTP queries, each run against
-//! every address its target resolves to.
+//! it, with the `tls` feature), DNS and NTP queries, HTTP requests (https
+//! with the `tls` feature) and ICMP echoes, each run against every address
+//! its target resolves to.
 //!
 //! A check is a value ([`Check`]); running it gives one [`Outcome`] per
 //! address, each with its address family, and an outcome is a value too:
@@ -18,19 +19,23 @@
 //! Files: this one holds the model; [`run`](mod@run) resolves a target and
 //! checks its addresses at once; [`schedule`] runs the configured checks on
 //! their intervals (the agent's checks service); [`render`](mod@render)
-//! writes the `probe_*` families. Each kind is one file ([`tcp`], [`dns`],
-//! [`ntp`]) that owns its settings, its run, its families' rows, its lines
-//! of `/probe`'s debug page and its built-in `/probe` modules; a new kind
-//! is a file, an arm of [`Kind`] and of [`Detail`], and a line in
-//! [`render::ROWS`] and [`builtin`]. None of it knows HTTP: `/probe`'s
-//! request handling is the endpoint's (serve/probe.rs).
+//! writes the `probe_*` families; [`conn`] is the TCP-or-TLS connection
+//! the tcp and http kinds share. Each kind is one file ([`tcp`], [`dns`],
+//! [`ntp`], [`http`], [`icmp`]) that owns its settings, its run, its
+//! families' rows, its lines of `/probe`'s debug page and its built-in
+//! `/probe` modules; a new kind is a file, an arm of [`Kind`] and of
+//! [`Detail`], and a line in [`render::ROWS`] and [`builtin`]. None of it
+//! serves HTTP: `/probe`'s request handling is the endpoint's
+//! (serve/probe.rs).
 //!
 //! Invariants: every socket operation has a deadline no later than the
 //! check's timeout from its start (name lookup included, as
 //! blackbox_exporter's); at most [`crate::limits::MAX_ADDRESSES`]
 //! addresses per target are checked, so a check has at most that many
 //! threads; every byte read from a peer is bounded
-//! ([`crate::limits::MAX_DIALOGUE_READ`], [`dns::MAX_MESSAGE`]).
+//! ([`crate::limits::MAX_DIALOGUE_READ`], [`dns::MAX_MESSAGE`],
+//! [`crate::limits::MAX_HTTP_HEAD`], [`crate::limits::MAX_HTTP_BODY_KEPT`]
+//! for what is kept of a body that otherwise streams past).
 
 pub mod conn;
 pub mod dns;
