@@ -78,7 +78,10 @@ impl Prometheus {
             .arg(format!("--storage.tsdb.path={}", dir.join("prom-data").display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"));
         let mut daemon = Daemon::spawn("prometheus", &mut cmd, &dir.join("prometheus.log"));
-        daemon.wait_ready(Duration::from_secs(30), || common::peers::http(port, "GET", "/-/ready", None).ok());
+        // Ready means 200: a 503 while the TSDB loads answers too.
+        daemon.wait_ready(Duration::from_secs(30), || {
+            common::peers::http(port, "GET", "/-/ready", None).ok().filter(|r| r.status == 200)
+        });
         Prometheus { port, _daemon: daemon }
     }
 
