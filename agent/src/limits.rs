@@ -170,6 +170,24 @@ pub const MAX_DIALOGUE_READ: usize = 64 * 1024;
 /// is cut and its head still matched (no banner is near this long).
 pub const MAX_DIALOGUE_LINE: usize = 4096;
 
+/// Largest HTTP response head an http check reads (status line and
+/// header fields); a longer one fails the check as `too_large`. A web
+/// server's head is a few hundred bytes, one with a large
+/// Content-Security-Policy a few KiB; Go's client, blackbox_exporter's,
+/// allows 10 MB.
+pub const MAX_HTTP_HEAD: usize = 64 * 1024;
+
+/// Most body bytes an http check keeps to match its
+/// `fail_if_body_[not_]matches_regexp` patterns against; a longer body
+/// fails it as `too_large` (a smaller `body_size_limit` ends the read
+/// sooner). Without such patterns a body is counted as it streams past,
+/// never kept, however long.
+pub const MAX_HTTP_BODY_KEPT: usize = 1024 * 1024;
+
+/// Echoes one icmp check sends per run (`count`). Each is a few bytes of
+/// state; the bound keeps a run's echoes spaced apart within its timeout.
+pub const MAX_ICMP_COUNT: u32 = 100;
+
 /// A wall clock before this (2026-01-01T00:00:00Z, the year this code was
 /// written) is not set yet: push holds its cycles until it is.
 pub const CLOCK_FLOOR_SECS: u64 = 1_767_225_600;

@@ -27,15 +27,13 @@ use super::{Check, Detail, Outcome, Reason, Select};
 use crate::limits::{ADDRESS_STACK, MAX_ADDRESSES};
 use crate::sys::log;
 use crate::sys::time::Deadline;
-use crate::wire::hostport;
 
-/// The target's addresses that `select` picks. `Every`: those of the
+/// The addresses of `host` that `select` picks, with `port`. `Every`: those of the
 /// family asked, deduplicated, at most [`MAX_ADDRESSES`] (cut in resolver
 /// order), IPv4 first: the resolver's own order depends on the host's
 /// routes and gai.conf, and a report should not reorder itself when they
 /// change. `Preferred`: the one blackbox_exporter would take.
-pub fn resolve(target: &str, default_port: u16, select: Select) -> Result<Vec<SocketAddr>, Reason> {
-    let (host, port) = hostport::split_or(target, default_port).ok_or(Reason::Resolve)?;
+pub fn resolve(host: &str, port: u16, select: Select) -> Result<Vec<SocketAddr>, Reason> {
     let all: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => (host, port).to_socket_addrs().map_err(|_| Reason::Resolve)?.collect(),
@@ -83,7 +81,11 @@ pub fn run_probe(check: &Check) -> Vec<Outcome> {
 /// [`run`]; `here`: a lone address may be checked on this thread.
 fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
     let start = Instant::now();
-    let addrs = match resolve(&check.target, check.kind.default_port(), check.select) {
+    let addrs = match check.kind.authority(&check.target).map_err(|_| Reason::Resolve) {
+        Ok((host, port)) => resolve(host, port, check.select),
+        Err(r) => Err(r),
+    };
+    let addrs = match addrs {
         Ok(a) => a,
         Err(reason) => {
             return vec![Outcome {
@@ -92,7 +94,7 @@ fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
                 seconds: start.elapsed().as_secs_f64(),
                 timeout_seconds: check.timeout.as_secs_f64(),
                 lookup_seconds: start.elapsed().as_secs_f64(),
-                detail: Detail::None,
+                detail: check.kind.probe().unresolved(),
             }]
         }
     };
@@ -181,8 +183,8 @@ mod tests {
     #[test]
     fn families_filter_addresses() {
         use crate::check::Family;
-        assert_eq!(resolve("127.0.0.1:1", 0, Select::Every(Family::Ipv6)), Err(Reason::NoAddress));
-        assert_eq!(resolve("[::1]:1", 0, Select::Every(Family::Any)).unwrap().len(), 1);
+        assert_eq!(resolve("127.0.0.1", 1, Select::Every(Family::Ipv6)), Err(Reason::NoAddress));
+        assert_eq!(resolve("::1", 1, Select::Every(Family::Any)).unwrap().len(), 1);
     }
 
     /// blackbox_exporter's chooseProtocol: the first of the preferred

@@ -28,7 +28,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{render, run, Check, CheckResult, Detail, Family};
+use super::{render, run, Check, CheckResult, Family};
 use crate::expo::{Exposition, MetricType};
 use crate::limits::{CHECKS_STACK, MAX_CHECK_WORKERS};
 use crate::service::Service;
@@ -296,11 +296,9 @@ pub fn report_failures(results: &[CheckResult]) -> bool {
             any = true;
             match o.addr {
                 Some(a) => {
-                    // TLS failures say what rustls said, after the reason.
-                    let why = match &o.detail {
-                        Detail::Tcp(d) => d.tls.error().map(|e| format!(": {e}")).unwrap_or_default(),
-                        _ => String::new(),
-                    };
+                    // What the kind knows beyond the reason (rustls's
+                    // words for a TLS failure), after it.
+                    let why = o.detail.words().map(|e| format!(": {e}")).unwrap_or_default();
                     let family = Family::of(&a.ip());
                     log::warn!("check {name} failed on {a} ({family}): {}{why}", reason.as_str())
                 }

@@ -10,19 +10,20 @@
 //! query for ANY over UDP, no EDNS, a truncated reply taken as it is; a
 //! `send` ended by a bare LF).
 //!
-//! A module whose prober sonde does not have (grpc, and http and icmp
-//! until they land), or that asks for something sonde does not do
+//! A module whose prober sonde does not have (grpc), or that asks for something sonde does not do
 //! (`source_ip_address`, `dns_over_tls`, `expect_bytes`, `labels`, a
-//! `send` with `${1}` from an expect, `insecure_skip_verify: true`), is
-//! kept as unsupported: `/probe` answers
-//! it with a 400 that says why, and check-config and the log say it once.
+//! `send` with `${1}` from an expect, an http `compression`, `oauth2` or
+//! `proxy_url`, a TLS `max_version` below TLS12), is kept as unsupported:
+//! `/probe` answers it with a 400 that says why, and check-config and the
+//! log say it once. `insecure_skip_verify: true` is done as asked, and the
+//! probe then says so (`probe_tls_insecure_skip_verify 1`).
 
 use std::path::Path;
 use std::time::Duration;
 
-use crate::check::{dns, tcp, Kind, Module, Select};
+use crate::check::{dns, http, icmp, tcp, Kind, Module, Select};
 use crate::limits::MAX_CONFIG_FILE;
-use crate::tls::{ClientTls, TLS_BUILT, WITHOUT_TLS};
+use crate::tls::{ClientTls, Version, TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire_dns;
 use crate::wire::regex::Regex;
 use crate::wire::yaml::{self, Key, Node};
@@ -85,39 +86,8 @@ fn unknown(k: &Key, whose: &str, errors: &mut Errors) {
     errors.push((k.line, format!("unknown key '{}' in {whose} (blackbox_exporter 0.23 has no such key)", k.text)));
 }
 
-/// Keys of the probers sonde does not run (yet), so that their modules are
+/// Keys of the probers sonde does not run, so that their modules are
 /// still checked key by key.
-const HTTP_KEYS: &[&str] = &[
-    "valid_status_codes",
-    "valid_http_versions",
-    "preferred_ip_protocol",
-    "ip_protocol_fallback",
-    "skip_resolve_phase_with_proxy",
-    "no_follow_redirects",
-    "follow_redirects",
-    "fail_if_ssl",
-    "fail_if_not_ssl",
-    "method",
-    "headers",
-    "fail_if_body_matches_regexp",
-    "fail_if_body_not_matches_regexp",
-    "fail_if_header_matches",
-    "fail_if_header_not_matches",
-    "body",
-    "compression",
-    "body_size_limit",
-    "basic_auth",
-    "authorization",
-    "oauth2",
-    "bearer_token",
-    "bearer_token_file",
-    "tls_config",
-    "proxy_url",
-    "proxy_connect_header",
-    "enable_http2",
-];
-const ICMP_KEYS: &[&str] =
-    &["preferred_ip_protocol", "ip_protocol_fallback", "source_ip_address", "payload_size", "dont_fragment", "ttl"];
 const GRPC_KEYS: &[&str] = &["service", "tls", "tls_config", "ip_protocol_fallback", "preferred_ip_protocol"];
 
 /// One module; None when it has errors (they are in `errors`).
@@ -152,14 +122,11 @@ fn module(name: &Key, m: &Node, errors: &mut Errors) -> Option<Module> {
                 return None;
             }
         },
-        "http" | "icmp" | "grpc" => {
-            let keys = match prober {
-                "http" => HTTP_KEYS,
-                "icmp" => ICMP_KEYS,
-                _ => GRPC_KEYS,
-            };
+        "http" => http_module(section, errors, &mut unsupported),
+        "icmp" => icmp_module(section, errors, &mut unsupported),
+        "grpc" => {
             for (k, _) in section.map(|s| entries(s, errors)).unwrap_or_default() {
-                if !keys.contains(&k.text.as_str()) {
+                if !GRPC_KEYS.contains(&k.text.as_str()) {
                     unknown(k, &format!("{prober} of module '{}'", name.text), errors);
                 }
             }
@@ -223,6 +190,195 @@ fn tcp_module(section: Option<&Node>, errors: &mut Errors, unsupported: &mut Opt
     (Kind::Tcp(s), select)
 }
 
+/// An icmp module: blackbox's keys and defaults (TTL 64, one echo).
+fn icmp_module(section: Option<&Node>, errors: &mut Errors, unsupported: &mut Option<String>) -> (Kind, Select) {
+    let mut s = icmp::Settings::default();
+    let mut select = Select::BLACKBOX;
+    let mut seen = Vec::new();
+    for (k, v) in section.map(|n| entries(n, &mut seen)).unwrap_or_default() {
+        match k.text.as_str() {
+            "preferred_ip_protocol" | "ip_protocol_fallback" => select_key(k, v, &mut select, &mut seen),
+            "source_ip_address" => *unsupported = Some("source_ip_address is not supported by sonde".into()),
+            "payload_size" => match v.as_int() {
+                Some(n @ 0..=65000) => s.payload_size = n as usize,
+                _ => seen.push((v.line, "payload_size: a number of bytes from 0 to 65000".into())),
+            },
+            // blackbox: 0 leaves the system's, 1 to 255 sets it.
+            "ttl" => match v.as_int() {
+                Some(0) => s.ttl = None,
+                Some(n @ 1..=255) => s.ttl = Some(n as u8),
+                _ => seen.push((v.line, "ttl: from 0 to 255".into())),
+            },
+            "dont_fragment" => match v.as_bool() {
+                Some(b) => s.dont_fragment = b,
+                None => seen.push((v.line, "dont_fragment: true or false".into())),
+            },
+            _ => unknown(k, "icmp", &mut seen),
+        }
+    }
+    errors.append(&mut seen);
+    (Kind::Icmp(s), select)
+}
+
+/// An http module: blackbox's keys (its http_client_config's too), its
+/// defaults (GET, 2xx, redirects followed).
+fn http_module(section: Option<&Node>, errors: &mut Errors, unsupported: &mut Option<String>) -> (Kind, Select) {
+    let mut s = http::Settings::default();
+    let mut select = Select::BLACKBOX;
+    let mut bad = |v: &Node, m: String| errors.push((v.line, m));
+    let regexes = |v: &Node, k: &str, bad: &mut dyn FnMut(&Node, String)| {
+        let mut out = Vec::new();
+        for p in v.as_seq().unwrap_or_default() {
+            match p.as_str().map(Regex::new) {
+                Some(Ok(re)) => out.push(re),
+                Some(Err(why)) => bad(p, format!("{k}: {why}")),
+                None => bad(p, format!("{k}: expected a regular expression")),
+            }
+        }
+        out
+    };
+    let mut entries_of = Vec::new();
+    for (k, v) in section.map(|n| entries(n, &mut entries_of)).unwrap_or_default() {
+        let flag = |v: &Node, bad: &mut dyn FnMut(&Node, String)| {
+            v.as_bool().unwrap_or_else(|| {
+                bad(v, format!("{}: true or false", k.text));
+                false
+            })
+        };
+        match k.text.as_str() {
+            "preferred_ip_protocol" | "ip_protocol_fallback" => select_key(k, v, &mut select, &mut entries_of),
+            "valid_status_codes" => {
+                for c in v.as_seq().unwrap_or_default() {
+                    match c.as_int() {
+                        Some(n @ 100..=599) => s.valid_status_codes.push(n as u16),
+                        _ => bad(c, "valid_status_codes: status codes from 100 to 599".into()),
+                    }
+                }
+            }
+            "valid_http_versions" => {
+                for h in v.as_seq().unwrap_or_default() {
+                    match h.as_str() {
+                        Some(t) => s.valid_http_versions.push(t.to_owned()),
+                        None => bad(h, "valid_http_versions: strings such as HTTP/1.1".into()),
+                    }
+                }
+            }
+            "follow_redirects" => s.follow_redirects = flag(v, &mut bad),
+            "no_follow_redirects" => s.follow_redirects = !flag(v, &mut bad),
+            "fail_if_ssl" => s.fail_if_ssl = flag(v, &mut bad),
+            "fail_if_not_ssl" => s.fail_if_not_ssl = flag(v, &mut bad),
+            "method" => match v.as_str() {
+                Some("") => {}
+                Some(m) => match super::http::method(m) {
+                    Ok(()) => s.method = m.to_owned(),
+                    Err(why) => bad(v, why),
+                },
+                None => bad(v, "method: a string".into()),
+            },
+            "headers" => {
+                for (name, value) in entries(v, &mut entries_of) {
+                    let value = value.as_str().unwrap_or_default();
+                    match super::http::header(&name.text, value) {
+                        Ok(()) => s.headers.push((name.text.clone(), value.to_owned())),
+                        Err(why) => bad(v, why),
+                    }
+                }
+            }
+            "body" => s.body = v.as_str().unwrap_or_default().to_owned(),
+            "fail_if_body_matches_regexp" => s.fail_if_body_matches_regexp = regexes(v, &k.text, &mut bad),
+            "fail_if_body_not_matches_regexp" => s.fail_if_body_not_matches_regexp = regexes(v, &k.text, &mut bad),
+            "fail_if_header_matches" | "fail_if_header_not_matches" => {
+                let mut out = Vec::new();
+                for spec in v.as_seq().unwrap_or_default() {
+                    let (mut header, mut regexp, mut allow_missing) = (None, None, false);
+                    for (sk, sv) in entries(spec, &mut entries_of) {
+                        match sk.text.as_str() {
+                            "header" => header = sv.as_str().map(str::to_owned),
+                            "regexp" => match sv.as_str().map(Regex::new) {
+                                Some(Ok(re)) => regexp = Some(re),
+                                Some(Err(why)) => bad(sv, format!("regexp: {why}")),
+                                None => bad(sv, "regexp: expected a regular expression".into()),
+                            },
+                            "allow_missing" => allow_missing = flag(sv, &mut bad),
+                            _ => unknown(sk, "http_header_match_spec", &mut entries_of),
+                        }
+                    }
+                    match (header, regexp) {
+                        (Some(header), Some(regexp)) => out.push(http::HeaderMatch { header, regexp, allow_missing }),
+                        _ => bad(spec, format!("{}: each needs header and regexp", k.text)),
+                    }
+                }
+                if k.text == "fail_if_header_matches" {
+                    s.fail_if_header_matches = out;
+                } else {
+                    s.fail_if_header_not_matches = out;
+                }
+            }
+            "compression" => match v.as_str() {
+                Some("" | "identity") => {}
+                _ => *unsupported = Some("compression: sonde does not decompress bodies".into()),
+            },
+            "body_size_limit" => match v.as_str().map(super::http::size) {
+                Some(Ok(n)) => s.body_size_limit = n,
+                Some(Err(why)) => bad(v, format!("body_size_limit: {why}")),
+                None => bad(v, "body_size_limit: a size such as 10MB".into()),
+            },
+            "basic_auth" => {
+                let (mut user, mut password) = (String::new(), None);
+                for (bk, bv) in entries(v, &mut entries_of) {
+                    let text = bv.as_str().unwrap_or_default().to_owned();
+                    match bk.text.as_str() {
+                        "username" => user = text,
+                        "password" if !text.is_empty() => password = Some(http::Secret::Inline(text)),
+                        "password_file" if !text.is_empty() => password = Some(http::Secret::File(text.into())),
+                        "password" | "password_file" => {}
+                        _ => unknown(bk, "basic_auth", &mut entries_of),
+                    }
+                }
+                let password = password.unwrap_or(http::Secret::Inline(String::new()));
+                s.auth = http::Auth::Basic { user, password };
+            }
+            "authorization" => {
+                let (mut scheme, mut credentials) = ("Bearer".to_owned(), None);
+                for (ak, av) in entries(v, &mut entries_of) {
+                    let text = av.as_str().unwrap_or_default().to_owned();
+                    match ak.text.as_str() {
+                        "type" if !text.is_empty() => scheme = text,
+                        "credentials" if !text.is_empty() => credentials = Some(http::Secret::Inline(text)),
+                        "credentials_file" if !text.is_empty() => credentials = Some(http::Secret::File(text.into())),
+                        "type" | "credentials" | "credentials_file" => {}
+                        _ => unknown(ak, "authorization", &mut entries_of),
+                    }
+                }
+                if let Some(credentials) = credentials {
+                    s.auth = http::Auth::Token { scheme, credentials };
+                }
+            }
+            "bearer_token" | "bearer_token_file" => {
+                let text = v.as_str().unwrap_or_default().to_owned();
+                if !text.is_empty() {
+                    let credentials = match k.text.as_str() {
+                        "bearer_token" => http::Secret::Inline(text),
+                        _ => http::Secret::File(text.into()),
+                    };
+                    s.auth = http::Auth::Token { scheme: "Bearer".into(), credentials };
+                }
+            }
+            "tls_config" => tls_config(v, &mut s.tls_config, &mut entries_of, unsupported),
+            "oauth2" => *unsupported = Some("oauth2 is not supported by sonde".into()),
+            "proxy_url" if v.as_str().is_some_and(|p| !p.is_empty()) => {
+                *unsupported = Some("proxy_url is not supported by sonde".into())
+            }
+            // Meaningful only with a proxy, or for HTTP/2, which sonde does
+            // not speak (blackbox's own default uses it only over TLS).
+            "proxy_url" | "proxy_connect_header" | "skip_resolve_phase_with_proxy" | "enable_http2" => {}
+            _ => unknown(k, "http", &mut entries_of),
+        }
+    }
+    errors.append(&mut entries_of);
+    (Kind::Http(Box::new(s)), select)
+}
+
 fn query_response(v: &Node, steps: &mut Vec<tcp::Step>, errors: &mut Errors, unsupported: &mut Option<String>) {
     if v.is_null() {
         return;
@@ -266,13 +422,20 @@ fn tls_config(v: &Node, t: &mut ClientTls, errors: &mut Errors, unsupported: &mu
             "key_file" => t.key_file = text().map(Into::into),
             "server_name" => t.server_name = text(),
             "insecure_skip_verify" => match v.as_bool() {
-                Some(false) => {}
-                Some(true) => *unsupported = Some("insecure_skip_verify: true: sonde always verifies the chain".into()),
+                Some(b) => t.insecure_skip_verify = b,
                 None => errors.push((v.line, "insecure_skip_verify: true or false".into())),
             },
-            "min_version" | "max_version" => match v.as_str() {
-                Some("TLS10" | "TLS11" | "TLS12" | "TLS13") => {}
-                _ => errors.push((v.line, format!("{}: TLS10, TLS11, TLS12 or TLS13", k.text))),
+            "min_version" => match v.as_str().and_then(Version::min_from_name) {
+                Some(min) => t.min_version = min,
+                None => errors.push((v.line, "min_version: TLS10, TLS11, TLS12 or TLS13".into())),
+            },
+            "max_version" => match v.as_str() {
+                Some("TLS12") => t.max_version = Some(Version::Tls12),
+                Some("TLS13") => t.max_version = Some(Version::Tls13),
+                Some("TLS10" | "TLS11") => {
+                    *unsupported = Some("max_version below TLS12: sonde speaks TLS 1.2 and 1.3".into())
+                }
+                _ => errors.push((v.line, "max_version: TLS10, TLS11, TLS12 or TLS13".into())),
             },
             _ => unknown(k, "tls_config", errors),
         }
@@ -456,7 +619,10 @@ modules:
     fn the_fields_file_reads_as_blackbox_reads_it() {
         let m = parse(FIELD).unwrap();
         let get = |n: &str| m.iter().find(|x| x.name == n).unwrap();
-        assert_eq!(get("http_2xx").kind.as_ref().unwrap_err(), "prober http is not in this sonde");
+        let http_2xx = get("http_2xx");
+        assert_eq!(http_2xx.select, Select::Preferred { ip6: false, fallback: true });
+        let Ok(Kind::Http(h)) = &http_2xx.kind else { panic!("{:?}", http_2xx.kind) };
+        assert_eq!(**h, http::Settings::default(), "GET, 2xx, redirects followed");
         let smtp = get("smtp_banner");
         assert_eq!(smtp.timeout, Some(Duration::from_secs(5)));
         assert_eq!(smtp.select, Select::Preferred { ip6: false, fallback: false });
@@ -498,6 +664,85 @@ modules:
         let errors = parse("modules:\n  &x a:\n    prober: tcp\n").unwrap_err();
         assert_eq!(errors[0].0, 2, "YAML outside the subset: {errors:?}");
         assert_eq!(parse("bogus: 1\n").unwrap_err()[0].0, 1);
+    }
+
+    /// Every http key blackbox_exporter 0.23 documents, as written in its
+    /// CONFIGURATION.md's example shapes.
+    #[test]
+    fn http_modules_read_as_blackbox_reads_them() {
+        let text = r#"modules:
+  web:
+    prober: http
+    timeout: 3s
+    http:
+      method: POST
+      headers:
+        Host: www.example.org
+        X-Probe: sonde
+      body: '{"ping": 1}'
+      valid_status_codes: [200, 201]
+      valid_http_versions: ["HTTP/1.1"]
+      no_follow_redirects: true
+      fail_if_not_ssl: true
+      fail_if_body_matches_regexp: ["error"]
+      fail_if_body_not_matches_regexp: ["ok"]
+      fail_if_header_matches:
+        - header: Server
+          regexp: "^Apache"
+          allow_missing: true
+      fail_if_header_not_matches:
+        - {header: Content-Type, regexp: "json"}
+      body_size_limit: 1MB
+      compression: ""
+      basic_auth:
+        username: probe
+        password_file: /etc/blackbox/pw
+      enable_http2: false
+      preferred_ip_protocol: ip4
+      ip_protocol_fallback: false
+"#;
+        let m = parse(text).unwrap();
+        let Ok(Kind::Http(h)) = &m[0].kind else { panic!("{:?}", m[0].kind) };
+        assert_eq!((h.method.as_str(), h.body.as_str()), ("POST", "{\"ping\": 1}"));
+        assert_eq!(h.headers[0], ("Host".to_owned(), "www.example.org".to_owned()));
+        assert_eq!(
+            (h.valid_status_codes.as_slice(), h.follow_redirects, h.fail_if_not_ssl),
+            (&[200, 201][..], false, true)
+        );
+        assert_eq!((h.fail_if_body_matches_regexp.len(), h.fail_if_body_not_matches_regexp.len()), (1, 1));
+        assert!(h.fail_if_header_matches[0].allow_missing && !h.fail_if_header_not_matches[0].allow_missing);
+        assert_eq!(h.body_size_limit, Some(1 << 20));
+        assert_eq!(
+            h.auth,
+            http::Auth::Basic { user: "probe".into(), password: http::Secret::File("/etc/blackbox/pw".into()) }
+        );
+        assert_eq!(m[0].select, Select::Preferred { ip6: false, fallback: false });
+        for (key, why) in [
+            ("compression: gzip", "compression"),
+            ("oauth2: {client_id: x}", "oauth2"),
+            ("proxy_url: http://p:3128", "proxy_url"),
+        ] {
+            let m = parse(&format!("modules:\n  w:\n    prober: http\n    http:\n      {key}\n")).unwrap();
+            assert!(m[0].kind.as_ref().unwrap_err().contains(why), "{key}: {:?}", m[0].kind);
+        }
+        let errors = parse("modules:\n  w:\n    prober: http\n    http:\n      headers: {\"X\": \"a\\r\\nB: c\"}\n      valid_status_codes: [2000]\n      method: \"G T\"\n").unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![5, 6, 7], "{errors:?}");
+    }
+
+    #[test]
+    fn icmp_modules_read_as_blackbox_reads_them() {
+        let m = parse(FIELD).unwrap();
+        let icmp = m.iter().find(|x| x.name == "icmp").unwrap();
+        assert_eq!(icmp.kind, Ok(Kind::Icmp(icmp::Settings::default())), "TTL 64, one echo, blackbox's families only");
+        let text = "modules:\n  a:\n    prober: icmp\n    icmp:\n      ttl: 0\n      payload_size: 1200\n      \
+                    dont_fragment: true\n      preferred_ip_protocol: ip4\n";
+        let Ok(Kind::Icmp(s)) = &parse(text).unwrap()[0].kind else { panic!() };
+        assert_eq!((s.ttl, s.payload_size, s.dont_fragment, s.stats), (None, 1200, true, false));
+        let m = parse("modules:\n  a:\n    prober: icmp\n    icmp:\n      source_ip_address: 192.0.2.1\n").unwrap();
+        assert!(m[0].kind.as_ref().unwrap_err().contains("source_ip_address"));
+        let errors =
+            parse("modules:\n  a:\n    prober: icmp\n    icmp:\n      ttl: 300\n      count: 5\n").unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![5, 6], "{errors:?}");
     }
 
     #[test]

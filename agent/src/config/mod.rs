@@ -12,6 +12,7 @@ mod blackbox;
 mod check;
 mod host;
 mod logs;
+mod http;
 mod push;
 mod tls;
 mod unbound;

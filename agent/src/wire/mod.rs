@@ -34,6 +34,8 @@ pub mod expfmt;
 pub mod glob;
 pub mod hostport;
 pub mod logstate;
+pub mod http;
+pub mod icmp;
 pub mod ntp;
 pub mod os_release;
 pub mod proc;
