@@ -63,6 +63,7 @@ pub mod config;
 pub mod deliver;
 pub mod expo;
 pub mod limits;
+pub mod notify;
 pub mod push;
 pub mod serve;
 pub mod service;

@@ -66,6 +66,9 @@ pub const KEYS: &[&str] = &[
     "expect_all_additional",
     "forbid_additional",
     "max_root_distance",
+    // super::notify::CHECK_KEYS: how its failures become notifications.
+    "tolerance",
+    "severity",
 ];
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
