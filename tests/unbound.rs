@@ -303,29 +303,10 @@ fn scrape_between(u: &Unbound, config: &Path, server: &str) -> String {
     panic!("sonde and unbound-control disagree:\n{}\nunbound's log:\n{}", last.join("\n"), u.log());
 }
 
-/// The letsencrypt exporter's names that promtool finds fault with: kept,
-/// as its dashboards use them (DESIGN.md, "Metrics").
-const INHERITED: &[&str] = &[
-    "unbound_answers_bogus counter metrics should have \"_total\" suffix",
-    "unbound_infra_cache_count counter metrics should have \"_total\" suffix",
-    "unbound_infra_cache_count non-histogram and non-summary metrics should not have \"_count\" suffix",
-    "unbound_msg_cache_count non-histogram and non-summary metrics should not have \"_count\" suffix",
-    "unbound_rrset_cache_count non-histogram and non-summary metrics should not have \"_count\" suffix",
-    "unbound_query_aggressive_nsec counter metrics should have \"_total\" suffix",
-    "unbound_time_elapsed_seconds counter metrics should have \"_total\" suffix",
-    "unbound_dns_error_reports counter metrics should have \"_total\" suffix",
-    "unbound_queries_discard_timeout counter metrics should have \"_total\" suffix",
-    "unbound_queries_replyaddr_limit counter metrics should have \"_total\" suffix",
-    "unbound_queries_wait_limit counter metrics should have \"_total\" suffix",
-    "unbound_signature_validations counter metrics should have \"_total\" suffix",
-    "unbound_rpz_action_count counter metrics should have \"_total\" suffix",
-    "unbound_rpz_action_count non-histogram and non-summary metrics should not have \"_count\" suffix",
-];
-
-/// `promtool check metrics` on `text`: nothing found but [`INHERITED`]
-/// and the name-style findings common::promtool_check allows.
+/// `promtool check metrics` on `text`: nothing found but what
+/// compatibility explains (common::promtool_check).
 fn promtool_check_inherited(text: &str) {
-    common::promtool_check_allowing(text, INHERITED);
+    common::promtool_check(text);
 }
 
 /// The counts the test's queries must give, whoever reads them.
