@@ -199,6 +199,12 @@ impl Spool {
         }
     }
 
+    /// Whether `t`'s segment is still here (appending past the cap drops
+    /// whole segments, a record taken but not yet acknowledged with them).
+    pub fn holds(&self, t: &Taken) -> bool {
+        self.segments.iter().any(|s| s.id == t.at.0)
+    }
+
     /// Takes a record off the spool once it is delivered or dropped. A
     /// record whose segment was dropped for the cap meanwhile is already
     /// gone; nothing moves then.
