@@ -27,9 +27,19 @@ struct Port {
 }
 
 impl Port {
+    /// A port below Linux's ephemeral range (32768 up): a check
+    /// connecting to a closed port from an ephemeral one can be given
+    /// that very port and connect to itself (TCP's simultaneous open),
+    /// passing, and holding the port the test means to open again.
     fn open() -> Port {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        Port { port: listener.local_addr().unwrap().port(), listener: Some(listener) }
+        static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+        let base = 20_000 + (std::process::id() % 400) as u16 * 25;
+        loop {
+            let port = base + NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 10_000;
+            if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+                return Port { port, listener: Some(listener) };
+            }
+        }
     }
 
     fn close(&mut self) {
@@ -37,7 +47,9 @@ impl Port {
     }
 
     fn reopen(&mut self) {
-        self.listener = Some(TcpListener::bind(("127.0.0.1", self.port)).unwrap());
+        if self.listener.is_none() {
+            self.listener = Some(TcpListener::bind(("127.0.0.1", self.port)).unwrap());
+        }
     }
 }
 
@@ -408,4 +420,119 @@ mod tls {
         let stderr = sonde.stderr();
         assert!(stderr.contains("UnknownIssuer") || stderr.contains("certificate"), "{stderr}");
     }
+}
+
+/// An HTTP receiver on `port` answering 200 to everything; how many
+/// requests it took.
+struct Receiver {
+    taken: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Receiver {
+    fn start(port: u16) -> Receiver {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = std::sync::Arc::clone(&taken);
+        std::thread::spawn(move || {
+            for mut s in listener.incoming().flatten() {
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut req = Vec::new();
+                let mut buf = [0u8; 4096];
+                // The head, then as much body as it says.
+                loop {
+                    let Ok(n) = s.read(&mut buf) else { break };
+                    if n == 0 {
+                        break;
+                    }
+                    req.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&req);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len: usize = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if req.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+            }
+        });
+        Receiver { taken }
+    }
+
+    fn taken(&self) -> usize {
+        self.taken.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// See: nothing lost silently. Checks flapping while the receiver is down
+/// fill the queue and its spool; the oldest are dropped and counted
+/// (`spool_full`), and at every moment raised = delivered + dropped +
+/// queued; when the receiver is back, everything still queued arrives,
+/// and it took exactly what sonde counts as delivered.
+#[test]
+fn accounting_holds_through_an_outage_that_fills_the_queue() {
+    let dir = Scratch::new("notify-outage");
+    let receiver_port = free_tcp_port();
+    let mut port = Port::open();
+    let checks: String = (0..40)
+        .map(|i| check(&format!("flap{i}"), &port).replace("interval = \"1s\"", "interval = \"100ms\""))
+        .collect();
+    let config = format!(
+        "{}{checks}[[notify]]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:{receiver_port}/hook\"\n\
+         memory_cap = \"1KiB\"\nspool_cap = \"128KiB\"\nmax_backoff = \"1s\"\n",
+        base(&dir.0)
+    );
+    let sonde = start(&dir, &config);
+    let balance = |t: &str| {
+        let get = |s: &str| value(t, &format!("sonde_notify_{s}{{notify=\"webhook\"}}")).unwrap();
+        let dropped: f64 = t
+            .lines()
+            .filter(|l| l.starts_with("sonde_notify_dropped_total{notify=\"webhook\""))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+            .sum();
+        (get("raised_total"), get("delivered_total"), dropped, get("queued"))
+    };
+    // Flap the port until the spool has had to drop its oldest.
+    let until_full = Instant::now() + Duration::from_secs(120);
+    loop {
+        if port.listener.is_some() {
+            port.close()
+        } else {
+            port.reopen()
+        }
+        std::thread::sleep(Duration::from_millis(250));
+        let t = sonde.get("/metrics").text().to_owned();
+        let (raised, delivered, dropped, queued) = balance(&t);
+        assert_eq!(raised, delivered + dropped + queued, "{t}");
+        if value(&t, "sonde_notify_dropped_total{notify=\"webhook\",reason=\"spool_full\"}").unwrap() > 0.0 {
+            break;
+        }
+        assert!(Instant::now() < until_full, "the spool never filled: {t}");
+    }
+    port.reopen();
+    std::thread::sleep(Duration::from_millis(500));
+    let t = sonde.get("/metrics").text().to_owned();
+    let (raised, delivered, dropped, queued) = balance(&t);
+    assert_eq!(delivered, 0.0);
+    assert!(queued > 0.0 && dropped > 0.0);
+    assert_eq!(raised, delivered + dropped + queued, "{t}");
+
+    let receiver = Receiver::start(receiver_port);
+    let t = wait_for("the queue to drain", Duration::from_secs(120), || {
+        let t = sonde.get("/metrics").text().to_owned();
+        (value(&t, "sonde_notify_queued{notify=\"webhook\"}") == Some(0.0)).then_some(t)
+    });
+    let (raised_after, delivered, dropped_after, _) = balance(&t);
+    assert_eq!(raised_after, delivered + dropped_after, "{t}");
+    assert_eq!(dropped_after, dropped, "nothing more dropped once the receiver is back");
+    assert_eq!(receiver.taken(), delivered as usize, "the receiver took what sonde counts as delivered");
 }

@@ -24,7 +24,8 @@ use crate::wire::regex::Regex;
 use crate::wire::toml::{Entry, Value};
 
 /// Keys every `[[notify]]` takes.
-const COMMON: &[&str] = &["kind", "url", "name", "severity", "match", "timeout", "memory_cap", "spool_cap", "max_age"];
+const COMMON: &[&str] =
+    &["kind", "url", "name", "severity", "match", "timeout", "memory_cap", "spool_cap", "max_age", "max_backoff"];
 /// Keys of the HTTP outputs (alertmanager, webhook).
 const HTTP: &[&str] = &["basic_auth_user", "basic_auth_password_file", "bearer_token_file"];
 const ALERTMANAGER: &[&str] = &["resend"];
@@ -43,6 +44,7 @@ pub(super) const KEYS: &[&str] = &[
     "memory_cap",
     "spool_cap",
     "max_age",
+    "max_backoff",
     "basic_auth_user",
     "basic_auth_password_file",
     "bearer_token_file",
@@ -342,6 +344,9 @@ pub(super) fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> 
     val("timeout", &mut |v| span(v, Duration::from_secs(1), Duration::from_secs(600)).map(|d| out.timeout = d));
     val("memory_cap", &mut |v| size(v, 1024, 64 * 1024 * 1024).map(|n| out.memory_cap = n as usize));
     val("spool_cap", &mut |v| size(v, 2 * crate::deliver::spool::SEGMENT_MAX, 1 << 36).map(|n| out.spool_cap = n));
+    val("max_backoff", &mut |v| {
+        span(v, Duration::from_secs(1), Duration::from_secs(3600)).map(|d| out.max_backoff = d)
+    });
     val("max_age", &mut |v| {
         span(v, Duration::from_secs(60), Duration::from_secs(365 * 86_400)).map(|d| out.max_age = d)
     });
