@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(!seen.contains(&label), "label {label} twice");
                     seen.push(label);
                     let mut s = String::new();
-                    textfile::unescape(raw, &mut s);
+                    sonde::wire::expfmt::unescape(raw, &mut s);
                     assert!(s.len() <= raw.len());
                 }
             }
