@@ -536,3 +536,42 @@ fn accounting_holds_through_an_outage_that_fills_the_queue() {
     assert_eq!(dropped_after, dropped, "nothing more dropped once the receiver is back");
     assert_eq!(receiver.taken(), delivered as usize, "the receiver took what sonde counts as delivered");
 }
+
+/// `--once` from cron: each run compares with the last one's state, so a
+/// failure is told once, not at every run, and its recovery once; what a
+/// run could not deliver (the receiver down) is spooled and goes with
+/// the next run.
+#[test]
+fn once_runs_tell_a_change_once_and_keep_what_they_could_not_send() {
+    let dir = Scratch::new("notify-once");
+    let receiver_port = free_tcp_port();
+    let mut port = Port::open();
+    let config = format!(
+        "{}{}[[notify]]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:{receiver_port}/hook\"\n",
+        base(&dir.0),
+        check("cron", &port)
+    );
+    let cfg = dir.write("sonde.toml", &config);
+    let once = || common::run(&["--once", "--config", cfg.to_str().unwrap()]);
+    let r = once();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    port.close();
+    // The receiver is down: the failure is spooled, and the run says so.
+    let r = once();
+    let stderr = String::from_utf8_lossy(&r.stderr).into_owned();
+    assert!(!r.status.success() && stderr.contains("1 still spooled for the next run"), "{stderr}");
+    let receiver = Receiver::start(receiver_port);
+    // Still failing: nothing new, and what was spooled goes now.
+    let r = once();
+    assert!(!r.status.success(), "the check fails");
+    assert_eq!(receiver.taken(), 1, "{}", String::from_utf8_lossy(&r.stderr));
+    let r = once();
+    assert_eq!(receiver.taken(), 1, "told once: {}", String::from_utf8_lossy(&r.stderr));
+    port.reopen();
+    let r = once();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(receiver.taken(), 2, "the recovery, once");
+    let r = once();
+    assert!(r.status.success());
+    assert_eq!(receiver.taken(), 2);
+}

@@ -29,7 +29,9 @@
 //!   collector and the ordered registry), [`check`] (service checks, one
 //!   file per kind, the fan-out over addresses and the scheduler service),
 //!   [`deliver`] (the queue, spool, sender and accounting any outbound
-//!   stream shares) and [`push`] (Remote-Write over it, the push service).
+//!   stream shares, and its HTTP and SMTP clients), [`push`] (Remote-Write
+//!   over it, the push service) and [`notify`] (events to Alertmanager,
+//!   mail and webhooks, over it too).
 //! * [`config`]: maps the config file and the flags onto the domains'
 //!   settings, every error with its line.
 //! * [`agent`]: the running agent: the config in force, the services and
@@ -55,6 +57,8 @@
 //!   their own, so a check never holds up a scrape;
 //! * push: one thread collecting on the push interval, one sending (one
 //!   request in flight at a time).
+//! * notify: one ticker (256 KiB stack: the daemons' look, reminders), and
+//!   one sending thread per `[[notify]]` output.
 
 pub mod agent;
 pub mod check;
