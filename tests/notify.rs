@@ -440,8 +440,7 @@ impl Receiver {
                 let mut req = Vec::new();
                 let mut buf = [0u8; 4096];
                 // The head, then as much body as it says.
-                loop {
-                    let Ok(n) = s.read(&mut buf) else { break };
+                while let Ok(n) = s.read(&mut buf) {
                     if n == 0 {
                         break;
                     }

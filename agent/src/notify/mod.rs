@@ -205,6 +205,14 @@ impl Event {
         }
     }
 
+    /// A log rule fired on `line` (the logs' entry point): a one-off,
+    /// `LogRule`, its text the line, whatever bytes it held (what is not
+    /// UTF-8 reads as U+FFFD; escaping is each output's).
+    pub fn log_line(rule: &str, severity: Severity, line: &[u8]) -> Event {
+        let text = String::from_utf8_lossy(&line[..line.len().min(MAX_TEXT)]);
+        Event::new("LogRule", Subject::Rule, rule, severity, State::Once, "Log matched", "alert", &text, Duration::ZERO)
+    }
+
     /// What tells one alert from another: its name and its subject.
     pub fn key(&self) -> String {
         format!("{}/{}/{}", self.alertname, self.subject.as_str(), self.name)
@@ -587,6 +595,29 @@ mod tests {
         assert_eq!(Event::decode(&r.encode()), Some(r));
         assert_eq!(Event::decode(b"sonde-state 1\nend 0\n"), None);
         assert_eq!(Event::decode(b"garbage"), None);
+    }
+
+    /// See: non-UTF-8 from a log line reaches every output as text.
+    #[test]
+    fn a_log_line_of_any_bytes_is_an_event_that_survives_its_queue() {
+        let e = Event::log_line("sshd_fail", Severity::Warning, b"Failed for \"r\xfcot\"\n\x00\xff");
+        assert_eq!(e.text, "Failed for \"r\u{fffd}ot\"\n\u{0}\u{fffd}");
+        assert_eq!((e.alertname.as_str(), e.subject, e.state), ("LogRule", Subject::Rule, State::Once));
+        assert_eq!(Event::decode(&e.encode()), Some(e.clone()));
+        let mut body = vec![0; MAX_BODY];
+        let s = webhook::Settings {
+            url: String::new(),
+            format: webhook::Format::Mattermost,
+            topic: String::new(),
+            auth: HttpAuth::default(),
+            username: None,
+            channel: None,
+            icon_url: None,
+            icon_emoji: None,
+        };
+        let n = webhook::encode(&s, &e, "box1", &mut body).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body[..n]).unwrap();
+        assert_eq!(v["attachments"][0]["text"], e.text.as_str());
     }
 
     #[test]
