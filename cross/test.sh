@@ -9,8 +9,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . cross/lib.sh
 # Build the test binaries once, for the host.
-cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test notify 2>/dev/null ||
-    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test notify
+cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test notify 2>/dev/null ||
+    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test notify
 failed=""
 for name in $(target_names "$@"); do
     load_target "$name"
@@ -40,6 +40,13 @@ for name in $(target_names "$@"); do
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
         cargo test $(feature_args) --test push -- prometheus_and once_mode status_codes https; then
         failed="$failed $name(push)"
+    fi
+    # Logs to real rsyslog and syslog-ng: positions, the journal and the
+    # spool are written in the target's byte order and read back across a
+    # SIGKILL; with the tls feature, TLS to both receivers.
+    # shellcheck disable=SC2046
+    if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" cargo test $(feature_args) --test logs; then
+        failed="$failed $name(logs)"
     fi
     # Notifications: the spool's records and the state file written and
     # read back, JSON and SMTP on the target's own byte order and 32-bit

@@ -728,6 +728,147 @@ def checks_rows(sonde_abs, workdir):
         subprocess.run(["ip", "netns", "del", ns], check=False)
 
 
+RSYSLOGD = "/usr/sbin/rsyslogd"
+LOG_LINES = 200_000       # lines in the file both forwarders read
+LOG_TIMEOUT = 300.0       # for one forwarder to deliver them all
+
+
+def rsyslog_conf(workdir, name, body):
+    """An rsyslogd config of its own (nothing of /etc), and its argv."""
+    d = os.path.join(workdir, name)
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "rsyslog.conf")
+    with open(conf, "w") as f:
+        f.write(f'global(workDirectory="{d}" maxMessageSize="64k")\n{body}')
+    return [RSYSLOGD, "-n", "-f", conf, "-i", os.path.join(d, "rsyslogd.pid")], d
+
+
+def receiver(workdir, name):
+    """rsyslogd receiving RFC 6587 on TCP, writing each message's text as a
+    line of d/out.log. Returns (Popen, port, out path)."""
+    port = free_port()
+    d = os.path.join(workdir, name)
+    argv, d = rsyslog_conf(workdir, name,
+                           'template(name="msg" type="string" string="%msg%\\n")\n'
+                           f'module(load="imtcp")\ninput(type="imtcp" port="{port}" address="{HOST}" ruleset="r")\n'
+                           f'ruleset(name="r") {{ action(type="omfile" file="{d}/out.log" template="msg") }}\n')
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.perf_counter() + START_TIMEOUT
+    while True:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return proc, port, os.path.join(d, "out.log")
+        except OSError:
+            if time.perf_counter() > deadline or proc.poll() is not None:
+                raise BenchError(f"the {name} rsyslogd did not listen on {port}")
+            time.sleep(0.02)
+
+
+def count_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().count(b"\n")
+    except OSError:
+        return 0
+
+
+def forward_run(name, argv, out):
+    """Starts a forwarder, waits until `out` has LOG_LINES lines, reads its
+    VmHWM, stops it (SIGTERM, wait4). Returns (wall s, CPU s, VmHWM KiB)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        while count_lines(out) < LOG_LINES:
+            if proc.poll() is not None:
+                raise BenchError(f"{name} exited with {proc.returncode}")
+            if time.perf_counter() - t0 > LOG_TIMEOUT:
+                raise BenchError(f"{name}: {count_lines(out)} of {LOG_LINES} lines in {LOG_TIMEOUT} s")
+            time.sleep(0.02)
+        wall = time.perf_counter() - t0
+        hwm = proc_status(proc.pid).get("VmHWM", 0)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, status, ru = os.wait4(proc.pid, 0)
+        return wall, ru.ru_utime + ru.ru_stime, hwm
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def logs_rows(sonde_abs, workdir):
+    """Forwarding one file of LOG_LINES lines over TCP to rsyslog: sonde
+    against rsyslog's own imfile -> omfwd, each with a receiver of its own,
+    one after the other. Returns markdown lines."""
+    if not os.access(RSYSLOGD, os.X_OK):
+        raise BenchError(f"{RSYSLOGD} missing: run tests/setup.sh")
+    src = os.path.join(workdir, "dnsdist.log")
+    with open(src, "w") as f:
+        for i in range(LOG_LINES):
+            f.write(f"2026-12-04 10:00:00 query {i:07} from 192.0.2.{i % 250}: "
+                    f"www.example.org. IN AAAA rd=1 took 0.{i % 997:03}ms\n")
+    size = os.path.getsize(src)
+    runs = {"sonde": [], "rsyslog": []}
+    procs = []
+    try:
+        for k in range(REPEATS):
+            recv, port, out = receiver(workdir, f"recv-sonde-{k}")
+            procs.append(recv)
+            cfg = os.path.join(workdir, f"logs-{k}.toml")
+            with open(cfg, "w") as f:
+                f.write(f'[paths]\nstate_dir = "{workdir}/state-{k}"\n[collectors]\ndefaults = false\n'
+                        f'[[log]]\npath = "{src}"\nsyslog = "tcp://{HOST}:{port}"\nstart = "beginning"\n')
+            log(f"logs: sonde forwarding ({k + 1}/{REPEATS})")
+            runs["sonde"].append(forward_run("sonde", [sonde_abs, "--listen", f"{HOST}:0", "--config", cfg], out))
+            recv2, port2, out2 = receiver(workdir, f"recv-rsyslog-{k}")
+            procs.append(recv2)
+            argv, _ = rsyslog_conf(workdir, f"fwd-rsyslog-{k}",
+                                   'module(load="imfile")\n'
+                                   f'input(type="imfile" File="{src}" Tag="dnsdist" ruleset="f" freshStartTail="off")\n'
+                                   'ruleset(name="f") { action(type="omfwd" target="127.0.0.1" '
+                                   f'port="{port2}" protocol="tcp" TCP_Framing="octet-counted" '
+                                   'template="RSYSLOG_SyslogProtocol23Format") }\n')
+            log(f"logs: rsyslog imfile -> omfwd forwarding ({k + 1}/{REPEATS})")
+            runs["rsyslog"].append(forward_run("rsyslog", argv, out2))
+            for p in procs:
+                p.kill()
+                p.wait()
+            procs = []
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    names = {"sonde": "sonde", "rsyslog": f"rsyslog {dpkg_version('rsyslog') or ''}, imfile → omfwd"}
+
+    def med(key, i, f=lambda x: x):
+        vals = [f(r[i]) for r in runs[key]]
+        return statistics.median(vals), min(vals), max(vals)
+    rows = [(names[k], med(k, 0, lambda w: LOG_LINES / w), med(k, 1, lambda c: LOG_LINES / c), med(k, 1), med(k, 2))
+            for k in ("sonde", "rsyslog")]
+    lines = [
+        "## Logs",
+        "",
+        f"Forwarding one file of {LOG_LINES} lines ({size / 1048576:.1f} MiB, read from its start) over",
+        "TCP, octet-counted RFC 5424, to an rsyslogd on loopback writing each message to a file, until",
+        "the receiver has every line: sonde (`[[log]]` with `start = \"beginning\"`, no collectors),",
+        "then rsyslogd's own imfile → omfwd on the same file in the same run, each run with a receiver",
+        f"of its own; {REPEATS} runs each, interleaved, median (min–max). CPU is the forwarder's whole life",
+        "(start to SIGTERM, `wait4`), peak RSS its `VmHWM` just before the stop; the receivers are not",
+        "counted. rsyslog's peak depends on how far its in-memory queue runs ahead of omfwd.",
+        "",
+        "| forwarder | lines per CPU-second | lines per second (wall) | CPU (s) | peak RSS | ratio vs sonde (lines per CPU-second / peak RSS) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    s_lps, s_hwm = rows[0][2][0], rows[0][4][0]
+    for name, wall, lps, cpu, hwm in rows:
+        ratio = "1× (reference)" if name == "sonde" else f"{s_lps / lps[0]:.1f}× / {hwm[0] / s_hwm:.1f}×"
+        lines.append(f"| {name} | {lps[0]:,.0f} ({lps[1]:,.0f}–{lps[2]:,.0f}) | {wall[0]:,.0f} | "
+                     f"{cpu[0]:.2f} ({cpu[1]:.2f}–{cpu[2]:.2f}) | {fmt_mib(hwm[0])} ({fmt_mib(hwm[1])}–{fmt_mib(hwm[2])}) | {ratio} |")
+    lines.append("")
+    return lines
+
+
 def main():
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sonde = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SONDE_BIN") or DEFAULT_SONDE
@@ -940,6 +1081,9 @@ is why the table uses `VmHWM` instead.
     with tempfile.TemporaryDirectory(prefix="sonde-bench-checks-") as workdir:
         log("checks rows")
         checks = checks_rows(sonde_abs, workdir)
+    with tempfile.TemporaryDirectory(prefix="sonde-bench-logs-") as workdir:
+        log("logs rows")
+        logs = logs_rows(sonde_abs, workdir)
     split_intro = """### Where the CPU goes
 
 The same runs, split into the program's own work (user time) and the
@@ -950,7 +1094,7 @@ that no exporter gets under; the user column is what each program's own
 code costs.
 """
     doc = (intro + "\n" + table + "\n\n" + split_intro + "\n" + split_table + "\n\n"
-           + "\n".join(push) + "\n" + "\n".join(checks)) + "\n## Raw runs\n\n" + "\n".join(raw) + "\n" + notes
+           + "\n".join(push) + "\n" + "\n".join(checks) + "\n" + "\n".join(logs)) + "\n## Raw runs\n\n" + "\n".join(raw) + "\n" + notes
     out_path = os.path.join(repo, "BENCHMARKS.md")
     with open(out_path, "w") as f:
         f.write(doc)

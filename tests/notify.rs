@@ -574,3 +574,35 @@ fn once_runs_tell_a_change_once_and_keep_what_they_could_not_send() {
     assert!(r.status.success());
     assert_eq!(receiver.taken(), 2);
 }
+
+/// See: hostile text from a log line. A log rule with `notify = true`
+/// raises `LogRule` for a line holding quotes, a backslash, a control
+/// byte and bytes that are not UTF-8: the webhook gets JSON a parser
+/// takes, the invalid bytes as U+FFFD and the rest as it was.
+#[test]
+fn a_log_rule_tells_its_line_whatever_bytes_it_holds() {
+    use std::io::Write;
+    let dir = Scratch::new("notify-log");
+    let sink = WebhookSink::start();
+    let log = dir.0.join("auth.log");
+    std::fs::write(&log, b"").unwrap();
+    let config = format!(
+        "{}[[log]]\npath = \"{f}\"\n[[log_rule]]\nname = \"auth_fail\"\npath = \"{f}\"\nregex = 'Failed password'\n\
+         notify = true\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n",
+        base(&dir.0),
+        sink.url("/hook"),
+        f = log.display()
+    );
+    let sonde = start(&dir, &config);
+    // Followed from its end: wait until the follower has it open.
+    let files = format!("sonde_log_files{{path=\"{}\"}}", log.display());
+    wait_for("the log followed", Duration::from_secs(10), || (metric(&sonde, &files) == Some(1.0)).then_some(()));
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(b"sshd[7]: Failed password for \"r\xfcot\" \\ from 192.0.2.7 \x1b[31m\xff\n").unwrap();
+    let body = sink.wait_body("auth_fail", Duration::from_secs(15));
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(v["text"], "[INFO] rule auth_fail: Log matched on box1");
+    let text = v["attachments"][0]["text"].as_str().unwrap();
+    let line = "sshd[7]: Failed password for \"r\u{fffd}ot\" \\ from 192.0.2.7 \u{1b}[31m\u{fffd}";
+    assert_eq!(text, format!("{}: {line}", log.display()));
+}

@@ -29,6 +29,7 @@ use crate::collect::{self, CollectorRun};
 use crate::config::Config;
 use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_EXPOSITION, SELF_RESERVE};
+use crate::logs;
 use crate::notify;
 use crate::push;
 use crate::service::Service;
@@ -43,6 +44,10 @@ enum OnChange {
     /// start (a queue, a spool and a request in flight are not moved
     /// between settings).
     NextStart(&'static str),
+    /// Stop the running one, then start one with the new settings (the old
+    /// settings again if that fails): for a service that owns files two
+    /// instances must not share (log positions).
+    Replace,
 }
 
 /// Starts a service from the config; None when the config asks for none.
@@ -74,9 +79,8 @@ const SERVICES: &[Registration] = &[
             Ok(service.map(|n| Box::new(n) as Box<dyn Service>))
         },
         changed: |old, new| old.notify != new.notify,
-        on_change: OnChange::NextStart(
-            "[[notify]], [events] or a check's tolerance changed; that takes effect at the next start",
-        ),
+        // Its spools and state file are the running one's until it stops.
+        on_change: OnChange::Replace,
         required: true,
         // For the receivers to take what is queued before it is spooled.
         grace: Duration::from_secs(3),
@@ -112,7 +116,33 @@ const SERVICES: &[Registration] = &[
         // For the receiver to take what is queued before it is spooled.
         grace: Duration::from_secs(5),
     },
+    Registration {
+        name: "logs",
+        start: |c, agent| match c.logs.is_empty() {
+            true => Ok(None),
+            false => Ok(Some(Box::new(logs::Logs::start(&c.logs, log_events(agent.hub.clone()))?))),
+        },
+        changed: |old, new| old.logs != new.logs,
+        on_change: OnChange::Replace,
+        required: true,
+        // For the receivers to take what is read; the rest stays in the
+        // spool or, unread as far as the positions say, in the files.
+        grace: Duration::from_secs(5),
+    },
 ];
+
+/// Where the log rules' events go: to the notifications, as `LogRule`,
+/// and to sonde's log.
+fn log_events(hub: notify::Hub) -> logs::rules::EventSink {
+    Arc::new(move |e: logs::rules::Event| {
+        hub.raise(log_rule_event(&e));
+        logs::rules::log_event(e);
+    })
+}
+
+fn log_rule_event(e: &logs::rules::Event) -> notify::Event {
+    notify::Event::log_line(&e.rule, notify::Severity::Warning, &e.file, e.line.as_bytes())
+}
 
 /// The notifications' settings, with the status page's URL found from
 /// where the endpoint listens when `[events] status_url` does not say.
@@ -251,6 +281,20 @@ impl Agent {
                     Ok(started) => retired.extend(std::mem::replace(&mut lock(&self.services)[i], started)),
                     Err(e) => log::error!("SIGHUP: {}: cannot start: {e}; the running one stays", r.name),
                 },
+                OnChange::Replace => {
+                    let running = lock(&self.services)[i].take();
+                    if let Some(s) = running {
+                        s.stop(Duration::ZERO);
+                    }
+                    let started = (r.start)(&new, self).or_else(|e| {
+                        log::error!("SIGHUP: {}: cannot start: {e}; started again as it was", r.name);
+                        (r.start)(&old, self)
+                    });
+                    match started {
+                        Ok(s) => lock(&self.services)[i] = s,
+                        Err(e) => log::error!("SIGHUP: {}: cannot start again: {e}", r.name),
+                    }
+                }
             }
         }
         *lock(&self.config) = Arc::new(new);
@@ -288,10 +332,30 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     let checks = check::run_all(&config.checks);
     let checks_failed = check::report_failures(&checks);
     let ran = Ran(checks);
+    // Logs read on from where the last run stopped, forward, and count;
+    // their rules' events are told with the rest below.
+    let log_rule_events: Arc<Mutex<Vec<notify::Event>>> = Arc::default();
+    let logs = match config.logs.is_empty() {
+        true => None,
+        false => {
+            let keep = Arc::clone(&log_rule_events);
+            let sink: logs::rules::EventSink = Arc::new(move |e: logs::rules::Event| {
+                lock(&keep).push(log_rule_event(&e));
+                logs::rules::log_event(e);
+            });
+            Some(logs::once(&config.logs, sink).map_err(|e| format!("logs: {e}"))?)
+        }
+    };
     let mut assembler = Assembler::new();
-    let services: &[&dyn Service] = if config.checks.is_empty() { &[] } else { &[&ran] };
-    let bytes = assembler.assemble(config, services, false).to_vec();
-    let mut failed = checks_failed;
+    let mut services: Vec<&dyn Service> = Vec::new();
+    if !config.checks.is_empty() {
+        services.push(&ran);
+    }
+    if let Some(l) = &logs {
+        services.push(l);
+    }
+    let bytes = assembler.assemble(config, &services, false).to_vec();
+    let mut failed = checks_failed || logs.as_ref().is_some_and(|l| l.failed);
     for r in &assembler.runs {
         if let Some(e) = &r.error {
             log::warn!("collector {} failed: {e}", r.name);
@@ -315,8 +379,9 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     }
     let ran: Vec<(&check::Check, &[check::Outcome])> =
         config.checks.iter().zip(&ran.0).map(|(c, r)| (c, r.outcomes.as_slice())).collect();
-    let n =
-        notify::once(&notify_settings(config), &ran, &assembler.runs, pushed).map_err(|e| format!("notify: {e}"))?;
+    let raised = std::mem::take(&mut *lock(&log_rule_events));
+    let n = notify::once(&notify_settings(config), &ran, &assembler.runs, pushed, raised)
+        .map_err(|e| format!("notify: {e}"))?;
     if n.queued > 0 || n.dropped > 0 {
         log::warn!(
             "notify: {} notifications delivered, {} dropped, {} still spooled for the next run",

@@ -175,7 +175,30 @@ pub fn http(port: u16, method: &str, path: &str, body: Option<(&str, &[u8])>) ->
     if !all.starts_with(b"HTTP/1.") || !all.windows(4).any(|w| w == b"\r\n\r\n") {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"));
     }
-    Ok(super::parse_response(&all))
+    let mut r = super::parse_response(&all);
+    // Go's servers (mtail, Alertmanager, blackbox_exporter) send a large
+    // body in chunks; without this, chunk sizes would cut its lines.
+    if r.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        r.body =
+            dechunk(&r.body).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunked body"))?;
+    }
+    Ok(r)
+}
+
+/// The body of a `Transfer-Encoding: chunked` response, its chunks joined.
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n")?;
+        let size = std::str::from_utf8(&b[..eol]).ok()?.split(';').next()?.trim();
+        let size = usize::from_str_radix(size, 16).ok()?;
+        b = &b[eol + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(b.get(..size)?);
+        b = b.get(size + 2..)?;
+    }
 }
 
 /// `GET path`, which must answer 200; its body as text.
@@ -672,8 +695,14 @@ pub struct SyslogReceiver {
 impl SyslogReceiver {
     /// rsyslogd 8.2302 (Debian's `rsyslog`, TLS by `rsyslog-gnutls`).
     pub fn rsyslog(dir: &Path, proto: SyslogProto) -> SyslogReceiver {
+        SyslogReceiver::rsyslog_at(dir, proto, free_udp_tcp_port())
+    }
+
+    /// [`SyslogReceiver::rsyslog`] on a given port: a receiver started
+    /// again where a stopped one was. Its files start empty (read the
+    /// stopped one's first).
+    pub fn rsyslog_at(dir: &Path, proto: SyslogProto, port: u16) -> SyslogReceiver {
         let bin = need("/usr/sbin/rsyslogd", "rsyslog");
-        let port = free_udp_tcp_port();
         let d = subdir(dir, &format!("rsyslog-{port}"));
         let (file, raw) = (d.join("messages.log"), d.join("raw.log"));
         let input = match proto {

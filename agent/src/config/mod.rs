@@ -11,6 +11,7 @@
 mod blackbox;
 mod check;
 mod host;
+mod logs;
 mod notify;
 mod push;
 mod tls;
@@ -49,6 +50,9 @@ pub struct Config {
     /// `[[notify]]`, `[events]`, and each `[[check]]`'s tolerance and
     /// severity.
     pub notify: crate::notify::Settings,
+    /// `[[log]]` and `[[log_rule]]` tables, in file order, with the
+    /// state directory.
+    pub logs: crate::logs::Settings,
     /// The `[push]` sections as written, for a `--push` URL given as a flag.
     push_file: push::Draft,
 }
@@ -98,6 +102,7 @@ impl Config {
             modules: Vec::new(),
             push: None,
             notify: crate::notify::Settings::default(),
+            logs: crate::logs::Settings::default(),
             push_file: push::Draft::default(),
         }
     }
@@ -185,6 +190,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("probe", &["blackbox_config"]),
     ("notify", notify::KEYS),
     ("events", notify::EVENTS_KEYS),
+    ("log", logs::LOG_KEYS),
+    ("log_rule", logs::RULE_KEYS),
 ];
 
 /// Parses config text; every error found, with its line.
@@ -193,6 +200,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
         .map_err(|errors| errors.into_iter().map(|e| Error { line: e.line, message: e.message }).collect::<Vec<_>>())?;
     let mut config = Config::base();
     let mut errors = Vec::new();
+    let (mut log_tables, mut rule_tables) = (Vec::new(), Vec::new());
     for section in &sections {
         if section.name.is_empty() {
             for e in &section.entries {
@@ -238,6 +246,25 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 });
             } else if let Some(o) = notify::table(section.line, &section.entries, &mut errors) {
                 config.notify.outputs.push(o);
+            }
+            continue;
+        }
+        if *name == "log" || *name == "log_rule" {
+            if !section.array {
+                errors.push(Error {
+                    line: section.line,
+                    message: format!("write [[{name}]]: each is a table of its own"),
+                });
+            } else if log_tables.len() + rule_tables.len() >= logs::MAX_LOGS + logs::MAX_RULES {
+                errors.push(Error { line: section.line, message: format!("too many [[{name}]] tables") });
+            } else if *name == "log" {
+                if let Some(l) = logs::log(section.line, &section.entries, &mut errors) {
+                    log_tables.push((section.line, l));
+                }
+            } else if rule_tables.len() >= logs::MAX_RULES {
+                errors.push(Error { line: section.line, message: format!("more than {} rules", logs::MAX_RULES) });
+            } else if let Some(r) = logs::rule(section.line, &section.entries, &mut errors) {
+                rule_tables.push((section.line, r));
             }
             continue;
         }
@@ -293,6 +320,10 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             Err(e) => errors.extend(e),
         }
     }
+    logs::finish(&log_tables, &rule_tables, &mut errors);
+    config.logs.logs = log_tables.into_iter().map(|(_, l)| l).collect();
+    config.logs.rules = rule_tables.into_iter().map(|(_, r)| r).collect();
+    config.logs.state_dir.clone_from(&config.state_dir);
     if let Err(message) = config.collect.unbound.check() {
         errors.push(Error { line: 0, message });
     }

@@ -128,3 +128,18 @@ pub trait Transport: Send {
     /// here, in line with the batches, never between two of them.
     fn idle(&mut self) {}
 }
+
+/// What owners give their [`Sender`]: every owner's sender, outbox thread
+/// and once-mode drain are then one copy of the code in the binary, not
+/// one per transport (2.4 KiB on armv7 for the second).
+pub type AnyTransport = Box<dyn Transport>;
+
+impl Transport for AnyTransport {
+    fn target(&self) -> &str {
+        (**self).target()
+    }
+
+    fn send(&mut self, batch: &Batch) -> Answer {
+        (**self).send(batch)
+    }
+}

@@ -236,6 +236,21 @@ impl Queue {
         self.failing = false;
     }
 
+    /// Calls `f` with the payload of every batch queued, oldest first: the
+    /// spool's, the one in flight, then memory's (see
+    /// [`Spool::for_each_unread`]).
+    pub fn for_each_queued(&self, mut f: impl FnMut(&[u8])) {
+        if let Some(spool) = &self.spool {
+            if let Err(e) = spool.for_each_unread(&mut f) {
+                log::warn!("{}: spool: {e}", self.what.0);
+            }
+        }
+        if let Some(i) = self.inflight.as_ref().filter(|i| i.from_spool.is_none()) {
+            f(&i.batch.payload);
+        }
+        self.memory.iter().for_each(|b| f(&b.payload));
+    }
+
     /// Whether the last attempt failed (new batches go to the spool).
     pub fn is_failing(&self) -> bool {
         self.failing

@@ -131,7 +131,7 @@ impl Transport {
         let now = now_ms();
         let alerts: Vec<Alert> = {
             let table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
-            table.iter().filter(|a| a.event.state != State::Once && self.filter.admits(&a.event)).cloned().collect()
+            table.iter().filter(|a| self.filter.admits(&a.event)).cloned().collect()
         };
         let mut ok = true;
         let mut body = Vec::with_capacity(1024);
@@ -179,7 +179,9 @@ impl crate::deliver::Transport for Transport {
         let Some(e) = Event::decode(&b.payload) else { return undecodable() };
         let ends = match e.state {
             State::Resolved => e.time_ms,
-            _ => self.ends_for(&e, now_ms()),
+            // A one-off is an alert that ends by itself, never re-sent.
+            State::Once => self.ends_for(&e, e.time_ms),
+            State::Firing => self.ends_for(&e, now_ms()),
         };
         let mut body = vec![b'['];
         if encode(&e, &self.instance, self.generator.as_deref(), ends, &mut body).is_err() {

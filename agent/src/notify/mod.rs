@@ -94,8 +94,9 @@ impl Severity {
 pub enum State {
     Firing,
     Resolved,
-    /// Said once, with no state to resolve later (a restart done). Not
-    /// an alert, so Alertmanager is not told.
+    /// Said once, with no state to resolve later (a restart done, a log
+    /// line matched): to Alertmanager, an alert that ends by itself four
+    /// re-send intervals later.
     Once,
 }
 
@@ -208,8 +209,9 @@ impl Event {
     /// A log rule fired on `line` (the logs' entry point): a one-off,
     /// `LogRule`, its text the line, whatever bytes it held (what is not
     /// UTF-8 reads as U+FFFD; escaping is each output's).
-    pub fn log_line(rule: &str, severity: Severity, line: &[u8]) -> Event {
-        let text = String::from_utf8_lossy(&line[..line.len().min(MAX_TEXT)]);
+    pub fn log_line(rule: &str, severity: Severity, file: &str, line: &[u8]) -> Event {
+        let line = String::from_utf8_lossy(&line[..line.len().min(MAX_TEXT)]);
+        let text = format!("{file}: {line}");
         Event::new("LogRule", Subject::Rule, rule, severity, State::Once, "Log matched", "alert", &text, Duration::ZERO)
     }
 
@@ -600,8 +602,9 @@ mod tests {
     /// See: non-UTF-8 from a log line reaches every output as text.
     #[test]
     fn a_log_line_of_any_bytes_is_an_event_that_survives_its_queue() {
-        let e = Event::log_line("sshd_fail", Severity::Warning, b"Failed for \"r\xfcot\"\n\x00\xff");
-        assert_eq!(e.text, "Failed for \"r\u{fffd}ot\"\n\u{0}\u{fffd}");
+        let e =
+            Event::log_line("sshd_fail", Severity::Warning, "/var/log/auth.log", b"Failed for \"r\xfcot\"\n\x00\xff");
+        assert_eq!(e.text, "/var/log/auth.log: Failed for \"r\u{fffd}ot\"\n\u{0}\u{fffd}");
         assert_eq!((e.alertname.as_str(), e.subject, e.state), ("LogRule", Subject::Rule, State::Once));
         assert_eq!(Event::decode(&e.encode()), Some(e.clone()));
         let mut body = vec![0; MAX_BODY];

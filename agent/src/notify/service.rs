@@ -6,8 +6,8 @@
 //! An event raised goes through the table first: a firing alert already
 //! firing is not notified again (its text is updated), a resolved one
 //! that was not firing is not notified at all, so every output hears of a
-//! state change once. Then each output whose filter takes it queues it
-//! (Alertmanager takes no one-off events: they are not alerts). The table
+//! state change once. Then each output whose filter takes it queues it.
+//! The table
 //! keeps resolved alerts for [`RESOLVED_RETENTION`], for Alertmanager's
 //! re-sends.
 //!
@@ -100,8 +100,7 @@ struct Out {
 
 impl Out {
     fn takes(&self, e: &Event) -> bool {
-        let alerts_only = matches!(self.settings.kind, Kind::Alertmanager(_));
-        self.settings.filter.admits(e) && !(alerts_only && e.state == State::Once)
+        self.settings.filter.admits(e)
     }
 
     fn add(&self, e: &Event) {
@@ -558,7 +557,8 @@ pub struct OnceReport {
 }
 
 /// `--once`: this run's observations (the checks that ran, the
-/// collectors' runs for the daemons, the push pipe's state) become
+/// collectors' runs for the daemons, the push pipe's state) and the events
+/// raised whole (a log rule's) become
 /// events against the last run's state; then every output sends what is
 /// queued, Alertmanager the table again, and what did not go stays
 /// spooled for the next run.
@@ -567,6 +567,7 @@ pub fn once(
     checks: &[(&Check, &[Outcome])],
     runs: &[CollectorRun],
     push: Option<PushStatus>,
+    raised: Vec<Event>,
 ) -> Result<OnceReport, String> {
     if settings.outputs.is_empty() {
         return Ok(OnceReport::default());
@@ -584,6 +585,9 @@ pub fn once(
         if let Some(e) = core.sources.push(&status, after, now_ms()) {
             core.raise(e, None);
         }
+    }
+    for e in raised {
+        core.raise(e, None);
     }
     core.tick(now_ms());
     let mut report = OnceReport::default();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::batch::Builder;
 use super::remote_write::RemoteWrite;
 use super::{clock_is_set, Settings};
-use crate::deliver::{Outbox, Queue, Sender, DROP_REASONS};
+use crate::deliver::{AnyTransport, Outbox, Queue, Sender, DROP_REASONS};
 use crate::expo::{Exposition, MetricType};
 use crate::service::{Service, Worker};
 use crate::sys::log;
@@ -43,8 +43,8 @@ pub fn open_queue(settings: &Settings) -> Result<Queue, String> {
 }
 
 /// The sender of `settings`.
-pub fn sender(settings: &Settings) -> Result<Sender<RemoteWrite>, String> {
-    let transport = RemoteWrite::new(settings)?;
+pub fn sender(settings: &Settings) -> Result<Sender<AnyTransport>, String> {
+    let transport: AnyTransport = Box::new(RemoteWrite::new(settings)?);
     Ok(Sender::new(transport, WHAT, settings.max_age, settings.min_backoff, settings.max_backoff))
 }
 
