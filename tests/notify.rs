@@ -309,12 +309,17 @@ fn a_webhook_gets_mattermost_json_whatever_the_text() {
     let sink = WebhookSink::start();
     let mut port = Port::open();
     let name = "web \\\"quoted\\\" back\\\\slash\\nnew line\\ttab caf\u{e9}";
+    // A second output whose filter takes none of it: told nothing.
     let config = format!(
         "{}{}[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\nusername = \"sonde\"\nchannel = \"ops\"\n\
-         icon_emoji = \":satellite:\"\n",
+         icon_emoji = \":satellite:\"\n[[notify]]\nkind = \"webhook\"\nname = \"quiet\"\nurl = \"{}\"\n\
+         severity = [\"warning\", \"info\"]\n[[notify]]\nkind = \"webhook\"\nname = \"other\"\nurl = \"{}\"\n\
+         match = \"db|DaemonDown\"\n",
         base(&dir.0),
         check(name, &port),
-        sink.url("/hooks/secret-key")
+        sink.url("/hooks/secret-key"),
+        sink.url("/quiet"),
+        sink.url("/other")
     );
     let sonde = start(&dir, &config);
     port.close();
@@ -334,6 +339,12 @@ fn a_webhook_gets_mattermost_json_whatever_the_text() {
     assert_eq!(v["attachments"][0]["color"], "#2eb886");
     // The URL is the secret: the log never shows its path.
     assert!(!sonde.stderr().contains("secret-key"), "{}", sonde.stderr());
+    assert!(sink.requests().iter().all(|(path, _)| path == "/hooks/secret-key"), "filtered out");
+    let t = sonde.get("/metrics").text().to_owned();
+    for quiet in ["quiet", "other"] {
+        assert_eq!(value(&t, &format!("sonde_notify_raised_total{{notify=\"{quiet}\"}}")), Some(0.0), "{t}");
+    }
+    assert_eq!(value(&t, "sonde_notify_raised_total{notify=\"webhook-1\"}"), Some(2.0), "{t}");
 }
 
 /// AUTH PLAIN (the one offered first) and AUTH LOGIN (asked for), the

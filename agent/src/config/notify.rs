@@ -77,170 +77,113 @@ pub const CHECK_KEYS: &[&str] = &["tolerance", "severity"];
 
 /// One `[[notify]]` table, starting at `line`.
 pub(super) fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<Output> {
+    let before = errors.len();
     let find = |k: &str| entries.iter().find(|e| e.key == k);
-    // Errors said by the closures below, which share them.
-    let found = std::cell::RefCell::new(Vec::new());
-    let err = |line: usize, m: String| found.borrow_mut().push(Error { line, message: m });
-    let Some(kind) = find("kind").map(|e| (e, string(&e.value))) else {
-        err(line, "[[notify]] needs kind (\"alertmanager\", \"mail\" or \"webhook\") and url".into());
-        {
-            errors.extend(found.into_inner());
+    let kind = match find("kind").map(|e| (e.line, string(&e.value))) {
+        Some((_, Ok(k @ ("alertmanager" | "mail" | "webhook")))) => k,
+        Some((l, Ok(other))) => {
+            errors.push(Error { line: l, message: format!("kind: '{other}' is not alertmanager, mail or webhook") });
+            return None;
+        }
+        Some((l, Err(p))) => {
+            problem(errors, l, "kind", p);
+            return None;
+        }
+        None => {
+            errors.push(Error {
+                line,
+                message: "[[notify]] needs kind (\"alertmanager\", \"mail\" or \"webhook\") and url".into(),
+            });
             return None;
         }
     };
-    let kind = match kind {
-        (_, Ok(k @ ("alertmanager" | "mail" | "webhook"))) => k,
-        (e, Ok(other)) => {
-            err(e.line, format!("kind: '{other}' is not alertmanager, mail or webhook"));
-            {
-                errors.extend(found.into_inner());
-                return None;
-            }
-        }
-        (e, Err(Problem::Invalid(m))) => {
-            err(e.line, format!("kind: {m}"));
-            {
-                errors.extend(found.into_inner());
-                return None;
-            }
-        }
-        (_, Err(Problem::UnknownKey)) => return None,
-    };
-    let own: &[&str] = match kind {
-        "alertmanager" => ALERTMANAGER,
-        "mail" => MAIL,
-        _ => WEBHOOK,
-    };
-    let tls_keys = super::tls::KEYS;
+    let url_line = find("url").map_or(line, |e| e.line);
+    let mut d = Draft::default();
     for e in entries {
         let k = e.key.as_str();
+        let own: &[&str] = match kind {
+            "alertmanager" => ALERTMANAGER,
+            "mail" => MAIL,
+            _ => WEBHOOK,
+        };
         let http = kind != "mail" && HTTP.contains(&k);
-        if !(COMMON.contains(&k) || own.contains(&k) || http || tls_keys.contains(&k)) {
-            let why = if KEYS.contains(&k) {
-                format!("'{k}' is not a key of a {kind} output")
-            } else {
-                format!("unknown key '{k}' in [[notify]]")
+        if !(COMMON.contains(&k) || own.contains(&k) || http || super::tls::KEYS.contains(&k)) {
+            let message = match KEYS.contains(&k) {
+                true => format!("'{k}' is not a key of a {kind} output"),
+                false => format!("unknown key '{k}' in [[notify]]"),
             };
-            err(e.line, why);
+            errors.push(Error { line: e.line, message });
+            continue;
+        }
+        if let Err(p) = d.set(kind, e) {
+            problem(errors, e.line, k, p);
         }
     }
-    let Some(url) = find("url") else {
-        err(line, "[[notify]] needs url".into());
-        {
-            errors.extend(found.into_inner());
-            return None;
+    if d.urls.is_empty() {
+        if find("url").is_none() {
+            errors.push(Error { line, message: "[[notify]] needs url".into() });
         }
-    };
-    let urls: Vec<String> = match strings(&url.value) {
-        Ok(u) if !u.is_empty() && (kind == "mail" || u.len() == 1) => u.iter().map(|s| (*s).to_owned()).collect(),
-        Ok(_) => {
-            err(url.line, "url: one URL (only mail takes a list of servers)".into());
-            {
-                errors.extend(found.into_inner());
-                return None;
-            }
-        }
-        Err(Problem::Invalid(m)) => {
-            err(url.line, format!("url: {m}"));
-            {
-                errors.extend(found.into_inner());
-                return None;
-            }
-        }
-        Err(Problem::UnknownKey) => return None,
-    };
-    // Each key's value, checked; an error is said with its line and the
-    // default stays.
-    let val = |k: &str, f: &mut dyn FnMut(&Value) -> Result<(), Problem>| {
-        if let Some(e) = find(k) {
-            if let Err(Problem::Invalid(m)) = f(&e.value) {
-                err(e.line, format!("{k}: {m}"));
-            }
-        }
-    };
-    let mut tls = crate::tls::ClientTls::default();
-    for k in tls_keys {
-        val(k, &mut |v| super::tls::set(&mut tls, k, v));
+        return None;
     }
-    let mut auth = HttpAuth::default();
-    let mut user = None;
-    val("basic_auth_user", &mut |v| string(v).map(|s| auth.basic_auth_user = Some(s.to_owned())));
-    val("basic_auth_password_file", &mut |v| path(v).map(|p| auth.basic_auth_password_file = Some(p)));
-    val("bearer_token_file", &mut |v| path(v).map(|p| auth.bearer_token_file = Some(p)));
-    val("username", &mut |v| string(v).map(|s| user = Some(s.to_owned())));
+    let mut err = |line: usize, message: String| errors.push(Error { line, message });
+    let url = d.urls[0].clone();
+    let mut auth = HttpAuth { tls: d.tls.clone(), ..HttpAuth::default() };
+    auth.basic_auth_user = d.basic_user.take();
+    auth.basic_auth_password_file = d.basic_password.take();
+    auth.bearer_token_file = d.bearer.take();
+    if kind != "mail" {
+        if let Err(m) = Endpoint::parse(&url) {
+            err(url_line, format!("url: {m}"));
+        }
+        if auth.basic_auth_user.is_some() != auth.basic_auth_password_file.is_some() {
+            err(line, "basic_auth_user and basic_auth_password_file go together".into());
+        }
+        if auth.basic_auth_user.is_some() && auth.bearer_token_file.is_some() {
+            err(line, "basic auth and a bearer token exclude each other".into());
+        }
+        if d.tls.is_set() && !url.starts_with("https://") {
+            err(line, "ca_file, cert_file, key_file and server_name need an https URL".into());
+        }
+    }
+    if let Err(m) = d.tls.check() {
+        err(line, m);
+    }
     let kind_settings = match kind {
-        "alertmanager" => {
-            let mut resend = Duration::from_secs(60);
-            val("resend", &mut |v| span(v, Duration::from_secs(1), Duration::from_secs(3600)).map(|d| resend = d));
-            let url = alertmanager_url(&urls[0]);
-            if let Err(m) = Endpoint::parse(&url) {
-                err(find("url").map_or(line, |e| e.line), format!("url: {m}"));
-            }
-            auth.tls = tls.clone();
-            Kind::Alertmanager(alertmanager::Settings { url, auth: auth.clone(), resend })
-        }
+        "alertmanager" => Kind::Alertmanager(alertmanager::Settings {
+            url: alertmanager_url(&url),
+            auth,
+            resend: d.resend.unwrap_or(Duration::from_secs(60)),
+        }),
         "webhook" => {
-            let mut format = webhook::Format::Mattermost;
-            val("format", &mut |v| {
-                format = match string(v)? {
-                    "mattermost" | "slack" => webhook::Format::Mattermost,
-                    "ntfy" => webhook::Format::Ntfy,
-                    other => return Err(Problem::Invalid(format!("'{other}' is not mattermost, slack or ntfy"))),
-                };
-                Ok(())
-            });
-            let opt = |k: &str| {
-                let mut out = None;
-                val(k, &mut |v| string(v).map(|s| out = Some(s.to_owned())));
-                out
-            };
-            let (channel, icon_url, icon_emoji) = (opt("channel"), opt("icon_url"), opt("icon_emoji"));
-            let url_line = find("url").map_or(line, |e| e.line);
-            if let Err(m) = Endpoint::parse(&urls[0]) {
-                err(url_line, format!("url: {m}"));
-            }
-            let (url, topic) = match format {
-                webhook::Format::Ntfy => match urls[0].rsplit_once('/') {
+            let (url, topic) = match d.format {
+                webhook::Format::Mattermost => (url, String::new()),
+                webhook::Format::Ntfy => match url.rsplit_once('/') {
                     Some((root, topic))
-                        if !topic.is_empty()
-                            && root.contains("://")
-                            && root.split("://").nth(1).is_some_and(|h| !h.is_empty()) =>
+                        if !topic.is_empty() && root.split("://").nth(1).is_some_and(|h| !h.is_empty()) =>
                     {
                         (format!("{root}/"), topic.to_owned())
                     }
                     _ => {
                         err(url_line, "url: ntfy's is the topic's URL, https://ntfy.example/TOPIC".into());
-                        (urls[0].clone(), String::new())
+                        (url, String::new())
                     }
                 },
-                webhook::Format::Mattermost => (urls[0].clone(), String::new()),
             };
-            auth.tls = tls.clone();
             Kind::Webhook(webhook::Settings {
                 url,
-                format,
+                format: d.format,
                 topic,
-                auth: auth.clone(),
-                username: user.clone(),
-                channel,
-                icon_url,
-                icon_emoji,
+                auth,
+                username: d.username,
+                channel: d.channel,
+                icon_url: d.icon_url,
+                icon_emoji: d.icon_emoji,
             })
         }
         _ => {
-            let mut starttls = false;
-            val("starttls", &mut |v| match v {
-                Value::Bool(b) if *b && !TLS_BUILT => Err(Problem::Invalid(WITHOUT_TLS.into())),
-                Value::Bool(b) => {
-                    starttls = *b;
-                    Ok(())
-                }
-                v => Err(Problem::Invalid(format!("expected true or false, found {}", v.type_name()))),
-            });
-            let url_line = find("url").map_or(line, |e| e.line);
             let mut servers = Vec::new();
-            for u in &urls {
-                match Server::parse(u, starttls) {
+            for u in &d.urls {
+                match Server::parse(u, d.starttls) {
                     Ok(s) if s.security == crate::deliver::smtp::Security::Tls && !TLS_BUILT => {
                         err(url_line, format!("url: '{u}': {WITHOUT_TLS}"))
                     }
@@ -248,112 +191,165 @@ pub(super) fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> 
                     Err(m) => err(url_line, format!("url: {m}")),
                 }
             }
-            let mut s = mail::Settings {
+            if d.to.is_empty() && find("to").is_none() {
+                err(line, "a mail output needs to (the recipients)".into());
+            }
+            if d.username.is_some() != d.password_file.is_some() {
+                err(line, "username and password_file go together".into());
+            }
+            Kind::Mail(mail::Settings {
                 servers,
-                from: mail::DEFAULT_FROM.into(),
-                to: Vec::new(),
-                subject: mail::DEFAULT_SUBJECT.into(),
-                message: mail::DEFAULT_MESSAGE.into(),
-                reminder: 0,
-                username: user.clone(),
-                password_file: None,
-                mechanism: None,
-                helo: None,
-                tls: tls.clone(),
-            };
-            val("from", &mut |v| string(v).map(|f| s.from = f.to_owned()));
-            val("to", &mut |v| {
+                from: d.from.unwrap_or_else(|| mail::DEFAULT_FROM.into()),
+                to: d.to,
+                subject: d.subject.unwrap_or_else(|| mail::DEFAULT_SUBJECT.into()),
+                message: d.message.unwrap_or_else(|| mail::DEFAULT_MESSAGE.into()),
+                reminder: d.reminder,
+                username: d.username,
+                password_file: d.password_file,
+                mechanism: d.mechanism,
+                helo: d.helo,
+                tls: d.tls,
+            })
+        }
+    };
+    let mut out = Output::new(&d.name, kind_settings);
+    out.filter = d.filter;
+    out.timeout = d.timeout.unwrap_or(out.timeout);
+    out.memory_cap = d.memory_cap.unwrap_or(out.memory_cap);
+    out.spool_cap = d.spool_cap.unwrap_or(out.spool_cap);
+    out.max_age = d.max_age.unwrap_or(out.max_age);
+    out.max_backoff = d.max_backoff.unwrap_or(out.max_backoff);
+    (errors.len() == before).then_some(out)
+}
+
+/// A key's error, said with its name.
+fn problem(errors: &mut Vec<Error>, line: usize, key: &str, p: Problem) {
+    if let Problem::Invalid(m) = p {
+        errors.push(Error { line, message: format!("{key}: {m}") });
+    }
+}
+
+/// Every key a `[[notify]]` table may give, as given.
+#[derive(Default)]
+struct Draft {
+    urls: Vec<String>,
+    name: String,
+    filter: Filter,
+    timeout: Option<Duration>,
+    memory_cap: Option<usize>,
+    spool_cap: Option<u64>,
+    max_age: Option<Duration>,
+    max_backoff: Option<Duration>,
+    basic_user: Option<String>,
+    basic_password: Option<std::path::PathBuf>,
+    bearer: Option<std::path::PathBuf>,
+    tls: crate::tls::ClientTls,
+    resend: Option<Duration>,
+    format: webhook::Format,
+    username: Option<String>,
+    channel: Option<String>,
+    icon_url: Option<String>,
+    icon_emoji: Option<String>,
+    from: Option<String>,
+    to: Vec<String>,
+    subject: Option<String>,
+    message: Option<String>,
+    reminder: u32,
+    password_file: Option<std::path::PathBuf>,
+    mechanism: Option<Mechanism>,
+    helo: Option<String>,
+    starttls: bool,
+}
+
+impl Draft {
+    /// Takes one entry of an output of `kind` (its key is one `kind` has).
+    fn set(&mut self, kind: &str, e: &Entry) -> Result<(), Problem> {
+        let v = &e.value;
+        let text = || string(v).map(str::to_owned);
+        match e.key.as_str() {
+            "kind" => {}
+            "url" => {
+                let urls = strings(v)?;
+                if urls.is_empty() || (kind != "mail" && urls.len() > 1) {
+                    return Err(Problem::Invalid("one URL (only mail takes a list of servers)".into()));
+                }
+                self.urls = urls.iter().map(|u| (*u).to_owned()).collect();
+            }
+            "name" => {
+                let n = string(v)?;
+                let ok = !n.is_empty() && n.len() <= 64 && !n.starts_with('.');
+                if !ok || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) {
+                    return Err(Problem::Invalid(format!(
+                        "'{n}': 1 to 64 of A-Z a-z 0-9 _ . - (it names a directory)"
+                    )));
+                }
+                self.name = n.to_owned();
+            }
+            "severity" => {
+                for s in strings(v)? {
+                    let sev = Severity::parse(s)
+                        .ok_or_else(|| Problem::Invalid(format!("'{s}' is not critical, warning or info")))?;
+                    self.filter.severities.push(sev);
+                }
+            }
+            "match" => {
+                self.filter.matching = Some(Regex::new(&format!("^(?:{})$", string(v)?)).map_err(Problem::Invalid)?)
+            }
+            "timeout" => self.timeout = Some(span(v, Duration::from_secs(1), Duration::from_secs(600))?),
+            "memory_cap" => self.memory_cap = Some(size(v, 1024, 64 * 1024 * 1024)? as usize),
+            "spool_cap" => self.spool_cap = Some(size(v, 2 * crate::deliver::spool::SEGMENT_MAX, 1 << 36)?),
+            "max_age" => self.max_age = Some(span(v, Duration::from_secs(60), Duration::from_secs(365 * 86_400))?),
+            "max_backoff" => self.max_backoff = Some(span(v, Duration::from_secs(1), Duration::from_secs(3600))?),
+            "basic_auth_user" => self.basic_user = Some(text()?),
+            "basic_auth_password_file" => self.basic_password = Some(path(v)?),
+            "bearer_token_file" => self.bearer = Some(path(v)?),
+            "resend" => self.resend = Some(span(v, Duration::from_secs(1), Duration::from_secs(3600))?),
+            "format" => {
+                self.format = match string(v)? {
+                    "mattermost" | "slack" => webhook::Format::Mattermost,
+                    "ntfy" => webhook::Format::Ntfy,
+                    other => return Err(Problem::Invalid(format!("'{other}' is not mattermost, slack or ntfy"))),
+                }
+            }
+            "username" => self.username = Some(text()?),
+            "channel" => self.channel = Some(text()?),
+            "icon_url" => self.icon_url = Some(text()?),
+            "icon_emoji" => self.icon_emoji = Some(text()?),
+            "from" => self.from = Some(text()?),
+            "to" => {
                 let to = strings(v)?;
                 if let Some(bad) = to.iter().find(|t| !crate::wire::smtp::is_address(t)) {
                     return Err(Problem::Invalid(format!("'{bad}' is not a mail address (local@domain)")));
                 }
-                s.to = to.iter().map(|t| (*t).to_owned()).collect();
-                Ok(())
-            });
-            val("subject", &mut |v| string(v).map(|t| s.subject = t.to_owned()));
-            val("message", &mut |v| strings(v).map(|lines| s.message = lines.join("\n") + "\n"));
-            val("reminder", &mut |v| count(v, 0, 10_000).map(|n| s.reminder = n as u32));
-            val("password_file", &mut |v| path(v).map(|p| s.password_file = Some(p)));
-            val("auth", &mut |v| {
-                s.mechanism = Some(match string(v)? {
+                self.to = to.iter().map(|t| (*t).to_owned()).collect();
+            }
+            "subject" => self.subject = Some(text()?),
+            "message" => self.message = Some(strings(v)?.join("\n") + "\n"),
+            "reminder" => self.reminder = count(v, 0, 10_000)? as u32,
+            "password_file" => self.password_file = Some(path(v)?),
+            "auth" => {
+                self.mechanism = Some(match string(v)? {
                     "plain" | "PLAIN" => Mechanism::Plain,
                     "login" | "LOGIN" => Mechanism::Login,
                     other => return Err(Problem::Invalid(format!("'{other}' is not plain or login"))),
-                });
-                Ok(())
-            });
-            val("helo", &mut |v| {
+                })
+            }
+            "helo" => {
                 let h = string(v)?;
                 if h.is_empty() || !h.bytes().all(|b| b.is_ascii_graphic()) {
                     return Err(Problem::Invalid(format!("'{h}' is not a host name")));
                 }
-                s.helo = Some(h.to_owned());
-                Ok(())
-            });
-            if s.to.is_empty() && find("to").is_none() {
-                err(line, "a mail output needs to (the recipients)".into());
+                self.helo = Some(h.to_owned());
             }
-            if s.username.is_some() != s.password_file.is_some() {
-                err(line, "username and password_file go together".into());
-            }
-            Kind::Mail(s)
+            "starttls" => match v {
+                Value::Bool(true) if !TLS_BUILT => return Err(Problem::Invalid(WITHOUT_TLS.into())),
+                Value::Bool(b) => self.starttls = *b,
+                v => return Err(Problem::Invalid(format!("expected true or false, found {}", v.type_name()))),
+            },
+            k => super::tls::set(&mut self.tls, k, v)?,
         }
-    };
-    if kind != "mail" {
-        if auth.basic_auth_user.is_some() != auth.basic_auth_password_file.is_some() {
-            err(line, "basic_auth_user and basic_auth_password_file go together".into());
-        }
-        if auth.basic_auth_user.is_some() && auth.bearer_token_file.is_some() {
-            err(line, "basic auth and a bearer token exclude each other".into());
-        }
-        if tls.is_set() && !urls[0].starts_with("https://") {
-            err(line, "ca_file, cert_file, key_file and server_name need an https URL".into());
-        }
+        Ok(())
     }
-    if let Err(m) = tls.check() {
-        err(line, m);
-    }
-    let mut out = Output::new("", kind_settings);
-    val("name", &mut |v| {
-        let n = string(v)?;
-        if n.is_empty()
-            || n.len() > 64
-            || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-            || n.starts_with('.')
-        {
-            return Err(Problem::Invalid(format!("'{n}': 1 to 64 of A-Z a-z 0-9 _ . - (it names a directory)")));
-        }
-        out.name = n.to_owned();
-        Ok(())
-    });
-    let mut filter = Filter::default();
-    val("severity", &mut |v| {
-        for s in strings(v)? {
-            let sev = Severity::parse(s)
-                .ok_or_else(|| Problem::Invalid(format!("'{s}' is not critical, warning or info")))?;
-            filter.severities.push(sev);
-        }
-        Ok(())
-    });
-    val("match", &mut |v| {
-        let p = string(v)?;
-        filter.matching = Some(Regex::new(&format!("^(?:{p})$")).map_err(Problem::Invalid)?);
-        Ok(())
-    });
-    out.filter = filter;
-    val("timeout", &mut |v| span(v, Duration::from_secs(1), Duration::from_secs(600)).map(|d| out.timeout = d));
-    val("memory_cap", &mut |v| size(v, 1024, 64 * 1024 * 1024).map(|n| out.memory_cap = n as usize));
-    val("spool_cap", &mut |v| size(v, 2 * crate::deliver::spool::SEGMENT_MAX, 1 << 36).map(|n| out.spool_cap = n));
-    val("max_backoff", &mut |v| {
-        span(v, Duration::from_secs(1), Duration::from_secs(3600)).map(|d| out.max_backoff = d)
-    });
-    val("max_age", &mut |v| {
-        span(v, Duration::from_secs(60), Duration::from_secs(365 * 86_400)).map(|d| out.max_age = d)
-    });
-    let found = found.into_inner();
-    let ok = found.is_empty();
-    errors.extend(found);
-    ok.then_some(out)
 }
 
 /// Alertmanager's alerts endpoint under `url`: `/api/v2/alerts` is added

@@ -142,4 +142,8 @@ impl Transport for AnyTransport {
     fn send(&mut self, batch: &Batch) -> Answer {
         (**self).send(batch)
     }
+
+    fn idle(&mut self) {
+        (**self).idle()
+    }
 }

@@ -624,6 +624,32 @@ mod tests {
     }
 
     #[test]
+    fn credentials_come_from_files_at_each_request() {
+        let dir = std::env::temp_dir().join(format!("sonde-notify-auth-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (pw, token) = (dir.join("pw"), dir.join("token"));
+        std::fs::write(&pw, "pass\n").unwrap();
+        std::fs::write(&token, " tok \n").unwrap();
+        let basic = HttpAuth {
+            basic_auth_user: Some("user".into()),
+            basic_auth_password_file: Some(pw.clone()),
+            ..HttpAuth::default()
+        };
+        assert_eq!(basic.header().unwrap(), Some(("Authorization".into(), "Basic dXNlcjpwYXNz".into())));
+        std::fs::write(&pw, "rotated").unwrap();
+        assert_eq!(
+            basic.header().unwrap().unwrap().1,
+            format!("Basic {}", crate::wire::base64::encode(b"user:rotated"))
+        );
+        let bearer = HttpAuth { bearer_token_file: Some(token), ..HttpAuth::default() };
+        assert_eq!(bearer.header().unwrap().unwrap().1, "Bearer tok");
+        assert_eq!(HttpAuth::default().header().unwrap(), None);
+        std::fs::remove_file(&pw).unwrap();
+        assert!(basic.header().is_err(), "a missing file is an error, never an empty password");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn texts_are_cut_at_a_character() {
         let long = "\u{e9}".repeat(MAX_TEXT);
         let e = event(State::Firing, &long);

@@ -28,7 +28,7 @@ use super::sources::Sources;
 use super::{mail, webhook, Event, Hub, Kind, Output, PushStatus, Settings, State, MAX_ALERTS};
 use crate::check::{Check, Outcome};
 use crate::collect::{self, CollectorRun};
-use crate::deliver::{self, Batch, Outbox, Queue, Sender, DROP_REASONS};
+use crate::deliver::{AnyTransport, Batch, Outbox, Queue, Sender, DROP_REASONS};
 use crate::expo::{Exposition, MetricType};
 use crate::service::{Service, Worker};
 use crate::sys::file::{read_bounded, write_atomic};
@@ -54,37 +54,6 @@ pub struct Alert {
 /// The alert table, shared with the Alertmanager outputs' threads.
 pub type Table = Arc<Mutex<Vec<Alert>>>;
 
-/// What an output sends through.
-pub enum Channel {
-    Alertmanager(alertmanager::Transport),
-    Mail(mail::Transport),
-    Webhook(webhook::Transport),
-}
-
-impl deliver::Transport for Channel {
-    fn target(&self) -> &str {
-        match self {
-            Channel::Alertmanager(t) => t.target(),
-            Channel::Mail(t) => t.target(),
-            Channel::Webhook(t) => t.target(),
-        }
-    }
-
-    fn send(&mut self, b: &Batch) -> deliver::Answer {
-        match self {
-            Channel::Alertmanager(t) => t.send(b),
-            Channel::Mail(t) => t.send(b),
-            Channel::Webhook(t) => t.send(b),
-        }
-    }
-
-    fn idle(&mut self) {
-        if let Channel::Alertmanager(t) = self {
-            t.idle();
-        }
-    }
-}
-
 /// One output at run time.
 struct Out {
     settings: Output,
@@ -92,7 +61,7 @@ struct Out {
     /// Daemon mode: the sending thread.
     outbox: Option<Outbox>,
     /// `--once`: the sender, driven here.
-    sender: Option<Sender<Channel>>,
+    sender: Option<Sender<AnyTransport>>,
     resends: Option<Arc<Mutex<Resends>>>,
     /// Mail reminders: each alert's key and when it was last mailed.
     reminded: Vec<(String, i64)>,
@@ -149,7 +118,7 @@ impl Core {
         for (i, o) in settings.outputs.iter().enumerate() {
             let spool = dir.join("spool").join(&o.name);
             let queue = Queue::open(WHAT, o.memory_cap, Some(&spool), o.spool_cap)?;
-            let (channel, resends) = match &o.kind {
+            let (channel, resends): (AnyTransport, _) = match &o.kind {
                 Kind::Alertmanager(s) => {
                     let generator = settings.status_url.as_deref();
                     let t = alertmanager::Transport::new(
@@ -161,12 +130,10 @@ impl Core {
                         Arc::clone(&table),
                     )?;
                     let r = Arc::clone(&t.resends);
-                    (Channel::Alertmanager(t), Some(r))
+                    (Box::new(t), Some(r))
                 }
-                Kind::Mail(s) => (Channel::Mail(mail::Transport::new(s, o.timeout, &settings.instance)?), None),
-                Kind::Webhook(s) => {
-                    (Channel::Webhook(webhook::Transport::new(s, o.timeout, &settings.instance)?), None)
-                }
+                Kind::Mail(s) => (Box::new(mail::Transport::new(s, o.timeout, &settings.instance)?), None),
+                Kind::Webhook(s) => (Box::new(webhook::Transport::new(s, o.timeout, &settings.instance)?), None),
             };
             let what = (WHAT.0, WHAT.1);
             let sender = Sender::new(channel, what, o.max_age, o.min_backoff, o.max_backoff);

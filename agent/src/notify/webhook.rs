@@ -24,9 +24,10 @@ use crate::deliver::{Answer, Batch};
 use crate::wire::date;
 
 /// Which JSON the receiver reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// Mattermost's, which Slack's incoming webhooks also take.
+    #[default]
     Mattermost,
     /// ntfy's JSON publishing, to the server's root with the topic inside.
     Ntfy,
