@@ -617,3 +617,27 @@ fn a_log_rule_tells_its_line_whatever_bytes_it_holds() {
     let line = "sshd[7]: Failed password for \"r\u{fffd}ot\" \\ from 192.0.2.7 \u{1b}[31m\u{fffd}";
     assert_eq!(text, format!("{}: {line}", log.display()));
 }
+
+/// A chronyd the config names that does not answer is `DaemonDown`, told
+/// by the service's own look, with no scrape and no push.
+#[test]
+fn a_daemon_expected_and_down_is_told_though_nothing_scrapes() {
+    let dir = Scratch::new("notify-daemon");
+    let sink = WebhookSink::start();
+    let config = format!(
+        "[events]\ninstance = \"box1\"\ndaemon_interval = \"1s\"\n[paths]\nstate_dir = \"{d}/state\"\n\
+         [collectors]\ndefaults = false\nchrony = true\n[chrony]\naddress = \"unix:{d}/chronyd.sock\"\n\
+         [[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n",
+        sink.url("/hook"),
+        d = dir.0.display()
+    );
+    let _sonde = start(&dir, &config);
+    let body = sink.wait_body("Daemon down", Duration::from_secs(15));
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["text"], "[FIRING] daemon chronyd: Daemon down on box1", "{body}");
+    let text = v["attachments"][0]["text"].as_str().unwrap();
+    assert!(text.contains("chronyd.sock: connect:"), "{text}");
+    // Told once, though it stays down at every look.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(sink.requests().len(), 1, "{:?}", sink.requests());
+}

@@ -75,7 +75,15 @@ const SERVICES: &[Registration] = &[
     Registration {
         name: "notify",
         start: |c, agent| {
-            let service = notify::Notifier::start(notify_settings(c), c.collect.clone(), &agent.hub)?;
+            // Weak: the agent holds this service, which must not hold the
+            // agent alive past its stop.
+            let weak = Arc::downgrade(agent);
+            let collect = Arc::new(move || {
+                if let Some(agent) = weak.upgrade() {
+                    agent.scrape();
+                }
+            });
+            let service = notify::Notifier::start(notify_settings(c), &agent.hub, collect)?;
             Ok(service.map(|n| Box::new(n) as Box<dyn Service>))
         },
         changed: |old, new| old.notify != new.notify,
@@ -260,9 +268,14 @@ impl Agent {
     pub fn scrape(&self) -> Vec<u8> {
         let config = self.config();
         let mut assembler = lock(&self.assembler);
-        let services = lock(&self.services);
-        let list: Vec<&dyn Service> = services.iter().flatten().map(|s| s.as_ref()).collect();
-        assembler.assemble(&config, &list, true).to_vec()
+        let bytes = {
+            let services = lock(&self.services);
+            let list: Vec<&dyn Service> = services.iter().flatten().map(|s| s.as_ref()).collect();
+            assembler.assemble(&config, &list, true).to_vec()
+        };
+        // Outside the services' lock: the notifications render under it.
+        self.hub.collected(&assembler.runs);
+        bytes
     }
 
     /// Takes a new config: each service whose settings changed is

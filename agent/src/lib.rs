@@ -61,7 +61,8 @@
 //!   request in flight at a time);
 //! * logs: one follower thread (256 KiB stack) polling every path, and one
 //!   sending thread per forwarding `[[log]]` (at most 32);
-//! * notify: one ticker (256 KiB stack: the daemons' look, reminders), and
+//! * notify: one ticker (2 MiB stack: reminders, and a collection for the
+//!   daemons' look when nothing else collected for a while), and
 //!   one sending thread per `[[notify]]` output.
 
 pub mod agent;

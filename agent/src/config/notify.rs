@@ -76,6 +76,8 @@ pub(super) const EVENTS_KEYS: &[&str] = &["instance", "status_url", "push_failin
 pub const CHECK_KEYS: &[&str] = &["tolerance", "severity"];
 
 /// One `[[notify]]` table, starting at `line`.
+// Not inlined: config::parse would hold a copy of it (2 KiB on x86_64).
+#[inline(never)]
 pub(super) fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<Output> {
     let before = errors.len();
     let find = |k: &str| entries.iter().find(|e| e.key == k);
@@ -263,6 +265,7 @@ struct Draft {
 
 impl Draft {
     /// Takes one entry of an output of `kind` (its key is one `kind` has).
+    #[inline(never)]
     fn set(&mut self, kind: &str, e: &Entry) -> Result<(), Problem> {
         let v = &e.value;
         let text = || string(v).map(str::to_owned);
@@ -393,6 +396,7 @@ pub(super) fn events(s: &mut Settings, e: &Entry) -> Result<(), Problem> {
 }
 
 /// The notifications' keys of the `[[check]]` named `name`.
+#[inline(never)]
 pub(super) fn check_rule(name: &str, entries: &[Entry], errors: &mut Vec<Error>) -> CheckRule {
     let mut rule = CheckRule { name: name.to_owned(), tolerance: Window::default(), severity: Severity::Critical };
     for e in entries.iter().filter(|e| CHECK_KEYS.contains(&e.key.as_str())) {
@@ -439,6 +443,7 @@ pub fn tolerance(s: &str) -> Option<Window> {
 /// What is settled once the whole file is read: the instance (the host's
 /// name by default), the outputs' names (their kind by default, numbered
 /// when two share one; unique), and each mail output's sender.
+#[inline(never)]
 pub(super) fn finish(s: &mut Settings, errors: &mut Vec<Error>) {
     if s.instance.is_empty() {
         s.instance = crate::push::hostname();

@@ -10,8 +10,9 @@
 //! the checks and the push pipe report what they see each cycle
 //! ([`Hub::check_ran`], [`Hub::push_status`]) and [`sources`] turns that
 //! into events after each check's tolerance (`for N cycles`, Monit's); the
-//! daemons sonde reads (chronyd, Unbound) are looked at by the service
-//! itself, so a box that nobody scrapes still hears of them.
+//! daemons sonde reads (chronyd, Unbound) are told by every collection
+//! ([`Hub::collected`]), and the service has one made when none ran for a
+//! while, so a box that nobody scrapes still hears of them.
 //!
 //! Outputs (`[[notify]]`), each with its own filter by severity and name,
 //! several at once: [`alertmanager`] (the alert table re-sent as
@@ -360,8 +361,8 @@ pub struct Settings {
     /// `[events] push_failing_after`: how long the push pipe may fail
     /// before it is an alert.
     pub push_failing_after: Duration,
-    /// `[events] daemon_interval`: how often chronyd and Unbound are
-    /// looked at (when their collectors are on).
+    /// `[events] daemon_interval`: chronyd and Unbound (their collectors
+    /// on) are looked at by every collection, and at least this often.
     pub daemon_interval: Duration,
     /// `[paths] state_dir`: the spools and the state file go under
     /// `notify/` there.
@@ -551,6 +552,13 @@ impl Hub {
     pub fn check_ran(&self, check: &Check, outcomes: &[Outcome]) {
         if let Some(s) = self.current() {
             s.check_ran(check, outcomes);
+        }
+    }
+
+    /// A collection ran: what the daemons' collectors found.
+    pub fn collected(&self, runs: &[crate::collect::CollectorRun]) {
+        if let Some(s) = self.current() {
+            s.collected(runs);
         }
     }
 

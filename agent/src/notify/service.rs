@@ -16,8 +16,9 @@
 //! state changes and at the stop) and `notify/spool/NAME/` for each
 //! output's spool.
 //!
-//! Threads (daemon mode): one ticker (64 KiB stack; the daemons' look
-//! runs on it), and one sending thread per output.
+//! Threads (daemon mode): one ticker (the daemons' look, when nothing
+//! else collected for `daemon_interval`, runs on it), and one sending
+//! thread per output.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,7 +28,7 @@ use super::alertmanager::{self, Resends, RESOLVED_RETENTION};
 use super::sources::Sources;
 use super::{mail, webhook, Event, Hub, Kind, Output, PushStatus, Settings, State, MAX_ALERTS};
 use crate::check::{Check, Outcome};
-use crate::collect::{self, CollectorRun};
+use crate::collect::CollectorRun;
 use crate::deliver::{AnyTransport, Batch, Outbox, Queue, Sender, DROP_REASONS};
 use crate::expo::{Exposition, MetricType};
 use crate::service::{Service, Worker};
@@ -100,6 +101,9 @@ struct Core {
 /// What the [`Hub`] hands events to.
 pub struct Shared {
     core: Mutex<Core>,
+    /// When the daemons were last looked at (a scrape, a push cycle, or
+    /// the ticker's own).
+    looked: Mutex<Instant>,
 }
 
 /// Where the notifications keep their files.
@@ -340,6 +344,16 @@ impl Shared {
         }
     }
 
+    /// A collection ran (a scrape, a push cycle): the daemons' collectors
+    /// say whether each daemon expected here answers.
+    pub(crate) fn collected(&self, runs: &[CollectorRun]) {
+        *lock(&self.looked) = Instant::now();
+        let looked = daemons_of(runs);
+        if !looked.is_empty() {
+            self.lock().daemons(&looked);
+        }
+    }
+
     pub(crate) fn push_status(&self, status: PushStatus) {
         let mut core = self.lock();
         let after = core.settings.push_failing_after;
@@ -358,25 +372,6 @@ fn daemon_of(collector: &str) -> Option<&'static str> {
     }
 }
 
-/// Asks each daemon whose collector is on; an error for those expected
-/// and not answering ([`collect::daemon`] says when one is expected).
-fn look_at_daemons(
-    settings: &collect::Settings,
-    scraper: &mut collect::Scraper,
-) -> Vec<(&'static str, Option<String>)> {
-    let mut only = settings.clone();
-    for (i, name) in collect::names().enumerate() {
-        only.enabled[i] &= daemon_of(name).is_some();
-    }
-    if !only.enabled.iter().any(|on| *on) {
-        return Vec::new();
-    }
-    let mut out = Exposition::new(crate::limits::MAX_EXPOSITION);
-    let mut runs = Vec::new();
-    scraper.collect(&only, &mut out, &mut runs, false);
-    daemons_of(&runs)
-}
-
 fn daemons_of(runs: &[CollectorRun]) -> Vec<(&'static str, Option<String>)> {
     runs.iter().filter_map(|r| Some((daemon_of(r.name)?, r.error.as_ref().map(ToString::to_string)))).collect()
 }
@@ -391,26 +386,31 @@ pub struct Notifier {
 impl Notifier {
     /// Opens the outputs, reads the state file, starts the threads and
     /// attaches to `hub`; None when no output is configured.
-    pub fn start(settings: Settings, collect: collect::Settings, hub: &Hub) -> Result<Option<Notifier>, String> {
+    /// `collect` runs a collection (the agent's scrape, which tells the
+    /// hub what the daemons' collectors found): called when none ran for
+    /// `[events] daemon_interval`, so a box that nobody scrapes still
+    /// hears of its daemons.
+    pub fn start(
+        settings: Settings,
+        hub: &Hub,
+        collect: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<Option<Notifier>, String> {
         if settings.outputs.is_empty() {
             return Ok(None);
         }
         let interval = settings.daemon_interval;
-        let shared = Arc::new(Shared { core: Mutex::new(Core::open(settings, true)?) });
+        let looked = Mutex::new(Instant::now().checked_sub(interval).unwrap_or_else(Instant::now));
+        let shared = Arc::new(Shared { core: Mutex::new(Core::open(settings, true)?), looked });
         let s = Arc::clone(&shared);
-        let ticker = Worker::spawn("notify", TICKER_STACK, move |stop| {
-            let mut scraper = collect::Scraper::new();
-            let mut next_look = Instant::now();
-            loop {
-                if Instant::now() >= next_look {
-                    let looked = look_at_daemons(&collect, &mut scraper);
-                    s.lock().daemons(&looked);
-                    next_look = Instant::now() + interval;
-                }
-                s.lock().tick(now_ms());
-                if stop.sleep(Duration::from_secs(1)) {
-                    return;
-                }
+        let ticker = Worker::spawn("notify", TICKER_STACK, move |stop| loop {
+            // Never under the core's lock: a collection renders this
+            // service, which takes it.
+            if lock(&s.looked).elapsed() >= interval {
+                collect();
+            }
+            s.lock().tick(now_ms());
+            if stop.sleep(Duration::from_secs(1)) {
+                return;
             }
         })
         .map_err(|e| format!("cannot start the notify thread: {e}"))?;
@@ -419,8 +419,8 @@ impl Notifier {
     }
 }
 
-/// The ticker's stack: the daemons' collectors run on it.
-const TICKER_STACK: usize = 256 * 1024;
+/// The ticker's stack: a collection (the daemons' look) runs on it.
+const TICKER_STACK: usize = 2 * 1024 * 1024;
 
 impl Service for Notifier {
     fn name(&self) -> &'static str {
