@@ -9,8 +9,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . cross/lib.sh
 # Build the test binaries once, for the host.
-cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp 2>/dev/null ||
-    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp
+cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify 2>/dev/null ||
+    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify
 failed=""
 for name in $(target_names "$@"); do
     load_target "$name"
@@ -48,6 +48,14 @@ for name in $(target_names "$@"); do
     # shellcheck disable=SC2046
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" cargo test $(feature_args) --test logs; then
         failed="$failed $name(logs)"
+    fi
+    # Notifications: the spool's records and the state file written and
+    # read back, JSON and SMTP on the target's own byte order and 32-bit
+    # counters, against a webhook receiver and exim.
+    # shellcheck disable=SC2046
+    if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
+        cargo test $(feature_args) --test notify -- webhook mails_arrive once_runs; then
+        failed="$failed $name(notify)"
     fi
 done
 if [ -n "$failed" ]; then

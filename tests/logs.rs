@@ -56,7 +56,7 @@ impl Writer {
                 n += 1;
                 writeln!(f, "{prefix} {n:07} the quick brown fox jumps over the lazy dog").unwrap();
                 w.store(n, Ordering::Release);
-                if reopen && n % 8 == 0 {
+                if reopen && n.is_multiple_of(8) {
                     let moved = std::fs::metadata(&path).map_or(true, |m| m.ino() != f.metadata().unwrap().ino());
                     if moved {
                         f = open(&path);

@@ -30,6 +30,7 @@ use crate::config::Config;
 use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_EXPOSITION, SELF_RESERVE};
 use crate::logs;
+use crate::notify;
 use crate::push;
 use crate::service::Service;
 use crate::sys::log;
@@ -69,9 +70,35 @@ struct Registration {
 /// Every service, in the order they start and render; they stop in the
 /// reverse order.
 const SERVICES: &[Registration] = &[
+    // First, so every other service's events have somewhere to go from
+    // their start, and last to stop, so their last events are kept.
+    Registration {
+        name: "notify",
+        start: |c, agent| {
+            // Weak: the agent holds this service, which must not hold the
+            // agent alive past its stop.
+            let weak = Arc::downgrade(agent);
+            let collect = Arc::new(move || {
+                if let Some(agent) = weak.upgrade() {
+                    agent.scrape();
+                }
+            });
+            let service = notify::Notifier::start(notify_settings(c), &agent.hub, collect)?;
+            Ok(service.map(|n| Box::new(n) as Box<dyn Service>))
+        },
+        changed: |old, new| old.notify != new.notify,
+        // Its spools and state file are the running one's until it stops.
+        on_change: OnChange::Replace,
+        required: true,
+        // For the receivers to take what is queued before it is spooled.
+        grace: Duration::from_secs(3),
+    },
     Registration {
         name: "checks",
-        start: |c, _| Ok(Some(Box::new(check::Scheduler::start(c.checks.clone()).map_err(|e| e.to_string())?))),
+        start: |c, agent| {
+            let observer = Some(agent.hub.check_observer());
+            Ok(Some(Box::new(check::Scheduler::start_observed(c.checks.clone(), observer).map_err(|e| e.to_string())?)))
+        },
         changed: |old, new| old.checks != new.checks,
         on_change: OnChange::Restart,
         required: false,
@@ -82,8 +109,13 @@ const SERVICES: &[Registration] = &[
         name: "push",
         start: |c, agent| {
             let Some(settings) = &c.push else { return Ok(None) };
+            let hub = agent.hub.clone();
+            let (receiver, cycle) = (receiver(&settings.url), settings.interval);
+            let status = Arc::new(move |failing: bool, last: u16| {
+                hub.push_status(push_status(&receiver, cycle, failing, last));
+            });
             let agent = Arc::clone(agent);
-            let pipeline = push::Pipeline::start(settings.clone(), Arc::new(move || agent.scrape()))?;
+            let pipeline = push::Pipeline::start(settings.clone(), Arc::new(move || agent.scrape()), Some(status))?;
             Ok(Some(Box::new(pipeline)))
         },
         changed: |old, new| old.push != new.push,
@@ -94,9 +126,9 @@ const SERVICES: &[Registration] = &[
     },
     Registration {
         name: "logs",
-        start: |c, _| match c.logs.is_empty() {
+        start: |c, agent| match c.logs.is_empty() {
             true => Ok(None),
-            false => Ok(Some(Box::new(logs::Logs::start(&c.logs)?))),
+            false => Ok(Some(Box::new(logs::Logs::start(&c.logs, log_events(agent.hub.clone()))?))),
         },
         changed: |old, new| old.logs != new.logs,
         on_change: OnChange::Replace,
@@ -106,6 +138,48 @@ const SERVICES: &[Registration] = &[
         grace: Duration::from_secs(5),
     },
 ];
+
+/// Where the log rules' events go: to the notifications, as `LogRule`,
+/// and to sonde's log.
+fn log_events(hub: notify::Hub) -> logs::rules::EventSink {
+    Arc::new(move |e: logs::rules::Event| {
+        hub.raise(log_rule_event(&e));
+        logs::rules::log_event(e);
+    })
+}
+
+fn log_rule_event(e: &logs::rules::Event) -> notify::Event {
+    notify::Event::log_line(&e.rule, notify::Severity::Warning, &e.file, e.line.as_bytes())
+}
+
+/// The notifications' settings, with the status page's URL found from
+/// where the endpoint listens when `[events] status_url` does not say.
+fn notify_settings(c: &Config) -> notify::Settings {
+    let mut s = c.notify.clone();
+    if s.status_url.is_none() {
+        s.status_url = crate::config::status_url(&c.listen, &s.instance);
+    }
+    s
+}
+
+/// A push URL's `host:port`, as the `receiver` label (its path may hold
+/// a key, so it is left out).
+fn receiver(url: &str) -> String {
+    match crate::deliver::http::Endpoint::parse(url) {
+        Ok(e) if e.host.contains(':') => format!("[{}]:{}", e.host, e.port),
+        Ok(e) => format!("{}:{}", e.host, e.port),
+        Err(_) => url.to_owned(),
+    }
+}
+
+fn push_status(receiver: &str, cycle: Duration, failing: bool, last: u16) -> notify::PushStatus {
+    notify::PushStatus {
+        receiver: receiver.to_owned(),
+        failing_since: failing.then(crate::sys::time::now_ms),
+        why: if last == 0 { "a network error".into() } else { format!("the receiver answered {last}") },
+        cycle,
+    }
+}
 
 /// The exposition under construction, and the collectors' state.
 struct Assembler {
@@ -149,6 +223,9 @@ pub struct Agent {
     /// [`SERVICES`].
     services: Mutex<Vec<Option<Box<dyn Service>>>>,
     assembler: Mutex<Assembler>,
+    /// Where every service raises its events; the notifications service
+    /// attaches to it while it runs.
+    hub: notify::Hub,
 }
 
 impl Agent {
@@ -159,6 +236,7 @@ impl Agent {
             config: Mutex::new(Arc::new(config)),
             services: Mutex::new(SERVICES.iter().map(|_| None).collect()),
             assembler: Mutex::new(Assembler::new()),
+            hub: notify::Hub::default(),
         });
         let config = agent.config();
         for (i, r) in SERVICES.iter().enumerate() {
@@ -174,6 +252,11 @@ impl Agent {
         Ok(agent)
     }
 
+    /// Where a part of sonde raises an event: one call, from any thread.
+    pub fn hub(&self) -> &notify::Hub {
+        &self.hub
+    }
+
     /// The config in force.
     pub fn config(&self) -> Arc<Config> {
         Arc::clone(&lock(&self.config))
@@ -185,9 +268,14 @@ impl Agent {
     pub fn scrape(&self) -> Vec<u8> {
         let config = self.config();
         let mut assembler = lock(&self.assembler);
-        let services = lock(&self.services);
-        let list: Vec<&dyn Service> = services.iter().flatten().map(|s| s.as_ref()).collect();
-        assembler.assemble(&config, &list, true).to_vec()
+        let bytes = {
+            let services = lock(&self.services);
+            let list: Vec<&dyn Service> = services.iter().flatten().map(|s| s.as_ref()).collect();
+            assembler.assemble(&config, &list, true).to_vec()
+        };
+        // Outside the services' lock: the notifications render under it.
+        self.hub.collected(&assembler.runs);
+        bytes
     }
 
     /// Takes a new config: each service whose settings changed is
@@ -257,10 +345,19 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     let checks = check::run_all(&config.checks);
     let checks_failed = check::report_failures(&checks);
     let ran = Ran(checks);
-    // Logs read on from where the last run stopped, forward, and count.
+    // Logs read on from where the last run stopped, forward, and count;
+    // their rules' events are told with the rest below.
+    let log_rule_events: Arc<Mutex<Vec<notify::Event>>> = Arc::default();
     let logs = match config.logs.is_empty() {
         true => None,
-        false => Some(logs::once(&config.logs).map_err(|e| format!("logs: {e}"))?),
+        false => {
+            let keep = Arc::clone(&log_rule_events);
+            let sink: logs::rules::EventSink = Arc::new(move |e: logs::rules::Event| {
+                lock(&keep).push(log_rule_event(&e));
+                logs::rules::log_event(e);
+            });
+            Some(logs::once(&config.logs, sink).map_err(|e| format!("logs: {e}"))?)
+        }
     };
     let mut assembler = Assembler::new();
     let mut services: Vec<&dyn Service> = Vec::new();
@@ -278,21 +375,37 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
             failed = true;
         }
     }
-    let Some(settings) = &config.push else {
-        return Ok(OnceRun { exposition: Some(bytes), failed });
-    };
-    let r = push::once(settings, &bytes).map_err(|e| format!("push: {e}"))?;
-    let s = &r.stats;
-    if r.queued > 0 || s.dropped_total() > 0 {
-        log::warn!(
-            "push: {} samples delivered, {} dropped, {} still spooled for the next run",
-            s.delivered,
-            s.dropped_total(),
-            r.queued
-        );
+    let mut pushed = None;
+    if let Some(settings) = &config.push {
+        let r = push::once(settings, &bytes).map_err(|e| format!("push: {e}"))?;
+        let s = &r.stats;
+        if r.queued > 0 || s.dropped_total() > 0 {
+            log::warn!(
+                "push: {} samples delivered, {} dropped, {} still spooled for the next run",
+                s.delivered,
+                s.dropped_total(),
+                r.queued
+            );
+        }
+        failed |= r.queued > 0 || s.dropped_total() > 0 || r.clock_held;
+        pushed = Some(push_status(&receiver(&settings.url), settings.interval, r.queued > 0, s.last_status));
     }
-    failed |= r.queued > 0 || s.dropped_total() > 0 || r.clock_held;
-    Ok(OnceRun { exposition: None, failed })
+    let ran: Vec<(&check::Check, &[check::Outcome])> =
+        config.checks.iter().zip(&ran.0).map(|(c, r)| (c, r.outcomes.as_slice())).collect();
+    let raised = std::mem::take(&mut *lock(&log_rule_events));
+    let n = notify::once(&notify_settings(config), &ran, &assembler.runs, pushed, raised)
+        .map_err(|e| format!("notify: {e}"))?;
+    if n.queued > 0 || n.dropped > 0 {
+        log::warn!(
+            "notify: {} notifications delivered, {} dropped, {} still spooled for the next run",
+            n.delivered,
+            n.dropped,
+            n.queued
+        );
+        failed = true;
+    }
+    let exposition = if config.push.is_some() { None } else { Some(bytes) };
+    Ok(OnceRun { exposition, failed })
 }
 
 /// The checks of a `--once` run, done: rendered like the running service.

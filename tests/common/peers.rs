@@ -406,9 +406,14 @@ impl Alertmanager {
 
     /// With the test's own alertmanager.yml.
     pub fn start_with_config(dir: &Path, yaml: &str) -> Alertmanager {
+        Alertmanager::start_on(dir, free_tcp_port(), yaml)
+    }
+
+    /// On `port`: one that was there before and comes back (a test of a
+    /// sender that outlives its receiver). Its data directory is new.
+    pub fn start_on(dir: &Path, port: u16, yaml: &str) -> Alertmanager {
         let bin = need("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager");
-        let port = free_tcp_port();
-        let d = subdir(dir, &format!("alertmanager-{port}"));
+        let d = subdir(dir, &format!("alertmanager-{port}-{}", SEQ.fetch_add(1, Ordering::SeqCst)));
         let conf = d.join("alertmanager.yml");
         std::fs::write(&conf, yaml).unwrap();
         let mut cmd = Command::new(bin);
@@ -432,6 +437,9 @@ impl Alertmanager {
         http_get_ok(self.port, "/api/v2/alerts?active=true")
     }
 }
+
+/// Tells apart the directories of peers started again on one port.
+static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// An HTTP receiver the test runs (for Alertmanager's webhooks, or a
 /// chat webhook): answers every request 200 and keeps its path and body.
@@ -550,6 +558,12 @@ impl Mta {
     }
 
     fn start_with(dir: &Path, tls: Option<&ServerCert>) -> Mta {
+        Mta::start_configured(dir, tls, "")
+    }
+
+    /// With more of exim's config after the transports: `begin
+    /// authenticators` and what follows (see [`EXIM_AUTH`]).
+    pub fn start_configured(dir: &Path, tls: Option<&ServerCert>, more: &str) -> Mta {
         let exim = format!("{PRIVATE_PEERS}/exim4/usr/sbin/exim4");
         let bin = need(&exim, "exim4-daemon-light, unpacked");
         let port = free_tcp_port();
@@ -598,7 +612,7 @@ impl Mta {
                  begin acl\naccept_all:\n  accept\n\
                  begin routers\nall:\n  driver = accept\n  transport = mailbox\n\
                  begin transports\nmailbox:\n  driver = appendfile\n  file = {mailbox}\n  user = Debian-exim\n  \
-                 delivery_date_add\n  envelope_to_add\n  return_path_add\n",
+                 delivery_date_add\n  envelope_to_add\n  return_path_add\n{more}",
                 spool = spool.display(),
                 d = d.display(),
                 mailbox = mailbox.display(),
@@ -631,6 +645,15 @@ impl Mta {
         self.mailbox_text()
     }
 }
+
+/// Exim authenticators taking AUTH PLAIN and AUTH LOGIN from user
+/// `sonde` with password `secret` (clear text too: the tests' exim listens
+/// on loopback only), for [`Mta::start_configured`].
+pub const EXIM_AUTH: &str = "begin authenticators\n\
+plain:\n  driver = plaintext\n  public_name = PLAIN\n  server_prompts = :\n  \
+server_condition = ${if and {{eq{$auth2}{sonde}}{eq{$auth3}{secret}}}}\n  server_set_id = $auth2\n\
+login:\n  driver = plaintext\n  public_name = LOGIN\n  server_prompts = Username:: : Password::\n  \
+server_condition = ${if and {{eq{$auth1}{sonde}}{eq{$auth2}{secret}}}}\n  server_set_id = $auth1\n";
 
 /// The first line an SMTP server says on 127.0.0.1:`port`.
 pub fn smtp_greeting(port: u16) -> Option<String> {

@@ -444,7 +444,7 @@ fn request(s: &Settings, url: &Url, home: bool, method: &str, body: &[u8]) -> Re
         Auth::None => {}
         Auth::Basic { user, password } => {
             let pair = format!("{user}:{}", password.read()?);
-            let _ = write!(r, "Authorization: Basic {}\r\n", wire::base64(pair.as_bytes()));
+            let _ = write!(r, "Authorization: Basic {}\r\n", crate::wire::base64::encode(pair.as_bytes()));
         }
         Auth::Token { scheme, credentials } => {
             let _ = write!(r, "Authorization: {scheme} {}\r\n", credentials.read()?.trim());

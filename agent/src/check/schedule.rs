@@ -35,6 +35,10 @@ use crate::service::Service;
 use crate::sys::log;
 use crate::sys::time::Deadline;
 
+/// Told of each run of a configured check, after its outcomes are in
+/// (the notifications' entry point); called on the worker's thread.
+pub type Observer = Arc<dyn Fn(&Check, &[super::Outcome]) + Send + Sync>;
+
 /// The running checks service.
 pub struct Scheduler {
     shared: Arc<Shared>,
@@ -43,6 +47,7 @@ pub struct Scheduler {
 
 struct Shared {
     checks: Vec<Check>,
+    observer: Option<Observer>,
     state: Mutex<State>,
     /// Wakes a worker: a check is ready, or the service stops.
     work: Condvar,
@@ -72,6 +77,11 @@ struct State {
 impl Scheduler {
     /// Starts the dispatcher and the workers (none for no checks).
     pub fn start(checks: Vec<Check>) -> std::io::Result<Scheduler> {
+        Scheduler::start_observed(checks, None)
+    }
+
+    /// [`Scheduler::start`], with `observer` told of every run.
+    pub fn start_observed(checks: Vec<Check>, observer: Option<Observer>) -> std::io::Result<Scheduler> {
         let now = Instant::now();
         let state = State {
             latest: checks.iter().map(|c| CheckResult::of(c, Vec::new())).collect(),
@@ -86,8 +96,13 @@ impl Scheduler {
             lag_max: 0.0,
         };
         let n = checks.len().min(MAX_CHECK_WORKERS);
-        let shared =
-            Arc::new(Shared { checks, state: Mutex::new(state), work: Condvar::new(), dispatch: Condvar::new() });
+        let shared = Arc::new(Shared {
+            checks,
+            observer,
+            state: Mutex::new(state),
+            work: Condvar::new(),
+            dispatch: Condvar::new(),
+        });
         let scheduler = Scheduler { shared, threads: Mutex::new(Vec::with_capacity(n + 1)) };
         if n == 0 {
             return Ok(scheduler);
@@ -198,6 +213,9 @@ fn work(shared: &Shared) {
         drop(st);
         let check = &shared.checks[i];
         let outcomes = run(check);
+        if let Some(observe) = &shared.observer {
+            observe(check, &outcomes);
+        }
         st = shared.lock();
         st.latest[i].outcomes = outcomes;
         let mut next = if st.ran[i] {

@@ -96,6 +96,9 @@ pub const KEYS: &[&str] = &[
     "ttl",
     "dont_fragment",
     "count",
+    // super::notify::CHECK_KEYS: how its failures become notifications.
+    "tolerance",
+    "severity",
 ];
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);

@@ -13,6 +13,7 @@ mod check;
 mod host;
 mod logs;
 mod http;
+mod notify;
 mod push;
 mod tls;
 mod unbound;
@@ -47,6 +48,9 @@ pub struct Config {
     pub modules: Vec<crate::check::Module>,
     /// Push, when a URL is given (`[push] url` or `--push`).
     pub push: Option<crate::push::Settings>,
+    /// `[[notify]]`, `[events]`, and each `[[check]]`'s tolerance and
+    /// severity.
+    pub notify: crate::notify::Settings,
     /// `[[log]]` and `[[log_rule]]` tables, in file order, with the
     /// state directory.
     pub logs: crate::logs::Settings,
@@ -98,6 +102,7 @@ impl Config {
             blackbox_config: None,
             modules: Vec::new(),
             push: None,
+            notify: crate::notify::Settings::default(),
             logs: crate::logs::Settings::default(),
             push_file: push::Draft::default(),
         }
@@ -161,6 +166,8 @@ impl Config {
     }
 }
 
+pub use notify::{status_url, tolerance};
+
 /// Port of the default endpoint: not one of the well-known exporters'
 /// (node_exporter 9100, blackbox_exporter 9115, chrony_exporter 9123,
 /// unbound_exporter 9167, Pushgateway 9091).
@@ -182,6 +189,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("push.labels", &[]),  // any label name
     ("push.headers", &[]), // any header but the reserved ones
     ("probe", &["blackbox_config"]),
+    ("notify", notify::KEYS),
+    ("events", notify::EVENTS_KEYS),
     ("log", logs::LOG_KEYS),
     ("log_rule", logs::RULE_KEYS),
 ];
@@ -224,8 +233,20 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                         message: format!("a check named '{}' already exists", c.name),
                     });
                 } else {
+                    config.notify.checks.push(notify::check_rule(&c.name, &section.entries, &mut errors));
                     config.checks.push(c);
                 }
+            }
+            continue;
+        }
+        if *name == "notify" {
+            if !section.array {
+                errors.push(Error {
+                    line: section.line,
+                    message: "write [[notify]]: each output is a table of its own".into(),
+                });
+            } else if let Some(o) = notify::table(section.line, &section.entries, &mut errors) {
+                config.notify.outputs.push(o);
             }
             continue;
         }
@@ -268,6 +289,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 "unbound" => unbound::entry(&mut config.collect.unbound, e),
                 "push" | "push.labels" | "push.headers" => push::entry(&mut config.push_file, name, e),
                 "probe" => probe(&mut config, e),
+                "events" => notify::events(&mut config.notify, e),
                 _ => Ok(()),
             };
             match result {
@@ -306,6 +328,8 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
     if let Err(message) = config.collect.unbound.check() {
         errors.push(Error { line: 0, message });
     }
+    config.notify.state_dir.clone_from(&config.state_dir);
+    notify::finish(&mut config.notify, &mut errors);
     if let Some(url) = config.push_file.url.clone() {
         match push::build(&url, &config.push_file, None) {
             Ok(settings) => config.push = Some(settings),

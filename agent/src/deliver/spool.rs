@@ -199,6 +199,12 @@ impl Spool {
         }
     }
 
+    /// Whether `t`'s segment is still here (appending past the cap drops
+    /// whole segments, a record taken but not yet acknowledged with them).
+    pub fn holds(&self, t: &Taken) -> bool {
+        self.segments.iter().any(|s| s.id == t.at.0)
+    }
+
     /// Calls `f` with the payload of every record not yet read, oldest
     /// first, reading one segment at a time: for an owner that must know at
     /// its start what its spool still holds (log forwarding: the positions

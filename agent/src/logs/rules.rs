@@ -13,8 +13,9 @@
 //! is not a number is counted (`reason="not_a_number"`), and events past
 //! [`MAX_RULE_EVENTS_PER_MINUTE`] too (`reason="event_rate"`).
 //!
-//! Events are values, routed by an [`EventSink`]: until notifications
-//! exist, [`log_event`] writes them to sonde's log.
+//! Events are values, routed by an [`EventSink`]: the agent's raises each
+//! as a notification (`notify::Event::log_line`) and writes it to sonde's
+//! log with [`log_event`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -48,7 +49,7 @@ pub struct Event {
 /// Where events go.
 pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
 
-/// Until notifications exist: a line of sonde's log.
+/// A line of sonde's log.
 pub fn log_event(e: Event) {
     let mut labels = String::new();
     for (k, v) in &e.labels {

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use super::follow::{Counts, Lines, Polled, Reader, Source, Tail};
 use super::forward::{Delivery, Forwarder};
 use super::render::{self, Forwarded, View};
-use super::rules::{log_event, EventSink, Rules};
+use super::rules::{EventSink, Rules};
 use super::state::{Position, Positions};
 use super::{Log, Settings, Start, OWN};
 use crate::deliver::Outbox;
@@ -253,9 +253,9 @@ struct Shared {
 
 impl Logs {
     /// Opens the positions and the forwarders, and starts the follower.
-    pub fn start(settings: &Settings) -> Result<Logs, String> {
+    pub fn start(settings: &Settings, events: EventSink) -> Result<Logs, String> {
         let positions = Arc::new(Mutex::new(Positions::load(&settings.state_dir)));
-        let mut f = Follower::new(settings, &positions, true, Arc::new(log_event))?;
+        let mut f = Follower::new(settings, &positions, true, events)?;
         let outboxes = f
             .pipes
             .iter()
@@ -381,9 +381,9 @@ pub struct OnceRun {
 /// `--once`: reads every path from its position to its end (a bounded
 /// amount), forwards what it read until the receiver fails, counts the
 /// rules, and keeps the positions for the next run.
-pub fn once(settings: &Settings) -> Result<OnceRun, String> {
+pub fn once(settings: &Settings, events: EventSink) -> Result<OnceRun, String> {
     let positions = Arc::new(Mutex::new(Positions::load(&settings.state_dir)));
-    let mut f = Follower::new(settings, &positions, false, Arc::new(log_event))?;
+    let mut f = Follower::new(settings, &positions, false, events)?;
     f.resume();
     for _ in 0..ONCE_POLLS {
         let p = f.poll(true);

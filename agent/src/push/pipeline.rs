@@ -21,6 +21,11 @@ pub const WHAT: (&str, &str) = ("push", "samples");
 /// Collects one cycle's exposition; the pipeline calls it on its interval.
 pub type CollectFn = dyn Fn() -> Vec<u8> + Send + Sync;
 
+/// Told each cycle whether the receiver is failing (the last attempt
+/// failed and none has succeeded since), and its last status (0: a
+/// network error): the notifications' entry point.
+pub type StatusFn = dyn Fn(bool, u16) + Send + Sync;
+
 /// A running push pipeline.
 pub struct Pipeline {
     outbox: Arc<Outbox>,
@@ -45,7 +50,11 @@ pub fn sender(settings: &Settings) -> Result<Sender<AnyTransport>, String> {
 
 impl Pipeline {
     /// Opens the spool and starts the collecting and sending threads.
-    pub fn start(settings: Settings, collect: Arc<CollectFn>) -> Result<Pipeline, String> {
+    pub fn start(
+        settings: Settings,
+        collect: Arc<CollectFn>,
+        status: Option<Arc<StatusFn>>,
+    ) -> Result<Pipeline, String> {
         let start_error = |e: std::io::Error| format!("cannot start the push thread: {e}");
         let outbox = Arc::new(
             Outbox::start("sonde-push-send", open_queue(&settings)?, sender(&settings)?).map_err(start_error)?,
@@ -69,6 +78,13 @@ impl Pipeline {
                         &mut batches,
                     );
                     o.add(batches);
+                    if let Some(tell) = &status {
+                        let (failing, last) = {
+                            let q = o.queue().lock().unwrap_or_else(PoisonError::into_inner);
+                            (q.is_failing(), q.stats.last_status)
+                        };
+                        tell(failing, last);
+                    }
                 } else {
                     *held_count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
                 }

@@ -8,6 +8,7 @@ use std::io;
 use super::Settings;
 use crate::deliver::http::Client;
 use crate::deliver::{Answer, Batch, DropReason, Fate, Transport};
+use crate::wire::base64;
 
 /// Remote-Write 1.0 to one receiver.
 pub struct RemoteWrite {
@@ -34,7 +35,7 @@ impl RemoteWrite {
         if let (Some(user), Some(file)) = (&self.settings.basic_auth_user, &self.settings.basic_auth_password_file) {
             let password = std::fs::read_to_string(file)?;
             let pair = format!("{user}:{}", password.trim_end_matches(['\n', '\r']));
-            h.push(("Authorization".to_owned(), format!("Basic {}", crate::wire::http::base64(pair.as_bytes()))));
+            h.push(("Authorization".to_owned(), format!("Basic {}", base64::encode(pair.as_bytes()))));
         } else if let Some(file) = &self.settings.bearer_token_file {
             let token = std::fs::read_to_string(file)?;
             h.push(("Authorization".to_owned(), format!("Bearer {}", token.trim())));

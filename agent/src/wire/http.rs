@@ -427,26 +427,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-//----- base64 -----
-
-/// Standard base64 with padding (RFC 4648 §4), for `Authorization: Basic`.
-pub fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,11 +583,5 @@ Connection: close\r\nETag: \"6b135c33-34\"\r\nAccept-Ranges: bytes\r\n\r\n<html>
         ] {
             assert_eq!(parse_http_date(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn base64_of_basic_credentials() {
-        assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
-        assert_eq!((base64(b"a").as_str(), base64(b"ab").as_str(), base64(b"").as_str()), ("YQ==", "YWI=", ""));
     }
 }

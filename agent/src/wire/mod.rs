@@ -28,7 +28,9 @@
 //! - **Emitting** writes into a caller's buffer and says how long the
 //!   result is; it never grows a buffer past a bound it was given.
 
+pub mod base64;
 pub mod chrony;
+pub mod date;
 pub mod dns;
 pub mod expfmt;
 pub mod glob;
@@ -41,6 +43,7 @@ pub mod os_release;
 pub mod proc;
 pub mod prw;
 pub mod regex;
+pub mod smtp;
 pub mod spool;
 pub mod state;
 pub mod syslog;
