@@ -165,7 +165,7 @@ fn main() -> ExitCode {
             };
         }
         Some(Command::DefaultConfig(_)) => {
-            print!("{}", config::DEFAULT_TEXT);
+            print!("{}", config::default_text());
             return ExitCode::SUCCESS;
         }
         Some(Command::Collectors(_)) => {

@@ -26,8 +26,17 @@ use crate::limits::{CHRONY_DEADLINE, MAX_CHECKS, MAX_CONFIG_FILE};
 use crate::sys::net::Listen;
 use crate::wire::toml::{self as syntax, Entry, Value};
 
-/// The embedded default configuration.
-pub const DEFAULT_TEXT: &str = include_str!("default.toml");
+/// The embedded default configuration's settings: `default.toml` without
+/// its comment lines (build.rs), what sonde runs without `--config`.
+pub const DEFAULT_SETTINGS: &str = include_str!(concat!(env!("OUT_DIR"), "/default.settings.toml"));
+
+/// `default.toml` as written, comments and all: the reference of every
+/// key that `sonde default-config` prints. Kept snappy-compressed (build.rs).
+pub fn default_text() -> String {
+    const PACKED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default.toml.sz"));
+    // Made by build.rs from this crate's own file: it decompresses.
+    snap::raw::Decoder::new().decompress_vec(PACKED).ok().and_then(|b| String::from_utf8(b).ok()).unwrap_or_default()
+}
 
 /// Everything sonde needs to know to run, validated: each domain's own
 /// settings, as the file and the flags give them.
@@ -88,7 +97,7 @@ impl Config {
         // The default text is part of the binary and a unit test parses it,
         // so this cannot fail at run time; if it ever did, an empty
         // collector set would still be a running agent.
-        parse(DEFAULT_TEXT).unwrap_or_else(|_| Config::base())
+        parse(DEFAULT_SETTINGS).unwrap_or_else(|_| Config::base())
     }
 
     /// Every setting at the value it has when the file does not mention
@@ -589,7 +598,10 @@ mod tests {
 
     #[test]
     fn the_embedded_default_parses() {
-        let c = parse(DEFAULT_TEXT).unwrap();
+        let c = parse(DEFAULT_SETTINGS).unwrap();
+        // The whole text, comments and all, is the same config.
+        assert_eq!(parse(&default_text()).unwrap(), c);
+        assert_eq!(default_text(), include_str!("default.toml"));
         assert_eq!(c, Config::builtin());
         assert_eq!(c.listen, vec![Listen::AnyAddress(DEFAULT_PORT)]);
         let defaults: Vec<bool> = collect::ALL.iter().map(|c| c.default_enabled()).collect();
