@@ -57,6 +57,18 @@ pub fn civil(ms: i64) -> Civil {
     }
 }
 
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`, the inverse of [`civil`]'s); negative before 1970.
+/// For the dates sonde reads: HTTP's and X.509's.
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn push_num(out: &mut String, n: u32, width: usize) {
     let s = n.to_string();
     for _ in s.len()..width {

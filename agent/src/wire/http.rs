@@ -409,22 +409,11 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
     if hms.next().is_some() || h > 23 || m > 59 || sec > 60 {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86400 + h * 3600 + m * 60 + sec)
+    Some(super::date::days_from_civil(year, month, day) * 86400 + h * 3600 + m * 60 + sec)
 }
 
 fn year4(y: &str) -> Option<i64> {
     y.parse().ok().filter(|_| y.len() == 4)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// days_from_civil).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -290,24 +290,12 @@ fn push_decimal(out: &mut Vec<u8>, n: u64, width: usize) {
 
 /// The UTC date (year, month, day), time of day and milliseconds of a
 /// time in milliseconds since the epoch, clamped to years 1970 to 9999
-/// (what both formats can spell).
+/// (what both formats can spell): [`super::date::civil`], as the writers
+/// here take it.
 fn civil(ms: i64) -> ((i64, u8, u8), (u8, u8, u8), u16) {
-    const MAX_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
-    let ms = ms.clamp(0, MAX_MS);
-    let (days, in_day) = (ms / 86_400_000, ms % 86_400_000);
-    let secs = in_day / 1000;
-    let clock = ((secs / 3600) as u8, (secs / 60 % 60) as u8, (secs % 60) as u8);
-    // Days to a civil date (Howard Hinnant's algorithm, for days >= 0).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    ((year, month, day), clock, (in_day % 1000) as u16)
+    let c = super::date::civil(ms);
+    let n = |v: u32| v as u8;
+    ((i64::from(c.year), n(c.month), n(c.day)), (n(c.hour), n(c.minute), n(c.second)), c.milli as u16)
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ fn time(tag: u8, value: &[u8]) -> Result<i64, Error> {
     let hour = field(h0, h1, 0..=23)?;
     let minute = field(n0, n1, 0..=59)?;
     let second = field(s0, s1, 0..=59)?;
-    let days = days_from_civil(i64::from(year), i64::from(month), i64::from(day));
+    let days = super::date::days_from_civil(i64::from(year), i64::from(month), i64::from(day));
     Ok(days * 86_400 + i64::from(hour * 3600 + minute * 60 + second))
 }
 
@@ -128,17 +128,6 @@ fn days_in_month(year: u32, month: u32) -> u32 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`); negative before 1970.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
