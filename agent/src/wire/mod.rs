@@ -38,6 +38,7 @@ pub mod proc;
 pub mod prw;
 pub mod regex;
 pub mod spool;
+pub mod state;
 pub mod textfile;
 pub mod toml;
 pub mod udev;
