@@ -12,6 +12,7 @@ pub mod dgram;
 pub mod file;
 pub mod log;
 pub mod net;
+pub mod process;
 pub mod signal;
 pub mod statfs;
 pub mod time;
