@@ -13,6 +13,7 @@ mod host;
 mod push;
 mod tls;
 mod unbound;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// `[[check]]` tables, in file order.
     pub checks: Vec<crate::check::Check>,
+    /// `[watch]`, `[[service]]` and `[[file]]`: the watchdog.
+    pub watch: crate::watch::Settings,
     /// Push, when a URL is given (`[push] url` or `--push`).
     pub push: Option<crate::push::Settings>,
     /// The `[push]` sections as written, for a `--push` URL given as a flag.
@@ -82,6 +85,7 @@ impl Config {
             collect: collect::Settings::default(),
             state_dir: "/var/lib/sonde".into(),
             checks: Vec::new(),
+            watch: crate::watch::Settings::default(),
             push: None,
             push_file: push::Draft::default(),
         }
@@ -155,6 +159,9 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("chrony", &["address", "timeout", "dns_lookups"]),
     ("unbound", unbound::KEYS),
     ("check", check::KEYS),
+    ("watch", watch::WATCH_KEYS),
+    ("service", watch::SERVICE_KEYS),
+    ("file", watch::FILE_KEYS),
     ("push", push::KEYS),
     ("push.labels", &[]),  // any label name
     ("push.headers", &[]), // any header but the reserved ones
@@ -166,6 +173,8 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
         .map_err(|errors| errors.into_iter().map(|e| Error { line: e.line, message: e.message }).collect::<Vec<_>>())?;
     let mut config = Config::base();
     let mut errors = Vec::new();
+    // [[service]] tables name checks, which may come after them.
+    let mut services = Vec::new();
     for section in &sections {
         if section.name.is_empty() {
             for e in &section.entries {
@@ -202,6 +211,19 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             }
             continue;
         }
+        if *name == "service" || *name == "file" {
+            if !section.array {
+                errors.push(Error {
+                    line: section.line,
+                    message: format!("write [[{name}]]: each {name} is a table of its own"),
+                });
+            } else if *name == "service" {
+                services.push(section);
+            } else if let Some(f) = watch::file(section.line, &section.entries, &mut errors) {
+                config.watch.files.push(f);
+            }
+            continue;
+        }
         if section.array {
             errors.push(Error {
                 line: section.line,
@@ -221,6 +243,10 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 "chrony" => chrony(&mut config.collect.chrony, e),
                 "unbound" => unbound::entry(&mut config.collect.unbound, e),
                 "push" | "push.labels" | "push.headers" => push::entry(&mut config.push_file, name, e),
+                "watch" => watch::watch(&mut config.watch.interval, e).map_err(|m| match m.is_empty() {
+                    true => Problem::UnknownKey,
+                    false => Problem::Invalid(m),
+                }),
                 _ => Ok(()),
             };
             match result {
@@ -245,6 +271,34 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 }
             }
         }
+    }
+    for section in services {
+        if let Some(s) = watch::service(section.line, &section.entries, &config.checks, &mut errors) {
+            config.watch.services.push(s);
+        }
+    }
+    let names: Vec<(&str, usize)> = config
+        .watch
+        .services
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(config.watch.files.iter().map(|f| f.name.as_str()))
+        .enumerate()
+        .map(|(i, n)| (n, i))
+        .collect();
+    for (n, i) in &names {
+        if names[..*i].iter().any(|(m, _)| m == n) {
+            errors.push(Error { line: 0, message: format!("two [[service]] or [[file]] tables are named '{n}'") });
+        }
+    }
+    if let Err(message) = watch::order(&mut config.watch.services) {
+        errors.push(Error { line: 0, message });
+    }
+    if config.watch.files.len() + config.watch.services.len() > crate::watch::MAX_SERVICES {
+        errors.push(Error {
+            line: 0,
+            message: format!("more than {} [[service]] and [[file]] tables", crate::watch::MAX_SERVICES),
+        });
     }
     if let Err(message) = config.collect.unbound.check() {
         errors.push(Error { line: 0, message });
