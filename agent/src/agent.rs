@@ -32,6 +32,7 @@ use crate::limits::{MAX_EXPOSITION, SELF_RESERVE};
 use crate::push;
 use crate::service::Service;
 use crate::sys::log;
+use crate::watch;
 
 /// How a reload treats a service whose settings changed.
 #[derive(Clone, Copy)]
@@ -86,6 +87,18 @@ const SERVICES: &[Registration] = &[
         required: true,
         // For the receiver to take what is queued before it is spooled.
         grace: Duration::from_secs(5),
+    },
+    Registration {
+        name: "watch",
+        start: |c, _| {
+            let w = (!c.watch.is_empty()).then(|| watch::Watchdog::start(c.watch.clone(), c.state_dir.clone()));
+            Ok(w.transpose().map_err(|e| e.to_string())?.map(|w| Box::new(w) as Box<dyn Service>))
+        },
+        changed: |old, new| old.watch != new.watch || old.state_dir != new.state_dir,
+        on_change: OnChange::Restart,
+        required: false,
+        // For the state file to be written; a program in progress runs on.
+        grace: Duration::from_secs(2),
     },
 ];
 
@@ -180,6 +193,9 @@ impl Agent {
         let mut retired = Vec::new();
         for (i, r) in SERVICES.iter().enumerate() {
             if !(r.changed)(&old, &new) {
+                if let Some(s) = &lock(&self.services)[i] {
+                    s.reloaded();
+                }
                 continue;
             }
             match r.on_change {
@@ -220,15 +236,24 @@ pub struct OnceRun {
 
 /// `--once`: one cycle, now. The checks run first, so the exposition has
 /// their outcomes; then the collectors; then, with push, the exposition
-/// is spooled and sent instead of returned. Err: push could not start.
+/// is spooled and sent instead of returned. The watchdog runs one cycle
+/// over its state file. Err: push could not start.
 pub fn once(config: &Config) -> Result<OnceRun, String> {
     let checks = check::run_all(&config.checks);
     let checks_failed = check::report_failures(&checks);
     let ran = Ran(checks);
+    // The watchdog's cycle: its events are said as they happen.
+    let watched = (!config.watch.is_empty()).then(|| Watched(watch::once(&config.watch, &config.state_dir)));
     let mut assembler = Assembler::new();
-    let services: &[&dyn Service] = if config.checks.is_empty() { &[] } else { &[&ran] };
-    let bytes = assembler.assemble(config, services, false).to_vec();
-    let mut failed = checks_failed;
+    let mut services: Vec<&dyn Service> = Vec::new();
+    if !config.checks.is_empty() {
+        services.push(&ran);
+    }
+    if let Some(w) = &watched {
+        services.push(w);
+    }
+    let bytes = assembler.assemble(config, &services, false).to_vec();
+    let mut failed = checks_failed || watched.as_ref().is_some_and(|w| w.0.any_failed());
     for r in &assembler.runs {
         if let Some(e) = &r.error {
             log::warn!("collector {} failed: {e}", r.name);
@@ -262,6 +287,21 @@ impl Service for Ran {
 
     fn render(&self, out: &mut Exposition) {
         check::render(&self.0, out);
+    }
+
+    fn stop(&self, _: Duration) {}
+}
+
+/// The watchdog's cycle of a `--once` run, rendered like the service.
+struct Watched(watch::render::Snapshot);
+
+impl Service for Watched {
+    fn name(&self) -> &'static str {
+        "watch"
+    }
+
+    fn render(&self, out: &mut Exposition) {
+        watch::render::render(&self.0, out);
     }
 
     fn stop(&self, _: Duration) {}
