@@ -127,7 +127,9 @@ const SERVICES: &[Registration] = &[
     },
     Registration {
         name: "watch",
-        start: |c, _| {
+        start: |c, agent| {
+            let hub = agent.hub.clone();
+            watch::set_sink(Arc::new(move |e| hub.raise(e)));
             let w = (!c.watch.is_empty()).then(|| watch::Watchdog::start(c.watch.clone(), c.state_dir.clone()));
             Ok(w.transpose().map_err(|e| e.to_string())?.map(|w| Box::new(w) as Box<dyn Service>))
         },
@@ -362,7 +364,11 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     let checks = check::run_all(&config.checks);
     let checks_failed = check::report_failures(&checks);
     let ran = Ran(checks);
-    // The watchdog's cycle: its events are said as they happen.
+    // The watchdog's cycle: its events are said as they happen, and told
+    // with the rest below.
+    let watch_events: Arc<Mutex<Vec<notify::Event>>> = Arc::default();
+    let keep = Arc::clone(&watch_events);
+    watch::set_sink(Arc::new(move |e| lock(&keep).push(e)));
     let watched = (!config.watch.is_empty()).then(|| Watched(watch::once(&config.watch, &config.state_dir)));
     // Logs read on from where the last run stopped, forward, and count;
     // their rules' events are told with the rest below.
@@ -416,7 +422,8 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     }
     let ran: Vec<(&check::Check, &[check::Outcome])> =
         config.checks.iter().zip(&ran.0).map(|(c, r)| (c, r.outcomes.as_slice())).collect();
-    let raised = std::mem::take(&mut *lock(&log_rule_events));
+    let mut raised = std::mem::take(&mut *lock(&watch_events));
+    raised.append(&mut lock(&log_rule_events));
     let n = notify::once(&notify_settings(config), &ran, &assembler.runs, pushed, raised)
         .map_err(|e| format!("notify: {e}"))?;
     if n.queued > 0 || n.dropped > 0 {

@@ -286,14 +286,10 @@ pub fn file(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<F
 }
 
 /// `X WORD within Y cycles` (`5 restarts within 5 cycles`, `2 times
-/// within 3 cycles`).
+/// within 3 cycles`): the notifications' tolerance words.
 fn window(s: &str, word: &str) -> Option<Window> {
-    let w: Vec<&str> = s.split_whitespace().collect();
-    match w[..] {
-        [x, wd, "within", y, "cycles" | "cycle"] if wd == word => {
-            let (times, cycles) = (x.parse().ok()?, y.parse().ok()?);
-            (times >= 1 && times <= cycles && cycles <= MAX_WINDOW).then_some(Window { times, cycles })
-        }
+    match s.split_whitespace().nth(1) {
+        Some(w) if w == word => super::notify::tolerance(&s.replacen(word, "times", 1)),
         _ => None,
     }
 }
@@ -317,20 +313,14 @@ pub fn condition(text: &str, checks: &[Check]) -> Result<Condition, String> {
     };
     // The tolerance, at the end of the test.
     let (test, tolerance) = match head {
-        [t @ .., "for", n, "cycles" | "cycle"] => {
-            let n: u32 = n.parse().map_err(|_| "'for N cycles' needs a number")?;
-            (t, Window { times: n, cycles: n })
-        }
-        [t @ .., x, "times", "within", y, "cycles" | "cycle"] => {
-            let w = window(&format!("{x} times within {y} cycles"), "times")
-                .ok_or("'X times within Y cycles', X ≤ Y ≤ 64")?;
-            (t, w)
-        }
-        t => (t, Window::ONCE),
+        [t @ .., "for", n, c @ ("cycles" | "cycle")] => (t, [*n, *c].join(" ")),
+        [t @ .., x, "times", "within", y, c @ ("cycles" | "cycle")] => (t, [*x, "times within", *y, *c].join(" ")),
+        t => (t, String::new()),
     };
-    if tolerance.times == 0 || tolerance.cycles == 0 || tolerance.cycles > MAX_WINDOW {
-        return Err(format!("the tolerance is 1 to {MAX_WINDOW} cycles"));
-    }
+    let tolerance = match tolerance.is_empty() {
+        true => Window::default(),
+        false => super::notify::tolerance(&tolerance).ok_or(format!("the tolerance is 1 to {MAX_WINDOW} cycles, X ≤ Y"))?,
+    };
     let test = match test {
         ["failed", name] => {
             let chk = checks.iter().find(|c| c.name == *name).ok_or_else(|| format!("no [[check]] named '{name}'"))?;

@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn once_by_default_said_once_per_change() {
-        let got = run(&[false, true, true, true, false, false, true], Window::ONCE);
+        let got = run(&[false, true, true, true, false, false, true], Window::default());
         assert_eq!(got, [None, Some(true), None, None, Some(false), None, Some(true)]);
     }
 
@@ -128,7 +128,7 @@ mod tests {
             "the first failure left the window"
         );
         let (mut w, mut f) = (0, false);
-        let again: Vec<_> = [true, true, true].iter().map(|&r| update(&mut w, &mut f, r, Window::ONCE, true)).collect();
+        let again: Vec<_> = [true, true, true].iter().map(|&r| update(&mut w, &mut f, r, Window::default(), true)).collect();
         assert_eq!(again, [Some(true); 3], "after a restart, each failure acts again");
         let all = Window { times: 64, cycles: 64 };
         let got = run(&[true; 64], all);

@@ -114,17 +114,9 @@ pub struct Process {
     pub depends_on: Vec<String>,
 }
 
-/// `X ... within Y cycles`: X of the last Y cycles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
-    pub times: u32,
-    pub cycles: u32,
-}
-
-impl Window {
-    /// Once: the default tolerance.
-    pub const ONCE: Window = Window { times: 1, cycles: 1 };
-}
+/// `X ... within Y cycles`: X of the last Y cycles (the notifications'
+/// tolerance; `Window::default()` is once).
+pub use crate::notify::Window;
 
 /// `if <test> [for N cycles | X times within Y cycles] then <action>`.
 #[derive(Clone, Debug, PartialEq)]
@@ -321,12 +313,84 @@ impl Event {
     }
 }
 
-/// Says an event: today one line of sonde's log (`watch: 'web' process is
-/// not running`); the notifications service will route it.
+/// Where events go besides sonde's log: the notifications (the agent's
+/// hub, or a `--once` run's list). Process-wide, as the log is: events are
+/// said from deep in the cycle, and one watchdog runs at a time.
+pub type Sink = std::sync::Arc<dyn Fn(crate::notify::Event) + Send + Sync>;
+
+static SINK: std::sync::Mutex<Option<Sink>> = std::sync::Mutex::new(None);
+
+/// Sets where events go from now on.
+pub fn set_sink(sink: Sink) {
+    *SINK.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sink);
+}
+
+/// Says an event: one line of sonde's log (`watch: 'web' process is not
+/// running`), and, for a state change, a notification.
 pub fn report(e: &Event) {
     match e.status {
         Status::Failed if e.kind == Kind::Timeout => log::error!("watch: '{}' {}", e.service, e.description),
         Status::Failed | Status::Changed => log::warn!("watch: '{}' {}", e.service, e.description),
         Status::Succeeded | Status::Info => log::info!("watch: '{}' {}", e.service, e.description),
+    }
+    let sink = SINK.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    if let (Some(sink), Some(n)) = (sink, e.notification()) {
+        sink(n);
+    }
+}
+
+impl Event {
+    /// The notification of a state change (issue 18's four: failed,
+    /// restarted, gave up, recovered; and a file changed), Monit's
+    /// `$EVENT` its `event`; None for what only the log says (a program
+    /// run, a start).
+    pub fn notification(&self) -> Option<crate::notify::Event> {
+        use crate::notify::{Event as N, Severity, State, Subject};
+        let (alertname, severity, state, event, action) = match (self.kind, self.status) {
+            (Kind::Timeout, Status::Failed) => ("ServiceGaveUp", Severity::Critical, State::Firing, "Timeout", "unmonitor"),
+            (Kind::Timeout, _) => ("ServiceGaveUp", Severity::Critical, State::Resolved, "Monitoring resumed", "alert"),
+            (Kind::Action, _) if self.description == RESTARTING => {
+                ("ServiceRestarted", Severity::Warning, State::Once, "Action done", "restart")
+            }
+            (Kind::Exec, Status::Failed) => ("ServiceExecFailed", Severity::Warning, State::Once, "Execution failed", "alert"),
+            (Kind::Checksum, Status::Changed) => ("FileChanged", Severity::Warning, State::Once, "Checksum changed", "alert"),
+            (Kind::Action | Kind::Exec, _) | (_, Status::Info | Status::Changed) => return None,
+            (k, Status::Failed) => ("ServiceFailed", Severity::Critical, State::Firing, failed_words(k), "alert"),
+            (k, Status::Succeeded) => ("ServiceFailed", Severity::Critical, State::Resolved, succeeded_words(k), "alert"),
+        };
+        let mut n = N::new(alertname, Subject::Service, &self.service, severity, state, event, action, &self.description, std::time::Duration::ZERO);
+        n.time_ms = self.time_ms;
+        n.starts_ms = self.time_ms;
+        Some(n)
+    }
+}
+
+/// The words of the restart action's event, which notifications tell.
+pub const RESTARTING: &str = "trying to restart";
+
+/// Monit's `$EVENT` for a failure of this kind.
+fn failed_words(k: Kind) -> &'static str {
+    match k {
+        Kind::Nonexist => "Does not exist",
+        Kind::Connection => "Connection failed",
+        Kind::Resource => "Resource limit matched",
+        Kind::Permission => "Permission failed",
+        Kind::Uid => "UID failed",
+        Kind::Gid => "GID failed",
+        Kind::Checksum => "Checksum failed",
+        _ => "Does not exist",
+    }
+}
+
+/// Monit's `$EVENT` for a recovery of this kind.
+fn succeeded_words(k: Kind) -> &'static str {
+    match k {
+        Kind::Nonexist | Kind::File => "Exists",
+        Kind::Connection => "Connection succeeded",
+        Kind::Resource => "Resource limit succeeded",
+        Kind::Permission => "Permission succeeded",
+        Kind::Uid => "UID succeeded",
+        Kind::Gid => "GID succeeded",
+        _ => "Checksum succeeded",
     }
 }

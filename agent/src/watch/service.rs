@@ -132,7 +132,7 @@ impl Engine {
             if e.mode != Mode::Active {
                 e.mode = Mode::Active;
                 e.restart_cycles.clear();
-                say(name, Kind::Action, Status::Info, "monitoring resumed (reload)".into());
+                say(name, Kind::Timeout, Status::Succeeded, "monitoring resumed (reload)".into());
             }
         }
     }
@@ -336,7 +336,7 @@ fn restart(svc: &Process, e: &mut Entry, rt: &mut Runtime, running: Option<Found
     e.restarts += 1;
     rt.restarting = true;
     rt.cpu = None;
-    say(&svc.name, Kind::Action, Status::Info, "trying to restart".into());
+    say(&svc.name, Kind::Action, Status::Info, super::RESTARTING.into());
     let result = match (&running, &svc.restart) {
         (Some(p), Some(argv)) => {
             say(&svc.name, Kind::Action, Status::Info, format!("restart: {}", shown(argv)));
