@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::peers::{Monit, Nginx};
+use common::peers::{Monit, Nginx, WebhookSink};
 use common::{value, wait_for, Scratch, Sonde};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -45,12 +45,11 @@ fn kill(pid: i32, sig: i32) {
     unsafe { libc::kill(pid, sig) };
 }
 
-/// The `[[check]]` that tells nginx answers: a tcp dialogue standing in
-/// for the HTTP check kind (issue 16), `GET /` and a 200.
+/// The `[[check]]` that tells nginx answers: the http kind, a 2xx for
+/// `GET /`.
 fn http_check(nginx: &Nginx) -> String {
     format!(
-        "[[check]]\nname = \"web_http\"\nkind = \"tcp\"\ntarget = \"127.0.0.1:{}\"\ntimeout = \"1s\"\n\
-         dialogue = [\"send GET / HTTP/1.0\", \"send\", \"expect ^HTTP/1\\\\.. 200\"]\n",
+        "[[check]]\nname = \"web_http\"\nkind = \"http\"\ntarget = \"http://127.0.0.1:{}/\"\ntimeout = \"1s\"\n",
         nginx.port
     )
 }
@@ -151,7 +150,12 @@ fn a_killed_daemon_is_restarted_within_a_cycle_and_answers_again() {
     let dir = Scratch::new("watch-kill");
     let nginx = Nginx::start(&dir.0);
     let _cleanup = KillPidfile(nginx.pidfile.clone());
-    let conf = config(&dir, "1s", &format!("{}{}", http_check(&nginx), nginx_service(&nginx, "")));
+    let hook = WebhookSink::start();
+    let notify = format!(
+        "[events]\ninstance = \"box1\"\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n",
+        hook.url("/hook")
+    );
+    let conf = config(&dir, "1s", &format!("{notify}{}{}", http_check(&nginx), nginx_service(&nginx, "")));
     let sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
     let before = wait_state(&sonde, "web", "ok");
     assert_eq!(restarts(&before, "web"), 0.0, "{before}");
@@ -185,6 +189,24 @@ fn a_killed_daemon_is_restarted_within_a_cycle_and_answers_again() {
     );
     assert!(value(&after, "sonde_service_condition_success{service=\"web\",condition=\"failed web_http\"}") == Some(1.0));
     assert_eq!(value(&after, "namedprocess_namegroup_num_procs{groupname=\"web\"}"), Some(1.0), "{after}");
+    // Told to the notifications too: failed, restarted, recovered.
+    hook.wait_body("service web: Exists", WAIT);
+    let told: Vec<String> = hook
+        .requests()
+        .into_iter()
+        .filter_map(|(_, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_owned))
+        .filter(|t| t.contains("service web"))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            "[FIRING] service web: Does not exist on box1",
+            "[INFO] service web: Action done on box1",
+            "[RESOLVED] service web: Exists on box1"
+        ],
+        "{told:#?}"
+    );
     eprintln!("watch-kill: restored {restored:?} after SIGKILL (interval 1s)");
 }
 
