@@ -10,9 +10,11 @@
 //! `master_process off` (tests/common/peers.rs): one process, so a SIGKILL
 //! leaves no worker on the port.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
-use common::peers::{Monit, Nginx, WebhookSink};
+use common::peers::{Monit, Mta, Nginx, WebhookSink};
 use common::{value, wait_for, Scratch, Sonde};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -208,6 +210,48 @@ fn a_killed_daemon_is_restarted_within_a_cycle_and_answers_again() {
         "{told:#?}"
     );
     eprintln!("watch-kill: restored {restored:?} after SIGKILL (interval 1s)");
+}
+
+/// See: exim (Debian's exim4-daemon-light) SIGKILLed → started again
+/// within a cycle, and its SMTP condition (Monit's `if failed port 25
+/// protocol smtp then restart`: a tcp dialogue, the greeting and QUIT)
+/// passes again; one restart.
+#[test]
+fn a_killed_mta_is_restarted_and_its_smtp_condition_passes_again() {
+    let dir = Scratch::new("watch-exim");
+    let mta = Mta::start(&dir.0);
+    let _cleanup = KillPidfile(mta.pidfile.clone());
+    let body = format!(
+        "[[check]]\nname = \"smtp\"\nkind = \"tcp\"\ntarget = \"127.0.0.1:{}\"\ntimeout = \"2s\"\n\
+         dialogue = [\"expect ^220 \", \"send QUIT\", \"expect ^221\"]\n\
+         [[service]]\nname = \"mta\"\npidfile = \"{}\"\nstart = {}\ntimeout = \"5s\"\n\
+         conditions = [\"if failed smtp then restart\"]\nrestart_limit = \"5 restarts within 5 cycles\"\n",
+        mta.port,
+        mta.pidfile.display(),
+        toml_list(&mta.start_argv())
+    );
+    let conf = config(&dir, "1s", &body);
+    let sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
+    let before = wait_state(&sonde, "mta", "ok");
+    assert_eq!(restarts(&before, "mta"), 0.0, "{before}");
+    let killed_at = Instant::now();
+    kill(mta.daemon.pid() as i32, libc::SIGKILL);
+    let greets = || common::peers::smtp_greeting(mta.port).is_some_and(|g| g.starts_with("220 "));
+    let after = wait_for(&format!("exim restarted and greeting; stderr:\n{}", sonde.stderr()), WAIT, || {
+        let m = metrics(&sonde);
+        (restarts(&m, "mta") == 1.0 && state_of(&m, "mta") == Some("ok") && greets()).then_some(m)
+    });
+    let restored = killed_at.elapsed();
+    assert_ne!(pid_in(&mta.pidfile), Some(mta.daemon.pid() as i32));
+    // Once it answers, the condition passed at the cycle that said ok.
+    let passed = wait_for("the smtp condition to pass", WAIT, || {
+        let m = metrics(&sonde);
+        (value(&m, "sonde_service_condition_success{service=\"mta\",condition=\"failed smtp\"}") == Some(1.0))
+            .then_some(m)
+    });
+    assert_eq!(restarts(&passed, "mta"), 1.0, "{after}\n{passed}");
+    assert_eq!(count(&sonde.stderr(), "'mta' process is not running"), 1, "{}", sonde.stderr());
+    eprintln!("watch-exim: restored {restored:?} after SIGKILL (interval 1s)");
 }
 
 /// See: a daemon that dies at every start (nginx whose port another
