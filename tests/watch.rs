@@ -264,10 +264,19 @@ fn a_daemon_that_dies_at_every_start_is_given_up_after_its_limit() {
     let _cleanup = KillPidfile(nginx.pidfile.clone());
     kill(nginx.daemon.pid() as i32, libc::SIGKILL);
     let taken = wait_for("nginx's port", WAIT, || std::net::TcpListener::bind(("127.0.0.1", nginx.port)).ok());
+    let hook = WebhookSink::start();
+    let notify = format!(
+        "[events]\ninstance = \"box1\"\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n",
+        hook.url("/hook")
+    );
     let conf = config(
         &dir,
         "200ms",
-        &format!("{}{}", http_check(&nginx), nginx_service(&nginx, "restart_limit = \"3 restarts within 5 cycles\"\n")),
+        &format!(
+            "{notify}{}{}",
+            http_check(&nginx),
+            nginx_service(&nginx, "restart_limit = \"3 restarts within 5 cycles\"\n")
+        ),
     );
     let sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
     let m = wait_state(&sonde, "web", "gave_up");
@@ -284,6 +293,10 @@ fn a_daemon_that_dies_at_every_start_is_given_up_after_its_limit() {
     let m = wait_state(&sonde, "web", "ok");
     assert_eq!(restarts(&m, "web"), 4.0, "{m}");
     assert_eq!(count(&sonde.stderr(), "monitoring resumed"), 1);
+    // Told: it gave up, once; the reload resolved that.
+    hook.wait_body("[RESOLVED] service web: Monitoring resumed", WAIT);
+    let gave_up = hook.requests().iter().filter(|(_, b)| b.contains("[FIRING] service web: Timeout on box1")).count();
+    assert_eq!(gave_up, 1, "{:#?}", hook.requests());
 }
 
 /// See: the same over successive `--once` runs from cron: the state file
