@@ -153,10 +153,8 @@ fn a_killed_daemon_is_restarted_within_a_cycle_and_answers_again() {
     let nginx = Nginx::start(&dir.0);
     let _cleanup = KillPidfile(nginx.pidfile.clone());
     let hook = WebhookSink::start();
-    let notify = format!(
-        "[events]\ninstance = \"box1\"\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n",
-        hook.url("/hook")
-    );
+    let notify =
+        format!("[events]\ninstance = \"box1\"\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n", hook.url("/hook"));
     let conf = config(&dir, "1s", &format!("{notify}{}{}", http_check(&nginx), nginx_service(&nginx, "")));
     let sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
     let before = wait_state(&sonde, "web", "ok");
@@ -189,7 +187,9 @@ fn a_killed_daemon_is_restarted_within_a_cycle_and_answers_again() {
         ["process is not running", "trying to restart", "start: ", "process is running with pid"],
         "{said:#?}"
     );
-    assert!(value(&after, "sonde_service_condition_success{service=\"web\",condition=\"failed web_http\"}") == Some(1.0));
+    assert!(
+        value(&after, "sonde_service_condition_success{service=\"web\",condition=\"failed web_http\"}") == Some(1.0)
+    );
     assert_eq!(value(&after, "namedprocess_namegroup_num_procs{groupname=\"web\"}"), Some(1.0), "{after}");
     // Told to the notifications too: failed, restarted, recovered.
     hook.wait_body("service web: Exists", WAIT);
@@ -265,10 +265,8 @@ fn a_daemon_that_dies_at_every_start_is_given_up_after_its_limit() {
     kill(nginx.daemon.pid() as i32, libc::SIGKILL);
     let taken = wait_for("nginx's port", WAIT, || std::net::TcpListener::bind(("127.0.0.1", nginx.port)).ok());
     let hook = WebhookSink::start();
-    let notify = format!(
-        "[events]\ninstance = \"box1\"\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n",
-        hook.url("/hook")
-    );
+    let notify =
+        format!("[events]\ninstance = \"box1\"\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n", hook.url("/hook"));
     let conf = config(
         &dir,
         "200ms",
@@ -473,7 +471,11 @@ fn ten_thousand_cycles_leave_no_zombie_and_no_growth() {
     // written at every cycle: on tmpfs, as on an appliance whose state
     // directory is in RAM, not to time the disk's fsync.
     let shm = Path::new("/dev/shm");
-    let state = if shm.is_dir() { shm.join(format!("sonde-test-watch-soak-{}", std::process::id())) } else { dir.0.join("state") };
+    let state = if shm.is_dir() {
+        shm.join(format!("sonde-test-watch-soak-{}", std::process::id()))
+    } else {
+        dir.0.join("state")
+    };
     let _state = Scratch(state.clone());
     let conf = config_in(
         &dir,
@@ -491,7 +493,9 @@ fn ten_thousand_cycles_leave_no_zombie_and_no_growth() {
     );
     let sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
     let pid = sonde.child.id();
-    let at = |n: f64| wait_for(&format!("cycle {n}"), Duration::from_secs(600), || (cycles(&metrics(&sonde)) >= n).then_some(()));
+    let at = |n: f64| {
+        wait_for(&format!("cycle {n}"), Duration::from_secs(600), || (cycles(&metrics(&sonde)) >= n).then_some(()))
+    };
     at(1000.0);
     let (rss_1000, fds_1000) = (sonde.status_kb("VmRSS"), steady_fds(pid));
     let started = Instant::now();
@@ -548,7 +552,10 @@ fn file_changes_are_said_once_per_change() {
     };
     step(&|| std::fs::write(&f, "listen 8080;\n").unwrap(), "checksum changed from");
     step(&|| std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap(), "permission test failed");
-    step(&|| std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap(), "permission test succeeded");
+    step(
+        &|| std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap(),
+        "permission test succeeded",
+    );
     step(&|| std::os::unix::fs::chown(&f, Some(65534), None).unwrap(), "uid test failed");
     assert_eq!(state_of(&metrics(&sonde), "app_conf"), Some("failed"));
     step(&|| std::os::unix::fs::chown(&f, Some(0), None).unwrap(), "uid test succeeded");
@@ -719,13 +726,8 @@ fn side_by_side_with_monit_the_same_events_in_the_same_order() {
     eprintln!("watch-monit: monit said {monit_said:?}");
     eprintln!("watch-monit: sonde said {sonde_said:?}");
     // From nothing, then SIGKILL: the same, in the same order.
-    let boot_and_kill = [
-        "process is not running",
-        "trying to restart",
-        "start: '",
-        "process is running with pid",
-    ]
-    .repeat(2);
+    let boot_and_kill =
+        ["process is not running", "trying to restart", "start: '", "process is running with pid"].repeat(2);
     assert_eq!(monit_said[..8], boot_and_kill[..], "monit:\n{monit_text}");
     assert_eq!(sonde_said[..8], boot_and_kill[..], "sonde:\n{sonde_text}");
     // SIGSTOP: the same start; then Monit fails to stop it at every

@@ -396,9 +396,8 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
         services.push(l);
     }
     let bytes = assembler.assemble(config, &services, false).to_vec();
-    let mut failed = checks_failed
-        || watched.as_ref().is_some_and(|w| w.0.any_failed())
-        || logs.as_ref().is_some_and(|l| l.failed);
+    let mut failed =
+        checks_failed || watched.as_ref().is_some_and(|w| w.0.any_failed()) || logs.as_ref().is_some_and(|l| l.failed);
     for r in &assembler.runs {
         if let Some(e) = &r.error {
             log::warn!("collector {} failed: {e}", r.name);

@@ -319,7 +319,9 @@ pub fn condition(text: &str, checks: &[Check]) -> Result<Condition, String> {
     };
     let tolerance = match tolerance.is_empty() {
         true => Window::default(),
-        false => super::notify::tolerance(&tolerance).ok_or(format!("the tolerance is 1 to {MAX_WINDOW} cycles, X ≤ Y"))?,
+        false => {
+            super::notify::tolerance(&tolerance).ok_or(format!("the tolerance is 1 to {MAX_WINDOW} cycles, X ≤ Y"))?
+        }
     };
     let test = match test {
         ["failed", name] => {

@@ -128,7 +128,8 @@ mod tests {
             "the first failure left the window"
         );
         let (mut w, mut f) = (0, false);
-        let again: Vec<_> = [true, true, true].iter().map(|&r| update(&mut w, &mut f, r, Window::default(), true)).collect();
+        let again: Vec<_> =
+            [true, true, true].iter().map(|&r| update(&mut w, &mut f, r, Window::default(), true)).collect();
         assert_eq!(again, [Some(true); 3], "after a restart, each failure acts again");
         let all = Window { times: 64, cycles: 64 };
         let got = run(&[true; 64], all);

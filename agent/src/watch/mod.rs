@@ -347,18 +347,36 @@ impl Event {
     pub fn notification(&self) -> Option<crate::notify::Event> {
         use crate::notify::{Event as N, Severity, State, Subject};
         let (alertname, severity, state, event, action) = match (self.kind, self.status) {
-            (Kind::Timeout, Status::Failed) => ("ServiceGaveUp", Severity::Critical, State::Firing, "Timeout", "unmonitor"),
+            (Kind::Timeout, Status::Failed) => {
+                ("ServiceGaveUp", Severity::Critical, State::Firing, "Timeout", "unmonitor")
+            }
             (Kind::Timeout, _) => ("ServiceGaveUp", Severity::Critical, State::Resolved, "Monitoring resumed", "alert"),
             (Kind::Action, _) if self.description == RESTARTING => {
                 ("ServiceRestarted", Severity::Warning, State::Once, "Action done", "restart")
             }
-            (Kind::Exec, Status::Failed) => ("ServiceExecFailed", Severity::Warning, State::Once, "Execution failed", "alert"),
-            (Kind::Checksum, Status::Changed) => ("FileChanged", Severity::Warning, State::Once, "Checksum changed", "alert"),
+            (Kind::Exec, Status::Failed) => {
+                ("ServiceExecFailed", Severity::Warning, State::Once, "Execution failed", "alert")
+            }
+            (Kind::Checksum, Status::Changed) => {
+                ("FileChanged", Severity::Warning, State::Once, "Checksum changed", "alert")
+            }
             (Kind::Action | Kind::Exec, _) | (_, Status::Info | Status::Changed) => return None,
             (k, Status::Failed) => ("ServiceFailed", Severity::Critical, State::Firing, failed_words(k), "alert"),
-            (k, Status::Succeeded) => ("ServiceFailed", Severity::Critical, State::Resolved, succeeded_words(k), "alert"),
+            (k, Status::Succeeded) => {
+                ("ServiceFailed", Severity::Critical, State::Resolved, succeeded_words(k), "alert")
+            }
         };
-        let mut n = N::new(alertname, Subject::Service, &self.service, severity, state, event, action, &self.description, std::time::Duration::ZERO);
+        let mut n = N::new(
+            alertname,
+            Subject::Service,
+            &self.service,
+            severity,
+            state,
+            event,
+            action,
+            &self.description,
+            std::time::Duration::ZERO,
+        );
         n.time_ms = self.time_ms;
         n.starts_ms = self.time_ms;
         Some(n)
