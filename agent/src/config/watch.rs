@@ -26,6 +26,8 @@
 //! permission = "0755"                  #   if failed permission 755 then alert
 //! uid = "root"                         #   if failed uid root then alert
 //! gid = "root"
+//! max_size = "100 MB"                  #   if size > 100 MB then alert
+//! max_age = "15m"                      #   if timestamp > 15 minutes then alert
 //! ```
 //!
 //! A condition is `[if] TEST [TOLERANCE] then ACTION`: TEST is `failed
@@ -64,7 +66,7 @@ pub const SERVICE_KEYS: &[&str] = &[
     "restart_limit",
     "depends_on",
 ];
-pub const FILE_KEYS: &[&str] = &["name", "path", "checksum", "permission", "uid", "gid"];
+pub const FILE_KEYS: &[&str] = &["name", "path", "checksum", "permission", "uid", "gid", "max_size", "max_age"];
 
 /// `[watch] interval`.
 pub fn watch(interval: &mut Duration, e: &Entry) -> Result<(), String> {
@@ -279,10 +281,32 @@ pub fn file(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<F
         })
     });
     let who = t.ids();
+    let max_size = t.text("max_size").and_then(|(l, s)| {
+        size(&s).or_else(|| {
+            t.err(l, format!("max_size: '{s}': write a number and B, kB, MB or GB (\"100 MB\")"));
+            None
+        })
+    });
+    let max_age = t.text("max_age").and_then(|(l, s)| duration(&s).map_err(|m| t.err(l, format!("max_age: {m}"))).ok());
     if errors.len() > before {
         return None;
     }
-    Some(File { name: name?, path: path?, checksum, permission, uid: who.uid, gid: who.gid })
+    Some(File { name: name?, path: path?, checksum, permission, uid: who.uid, gid: who.gid, max_size, max_age })
+}
+
+/// `100 MB`, `64kB`, `512`: bytes (Monit's units, powers of 1024).
+fn size(s: &str) -> Option<u64> {
+    let joined: String = s.split_whitespace().collect();
+    let split = joined.find(|c: char| !c.is_ascii_digit()).unwrap_or(joined.len());
+    let (n, unit) = joined.split_at(split);
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1 << 10,
+        "m" | "mb" => 1 << 20,
+        "g" | "gb" => 1 << 30,
+        _ => return None,
+    };
+    n.parse::<u64>().ok()?.checked_mul(scale)
 }
 
 /// `X WORD within Y cycles` (`5 restarts within 5 cycles`, `2 times
@@ -425,6 +449,16 @@ mod tests {
         ] {
             let e = condition(bad, &[]).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn sizes_in_monits_units() {
+        assert_eq!(size("100 MB"), Some(100 << 20));
+        assert_eq!(size("64kB"), Some(64 << 10));
+        assert_eq!(size("512"), Some(512));
+        for bad in ["", "MB", "1.5 MB", "1 TB", "-1", "99999999999999999999 GB"] {
+            assert_eq!(size(bad), None, "{bad}");
         }
     }
 

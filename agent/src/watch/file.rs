@@ -1,5 +1,6 @@
 //! File checks (Monit's `check file`): the file exists, its checksum
-//! (changed, or as expected), its permission bits, its owner and group.
+//! (changed, or as expected), its permission bits, its owner and group,
+//! its size and the age of its last modification.
 //! Each is said once when it starts failing (or changes) and once when it
 //! recovers, never at every cycle; the last checksum is kept in the state
 //! file, so a change made while sonde was not running is seen at its next
@@ -25,6 +26,8 @@ const PERMISSION: u64 = 2;
 const UID: u64 = 4;
 const GID: u64 = 8;
 const MISSING: u64 = 16;
+const SIZE: u64 = 32;
+const TIMESTAMP: u64 = 64;
 
 /// What told a file's content apart between two looks without reading it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -95,6 +98,27 @@ pub fn check(f: &File, e: &mut Entry, stamp: &mut Option<Stamp>, events: &mut Ve
             Kind::Gid,
             format!("gid test failed for {} -- current gid is {gid}", f.path.display()),
             format!("gid test succeeded [current gid = {gid}]"),
+        );
+    }
+    if let Some(max) = f.max_size {
+        let size = meta.size();
+        flip(
+            SIZE,
+            size > max,
+            Kind::Size,
+            format!("size test failed for {} -- current size is {size} B", f.path.display()),
+            format!("size test succeeded [current size = {size} B]"),
+        );
+    }
+    if let Some(max) = f.max_age {
+        // A modification time in the future is no age.
+        let age = meta.modified().ok().and_then(|m| m.elapsed().ok()).unwrap_or_default();
+        flip(
+            TIMESTAMP,
+            age > max,
+            Kind::Timestamp,
+            format!("timestamp test failed for {} -- modified {} s ago", f.path.display(), age.as_secs()),
+            format!("timestamp test succeeded [modified {} s ago]", age.as_secs()),
         );
     }
     if let Some((hash, expect)) = &f.checksum {

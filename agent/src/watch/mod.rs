@@ -232,6 +232,11 @@ pub struct File {
     /// `if failed uid root`, `if failed gid root`.
     pub uid: Option<u32>,
     pub gid: Option<u32>,
+    /// `if size > 100 MB then alert`: bytes.
+    pub max_size: Option<u64>,
+    /// `if timestamp > 15 minutes then alert`: the age of its last
+    /// modification.
+    pub max_age: Option<Duration>,
 }
 
 /// What an event is about: Monit's event names.
@@ -255,6 +260,8 @@ pub enum Kind {
     Gid,
     /// The file does not exist (or cannot be read).
     File,
+    Size,
+    Timestamp,
 }
 
 impl Kind {
@@ -271,6 +278,8 @@ impl Kind {
             Kind::Uid => "uid",
             Kind::Gid => "gid",
             Kind::File => "file",
+            Kind::Size => "size",
+            Kind::Timestamp => "timestamp",
         }
     }
 }
@@ -395,6 +404,8 @@ fn failed_words(k: Kind) -> &'static str {
         Kind::Permission => "Permission failed",
         Kind::Uid => "UID failed",
         Kind::Gid => "GID failed",
+        Kind::Size => "Size failed",
+        Kind::Timestamp => "Timestamp failed",
         Kind::Checksum => "Checksum failed",
         _ => "Does not exist",
     }
@@ -409,6 +420,8 @@ fn succeeded_words(k: Kind) -> &'static str {
         Kind::Permission => "Permission succeeded",
         Kind::Uid => "UID succeeded",
         Kind::Gid => "GID succeeded",
+        Kind::Size => "Size succeeded",
+        Kind::Timestamp => "Timestamp succeeded",
         _ => "Checksum succeeded",
     }
 }
