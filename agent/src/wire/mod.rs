@@ -29,6 +29,7 @@
 //!   result is; it never grows a buffer past a bound it was given.
 
 pub mod base64;
+pub mod bcrypt;
 pub mod chrony;
 pub mod date;
 pub mod dns;
