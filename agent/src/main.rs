@@ -80,6 +80,11 @@ struct Args {
     #[argh(option)]
     blackbox_config: Option<PathBuf>,
 
+    /// exporter-toolkit's web-config.yml: basic auth users (bcrypt),
+    /// response headers, a rate limit; also spelled --web.config.file
+    #[argh(option)]
+    web_config_file: Option<PathBuf>,
+
     /// print the version and exit
     #[argh(switch, short = 'V')]
     version: bool,
@@ -118,7 +123,9 @@ struct Collectors {}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let strs: Vec<&str> = args.iter().map(String::as_str).collect();
+    // The Prometheus exporters' flag name, which argh cannot spell.
+    let strs: Vec<&str> =
+        args.iter().map(|a| if a == "--web.config.file" { "--web-config-file" } else { a.as_str() }).collect();
     let cmd = strs.first().map_or("sonde", |s| s.rsplit('/').next().unwrap_or(s));
     let args = match Args::from_args(&[cmd], strs.get(1..).unwrap_or_default()) {
         Ok(args) => args,
@@ -188,6 +195,7 @@ fn main() -> ExitCode {
         push: args.push.clone(),
         spool: args.spool.clone(),
         blackbox_config: args.blackbox_config.clone(),
+        web_config: args.web_config_file.clone(),
     };
     let load = || -> Result<Config, String> {
         let mut config = match &args.config {

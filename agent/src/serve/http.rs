@@ -70,6 +70,9 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httpar
         return send(stream, &Response::text(405, "Method Not Allowed", body).with(&[("Allow", "GET, HEAD")]), false);
     }
     let path = target.split(['?', '#']).next().unwrap_or("");
+    if let Err(d) = super::auth::gate(path, headers, &shared.config()) {
+        return send(stream, &Response::text(d.status, d.reason, d.body).with(d.headers), head_only);
+    }
     match path {
         "/metrics" => {
             let body = shared.scrape();
@@ -96,20 +99,13 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httpar
                 }
             }
         }
-        "/" => send(stream, &Response::ok("text/html; charset=utf-8", INDEX.as_bytes()), head_only),
+        "/" | "/status.json" | "/-/healthy" | "/-/ready" => {
+            let (content_type, body) = super::status::answer(path, shared);
+            send(stream, &Response::ok(content_type, &body), head_only)
+        }
         _ => send(stream, &Response::text(404, "Not Found", b"Not found. See / for the endpoints.\n"), head_only),
     }
 }
-
-const INDEX: &str = concat!(
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sonde</title></head><body>\n",
-    "<h1>sonde</h1>\n<p>A monitoring agent for small Linux appliances, version ",
-    env!("CARGO_PKG_VERSION"),
-    ".</p>\n<ul>\n",
-    "<li><a href=\"/metrics\">/metrics</a>: the host's and the agent's metrics, Prometheus text format 0.0.4</li>\n",
-    "<li>/probe?module=M&amp;target=T: one check, now, as blackbox_exporter's /probe (modules tcp_connect, smtp_banner, ssh_banner, dns, ntp, or a configured check's name; &amp;debug=true explains it)</li>\n",
-    "</ul>\n</body></html>\n"
-);
 
 /// A response: its status, what the body is, extra headers, the body.
 struct Response<'a> {
@@ -148,6 +144,7 @@ fn send(stream: &mut TcpStream, r: &Response<'_>, head_only: bool) {
     for (name, value) in r.extra {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
+    super::auth::headers(|name, value| head.push_str(&format!("{name}: {value}\r\n")));
     head.push_str("\r\n");
     let body = if head_only { &[][..] } else { r.body };
     let _ =

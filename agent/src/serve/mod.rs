@@ -20,9 +20,11 @@
 //! listen addresses cannot be bound, leaves the running one in place and
 //! says why on stderr.
 
+mod auth;
 pub mod http;
 mod pool;
 pub mod probe;
+mod status;
 
 use std::io;
 use std::net::TcpListener;
@@ -88,7 +90,10 @@ pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> R
                 break;
             }
             match listener.accept() {
-                Ok((stream, _)) => pool.dispatch(stream, &shared, &active),
+                Ok((stream, peer)) if auth::admitted(&peer, &shared.config()) => {
+                    pool.dispatch(stream, &shared, &active)
+                }
+                Ok(_) => {} // closed: not in [server] allow
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
                 Err(e) => {
                     // EMFILE, ENFILE, ENOBUFS: the listener stays

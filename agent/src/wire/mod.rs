@@ -31,14 +31,15 @@
 pub mod base64;
 pub mod bcrypt;
 pub mod chrony;
+pub mod cidr;
 pub mod date;
 pub mod dns;
 pub mod expfmt;
 pub mod glob;
 pub mod hostport;
-pub mod logstate;
 pub mod http;
 pub mod icmp;
+pub mod logstate;
 pub mod ntp;
 pub mod os_release;
 pub mod proc;

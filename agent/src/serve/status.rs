@@ -1,0 +1,363 @@
+//! The status page at `/` for a person, its JSON at `/status.json` for
+//! scripts, and `/-/healthy`, `/-/ready` as Prometheus's own components
+//! answer them.
+//!
+//! Both views are read from one scrape's exposition ([`Status::read`]),
+//! so the page shows exactly what Prometheus would see and no subsystem
+//! needs a second way to report: the box (name, uptime, load, memory, the
+//! fullest filesystem), each check at each address with its failure
+//! reason, the push queue, notifications, and the collectors that failed.
+//! The page is plain HTML with a little CSS: no JavaScript, a viewport
+//! for phones, and a refresh every [`REFRESH`] seconds.
+//!
+//! Invariants: the exposition is sonde's own, read by the exposition
+//! reader, which refuses nothing silently (a line it cannot read is
+//! skipped); every text from it is escaped in the HTML, and the JSON is
+//! written by serde-json-core into a buffer grown to a bound.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::wire::expfmt;
+
+/// Seconds between the page's refreshes.
+pub const REFRESH: u32 = 30;
+
+/// The body of `/`, `/status.json`, `/-/healthy` or `/-/ready`, and its
+/// media type.
+pub(super) fn answer(path: &str, shared: &crate::agent::Agent) -> (&'static str, Vec<u8>) {
+    match path {
+        // Serving a request at all is being healthy and ready: the config
+        // was loaded and every required service started before listening.
+        "/-/healthy" => ("text/plain; charset=utf-8", b"sonde is Healthy.\n".to_vec()),
+        "/-/ready" => ("text/plain; charset=utf-8", b"sonde is Ready.\n".to_vec()),
+        "/status.json" => {
+            let body = Status::read(&shared.scrape()).json().unwrap_or_else(|| b"{}\n".to_vec());
+            ("application/json", body)
+        }
+        _ => ("text/html; charset=utf-8", Status::read(&shared.scrape()).html().into_bytes()),
+    }
+}
+
+/// What the page shows.
+#[derive(Debug, Default, Serialize)]
+pub struct Status {
+    pub version: &'static str,
+    pub host: String,
+    /// The box's clock at the scrape (`node_time_seconds`).
+    pub time_seconds: f64,
+    pub uptime_seconds: f64,
+    pub load: [f64; 3],
+    pub memory_available_bytes: f64,
+    pub memory_total_bytes: f64,
+    /// The fullest filesystem: mount point and fraction used.
+    pub fullest_filesystem: Option<(String, f64)>,
+    pub checks: Vec<Check>,
+    pub push: Option<Push>,
+    pub notify_alerts: Option<f64>,
+    pub collectors_failed: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub address: String,
+    pub up: bool,
+    pub reason: String,
+    pub duration_seconds: f64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Push {
+    pub queued_samples: f64,
+    pub last_success_timestamp_seconds: f64,
+    pub dropped_samples: f64,
+}
+
+impl Status {
+    /// Reads one exposition.
+    pub fn read(exposition: &[u8]) -> Status {
+        let mut s = Status { version: env!("CARGO_PKG_VERSION"), ..Status::default() };
+        let (mut now, mut boot) = (0.0, 0.0);
+        let mut fs: Vec<(String, f64, f64)> = Vec::new(); // mount, avail, size
+        for sample in expfmt::samples(exposition).flatten() {
+            let label =
+                |name: &str| sample.labels().find(|(n, _)| *n == name).map(|(_, v)| v.into_owned()).unwrap_or_default();
+            let v = sample.value;
+            match sample.name {
+                "node_uname_info" => s.host = label("nodename"),
+                "node_time_seconds" => {
+                    now = v;
+                    s.time_seconds = v;
+                }
+                "node_boot_time_seconds" => boot = v,
+                "node_load1" => s.load[0] = v,
+                "node_load5" => s.load[1] = v,
+                "node_load15" => s.load[2] = v,
+                "node_memory_MemAvailable_bytes" => s.memory_available_bytes = v,
+                "node_memory_MemTotal_bytes" => s.memory_total_bytes = v,
+                "node_filesystem_avail_bytes" | "node_filesystem_size_bytes" => {
+                    let mount = label("mountpoint");
+                    let i = fs.iter().position(|f| f.0 == mount).unwrap_or_else(|| {
+                        fs.push((mount, 0.0, 0.0));
+                        fs.len() - 1
+                    });
+                    if sample.name.ends_with("avail_bytes") {
+                        fs[i].1 = v;
+                    } else {
+                        fs[i].2 = v;
+                    }
+                }
+                "probe_success" => s.checks.push(Check {
+                    name: label("check"),
+                    address: label("address"),
+                    up: v == 1.0,
+                    ..Check::default()
+                }),
+                "probe_duration_seconds" | "sonde_check_failure_info" => {
+                    let (name, address) = (label("check"), label("address"));
+                    if let Some(c) = s.checks.iter_mut().find(|c| c.name == name && c.address == address) {
+                        if sample.name == "probe_duration_seconds" {
+                            c.duration_seconds = v;
+                        } else {
+                            c.reason = label("reason");
+                        }
+                    }
+                }
+                "sonde_push_queued_samples" => s.push.get_or_insert_with(Push::default).queued_samples += v,
+                "sonde_push_last_success_timestamp_seconds" => {
+                    s.push.get_or_insert_with(Push::default).last_success_timestamp_seconds = v
+                }
+                "sonde_push_samples_dropped_total" => s.push.get_or_insert_with(Push::default).dropped_samples += v,
+                "sonde_notify_alerts" => *s.notify_alerts.get_or_insert(0.0) += v,
+                "sonde_collector_success" if v == 0.0 => s.collectors_failed.push(label("collector")),
+                _ => {}
+            }
+        }
+        if now > 0.0 && boot > 0.0 {
+            s.uptime_seconds = now - boot;
+        }
+        s.fullest_filesystem = fs
+            .into_iter()
+            .filter(|f| f.2 > 0.0)
+            .map(|(m, avail, size)| (m, 1.0 - avail / size))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        s
+    }
+
+    /// The page.
+    pub fn html(&self) -> String {
+        let mut o = String::with_capacity(2048 + 160 * self.checks.len());
+        let failing = self.checks.iter().filter(|c| !c.up).count();
+        let _ = write!(
+            o,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<meta http-equiv=\"refresh\" content=\"{REFRESH}\"><title>{} {}sonde</title><style>{CSS}</style></head><body>\n",
+            Esc(&self.host),
+            if failing > 0 { format!("({failing} failing) ") } else { String::new() },
+        );
+        let _ = write!(o, "<h1>{}</h1>\n<p class=\"box\">", Esc(&self.host));
+        let _ = write!(
+            o,
+            "up {} · load {:.2} {:.2} {:.2}",
+            Uptime(self.uptime_seconds),
+            self.load[0],
+            self.load[1],
+            self.load[2]
+        );
+        if self.memory_total_bytes > 0.0 {
+            let used = 1.0 - self.memory_available_bytes / self.memory_total_bytes;
+            let _ = write!(o, " · memory {:.0}% used of {}", used * 100.0, Bytes(self.memory_total_bytes));
+        }
+        if let Some((mount, used)) = &self.fullest_filesystem {
+            let class = if *used > 0.9 { " class=\"bad\"" } else { "" };
+            let _ = write!(o, " · <span{class}>{} {:.0}% full</span>", Esc(mount), used * 100.0);
+        }
+        o.push_str("</p>\n<h2>Checks</h2>\n");
+        if self.checks.is_empty() {
+            o.push_str("<p>No checks configured.</p>\n");
+        } else {
+            o.push_str("<table><tr><th>check</th><th>address</th><th>state</th><th>took</th></tr>\n");
+            for c in &self.checks {
+                let (class, state) = if c.up { ("ok", "ok") } else { ("bad", "FAILING") };
+                let _ = write!(
+                    o,
+                    "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{state}{}{}</td><td>{:.3} s</td></tr>\n",
+                    Esc(&c.name),
+                    Esc(&c.address),
+                    if c.reason.is_empty() { "" } else { ": " },
+                    Esc(&c.reason),
+                    c.duration_seconds
+                );
+            }
+            o.push_str("</table>\n");
+        }
+        if let Some(p) = &self.push {
+            let _ = write!(
+                o,
+                "<h2>Push</h2>\n<p>{} samples queued · {} dropped · last delivered {}</p>\n",
+                p.queued_samples,
+                p.dropped_samples,
+                Ago(p.last_success_timestamp_seconds, self.time_seconds),
+            );
+        }
+        if let Some(n) = self.notify_alerts {
+            let _ = write!(o, "<h2>Notifications</h2>\n<p>{n} alerts firing</p>\n");
+        }
+        if !self.collectors_failed.is_empty() {
+            o.push_str("<h2>Collectors that failed</h2>\n<p class=\"bad\">");
+            for (i, c) in self.collectors_failed.iter().enumerate() {
+                let _ = write!(o, "{}{}", if i > 0 { ", " } else { "" }, Esc(c));
+            }
+            o.push_str("</p>\n");
+        }
+        let _ = write!(
+            o,
+            "<footer>sonde {} · <a href=\"/metrics\">metrics</a> · <a href=\"/status.json\">status.json</a></footer>\n</body></html>\n",
+            self.version
+        );
+        o
+    }
+
+    /// The JSON, or None past [`MAX_JSON`].
+    pub fn json(&self) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; 4096];
+        loop {
+            match serde_json_core::to_slice(self, &mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    buf.push(b'\n');
+                    return Some(buf);
+                }
+                Err(_) if buf.len() < MAX_JSON => buf.resize(buf.len() * 4, 0),
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// Largest JSON written: far past a box with every check the config allows.
+pub const MAX_JSON: usize = 4 * 1024 * 1024;
+
+const CSS: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:1em auto;max-width:50em;padding:0 .6em;color:#222}\
+h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.1em;margin:1.2em 0 .3em}table{border-collapse:collapse;width:100%}\
+td,th{text-align:left;padding:.25em .4em;border-bottom:1px solid #ddd;word-break:break-word}\
+.ok td:nth-child(3){color:#186a2e}.bad,.bad td:nth-child(3){color:#b00020;font-weight:600}\
+footer{margin-top:2em;color:#777;font-size:.85em}";
+
+/// HTML-escaped text.
+struct Esc<'a>(&'a str);
+
+impl std::fmt::Display for Esc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '<' => f.write_str("&lt;")?,
+                '>' => f.write_str("&gt;")?,
+                '&' => f.write_str("&amp;")?,
+                '"' => f.write_str("&quot;")?,
+                '\'' => f.write_str("&#39;")?,
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Uptime(f64);
+
+impl std::fmt::Display for Uptime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0.max(0.0) as u64;
+        match s {
+            0..=3599 => write!(f, "{} min", s / 60),
+            3600..=86399 => write!(f, "{} h {} min", s / 3600, s % 3600 / 60),
+            _ => write!(f, "{} days {} h", s / 86400, s % 86400 / 3600),
+        }
+    }
+}
+
+/// How long before `.1` the time `.0` was; "never" for 0.
+struct Ago(f64, f64);
+
+impl std::fmt::Display for Ago {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 <= 0.0 {
+            return f.write_str("never");
+        }
+        let s = (self.1 - self.0).max(0.0) as u64;
+        match s {
+            0..=119 => write!(f, "{s} s ago"),
+            120..=7199 => write!(f, "{} min ago", s / 60),
+            _ => write!(f, "{} h ago", s / 3600),
+        }
+    }
+}
+
+struct Bytes(f64);
+
+impl std::fmt::Display for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut v = self.0;
+        for unit in ["B", "KiB", "MiB", "GiB"] {
+            if v < 1024.0 {
+                return write!(f, "{v:.0} {unit}");
+            }
+            v /= 1024.0;
+        }
+        write!(f, "{v:.1} TiB")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCRAPE: &[u8] = b"\
+node_uname_info{nodename=\"ntp-<1>\",sysname=\"Linux\"} 1
+node_time_seconds 1000000
+node_boot_time_seconds 913600
+node_load1 0.5
+node_memory_MemAvailable_bytes 25
+node_memory_MemTotal_bytes 100
+node_filesystem_avail_bytes{device=\"a\",mountpoint=\"/\"} 50
+node_filesystem_size_bytes{device=\"a\",mountpoint=\"/\"} 100
+node_filesystem_avail_bytes{device=\"b\",mountpoint=\"/data\"} 5
+node_filesystem_size_bytes{device=\"b\",mountpoint=\"/data\"} 100
+probe_success{check=\"web\",address=\"127.0.0.1\",family=\"ipv4\"} 0
+probe_success{check=\"ntp\",address=\"::1\",family=\"ipv6\"} 1
+probe_duration_seconds{check=\"web\",address=\"127.0.0.1\",family=\"ipv4\"} 0.25
+sonde_check_failure_info{check=\"web\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"connection_refused\"} 1
+sonde_collector_success{collector=\"chrony\"} 0
+sonde_collector_success{collector=\"cpu\"} 1
+";
+
+    #[test]
+    fn reads_the_scrape() {
+        let s = Status::read(SCRAPE);
+        assert_eq!(s.host, "ntp-<1>");
+        assert_eq!(s.uptime_seconds, 86400.0);
+        assert_eq!(s.fullest_filesystem, Some(("/data".into(), 0.95)));
+        assert_eq!(s.checks.len(), 2);
+        assert!(!s.checks[0].up);
+        assert_eq!(s.checks[0].reason, "connection_refused");
+        assert_eq!(s.checks[0].duration_seconds, 0.25);
+        assert!(s.checks[1].up);
+        assert_eq!(s.collectors_failed, vec!["chrony".to_owned()]);
+    }
+
+    #[test]
+    fn page_escapes_and_marks_failures() {
+        let html = Status::read(SCRAPE).html();
+        assert!(html.contains("<title>ntp-&lt;1&gt; (1 failing) sonde</title>"), "{html}");
+        assert!(html.contains("FAILING: connection_refused"));
+        assert!(!html.contains("<script"));
+        assert!(html.len() < 4096, "{}", html.len());
+        let json = Status::read(SCRAPE).json().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["checks"][0]["reason"], "connection_refused");
+        assert_eq!(v["host"], "ntp-<1>");
+    }
+}
