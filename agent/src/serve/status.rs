@@ -11,13 +11,13 @@
 //! for phones, and a refresh every [`REFRESH`] seconds.
 //!
 //! Invariants: the exposition is sonde's own, read by the exposition
-//! reader, which refuses nothing silently (a line it cannot read is
-//! skipped); every text from it is escaped in the HTML, and the JSON is
-//! written by serde-json-core into a buffer grown to a bound.
+//! reader (a line it cannot read is skipped); every text from it is
+//! escaped, in the HTML and in the JSON. The JSON is written here, not by
+//! serde-json-core: its numbers are floats, and serde-json-core's float
+//! writer (ryu) brings 10 KiB of tables that the exposition's own float
+//! formatting makes unnecessary. Numbers that are not finite are `null`.
 
 use std::fmt::Write as _;
-
-use serde::Serialize;
 
 use crate::wire::expfmt;
 
@@ -32,16 +32,13 @@ pub(super) fn answer(path: &str, shared: &crate::agent::Agent) -> (&'static str,
         // was loaded and every required service started before listening.
         "/-/healthy" => ("text/plain; charset=utf-8", b"sonde is Healthy.\n".to_vec()),
         "/-/ready" => ("text/plain; charset=utf-8", b"sonde is Ready.\n".to_vec()),
-        "/status.json" => {
-            let body = Status::read(&shared.scrape()).json().unwrap_or_else(|| b"{}\n".to_vec());
-            ("application/json", body)
-        }
+        "/status.json" => ("application/json", Status::read(&shared.scrape()).json().into_bytes()),
         _ => ("text/html; charset=utf-8", Status::read(&shared.scrape()).html().into_bytes()),
     }
 }
 
 /// What the page shows.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default)]
 pub struct Status {
     pub version: &'static str,
     pub host: String,
@@ -59,7 +56,7 @@ pub struct Status {
     pub collectors_failed: Vec<String>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default)]
 pub struct Check {
     pub name: String,
     pub address: String,
@@ -68,7 +65,7 @@ pub struct Check {
     pub duration_seconds: f64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default)]
 pub struct Push {
     pub queued_samples: f64,
     pub last_success_timestamp_seconds: f64,
@@ -161,19 +158,19 @@ impl Status {
         let _ = write!(o, "<h1>{}</h1>\n<p class=\"box\">", Esc(&self.host));
         let _ = write!(
             o,
-            "up {} · load {:.2} {:.2} {:.2}",
+            "up {} · load {} {} {}",
             Uptime(self.uptime_seconds),
-            self.load[0],
-            self.load[1],
-            self.load[2]
+            Fixed(self.load[0], 2),
+            Fixed(self.load[1], 2),
+            Fixed(self.load[2], 2)
         );
         if self.memory_total_bytes > 0.0 {
             let used = 1.0 - self.memory_available_bytes / self.memory_total_bytes;
-            let _ = write!(o, " · memory {:.0}% used of {}", used * 100.0, Bytes(self.memory_total_bytes));
+            let _ = write!(o, " · memory {}% used of {}", Fixed(used * 100.0, 0), Bytes(self.memory_total_bytes));
         }
         if let Some((mount, used)) = &self.fullest_filesystem {
             let class = if *used > 0.9 { " class=\"bad\"" } else { "" };
-            let _ = write!(o, " · <span{class}>{} {:.0}% full</span>", Esc(mount), used * 100.0);
+            let _ = write!(o, " · <span{class}>{} {}% full</span>", Esc(mount), Fixed(used * 100.0, 0));
         }
         o.push_str("</p>\n<h2>Checks</h2>\n");
         if self.checks.is_empty() {
@@ -184,12 +181,12 @@ impl Status {
                 let (class, state) = if c.up { ("ok", "ok") } else { ("bad", "FAILING") };
                 let _ = write!(
                     o,
-                    "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{state}{}{}</td><td>{:.3} s</td></tr>\n",
+                    "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{state}{}{}</td><td>{} s</td></tr>\n",
                     Esc(&c.name),
                     Esc(&c.address),
                     if c.reason.is_empty() { "" } else { ": " },
                     Esc(&c.reason),
-                    c.duration_seconds
+                    Fixed(c.duration_seconds, 3)
                 );
             }
             o.push_str("</table>\n");
@@ -221,25 +218,103 @@ impl Status {
         o
     }
 
-    /// The JSON, or None past [`MAX_JSON`].
-    pub fn json(&self) -> Option<Vec<u8>> {
-        let mut buf = vec![0u8; 4096];
-        loop {
-            match serde_json_core::to_slice(self, &mut buf) {
-                Ok(n) => {
-                    buf.truncate(n);
-                    buf.push(b'\n');
-                    return Some(buf);
-                }
-                Err(_) if buf.len() < MAX_JSON => buf.resize(buf.len() * 4, 0),
-                Err(_) => return None,
+    /// The JSON: the same fields, by the same names.
+    pub fn json(&self) -> String {
+        let mut o = String::with_capacity(512 + 160 * self.checks.len());
+        let _ = write!(
+            o,
+            "{{\"version\":{},\"host\":{},\"time_seconds\":{},\"uptime_seconds\":{},\"load\":[{},{},{}],\
+\"memory_available_bytes\":{},\"memory_total_bytes\":{},\"fullest_filesystem\":",
+            Json(self.version),
+            Json(&self.host),
+            Num(self.time_seconds),
+            Num(self.uptime_seconds),
+            Num(self.load[0]),
+            Num(self.load[1]),
+            Num(self.load[2]),
+            Num(self.memory_available_bytes),
+            Num(self.memory_total_bytes),
+        );
+        match &self.fullest_filesystem {
+            Some((mount, used)) => {
+                let _ = write!(o, "{{\"mountpoint\":{},\"used\":{}}}", Json(mount), Num(*used));
             }
+            None => o.push_str("null"),
         }
+        o.push_str(",\"checks\":[");
+        for (i, c) in self.checks.iter().enumerate() {
+            let _ = write!(
+                o,
+                "{}{{\"name\":{},\"address\":{},\"up\":{},\"reason\":{},\"duration_seconds\":{}}}",
+                if i > 0 { "," } else { "" },
+                Json(&c.name),
+                Json(&c.address),
+                c.up,
+                Json(&c.reason),
+                Num(c.duration_seconds)
+            );
+        }
+        o.push_str("],\"push\":");
+        match &self.push {
+            Some(p) => {
+                let _ = write!(
+                    o,
+                    "{{\"queued_samples\":{},\"last_success_timestamp_seconds\":{},\"dropped_samples\":{}}}",
+                    Num(p.queued_samples),
+                    Num(p.last_success_timestamp_seconds),
+                    Num(p.dropped_samples)
+                );
+            }
+            None => o.push_str("null"),
+        }
+        o.push_str(",\"notify_alerts\":");
+        match self.notify_alerts {
+            Some(n) => {
+                let _ = write!(o, "{}", Num(n));
+            }
+            None => o.push_str("null"),
+        }
+        o.push_str(",\"collectors_failed\":[");
+        for (i, c) in self.collectors_failed.iter().enumerate() {
+            let _ = write!(o, "{}{}", if i > 0 { "," } else { "" }, Json(c));
+        }
+        o.push_str("]}\n");
+        o
     }
 }
 
-/// Largest JSON written: far past a box with every check the config allows.
-pub const MAX_JSON: usize = 4 * 1024 * 1024;
+/// A JSON string (RFC 8259 §7): quoted, with `"`, `\\` and control
+/// characters escaped.
+struct Json<'a>(&'a str);
+
+impl std::fmt::Display for Json<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                c if u32::from(c) < 0x20 => write!(f, "\\u{:04x}", u32::from(c))?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
+}
+
+/// A JSON number: Rust's shortest round-trip form, never an exponent;
+/// `null` for NaN and the infinities, which JSON cannot spell.
+struct Num(f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_finite() {
+            write!(f, "{}", self.0)
+        } else {
+            f.write_str("null")
+        }
+    }
+}
 
 const CSS: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:1em auto;max-width:50em;padding:0 .6em;color:#222}\
 h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.1em;margin:1.2em 0 .3em}table{border-collapse:collapse;width:100%}\
@@ -296,6 +371,23 @@ impl std::fmt::Display for Ago {
     }
 }
 
+/// `.0` with `.1` decimals, rounded; written with integers, because
+/// core's fixed-precision float formatting costs kilobytes on armv7.
+struct Fixed(f64, u32);
+
+impl std::fmt::Display for Fixed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scale = 10u64.pow(self.1);
+        let v = if self.0.is_finite() { self.0 } else { 0.0 };
+        let n = (v.abs() * scale as f64).round() as u64;
+        let sign = if v < 0.0 && n > 0 { "-" } else { "" };
+        match self.1 {
+            0 => write!(f, "{sign}{n}"),
+            d => write!(f, "{sign}{}.{:0w$}", n / scale, n % scale, w = d as usize),
+        }
+    }
+}
+
 struct Bytes(f64);
 
 impl std::fmt::Display for Bytes {
@@ -303,11 +395,11 @@ impl std::fmt::Display for Bytes {
         let mut v = self.0;
         for unit in ["B", "KiB", "MiB", "GiB"] {
             if v < 1024.0 {
-                return write!(f, "{v:.0} {unit}");
+                return write!(f, "{} {unit}", Fixed(v, 0));
             }
             v /= 1024.0;
         }
-        write!(f, "{v:.1} TiB")
+        write!(f, "{} TiB", Fixed(v, 1))
     }
 }
 
@@ -335,6 +427,26 @@ sonde_collector_success{collector=\"cpu\"} 1
 ";
 
     #[test]
+    fn json_escapes_and_numbers() {
+        let s = Status { host: "a\"b\\c\n\u{1}é".into(), load: [f64::NAN, 1e21, -0.5], ..Status::default() };
+        let v: serde_json::Value = serde_json::from_str(&s.json()).unwrap();
+        assert_eq!(v["host"], "a\"b\\c\n\u{1}é");
+        assert!(v["load"][0].is_null());
+        assert_eq!(v["load"][1], 1e21);
+        assert_eq!(v["load"][2], -0.5);
+    }
+
+    #[test]
+    fn fixed_point() {
+        assert_eq!(Fixed(0.125, 2).to_string(), "0.13");
+        assert_eq!(Fixed(1.5, 0).to_string(), "2");
+        assert_eq!(Fixed(-0.0001, 3).to_string(), "0.000");
+        assert_eq!(Fixed(-2.25, 1).to_string(), "-2.3");
+        assert_eq!(Fixed(f64::NAN, 2).to_string(), "0.00");
+        assert_eq!(Fixed(0.000112, 3).to_string(), "0.000");
+    }
+
+    #[test]
     fn reads_the_scrape() {
         let s = Status::read(SCRAPE);
         assert_eq!(s.host, "ntp-<1>");
@@ -355,9 +467,14 @@ sonde_collector_success{collector=\"cpu\"} 1
         assert!(html.contains("FAILING: connection_refused"));
         assert!(!html.contains("<script"));
         assert!(html.len() < 4096, "{}", html.len());
-        let json = Status::read(SCRAPE).json().unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let json = Status::read(SCRAPE).json();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["checks"][0]["reason"], "connection_refused");
+        assert_eq!(v["checks"][0]["up"], false);
         assert_eq!(v["host"], "ntp-<1>");
+        assert_eq!(v["fullest_filesystem"]["mountpoint"], "/data");
+        assert_eq!(v["uptime_seconds"], 86400.0);
+        assert_eq!(v["collectors_failed"][0], "chrony");
+        assert!(v["push"].is_null());
     }
 }
