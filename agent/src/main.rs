@@ -102,8 +102,9 @@ enum Command {
 }
 
 #[derive(FromArgs)]
-/// Check a config file (or a blackbox.yml, named .yml or .yaml): print
-/// every error with its line and exit 2, or print "ok" and exit 0.
+/// Check a config file (or a blackbox.yml or web-config.yml, named .yml
+/// or .yaml): print every error with its line and exit 2, or print "ok"
+/// and exit 0.
 #[argh(subcommand, name = "check-config")]
 struct CheckConfig {
     /// the config file
@@ -146,9 +147,16 @@ fn main() -> ExitCode {
     }
     match &args.command {
         Some(Command::CheckConfig(c)) => {
-            // A .yml file is a blackbox.yml, checked as sonde reads it.
+            // A .yml file is a blackbox.yml or a web-config.yml, checked as
+            // sonde reads it.
             let yaml = c.file.extension().is_some_and(|e| e == "yml" || e == "yaml");
-            let loaded = if yaml {
+            let loaded = if yaml && config::is_web_config(&c.file) {
+                config::read_web(&c.file).map_err(|e| config::report(&c.file, &e)).map(|web| {
+                    let mut config = Config::builtin();
+                    config.web = Some(web);
+                    config
+                })
+            } else if yaml {
                 config::load_blackbox(&c.file).map(|modules| {
                     let mut config = Config::builtin();
                     config.modules = modules;

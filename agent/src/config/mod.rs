@@ -418,6 +418,20 @@ fn read_blackbox(path: &Path) -> Result<Vec<crate::check::Module>, Vec<Error>> {
     })
 }
 
+/// Whether a YAML file is a web-config.yml rather than a blackbox.yml:
+/// it has one of exporter-toolkit's top-level keys and no `modules`.
+pub fn is_web_config(path: &Path) -> bool {
+    let mut buf = Vec::new();
+    if crate::sys::file::read_bounded(path, &mut buf, MAX_CONFIG_FILE).is_err() {
+        return false;
+    }
+    let top = |key: &str| {
+        buf.split(|&b| b == b'\n').any(|l| l.starts_with(key.as_bytes()) && l.get(key.len()) == Some(&b':'))
+    };
+    !top("modules")
+        && ["basic_auth_users", "http_server_config", "rate_limit", "tls_server_config"].iter().any(|k| top(k))
+}
+
 /// A web-config.yml; its errors say its name and their lines.
 pub fn read_web(path: &Path) -> Result<web::WebFile, Vec<Error>> {
     web::load(path).map_err(|errors| {
