@@ -5,6 +5,7 @@
 //! Hashes are made by `htpasswd -B` (apache2-utils), as an operator makes
 //! them; cost 5 keeps the tests quick on a busy box, and the code path is
 //! the same at 10.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -179,9 +179,9 @@ impl Status {
             o.push_str("<table><tr><th>check</th><th>address</th><th>state</th><th>took</th></tr>\n");
             for c in &self.checks {
                 let (class, state) = if c.up { ("ok", "ok") } else { ("bad", "FAILING") };
-                let _ = write!(
+                let _ = writeln!(
                     o,
-                    "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{state}{}{}</td><td>{} s</td></tr>\n",
+                    "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{state}{}{}</td><td>{} s</td></tr>",
                     Esc(&c.name),
                     Esc(&c.address),
                     if c.reason.is_empty() { "" } else { ": " },

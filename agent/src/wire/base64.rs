@@ -34,7 +34,7 @@ pub fn encode(bytes: &[u8]) -> String {
 /// Decodes `text` into `out`; the decoded length, or `None` when `text`
 /// is not canonical base64 or does not fit.
 pub fn decode(text: &[u8], out: &mut [u8]) -> Option<usize> {
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return None;
     }
     let mut n = 0;
