@@ -162,7 +162,8 @@ fn wrong_passwords_at_a_high_rate_meet_the_rate_limit() {
     // the test ran) ever reached bcrypt.
     assert!(verified <= 5, "{statuses:?}");
     assert_eq!(limited + verified, statuses.len(), "{statuses:?}");
-    assert!(sonde.child.id() > 0);
+    let mut sonde = sonde;
+    assert!(sonde.child.try_wait().unwrap().is_none(), "still running");
     assert_eq!(get_as(addr, "/-/healthy", None).status, 429, "the bucket is empty for everyone, as the toolkit's");
 }
 
@@ -293,4 +294,44 @@ fn status_page_renders_in_chromium_and_shows_a_failing_check() {
     }
     assert!(Path::new(&common::repo().join("docs/status-page.png")).exists(), "run once with UPDATE=1");
     drop(held);
+}
+
+#[test]
+fn a_locked_endpoint_still_pushes() {
+    let dir = Scratch::new("auth-push");
+    let prom_port = common::free_tcp_port();
+    std::fs::write(dir.0.join("prometheus.yml"), "global:\n  scrape_interval: 1h\nscrape_configs: []\n").unwrap();
+    let mut cmd = Command::new(need("/usr/bin/prometheus", "prometheus"));
+    cmd.arg(format!("--config.file={}", dir.0.join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.0.join("prom-data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+        .arg("--web.enable-remote-write-receiver");
+    let mut prom = common::peers::Daemon::spawn("prometheus", &mut cmd, &dir.0.join("prometheus.log"));
+    prom.wait_ready(Duration::from_secs(60), || {
+        common::peers::http(prom_port, "GET", "/-/ready", None).ok().filter(|r| r.status == 200)
+    });
+
+    // Locked every way: no peer allowed, a password besides.
+    let web = dir.write("web.yml", &format!("basic_auth_users:\n  u: {}\n", htpasswd("p")));
+    let cfg = dir.write(
+        "sonde.toml",
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nallow = [\"192.0.2.1\"]\nweb_config = \"{}\"\n\n\
+             [push]\nurl = \"http://127.0.0.1:{prom_port}/api/v1/write\"\ninterval = \"1s\"\n",
+            web.display()
+        ),
+    );
+    let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
+    let mut s = TcpStream::connect(sonde.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(got.is_empty(), "the endpoint is closed to this peer");
+
+    let query = format!("/api/v1/query?query={}", common::peers::url_encode("sonde_build_info"));
+    wait_for("sonde_build_info pushed into Prometheus", Duration::from_secs(60), || {
+        let r = common::peers::http(prom_port, "GET", &query, None).ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
+        (v["data"]["result"].as_array()?.len() == 1).then_some(())
+    });
 }
