@@ -52,7 +52,10 @@ pub struct Status {
     pub fullest_filesystem: Option<(String, f64)>,
     pub checks: Vec<Check>,
     pub push: Option<Push>,
-    pub notify_alerts: Option<f64>,
+    /// Notifications: alerts firing, queued, dropped.
+    pub notify: Option<[f64; 3]>,
+    /// Log files: followed, lines forwarded, lines dropped.
+    pub logs: Option<[f64; 3]>,
     pub collectors_failed: Vec<String>,
 }
 
@@ -127,7 +130,12 @@ impl Status {
                     s.push.get_or_insert_with(Push::default).last_success_timestamp_seconds = v
                 }
                 "sonde_push_samples_dropped_total" => s.push.get_or_insert_with(Push::default).dropped_samples += v,
-                "sonde_notify_alerts" => *s.notify_alerts.get_or_insert(0.0) += v,
+                "sonde_notify_alerts" => s.notify.get_or_insert_default()[0] += v,
+                "sonde_notify_queued" => s.notify.get_or_insert_default()[1] += v,
+                "sonde_notify_dropped_total" => s.notify.get_or_insert_default()[2] += v,
+                "sonde_log_files" => s.logs.get_or_insert_default()[0] += v,
+                "sonde_log_lines_forwarded_total" => s.logs.get_or_insert_default()[1] += v,
+                "sonde_log_lines_dropped_total" => s.logs.get_or_insert_default()[2] += v,
                 "sonde_collector_success" if v == 0.0 => s.collectors_failed.push(label("collector")),
                 _ => {}
             }
@@ -200,8 +208,17 @@ impl Status {
                 Ago(p.last_success_timestamp_seconds, self.time_seconds),
             );
         }
-        if let Some(n) = self.notify_alerts {
-            let _ = write!(o, "<h2>Notifications</h2>\n<p>{n} alerts firing</p>\n");
+        if let Some([firing, queued, dropped]) = self.notify {
+            let _ = write!(
+                o,
+                "<h2>Notifications</h2>\n<p>{firing} alerts firing · {queued} queued · {dropped} dropped</p>\n"
+            );
+        }
+        if let Some([files, forwarded, dropped]) = self.logs {
+            let _ = write!(
+                o,
+                "<h2>Logs</h2>\n<p>{files} files followed · {forwarded} lines forwarded · {dropped} dropped</p>\n"
+            );
         }
         if !self.collectors_failed.is_empty() {
             o.push_str("<h2>Collectors that failed</h2>\n<p class=\"bad\">");
@@ -267,12 +284,26 @@ impl Status {
             }
             None => o.push_str("null"),
         }
-        o.push_str(",\"notify_alerts\":");
-        match self.notify_alerts {
-            Some(n) => {
-                let _ = write!(o, "{}", Num(n));
+        for (key, counts, names) in [
+            ("notify", self.notify, ["alerts", "queued", "dropped"]),
+            ("logs", self.logs, ["files", "lines_forwarded", "lines_dropped"]),
+        ] {
+            let _ = write!(o, ",\"{key}\":");
+            match counts {
+                Some([a, b, c]) => {
+                    let _ = write!(
+                        o,
+                        "{{\"{}\":{},\"{}\":{},\"{}\":{}}}",
+                        names[0],
+                        Num(a),
+                        names[1],
+                        Num(b),
+                        names[2],
+                        Num(c)
+                    );
+                }
+                None => o.push_str("null"),
             }
-            None => o.push_str("null"),
         }
         o.push_str(",\"collectors_failed\":[");
         for (i, c) in self.collectors_failed.iter().enumerate() {
@@ -424,6 +455,8 @@ probe_duration_seconds{check=\"web\",address=\"127.0.0.1\",family=\"ipv4\"} 0.25
 sonde_check_failure_info{check=\"web\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"connection_refused\"} 1
 sonde_collector_success{collector=\"chrony\"} 0
 sonde_collector_success{collector=\"cpu\"} 1
+sonde_log_files{log=\"auth\"} 1
+sonde_log_lines_forwarded_total{log=\"auth\",output=\"syslog\"} 12
 ";
 
     #[test]
@@ -476,5 +509,7 @@ sonde_collector_success{collector=\"cpu\"} 1
         assert_eq!(v["uptime_seconds"], 86400.0);
         assert_eq!(v["collectors_failed"][0], "chrony");
         assert!(v["push"].is_null());
+        assert!(v["notify"].is_null());
+        assert_eq!(v["logs"]["lines_forwarded"], 12.0);
     }
 }
