@@ -123,8 +123,9 @@ fn current(config: &Config) -> Option<Arc<Web>> {
         take(&mut st, file);
     }
     if now.is_some() && now != st.stamp && now != st.failed {
-        // Read outside the lock would let two requests read it twice;
-        // the file is small and this happens once per change.
+        // Read under the lock: requests wait for one read rather than
+        // each reading it; the file is small and this happens once per
+        // change.
         match web::load(&file.path) {
             Ok(new) => {
                 log::info!("{}: read again, it changed", file.path.display());
