@@ -112,6 +112,16 @@ fn prometheus_scrapes_through_basic_auth_and_a_changed_file_takes_effect() {
         "{}",
         sonde.stderr()
     );
+    // SIGHUP with the broken file: the config is refused, the one in force
+    // stays, and so does the endpoint's lock.
+    sonde.signal("HUP");
+    assert!(
+        sonde.wait_line(|l| l.contains("the running one stays"), Duration::from_secs(10)).is_some(),
+        "{}",
+        sonde.stderr()
+    );
+    assert_eq!(get_as(sonde.addr, "/metrics", Some(&basic("prometheus", "n3w"))).status, 200);
+    assert_eq!(get_as(sonde.addr, "/metrics", None).status, 401);
 }
 
 #[test]
