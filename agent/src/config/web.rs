@@ -5,9 +5,12 @@
 //!
 //! Strict, as the toolkit's `yaml.UnmarshalStrict`: a key it does not know
 //! is an error with its line, and so is a hash that is not bcrypt or a
-//! header it would refuse. `tls_server_config` is read key by key but not
-//! served: sonde has no TLS server yet, so a file that asks for one is
-//! refused rather than served in clear text.
+//! header it would refuse. `tls_server_config` needs the build with the
+//! `tls` feature (rustls); without it a file that asks for TLS is refused
+//! rather than served in clear text, and so is what rustls cannot do as
+//! the file asks (inline PEM, cipher and curve lists, client certificates
+//! taken unverified). Its rustls configuration is made when the file is
+//! read, so a missing or bad certificate is an error with the line.
 //!
 //! Behaviour that differs from the toolkit, on purpose: the file is parsed
 //! when it changes, not on every request, and a changed file that does not
@@ -33,6 +36,11 @@ pub struct Web {
     pub headers: Vec<(&'static str, String)>,
     /// `rate_limit`: a token bucket over every request (429 when empty).
     pub rate_limit: Option<RateLimit>,
+    /// `tls_server_config` (only a build with the `tls` feature takes it).
+    pub tls: Option<crate::tls::ServerTls>,
+    /// Its rustls configuration, made when the file is read.
+    #[cfg(feature = "tls")]
+    pub tls_built: Option<crate::tls::server::Built>,
 }
 
 /// One token every `interval`, at most `burst` saved.
@@ -151,19 +159,8 @@ pub fn parse(text: &str) -> Result<Web, Errors> {
                     (Some(interval), Some(burst)) => web.rate_limit = Some(RateLimit { interval, burst }),
                 }
             }
-            "tls_server_config" => {
-                if !v.is_null() {
-                    errors.push((
-                        k.line,
-                        "tls_server_config: sonde does not serve TLS yet; serve it through a reverse proxy, or keep the endpoint on loopback or a VPN".into(),
-                    ));
-                }
-                for (k, _) in entries(v, &mut errors) {
-                    if !TLS_KEYS.contains(&k.text.as_str()) {
-                        unknown(k, "tls_server_config", &mut errors);
-                    }
-                }
-            }
+            "tls_server_config" if !v.is_null() => tls_server(k, v, &mut web, &mut errors),
+            "tls_server_config" => {}
             _ => unknown(k, "the file", &mut errors),
         }
     }
@@ -174,6 +171,86 @@ pub fn parse(text: &str) -> Result<Web, Errors> {
     } else {
         Err(errors)
     }
+}
+
+/// `tls_server_config`: read as the toolkit's keys; what rustls cannot do
+/// as asked (inline PEM, cipher and curve lists, unverified client
+/// certificates) is an error rather than something else done quietly.
+fn tls_server(key: &Key, v: &Node, web: &mut Web, errors: &mut Errors) {
+    use crate::tls::{ServerTls, Version, TLS_BUILT, WITHOUT_TLS};
+    if !TLS_BUILT {
+        errors.push((key.line, format!("tls_server_config: {WITHOUT_TLS}")));
+        return;
+    }
+    let before = errors.len();
+    let mut t = ServerTls {
+        cert_file: Default::default(),
+        key_file: Default::default(),
+        client_ca_file: None,
+        require_client_cert: false,
+        min_version: None,
+        max_version: None,
+    };
+    let mut auth = "NoClientCert";
+    for (k, v) in entries(v, errors) {
+        let text = v.as_str().filter(|s| !s.is_empty());
+        let name = k.text.as_str();
+        match (name, text) {
+            ("cert_file", Some(p)) => t.cert_file = p.into(),
+            ("key_file", Some(p)) => t.key_file = p.into(),
+            ("client_ca_file", Some(p)) => t.client_ca_file = Some(p.into()),
+            ("client_auth_type", Some(a)) => auth = a,
+            ("min_version", Some(m)) => match Version::min_from_name(m) {
+                Some(m) => t.min_version = m,
+                None => errors.push((v.line, format!("min_version: '{m}' is not TLS10, TLS11, TLS12 or TLS13"))),
+            },
+            ("max_version", Some(m)) => match m {
+                "TLS12" => t.max_version = Some(Version::Tls12),
+                "TLS13" => {}
+                _ => {
+                    errors.push((v.line, format!("max_version: '{m}' is not TLS12 or TLS13 (rustls speaks no older)")))
+                }
+            },
+            ("prefer_server_cipher_suites", _) if v.as_bool().is_some() => {}
+            ("cert" | "key" | "client_ca", _) => {
+                errors.push((k.line, format!("{name}: give the PEM as a file ({name}_file)")))
+            }
+            ("cipher_suites" | "curve_preferences" | "client_allowed_sans", _) => {
+                errors.push((k.line, format!("{name}: not supported by sonde (rustls's defaults apply)")))
+            }
+            _ if TLS_KEYS.contains(&name) => errors.push((v.line, format!("{name}: expected a value"))),
+            _ => unknown(k, "tls_server_config", errors),
+        }
+    }
+    match auth {
+        "NoClientCert" => t.client_ca_file = None,
+        "RequireAndVerifyClientCert" | "VerifyClientCertIfGiven" => {
+            t.require_client_cert = auth == "RequireAndVerifyClientCert";
+            if t.client_ca_file.is_none() {
+                errors.push((key.line, format!("tls_server_config: {auth} needs client_ca_file")));
+            }
+        }
+        "RequestClientCert" | "RequireAnyClientCert" => errors.push((
+            key.line,
+            format!("client_auth_type: {auth} takes certificates unverified; use RequireAndVerifyClientCert"),
+        )),
+        other => errors.push((key.line, format!("client_auth_type: '{other}' is not one exporter-toolkit knows"))),
+    }
+    if t.cert_file.as_os_str().is_empty() || t.key_file.as_os_str().is_empty() {
+        errors.push((key.line, "tls_server_config: cert_file and key_file are both needed".into()));
+    }
+    if errors.len() > before {
+        return;
+    }
+    #[cfg(feature = "tls")]
+    match crate::tls::server::server_config(&t) {
+        Ok(c) => web.tls_built = Some(crate::tls::server::Built(c)),
+        Err(e) => {
+            errors.push((key.line, format!("tls_server_config: {e}")));
+            return;
+        }
+    }
+    web.tls = Some(t);
 }
 
 fn headers(v: &Node, web: &mut Web, errors: &mut Errors) {
@@ -268,15 +345,26 @@ http_server_config:
     X-Frame-Options: allow
 rate_limit:
   interval: soon
-tls_server_config:
-  cert_file: a.pem
-  key_fil: a.key
 bogus: 1
 ";
         let e = parse(text).unwrap_err();
         let lines: Vec<usize> = e.iter().map(|(l, _)| *l).collect();
-        assert_eq!(lines, vec![2, 3, 6, 7, 9, 10, 12, 13], "{e:?}");
+        assert_eq!(lines, vec![2, 3, 6, 7, 9, 10], "{e:?}");
         assert!(e[0].1.contains("bcrypt"), "{e:?}");
-        assert!(e[6].1.contains("key_fil"), "{e:?}");
+    }
+
+    #[test]
+    fn tls_server_config_keys() {
+        let text = "tls_server_config:\n  cert_file: a.pem\n  key_fil: a.key\n  cipher_suites: [X]\n  client_auth_type: RequireAnyClientCert\n";
+        let e = parse(text).unwrap_err();
+        if !crate::tls::TLS_BUILT {
+            assert_eq!(e.len(), 1, "{e:?}");
+            assert!(e[0].1.contains("without TLS"), "{e:?}");
+            return;
+        }
+        let mut lines: Vec<usize> = e.iter().map(|(l, _)| *l).collect();
+        lines.sort_unstable();
+        // key_fil, cipher_suites, RequireAnyClientCert and no key_file.
+        assert_eq!(lines, vec![1, 1, 3, 4], "{e:?}");
     }
 }

@@ -75,6 +75,12 @@ pub(super) fn gate(path: &str, headers: &[httparse::Header<'_>], config: &Config
     }
 }
 
+/// The TLS configuration of the web-config in force, if it asks for TLS.
+#[cfg(feature = "tls")]
+pub(super) fn tls(config: &Config) -> Option<Arc<rustls::ServerConfig>> {
+    current(config)?.tls_built.as_ref().map(|b| Arc::clone(&b.0))
+}
+
 /// Calls `each` with every header the file adds to responses.
 pub(super) fn headers(mut each: impl FnMut(&str, &str)) {
     let web = lock(&STATE).web.clone();

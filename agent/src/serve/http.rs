@@ -8,6 +8,8 @@
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
+use super::conn::Conn;
+
 use super::probe;
 use crate::agent::Agent;
 use crate::limits::{HEAD_DEADLINE, LINGER, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, WRITE_DEADLINE};
@@ -20,7 +22,8 @@ pub const CONTENT_TYPE_METRICS: &str = "text/plain; version=0.0.4; charset=utf-8
 const TEXT: &str = "text/plain; charset=utf-8";
 
 /// Reads one request head and answers it.
-pub(super) fn serve_connection(mut stream: TcpStream, shared: &Agent) {
+pub(super) fn serve_connection(stream: TcpStream, shared: &Agent) {
+    let Some(mut stream) = super::conn::open(stream, &shared.config()) else { return };
     let deadline = Deadline::after(HEAD_DEADLINE);
     let mut head = [0u8; MAX_REQUEST_HEAD];
     let mut len = 0;
@@ -63,7 +66,7 @@ pub(super) fn serve_connection(mut stream: TcpStream, shared: &Agent) {
     }
 }
 
-fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httparse::Header<'_>], shared: &Agent) {
+fn respond(stream: &mut Conn, method: &str, target: &str, headers: &[httparse::Header<'_>], shared: &Agent) {
     let head_only = method == "HEAD";
     if method != "GET" && !head_only {
         let body = b"Only GET and HEAD are served here.\n";
@@ -132,7 +135,7 @@ impl<'a> Response<'a> {
 
 /// Writes a whole response (its head alone, for HEAD) within
 /// [`WRITE_DEADLINE`], then closes.
-fn send(stream: &mut TcpStream, r: &Response<'_>, head_only: bool) {
+fn send(stream: &mut Conn, r: &Response<'_>, head_only: bool) {
     let mut head = String::with_capacity(160);
     head.push_str(&format!(
         "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -155,7 +158,7 @@ fn send(stream: &mut TcpStream, r: &Response<'_>, head_only: bool) {
 /// Answers an unreadable request with an error status, then drains what
 /// the client still sends for a moment, so it reads the status rather
 /// than a connection reset.
-fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
+fn refuse(stream: &mut Conn, code: u16, reason: &str) {
     send(stream, &Response::text(code, reason, format!("{code} {reason}\n").as_bytes()), false);
     let deadline = Deadline::after(LINGER);
     let mut sink = [0u8; 4096];
@@ -172,7 +175,7 @@ fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
 
 /// Writes head and body with writev, one segment for a small response,
 /// all of it by `deadline`.
-fn write_all_by(stream: &mut TcpStream, mut parts: &mut [IoSlice<'_>], deadline: Deadline) -> io::Result<()> {
+fn write_all_by(stream: &mut Conn, mut parts: &mut [IoSlice<'_>], deadline: Deadline) -> io::Result<()> {
     while parts.iter().any(|p| !p.is_empty()) {
         let left = deadline.left_io()?;
         stream.set_write_timeout(Some(left))?;

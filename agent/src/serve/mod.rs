@@ -21,6 +21,7 @@
 //! says why on stderr.
 
 mod auth;
+mod conn;
 pub mod http;
 mod pool;
 pub mod probe;
