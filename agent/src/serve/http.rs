@@ -9,7 +9,6 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
 use super::conn::Conn;
-
 use super::probe;
 use crate::agent::Agent;
 use crate::limits::{HEAD_DEADLINE, LINGER, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, WRITE_DEADLINE};

@@ -1,5 +1,7 @@
-//! The HTTP endpoint: `GET /metrics`, `GET /probe`, `GET /`, and nothing
-//! else.
+//! The HTTP endpoint: `GET /metrics`, `GET /probe`, the status page `/`
+//! and `/status.json`, `/-/healthy` and `/-/ready`, and nothing else;
+//! behind the allow list and web-config.yml's rate limit and basic auth
+//! (`auth.rs`), over TLS when that file asks (`conn.rs`, tls build).
 //!
 //! Threads: the main thread waits on the listening sockets and the signal
 //! pipe with poll(2), accepts, and hands each connection to a pool of
