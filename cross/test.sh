@@ -9,8 +9,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . cross/lib.sh
 # Build the test binaries once, for the host.
-cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test auth 2>/dev/null ||
-    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test auth
+cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test watch --test auth 2>/dev/null ||
+    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test watch --test auth
 failed=""
 for name in $(target_names "$@"); do
     load_target "$name"
@@ -56,6 +56,15 @@ for name in $(target_names "$@"); do
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
         cargo test $(feature_args) --test notify -- webhook mails_arrive once_runs; then
         failed="$failed $name(notify)"
+    fi
+    # The watchdog: its state file, /proc/PID/stat's 64-bit start times and
+    # the programs it starts, on the target's word size, against nginx
+    # and exim. (The soak and SIGKILL tests look at sonde's own process,
+    # which is the runner here: they stay native.)
+    # shellcheck disable=SC2046
+    if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
+        cargo test $(feature_args) --test watch -- a_killed once_runs file_changes; then
+        failed="$failed $name(watch)"
     fi
 done
 if [ -n "$failed" ]; then

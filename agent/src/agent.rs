@@ -34,6 +34,7 @@ use crate::notify;
 use crate::push;
 use crate::service::Service;
 use crate::sys::log;
+use crate::watch;
 
 /// How a reload treats a service whose settings changed.
 #[derive(Clone, Copy)]
@@ -123,6 +124,20 @@ const SERVICES: &[Registration] = &[
         required: true,
         // For the receiver to take what is queued before it is spooled.
         grace: Duration::from_secs(5),
+    },
+    Registration {
+        name: "watch",
+        start: |c, agent| {
+            let hub = agent.hub.clone();
+            watch::set_sink(Arc::new(move |e| hub.raise(e)));
+            let w = (!c.watch.is_empty()).then(|| watch::Watchdog::start(c.watch.clone(), c.state_dir.clone()));
+            Ok(w.transpose().map_err(|e| e.to_string())?.map(|w| Box::new(w) as Box<dyn Service>))
+        },
+        changed: |old, new| old.watch != new.watch || old.state_dir != new.state_dir,
+        on_change: OnChange::Restart,
+        required: false,
+        // For the state file to be written; a program in progress runs on.
+        grace: Duration::from_secs(2),
     },
     Registration {
         name: "logs",
@@ -286,6 +301,9 @@ impl Agent {
         let mut retired = Vec::new();
         for (i, r) in SERVICES.iter().enumerate() {
             if !(r.changed)(&old, &new) {
+                if let Some(s) = &lock(&self.services)[i] {
+                    s.reloaded();
+                }
                 continue;
             }
             match r.on_change {
@@ -340,11 +358,18 @@ pub struct OnceRun {
 
 /// `--once`: one cycle, now. The checks run first, so the exposition has
 /// their outcomes; then the collectors; then, with push, the exposition
-/// is spooled and sent instead of returned. Err: push could not start.
+/// is spooled and sent instead of returned. The watchdog runs one cycle
+/// over its state file. Err: push could not start.
 pub fn once(config: &Config) -> Result<OnceRun, String> {
     let checks = check::run_all(&config.checks);
     let checks_failed = check::report_failures(&checks);
     let ran = Ran(checks);
+    // The watchdog's cycle: its events are said as they happen, and told
+    // with the rest below.
+    let watch_events: Arc<Mutex<Vec<notify::Event>>> = Arc::default();
+    let keep = Arc::clone(&watch_events);
+    watch::set_sink(Arc::new(move |e| lock(&keep).push(e)));
+    let watched = (!config.watch.is_empty()).then(|| Watched(watch::once(&config.watch, &config.state_dir)));
     // Logs read on from where the last run stopped, forward, and count;
     // their rules' events are told with the rest below.
     let log_rule_events: Arc<Mutex<Vec<notify::Event>>> = Arc::default();
@@ -364,11 +389,15 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     if !config.checks.is_empty() {
         services.push(&ran);
     }
+    if let Some(w) = &watched {
+        services.push(w);
+    }
     if let Some(l) = &logs {
         services.push(l);
     }
     let bytes = assembler.assemble(config, &services, false).to_vec();
-    let mut failed = checks_failed || logs.as_ref().is_some_and(|l| l.failed);
+    let mut failed =
+        checks_failed || watched.as_ref().is_some_and(|w| w.0.any_failed()) || logs.as_ref().is_some_and(|l| l.failed);
     for r in &assembler.runs {
         if let Some(e) = &r.error {
             log::warn!("collector {} failed: {e}", r.name);
@@ -392,7 +421,8 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     }
     let ran: Vec<(&check::Check, &[check::Outcome])> =
         config.checks.iter().zip(&ran.0).map(|(c, r)| (c, r.outcomes.as_slice())).collect();
-    let raised = std::mem::take(&mut *lock(&log_rule_events));
+    let mut raised = std::mem::take(&mut *lock(&watch_events));
+    raised.append(&mut lock(&log_rule_events));
     let n = notify::once(&notify_settings(config), &ran, &assembler.runs, pushed, raised)
         .map_err(|e| format!("notify: {e}"))?;
     if n.queued > 0 || n.dropped > 0 {
@@ -418,6 +448,21 @@ impl Service for Ran {
 
     fn render(&self, out: &mut Exposition) {
         check::render(&self.0, out);
+    }
+
+    fn stop(&self, _: Duration) {}
+}
+
+/// The watchdog's cycle of a `--once` run, rendered like the service.
+struct Watched(watch::render::Snapshot);
+
+impl Service for Watched {
+    fn name(&self) -> &'static str {
+        "watch"
+    }
+
+    fn render(&self, out: &mut Exposition) {
+        watch::render::render(&self.0, out);
     }
 
     fn stop(&self, _: Duration) {}

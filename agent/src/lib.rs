@@ -79,4 +79,5 @@ pub mod serve;
 pub mod service;
 pub mod sys;
 pub mod tls;
+pub mod watch;
 pub mod wire;

@@ -1,5 +1,5 @@
-//! The shape every long-running part of the agent has: checks and push
-//! today; the watchdog, notifications and log following next.
+//! The shape every long-running part of the agent has: checks, push and
+//! the watchdog today; notifications and log following next.
 //!
 //! A service is started from its own settings by the agent (`agent.rs`
 //! keeps the list, and says on a reload whether each keeps running or is
@@ -28,6 +28,10 @@ pub trait Service: Send + Sync {
     /// Ends its work: says what is left, keeps what must be kept, and
     /// returns within `grace`.
     fn stop(&self, grace: Duration);
+    /// A reload kept it running (its settings did not change): the
+    /// operator's SIGHUP, for a service that acts on it (the watchdog
+    /// resumes what it gave up on).
+    fn reloaded(&self) {}
 }
 
 /// A service's thread and its stop signal.

@@ -129,6 +129,15 @@ impl Daemon {
         }
     }
 
+    /// Kills the daemon's process group and reaps the daemon now (a
+    /// watchdog test then starts it under its watcher, not as the
+    /// harness's child, whose unreaped corpse a watcher would see).
+    pub fn stop(&mut self) {
+        kill_group(self.child.id());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Fails, with the log, if the daemon has exited.
     pub fn assert_running(&mut self) {
         if let Some(status) = self.child.try_wait().unwrap() {
@@ -545,7 +554,11 @@ pub struct Mta {
     pub mailbox: PathBuf,
     /// Exim's own log (`mainlog`, `paniclog`, `rejectlog`) is here.
     pub spool: PathBuf,
+    /// Where the daemon writes its PID (`pid_file_path`).
+    pub pidfile: PathBuf,
     pub daemon: Daemon,
+    exim: String,
+    conf: PathBuf,
 }
 
 impl Mta {
@@ -623,7 +636,13 @@ impl Mta {
         cmd.arg("-C").arg(&conf).arg("-bdf");
         let mut daemon = Daemon::spawn("exim", &mut cmd, &d.join("exim.out"));
         daemon.wait_ready(READY, || smtp_greeting(port).filter(|g| g.starts_with("220 ")));
-        Mta { port, smtps_port, mailbox, spool, daemon }
+        Mta { port, smtps_port, mailbox, spool, pidfile: d.join("exim.pid"), daemon, exim, conf }
+    }
+
+    /// The argv that starts this same exim as a daemon (`-bd`: it forks,
+    /// writes `pidfile` and returns), for a watchdog's start program.
+    pub fn start_argv(&self) -> Vec<String> {
+        vec![self.exim.clone(), "-C".into(), self.conf.display().to_string(), "-bd".into()]
     }
 
     /// The mailbox (mbox: each message after a `From ` line).

@@ -17,6 +17,7 @@ mod notify;
 mod push;
 mod tls;
 mod unbound;
+mod watch;
 pub mod web;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,8 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// `[[check]]` tables, in file order.
     pub checks: Vec<crate::check::Check>,
+    /// `[watch]`, `[[service]]` and `[[file]]`: the watchdog.
+    pub watch: crate::watch::Settings,
     /// `[probe] blackbox_config` (or `--blackbox-config`): an operator's
     /// blackbox.yml, whose modules `/probe` runs.
     pub blackbox_config: Option<PathBuf>,
@@ -114,6 +117,7 @@ impl Config {
             collect: collect::Settings::default(),
             state_dir: "/var/lib/sonde".into(),
             checks: Vec::new(),
+            watch: crate::watch::Settings::default(),
             blackbox_config: None,
             modules: Vec::new(),
             push: None,
@@ -206,6 +210,9 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("chrony", &["address", "timeout", "dns_lookups"]),
     ("unbound", unbound::KEYS),
     ("check", check::KEYS),
+    ("watch", watch::WATCH_KEYS),
+    ("service", watch::SERVICE_KEYS),
+    ("file", watch::FILE_KEYS),
     ("push", push::KEYS),
     ("push.labels", &[]),  // any label name
     ("push.headers", &[]), // any header but the reserved ones
@@ -222,6 +229,8 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
         .map_err(|errors| errors.into_iter().map(|e| Error { line: e.line, message: e.message }).collect::<Vec<_>>())?;
     let mut config = Config::base();
     let mut errors = Vec::new();
+    // [[service]] tables name checks, which may come after them.
+    let mut services = Vec::new();
     let (mut log_tables, mut rule_tables) = (Vec::new(), Vec::new());
     for section in &sections {
         if section.name.is_empty() {
@@ -257,6 +266,19 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                     config.notify.checks.push(notify::check_rule(&c.name, &section.entries, &mut errors));
                     config.checks.push(c);
                 }
+            }
+            continue;
+        }
+        if *name == "service" || *name == "file" {
+            if !section.array {
+                errors.push(Error {
+                    line: section.line,
+                    message: format!("write [[{name}]]: each {name} is a table of its own"),
+                });
+            } else if *name == "service" {
+                services.push(section);
+            } else if let Some(f) = watch::file(section.line, &section.entries, &mut errors) {
+                config.watch.files.push(f);
             }
             continue;
         }
@@ -309,6 +331,10 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 "chrony" => chrony(&mut config.collect.chrony, e),
                 "unbound" => unbound::entry(&mut config.collect.unbound, e),
                 "push" | "push.labels" | "push.headers" => push::entry(&mut config.push_file, name, e),
+                "watch" => watch::watch(&mut config.watch.interval, e).map_err(|m| match m.is_empty() {
+                    true => Problem::UnknownKey,
+                    false => Problem::Invalid(m),
+                }),
                 "probe" => probe(&mut config, e),
                 "events" => notify::events(&mut config.notify, e),
                 _ => Ok(()),
@@ -335,6 +361,34 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 }
             }
         }
+    }
+    for section in services {
+        if let Some(s) = watch::service(section.line, &section.entries, &config.checks, &mut errors) {
+            config.watch.services.push(s);
+        }
+    }
+    let names: Vec<(&str, usize)> = config
+        .watch
+        .services
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(config.watch.files.iter().map(|f| f.name.as_str()))
+        .enumerate()
+        .map(|(i, n)| (n, i))
+        .collect();
+    for (n, i) in &names {
+        if names[..*i].iter().any(|(m, _)| m == n) {
+            errors.push(Error { line: 0, message: format!("two [[service]] or [[file]] tables are named '{n}'") });
+        }
+    }
+    if let Err(message) = watch::order(&mut config.watch.services) {
+        errors.push(Error { line: 0, message });
+    }
+    if config.watch.files.len() + config.watch.services.len() > crate::watch::MAX_SERVICES {
+        errors.push(Error {
+            line: 0,
+            message: format!("more than {} [[service]] and [[file]] tables", crate::watch::MAX_SERVICES),
+        });
     }
     if let Some(path) = config.blackbox_config.clone() {
         match read_blackbox(&path) {

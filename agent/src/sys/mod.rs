@@ -13,6 +13,7 @@ pub mod file;
 pub mod icmp;
 pub mod log;
 pub mod net;
+pub mod process;
 pub mod signal;
 pub mod statfs;
 pub mod time;
