@@ -6,7 +6,9 @@
 //! so the page shows exactly what Prometheus would see and no subsystem
 //! needs a second way to report: the box (name, uptime, load, memory, the
 //! fullest filesystem), each check at each address with its failure
-//! reason, the push queue, notifications, and the collectors that failed.
+//! reason, each watched service with its state, failed conditions,
+//! restarts and how long its process has run, the push queue,
+//! notifications, log forwarding, and the collectors that failed.
 //! The page is plain HTML with a little CSS: no JavaScript, a viewport
 //! for phones, and a refresh every [`REFRESH`] seconds.
 //!
@@ -51,6 +53,8 @@ pub struct Status {
     /// The fullest filesystem: mount point and fraction used.
     pub fullest_filesystem: Option<(String, f64)>,
     pub checks: Vec<Check>,
+    /// The watchdog's services.
+    pub services: Vec<Service>,
     pub push: Option<Push>,
     /// Notifications: alerts firing, queued, dropped.
     pub notify: Option<[f64; 3]>,
@@ -66,6 +70,18 @@ pub struct Check {
     pub up: bool,
     pub reason: String,
     pub duration_seconds: f64,
+}
+
+#[derive(Debug, Default)]
+pub struct Service {
+    pub name: String,
+    /// ok, failed, restarting, gave_up, unmonitored.
+    pub state: String,
+    pub restarts: f64,
+    /// Its conditions that failed at their last test.
+    pub failing: Vec<String>,
+    /// When its oldest process started (0: none seen).
+    pub started_seconds: f64,
 }
 
 #[derive(Debug, Default)]
@@ -124,6 +140,16 @@ impl Status {
                             c.reason = label("reason");
                         }
                     }
+                }
+                "sonde_service_state" if v == 1.0 => {
+                    service(&mut s.services, label("service")).state = label("state");
+                }
+                "sonde_service_restarts_total" => service(&mut s.services, label("service")).restarts = v,
+                "sonde_service_condition_success" if v == 0.0 => {
+                    service(&mut s.services, label("service")).failing.push(label("condition"));
+                }
+                "namedprocess_namegroup_oldest_start_time_seconds" => {
+                    service(&mut s.services, label("groupname")).started_seconds = v;
                 }
                 "sonde_push_queued_samples" => s.push.get_or_insert_with(Push::default).queued_samples += v,
                 "sonde_push_last_success_timestamp_seconds" => {
@@ -195,6 +221,25 @@ impl Status {
                     if c.reason.is_empty() { "" } else { ": " },
                     Esc(&c.reason),
                     Fixed(c.duration_seconds, 3)
+                );
+            }
+            o.push_str("</table>\n");
+        }
+        if !self.services.is_empty() {
+            o.push_str(
+                "<h2>Services</h2>\n<table><tr><th>service</th><th>state</th><th>restarts</th><th>since</th></tr>\n",
+            );
+            for v in &self.services {
+                let class = if v.state == "ok" { "ok" } else { "bad" };
+                let _ = write!(o, "<tr class=\"{class}\"><td>{}</td><td>{}", Esc(&v.name), Esc(&v.state));
+                for c in &v.failing {
+                    let _ = write!(o, "<br>{} failed", Esc(c));
+                }
+                let _ = writeln!(
+                    o,
+                    "</td><td>{}</td><td>{}</td></tr>",
+                    v.restarts,
+                    Ago(v.started_seconds, self.time_seconds)
                 );
             }
             o.push_str("</table>\n");
@@ -271,6 +316,22 @@ impl Status {
                 Num(c.duration_seconds)
             );
         }
+        o.push_str("],\"services\":[");
+        for (i, v) in self.services.iter().enumerate() {
+            let _ = write!(
+                o,
+                "{}{{\"name\":{},\"state\":{},\"restarts\":{},\"started_seconds\":{},\"failing\":[",
+                if i > 0 { "," } else { "" },
+                Json(&v.name),
+                Json(&v.state),
+                Num(v.restarts),
+                Num(v.started_seconds)
+            );
+            for (j, c) in v.failing.iter().enumerate() {
+                let _ = write!(o, "{}{}", if j > 0 { "," } else { "" }, Json(c));
+            }
+            o.push_str("]}");
+        }
         o.push_str("],\"push\":");
         match &self.push {
             Some(p) => {
@@ -312,6 +373,15 @@ impl Status {
         o.push_str("]}\n");
         o
     }
+}
+
+/// The service named `name`, added in the order first seen.
+fn service(list: &mut Vec<Service>, name: String) -> &mut Service {
+    let i = list.iter().position(|v| v.name == name).unwrap_or_else(|| {
+        list.push(Service { name, ..Service::default() });
+        list.len() - 1
+    });
+    &mut list[i]
 }
 
 /// A JSON string (RFC 8259 §7): quoted, with `"`, `\\` and control
@@ -456,6 +526,11 @@ sonde_check_failure_info{check=\"web\",address=\"127.0.0.1\",family=\"ipv4\",rea
 sonde_collector_success{collector=\"chrony\"} 0
 sonde_collector_success{collector=\"cpu\"} 1
 sonde_log_files{log=\"auth\"} 1
+sonde_service_state{service=\"nginx\",state=\"ok\"} 0
+sonde_service_state{service=\"nginx\",state=\"restarting\"} 1
+sonde_service_restarts_total{service=\"nginx\"} 2
+sonde_service_condition_success{service=\"nginx\",condition=\"port 80\"} 0
+namedprocess_namegroup_oldest_start_time_seconds{groupname=\"nginx\"} 999940
 sonde_log_lines_forwarded_total{log=\"auth\",output=\"syslog\"} 12
 ";
 
@@ -498,6 +573,7 @@ sonde_log_lines_forwarded_total{log=\"auth\",output=\"syslog\"} 12
         let html = Status::read(SCRAPE).html();
         assert!(html.contains("<title>ntp-&lt;1&gt; (1 failing) sonde</title>"), "{html}");
         assert!(html.contains("FAILING: connection_refused"));
+        assert!(html.contains("<td>restarting<br>port 80 failed</td><td>2</td><td>60 s ago</td>"), "{html}");
         assert!(!html.contains("<script"));
         assert!(html.len() < 4096, "{}", html.len());
         let json = Status::read(SCRAPE).json();
@@ -510,6 +586,9 @@ sonde_log_lines_forwarded_total{log=\"auth\",output=\"syslog\"} 12
         assert_eq!(v["collectors_failed"][0], "chrony");
         assert!(v["push"].is_null());
         assert!(v["notify"].is_null());
+        assert_eq!(v["services"][0]["state"], "restarting");
+        assert_eq!(v["services"][0]["failing"][0], "port 80");
+        assert_eq!(v["services"][0]["restarts"], 2.0);
         assert_eq!(v["logs"]["lines_forwarded"], 12.0);
     }
 }
