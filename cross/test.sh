@@ -9,8 +9,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . cross/lib.sh
 # Build the test binaries once, for the host.
-cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test watch 2>/dev/null ||
-    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test watch
+cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test watch --test auth 2>/dev/null ||
+    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test watch --test auth
 failed=""
 for name in $(target_names "$@"); do
     load_target "$name"
@@ -29,7 +29,7 @@ for name in $(target_names "$@"); do
     # shellcheck disable=SC2046
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
         cargo test $(feature_args) --test http --test exposition --test config --test signals --test chrony --test unbound --test mounts --test checks \
-            --test icmp; then
+            --test icmp --test auth; then
         failed="$failed $name"
     fi
     # Push to real receivers on loopback: byte order and 32-bit counters

@@ -66,6 +66,9 @@ dpkg-query -W -f '${Status}' rsyslog-gnutls 2>/dev/null | grep -q ' installed$' 
 [ -x /usr/sbin/logrotate ] || need="$need logrotate"
 [ -x /usr/bin/mtail ] || need="$need mtail"
 [ -x /usr/bin/chromium ] || need="$need chromium"
+# htpasswd -B makes the bcrypt hashes of the web-config.yml tests, as an
+# operator makes them (tests/auth.rs).
+[ -x /usr/bin/htpasswd ] || need="$need apache2-utils"
 # Daemons whose services the install must leave stopped and disabled.
 services="prometheus-blackbox-exporter monit nginx prometheus-alertmanager rsyslog mtail"
 

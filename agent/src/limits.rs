@@ -34,8 +34,10 @@ pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 pub const LINGER: Duration = Duration::from_millis(500);
 
 /// Stack of a connection thread. A request needs the head buffer plus
-/// httparse's header array; the exposition itself lives on the heap.
-pub const CONNECTION_STACK: usize = 64 * 1024;
+/// httparse's header array; the exposition itself lives on the heap. A
+/// TLS handshake (the tls build's endpoint) overflows 64 KiB; the stack is
+/// mapped, not touched, so the larger one costs only the pages used.
+pub const CONNECTION_STACK: usize = if cfg!(feature = "tls") { 256 * 1024 } else { 64 * 1024 };
 
 /// Largest exposition one scrape may produce. A collector whose output
 /// would cross it is removed whole and counted, never cut mid-family.

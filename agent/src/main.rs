@@ -80,6 +80,11 @@ struct Args {
     #[argh(option)]
     blackbox_config: Option<PathBuf>,
 
+    /// exporter-toolkit's web-config.yml: basic auth users (bcrypt),
+    /// response headers, a rate limit; also spelled --web.config.file
+    #[argh(option)]
+    web_config_file: Option<PathBuf>,
+
     /// print the version and exit
     #[argh(switch, short = 'V')]
     version: bool,
@@ -97,8 +102,9 @@ enum Command {
 }
 
 #[derive(FromArgs)]
-/// Check a config file (or a blackbox.yml, named .yml or .yaml): print
-/// every error with its line and exit 2, or print "ok" and exit 0.
+/// Check a config file (or a blackbox.yml or web-config.yml, named .yml
+/// or .yaml): print every error with its line and exit 2, or print "ok"
+/// and exit 0.
 #[argh(subcommand, name = "check-config")]
 struct CheckConfig {
     /// the config file
@@ -118,7 +124,9 @@ struct Collectors {}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let strs: Vec<&str> = args.iter().map(String::as_str).collect();
+    // The Prometheus exporters' flag name, which argh cannot spell.
+    let strs: Vec<&str> =
+        args.iter().map(|a| if a == "--web.config.file" { "--web-config-file" } else { a.as_str() }).collect();
     let cmd = strs.first().map_or("sonde", |s| s.rsplit('/').next().unwrap_or(s));
     let args = match Args::from_args(&[cmd], strs.get(1..).unwrap_or_default()) {
         Ok(args) => args,
@@ -139,9 +147,16 @@ fn main() -> ExitCode {
     }
     match &args.command {
         Some(Command::CheckConfig(c)) => {
-            // A .yml file is a blackbox.yml, checked as sonde reads it.
+            // A .yml file is a blackbox.yml or a web-config.yml, checked as
+            // sonde reads it.
             let yaml = c.file.extension().is_some_and(|e| e == "yml" || e == "yaml");
-            let loaded = if yaml {
+            let loaded = if yaml && config::is_web_config(&c.file) {
+                config::read_web(&c.file).map_err(|e| config::report(&c.file, &e)).map(|web| {
+                    let mut config = Config::builtin();
+                    config.web = Some(web);
+                    config
+                })
+            } else if yaml {
                 config::load_blackbox(&c.file).map(|modules| {
                     let mut config = Config::builtin();
                     config.modules = modules;
@@ -188,6 +203,7 @@ fn main() -> ExitCode {
         push: args.push.clone(),
         spool: args.spool.clone(),
         blackbox_config: args.blackbox_config.clone(),
+        web_config: args.web_config_file.clone(),
     };
     let load = || -> Result<Config, String> {
         let mut config = match &args.config {

@@ -532,7 +532,7 @@ fn validate(v: &Node, e: &mut dns::Expect, errors: &mut Errors) {
 
 /// A Go duration, as blackbox's time.Duration fields take it: a sequence
 /// of numbers with units (`5s`, `1m30s`, `250ms`, `1.5h`).
-fn go_duration(s: &str) -> Option<Duration> {
+pub(super) fn go_duration(s: &str) -> Option<Duration> {
     let mut rest = s;
     let mut total = 0.0f64;
     if rest.is_empty() || rest == "0" {

@@ -18,6 +18,7 @@ mod push;
 mod tls;
 mod unbound;
 mod watch;
+pub mod web;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -45,6 +46,15 @@ pub fn default_text() -> String {
 pub struct Config {
     /// `[server] listen`: where the endpoint listens.
     pub listen: Vec<Listen>,
+    /// `[server] allow`: the only peers served, checked before anything
+    /// is read; empty: every peer.
+    pub allow: Vec<crate::wire::cidr::Cidr>,
+    /// `[server] open_paths`: paths served without authentication (the
+    /// allow list still applies), such as a health path.
+    pub open_paths: Vec<String>,
+    /// `[server] web_config` (or `--web.config.file`): exporter-toolkit's
+    /// web-config.yml, as read at load.
+    pub web: Option<web::WebFile>,
     /// `[paths]`, `[collectors]` and the collectors' sections.
     pub collect: collect::Settings,
     /// `[paths] state_dir`: where state that outlives a run is kept.
@@ -92,6 +102,8 @@ pub struct Overrides {
     pub spool: Option<PathBuf>,
     /// `--blackbox-config FILE`
     pub blackbox_config: Option<PathBuf>,
+    /// `--web.config.file FILE`
+    pub web_config: Option<PathBuf>,
 }
 
 impl Config {
@@ -108,6 +120,9 @@ impl Config {
     fn base() -> Config {
         Config {
             listen: vec![Listen::AnyAddress(DEFAULT_PORT)],
+            allow: Vec::new(),
+            open_paths: Vec::new(),
+            web: None,
             collect: collect::Settings::default(),
             state_dir: "/var/lib/sonde".into(),
             checks: Vec::new(),
@@ -160,6 +175,12 @@ impl Config {
                 Err(e) => errors.extend(e),
             }
         }
+        if let Some(path) = &o.web_config {
+            match read_web(path) {
+                Ok(w) => self.web = Some(w),
+                Err(e) => errors.extend(e),
+            }
+        }
         if let Some(url) = &o.push {
             match push::build(url, &self.push_file, o.spool.as_ref()) {
                 Ok(settings) => self.push = Some(settings),
@@ -188,7 +209,7 @@ pub const DEFAULT_PORT: u16 = 9858;
 
 /// The sections the file may have, and their keys.
 const SECTIONS: &[(&str, &[&str])] = &[
-    ("server", &["listen"]),
+    ("server", &["listen", "allow", "open_paths", "web_config"]),
     ("paths", &["procfs", "sysfs", "rootfs", "state_dir"]),
     ("collectors", &[]), // "defaults" and every collector name
     ("filesystem", &["mount_points_exclude", "fs_types_exclude", "timeout"]),
@@ -384,6 +405,12 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             Err(e) => errors.extend(e),
         }
     }
+    if let Some(path) = config.web.as_ref().map(|w| w.path.clone()) {
+        match read_web(&path) {
+            Ok(w) => config.web = Some(w),
+            Err(e) => errors.extend(e),
+        }
+    }
     logs::finish(&log_tables, &rule_tables, &mut errors);
     config.logs.logs = log_tables.into_iter().map(|(_, l)| l).collect();
     config.logs.rules = rule_tables.into_iter().map(|(_, r)| r).collect();
@@ -434,7 +461,12 @@ impl Config {
     pub fn notes(&self) -> Vec<String> {
         let file = self.blackbox_config.as_deref().map_or(String::new(), |p| format!("{}: ", p.display()));
         let skipped = self.modules.iter().filter_map(|m| m.kind.as_ref().err().map(|why| (&m.name, why)));
-        skipped.map(|(name, why)| format!("{file}module {name} will not run: {why}")).collect()
+        let mut notes: Vec<String> =
+            skipped.map(|(name, why)| format!("{file}module {name} will not run: {why}")).collect();
+        if let Some(w) = &self.web {
+            notes.extend(web::cost_note(&w.web).map(|n| format!("{}: {n}", w.path.display())));
+        }
+        notes
     }
 }
 
@@ -445,6 +477,33 @@ fn read_blackbox(path: &Path) -> Result<Vec<crate::check::Module>, Vec<Error>> {
         errors
             .into_iter()
             .map(|(line, m)| Error { line: 0, message: format!("{}{}: {m}", path.display(), at(line)) })
+            .collect()
+    })
+}
+
+/// Whether a YAML file is a web-config.yml rather than a blackbox.yml:
+/// it has one of exporter-toolkit's top-level keys and no `modules`.
+pub fn is_web_config(path: &Path) -> bool {
+    let mut buf = Vec::new();
+    if crate::sys::file::read_bounded(path, &mut buf, MAX_CONFIG_FILE).is_err() {
+        return false;
+    }
+    let top = |key: &str| {
+        buf.split(|&b| b == b'\n').any(|l| l.starts_with(key.as_bytes()) && l.get(key.len()) == Some(&b':'))
+    };
+    !top("modules")
+        && ["basic_auth_users", "http_server_config", "rate_limit", "tls_server_config"].iter().any(|k| top(k))
+}
+
+/// A web-config.yml; its errors say its name and their lines.
+pub fn read_web(path: &Path) -> Result<web::WebFile, Vec<Error>> {
+    web::load(path).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|(line, message)| match line {
+                0 => Error { line: 0, message: format!("{}: {message}", path.display()) },
+                n => Error { line: 0, message: format!("{}:{n}: {message}", path.display()) },
+            })
             .collect()
     })
 }
@@ -492,6 +551,33 @@ fn server(config: &mut Config, e: &Entry) -> Result<(), Problem> {
             config.listen = items.iter().map(|s| s.parse()).collect::<Result<_, String>>().map_err(Problem::Invalid)?;
             Ok(())
         }
+        "allow" => {
+            config.allow = strings(&e.value)?
+                .iter()
+                .map(|s| {
+                    crate::wire::cidr::Cidr::parse(s).ok_or_else(|| {
+                        Problem::Invalid(format!("'{s}' is not an address or a CIDR prefix (no names: no DNS here)"))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(())
+        }
+        "open_paths" => {
+            let items = strings(&e.value)?;
+            if let Some(bad) = items.iter().find(|p| !p.starts_with('/')) {
+                return Err(Problem::Invalid(format!("'{bad}' is not a path: it must start with /")));
+            }
+            config.open_paths = items.iter().map(|s| (*s).to_owned()).collect();
+            Ok(())
+        }
+        "web_config" => match &e.value {
+            Value::Str(s) if !s.is_empty() => {
+                config.web =
+                    Some(web::WebFile { path: s.into(), stamp: None, web: std::sync::Arc::new(web::Web::default()) });
+                Ok(())
+            }
+            v => Err(Problem::Invalid(format!("expected a file path, found {}", v.type_name()))),
+        },
         _ => Err(Problem::UnknownKey),
     }
 }

@@ -8,6 +8,7 @@
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
+use super::conn::Conn;
 use super::probe;
 use crate::agent::Agent;
 use crate::limits::{HEAD_DEADLINE, LINGER, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, WRITE_DEADLINE};
@@ -20,7 +21,8 @@ pub const CONTENT_TYPE_METRICS: &str = "text/plain; version=0.0.4; charset=utf-8
 const TEXT: &str = "text/plain; charset=utf-8";
 
 /// Reads one request head and answers it.
-pub(super) fn serve_connection(mut stream: TcpStream, shared: &Agent) {
+pub(super) fn serve_connection(stream: TcpStream, shared: &Agent) {
+    let Some(mut stream) = super::conn::open(stream, &shared.config()) else { return };
     let deadline = Deadline::after(HEAD_DEADLINE);
     let mut head = [0u8; MAX_REQUEST_HEAD];
     let mut len = 0;
@@ -63,13 +65,16 @@ pub(super) fn serve_connection(mut stream: TcpStream, shared: &Agent) {
     }
 }
 
-fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httparse::Header<'_>], shared: &Agent) {
+fn respond(stream: &mut Conn, method: &str, target: &str, headers: &[httparse::Header<'_>], shared: &Agent) {
     let head_only = method == "HEAD";
     if method != "GET" && !head_only {
         let body = b"Only GET and HEAD are served here.\n";
         return send(stream, &Response::text(405, "Method Not Allowed", body).with(&[("Allow", "GET, HEAD")]), false);
     }
     let path = target.split(['?', '#']).next().unwrap_or("");
+    if let Err(d) = super::auth::gate(path, headers, &shared.config()) {
+        return send(stream, &Response::text(d.status, d.reason, d.body).with(d.headers), head_only);
+    }
     match path {
         "/metrics" => {
             let body = shared.scrape();
@@ -96,20 +101,13 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httpar
                 }
             }
         }
-        "/" => send(stream, &Response::ok("text/html; charset=utf-8", INDEX.as_bytes()), head_only),
+        "/" | "/status.json" | "/-/healthy" | "/-/ready" => {
+            let (content_type, body) = super::status::answer(path, shared);
+            send(stream, &Response::ok(content_type, &body), head_only)
+        }
         _ => send(stream, &Response::text(404, "Not Found", b"Not found. See / for the endpoints.\n"), head_only),
     }
 }
-
-const INDEX: &str = concat!(
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sonde</title></head><body>\n",
-    "<h1>sonde</h1>\n<p>A monitoring agent for small Linux appliances, version ",
-    env!("CARGO_PKG_VERSION"),
-    ".</p>\n<ul>\n",
-    "<li><a href=\"/metrics\">/metrics</a>: the host's and the agent's metrics, Prometheus text format 0.0.4</li>\n",
-    "<li>/probe?module=M&amp;target=T: one check, now, as blackbox_exporter's /probe (modules tcp_connect, smtp_banner, ssh_banner, dns, ntp, or a configured check's name; &amp;debug=true explains it)</li>\n",
-    "</ul>\n</body></html>\n"
-);
 
 /// A response: its status, what the body is, extra headers, the body.
 struct Response<'a> {
@@ -136,7 +134,7 @@ impl<'a> Response<'a> {
 
 /// Writes a whole response (its head alone, for HEAD) within
 /// [`WRITE_DEADLINE`], then closes.
-fn send(stream: &mut TcpStream, r: &Response<'_>, head_only: bool) {
+fn send(stream: &mut Conn, r: &Response<'_>, head_only: bool) {
     let mut head = String::with_capacity(160);
     head.push_str(&format!(
         "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -148,6 +146,7 @@ fn send(stream: &mut TcpStream, r: &Response<'_>, head_only: bool) {
     for (name, value) in r.extra {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
+    super::auth::headers(|name, value| head.push_str(&format!("{name}: {value}\r\n")));
     head.push_str("\r\n");
     let body = if head_only { &[][..] } else { r.body };
     let _ =
@@ -158,7 +157,7 @@ fn send(stream: &mut TcpStream, r: &Response<'_>, head_only: bool) {
 /// Answers an unreadable request with an error status, then drains what
 /// the client still sends for a moment, so it reads the status rather
 /// than a connection reset.
-fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
+fn refuse(stream: &mut Conn, code: u16, reason: &str) {
     send(stream, &Response::text(code, reason, format!("{code} {reason}\n").as_bytes()), false);
     let deadline = Deadline::after(LINGER);
     let mut sink = [0u8; 4096];
@@ -175,7 +174,7 @@ fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
 
 /// Writes head and body with writev, one segment for a small response,
 /// all of it by `deadline`.
-fn write_all_by(stream: &mut TcpStream, mut parts: &mut [IoSlice<'_>], deadline: Deadline) -> io::Result<()> {
+fn write_all_by(stream: &mut Conn, mut parts: &mut [IoSlice<'_>], deadline: Deadline) -> io::Result<()> {
     while parts.iter().any(|p| !p.is_empty()) {
         let left = deadline.left_io()?;
         stream.set_write_timeout(Some(left))?;

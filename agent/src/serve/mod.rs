@@ -1,5 +1,7 @@
-//! The HTTP endpoint: `GET /metrics`, `GET /probe`, `GET /`, and nothing
-//! else.
+//! The HTTP endpoint: `GET /metrics`, `GET /probe`, the status page `/`
+//! and `/status.json`, `/-/healthy` and `/-/ready`, and nothing else;
+//! behind the allow list and web-config.yml's rate limit and basic auth
+//! (`auth.rs`), over TLS when that file asks (`conn.rs`, tls build).
 //!
 //! Threads: the main thread waits on the listening sockets and the signal
 //! pipe with poll(2), accepts, and hands each connection to a pool of
@@ -20,9 +22,12 @@
 //! listen addresses cannot be bound, leaves the running one in place and
 //! says why on stderr.
 
+mod auth;
+mod conn;
 pub mod http;
 mod pool;
 pub mod probe;
+mod status;
 
 use std::io;
 use std::net::TcpListener;
@@ -88,7 +93,10 @@ pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> R
                 break;
             }
             match listener.accept() {
-                Ok((stream, _)) => pool.dispatch(stream, &shared, &active),
+                Ok((stream, peer)) if auth::admitted(&peer, &shared.config()) => {
+                    pool.dispatch(stream, &shared, &active)
+                }
+                Ok(_) => {} // closed: not in [server] allow
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
                 Err(e) => {
                     // EMFILE, ENFILE, ENOBUFS: the listener stays

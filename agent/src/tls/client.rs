@@ -185,7 +185,7 @@ fn ca_path(ca_file: Option<&Path>) -> io::Result<PathBuf> {
 }
 
 /// The trust anchors of a PEM file: at least one usable certificate.
-fn roots(path: &Path) -> io::Result<RootCertStore> {
+pub(super) fn roots(path: &Path) -> io::Result<RootCertStore> {
     let mut store = RootCertStore::empty();
     let (added, _ignored) = store.add_parsable_certificates(certificates(path)?);
     if added == 0 {

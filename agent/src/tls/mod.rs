@@ -11,6 +11,8 @@
 
 #[cfg(feature = "tls")]
 pub mod client;
+#[cfg(feature = "tls")]
+pub mod server;
 
 use std::path::PathBuf;
 
@@ -42,6 +44,20 @@ pub struct ClientTls {
     /// Take any certificate the server presents. Only a check may say so,
     /// and it then reports that it did (`probe_tls_insecure_skip_verify`).
     pub insecure_skip_verify: bool,
+}
+
+/// The endpoint's TLS, as web-config.yml's `tls_server_config` gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// Client certificates are verified against these when given.
+    pub client_ca_file: Option<PathBuf>,
+    /// `RequireAndVerifyClientCert`: a client without one is refused
+    /// (`VerifyClientCertIfGiven`: it is served).
+    pub require_client_cert: bool,
+    pub min_version: Option<Version>,
+    pub max_version: Option<Version>,
 }
 
 /// A TLS version a client may be held to.

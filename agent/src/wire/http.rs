@@ -416,6 +416,21 @@ fn year4(y: &str) -> Option<i64> {
     y.parse().ok().filter(|_| y.len() == 4)
 }
 
+/// Splits an `Authorization: Basic BASE64(user:password)` value (RFC 7617)
+/// into user and password, decoded into `buf`; None for anything else, or
+/// when it does not fit `buf`.
+pub fn basic_credentials<'a>(value: &[u8], buf: &'a mut [u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let (scheme, rest) = value.split_at(value.iter().position(|&b| b == b' ')?);
+    if !scheme.eq_ignore_ascii_case(b"Basic") {
+        return None;
+    }
+    let coded = rest.trim_ascii();
+    let n = super::base64::decode(coded, buf)?;
+    let plain = buf.get(..n)?;
+    let colon = plain.iter().position(|&b| b == b':')?;
+    Some((&plain[..colon], &plain[colon + 1..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,5 +587,29 @@ Connection: close\r\nETag: \"6b135c33-34\"\r\nAccept-Ranges: bytes\r\n\r\n<html>
         ] {
             assert_eq!(parse_http_date(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn basic_credentials_split() {
+        let mut buf = [0u8; 64];
+        assert_eq!(basic_credentials(b"Basic YWxpY2U6c2VjcmV0", &mut buf), Some((&b"alice"[..], &b"secret"[..])));
+        let mut buf = [0u8; 64];
+        assert_eq!(basic_credentials(b"basic  YTpiOmM=", &mut buf), Some((&b"a"[..], &b"b:c"[..])));
+        for bad in [
+            &b""[..],
+            b"Basic",
+            b"Basic ",
+            b"Bearer YWxpY2U6c2VjcmV0",
+            b"Basic YWxpY2U",
+            b"Basic !!!!",
+            b"BasicYWxpY2U6c2VjcmV0",
+        ] {
+            let mut buf = [0u8; 64];
+            assert_eq!(basic_credentials(bad, &mut buf), None, "{}", String::from_utf8_lossy(bad));
+        }
+        // Longer than the buffer: refused, not cut.
+        let long = format!("Basic {}", super::super::base64::encode(&[b'a'; 100]));
+        let mut small = [0u8; 64];
+        assert_eq!(basic_credentials(long.as_bytes(), &mut small), None);
     }
 }

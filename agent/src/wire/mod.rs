@@ -29,7 +29,9 @@
 //!   result is; it never grows a buffer past a bound it was given.
 
 pub mod base64;
+pub mod bcrypt;
 pub mod chrony;
+pub mod cidr;
 pub mod date;
 pub mod dns;
 pub mod expfmt;
