@@ -294,6 +294,16 @@ fn status_page_renders_in_chromium_and_shows_a_failing_check() {
     let failing = json["checks"].as_array().unwrap().iter().find(|c| c["name"] == "smtp-relay").unwrap();
     assert_eq!(failing["up"], false, "{json}");
     assert_eq!(failing["reason"], "refused", "{json}");
+    // Since when it fails and when it runs next: the last change is past,
+    // the next run within two 5 s intervals (after the first run, a check
+    // takes its phase within the interval).
+    let (since, next, now) = (
+        failing["since_seconds"].as_f64().unwrap(),
+        failing["next_run_seconds"].as_f64().unwrap(),
+        json["time_seconds"].as_f64().unwrap(),
+    );
+    assert!(since > 0.0 && since <= now + 1.0, "{json}");
+    assert!(next >= now - 1.0 && next <= now + 11.0, "{json}");
     let page = sonde.get("/");
     assert_eq!(page.header("Content-Type"), Some("text/html; charset=utf-8"));
     assert!(page.body.len() < 8192, "small: {} bytes", page.body.len());
@@ -303,6 +313,7 @@ fn status_page_renders_in_chromium_and_shows_a_failing_check() {
     let dom = chromium_dump_dom(&url);
     let row = dom.lines().find(|l| l.contains("smtp-relay")).unwrap_or_else(|| panic!("{dom}"));
     assert!(row.contains("FAILING: refused") && row.contains("class=\"bad\""), "{row}");
+    assert!(row.contains(" s ago<") && (row.contains(">in ") || row.contains(">now<")), "since and next run: {row}");
     let ok = dom.lines().find(|l| l.contains("ntp-upstream")).unwrap_or_else(|| panic!("{dom}"));
     assert!(ok.contains(">ok<"), "{ok}");
 

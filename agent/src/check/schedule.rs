@@ -33,7 +33,7 @@ use crate::expo::{Exposition, MetricType};
 use crate::limits::{CHECKS_STACK, MAX_CHECK_WORKERS};
 use crate::service::Service;
 use crate::sys::log;
-use crate::sys::time::Deadline;
+use crate::sys::time::{now_ms, Deadline};
 
 /// Told of each run of a configured check, after its outcomes are in
 /// (the notifications' entry point); called on the worker's thread.
@@ -65,6 +65,9 @@ struct State {
     /// Whether the check has run since the start (its first run has no
     /// schedule to be late for).
     ran: Vec<bool>,
+    /// Whether every address passed at the check's last run, and since
+    /// when (Unix ms) that has been so: the status page's "since".
+    since: Vec<Option<(bool, i64)>>,
     start: Instant,
     stopped: bool,
     /// Runs started, and how late they started in all (seconds) and at
@@ -89,6 +92,7 @@ impl Scheduler {
             busy: vec![false; checks.len()],
             ready: VecDeque::with_capacity(checks.len()),
             ran: vec![false; checks.len()],
+            since: vec![None; checks.len()],
             start: now,
             stopped: false,
             runs: 0,
@@ -217,6 +221,10 @@ fn work(shared: &Shared) {
             observe(check, &outcomes);
         }
         st = shared.lock();
+        let up = outcomes.iter().all(|o| o.reason.is_none());
+        if st.since[i].is_none_or(|(was, _)| was != up) {
+            st.since[i] = Some((up, now_ms()));
+        }
         st.latest[i].outcomes = outcomes;
         let mut next = if st.ran[i] {
             due + check.interval
@@ -261,6 +269,27 @@ impl Service for Scheduler {
             MetricType::Gauge,
         );
         out.sample(&[], st.lag_max);
+        out.family(
+            "sonde_check_state_since_timestamp_seconds",
+            "sonde: Since when the check has passed at every address, or failed at one (its first run if it never changed).",
+            MetricType::Gauge,
+        );
+        for (c, since) in self.shared.checks.iter().zip(&st.since) {
+            if let Some((_, ms)) = since {
+                out.sample(&[("check", &c.name)], *ms as f64 / 1000.0);
+            }
+        }
+        out.family(
+            "sonde_check_next_run_timestamp_seconds",
+            "sonde: When the check is due to run next (a running check: when it started being due).",
+            MetricType::Gauge,
+        );
+        let (now, now_wall) = (Instant::now(), now_ms() as f64 / 1000.0);
+        for (c, due) in self.shared.checks.iter().zip(&st.due) {
+            let ahead = due.saturating_duration_since(now).as_secs_f64();
+            let behind = now.saturating_duration_since(*due).as_secs_f64();
+            out.sample(&[("check", &c.name)], now_wall + ahead - behind);
+        }
     }
 
     /// A check in progress ends at its own deadline; its outcome is not

@@ -70,6 +70,10 @@ pub struct Check {
     pub up: bool,
     pub reason: String,
     pub duration_seconds: f64,
+    /// Since when the check has passed everywhere or failed somewhere
+    /// (Unix seconds; 0: not run yet), and when it runs next.
+    pub since_seconds: f64,
+    pub next_run_seconds: f64,
 }
 
 #[derive(Debug, Default)]
@@ -138,6 +142,16 @@ impl Status {
                             c.duration_seconds = v;
                         } else {
                             c.reason = label("reason");
+                        }
+                    }
+                }
+                "sonde_check_state_since_timestamp_seconds" | "sonde_check_next_run_timestamp_seconds" => {
+                    let name = label("check");
+                    for c in s.checks.iter_mut().filter(|c| c.name == name) {
+                        if sample.name.ends_with("since_timestamp_seconds") {
+                            c.since_seconds = v;
+                        } else {
+                            c.next_run_seconds = v;
                         }
                     }
                 }
@@ -210,17 +224,22 @@ impl Status {
         if self.checks.is_empty() {
             o.push_str("<p>No checks configured.</p>\n");
         } else {
-            o.push_str("<table><tr><th>check</th><th>address</th><th>state</th><th>took</th></tr>\n");
+            o.push_str(
+                "<table class=\"t\"><tr><th>check</th><th>address</th><th>state</th><th>since</th><th class=\"n\">took</th>\
+<th>next</th></tr>\n",
+            );
             for c in &self.checks {
                 let (class, state) = if c.up { ("ok", "ok") } else { ("bad", "FAILING") };
                 let _ = writeln!(
                     o,
-                    "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{state}{}{}</td><td>{} s</td></tr>",
+                    "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{state}{}{}</td><td>{}</td><td class=\"n\">{} s</td><td>{}</td></tr>",
                     Esc(&c.name),
                     Esc(&c.address),
                     if c.reason.is_empty() { "" } else { ": " },
                     Esc(&c.reason),
-                    Fixed(c.duration_seconds, 3)
+                    Ago(c.since_seconds, self.time_seconds),
+                    Fixed(c.duration_seconds, 3),
+                    In(c.next_run_seconds, self.time_seconds),
                 );
             }
             o.push_str("</table>\n");
@@ -307,13 +326,16 @@ impl Status {
         for (i, c) in self.checks.iter().enumerate() {
             let _ = write!(
                 o,
-                "{}{{\"name\":{},\"address\":{},\"up\":{},\"reason\":{},\"duration_seconds\":{}}}",
+                "{}{{\"name\":{},\"address\":{},\"up\":{},\"reason\":{},\"duration_seconds\":{},\
+\"since_seconds\":{},\"next_run_seconds\":{}}}",
                 if i > 0 { "," } else { "" },
                 Json(&c.name),
                 Json(&c.address),
                 c.up,
                 Json(&c.reason),
-                Num(c.duration_seconds)
+                Num(c.duration_seconds),
+                Num(c.since_seconds),
+                Num(c.next_run_seconds)
             );
         }
         o.push_str("],\"services\":[");
@@ -420,6 +442,7 @@ impl std::fmt::Display for Num {
 const CSS: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:1em auto;max-width:50em;padding:0 .6em;color:#222}\
 h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.1em;margin:1.2em 0 .3em}table{border-collapse:collapse;width:100%}\
 td,th{text-align:left;padding:.25em .4em;border-bottom:1px solid #ddd;word-break:break-word}\
+th,.t td:nth-child(n+4){white-space:nowrap;word-break:normal}@media(max-width:34em){.n{display:none}}\
 .ok td:nth-child(3){color:#186a2e}.bad,.bad td:nth-child(3){color:#b00020;font-weight:600}\
 footer{margin-top:2em;color:#777;font-size:.85em}";
 
@@ -468,6 +491,24 @@ impl std::fmt::Display for Ago {
             0..=119 => write!(f, "{s} s ago"),
             120..=7199 => write!(f, "{} min ago", s / 60),
             _ => write!(f, "{} h ago", s / 3600),
+        }
+    }
+}
+
+/// How soon the time `.0` comes, seen at `.1` (both Unix seconds).
+struct In(f64, f64);
+
+impl std::fmt::Display for In {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 <= 0.0 {
+            return f.write_str("-");
+        }
+        let s = (self.0 - self.1).max(0.0) as u64;
+        match s {
+            0 => f.write_str("now"),
+            1..=119 => write!(f, "in {s} s"),
+            120..=7199 => write!(f, "in {} min", s / 60),
+            _ => write!(f, "in {} h", s / 3600),
         }
     }
 }
@@ -523,6 +564,8 @@ probe_success{check=\"web\",address=\"127.0.0.1\",family=\"ipv4\"} 0
 probe_success{check=\"ntp\",address=\"::1\",family=\"ipv6\"} 1
 probe_duration_seconds{check=\"web\",address=\"127.0.0.1\",family=\"ipv4\"} 0.25
 sonde_check_failure_info{check=\"web\",address=\"127.0.0.1\",family=\"ipv4\",reason=\"connection_refused\"} 1
+sonde_check_state_since_timestamp_seconds{check=\"web\"} 999700
+sonde_check_next_run_timestamp_seconds{check=\"web\"} 1000030
 sonde_collector_success{collector=\"chrony\"} 0
 sonde_collector_success{collector=\"cpu\"} 1
 sonde_log_files{log=\"auth\"} 1
@@ -564,7 +607,9 @@ sonde_log_lines_forwarded_total{log=\"auth\",output=\"syslog\"} 12
         assert!(!s.checks[0].up);
         assert_eq!(s.checks[0].reason, "connection_refused");
         assert_eq!(s.checks[0].duration_seconds, 0.25);
+        assert_eq!((s.checks[0].since_seconds, s.checks[0].next_run_seconds), (999700.0, 1000030.0));
         assert!(s.checks[1].up);
+        assert_eq!(s.checks[1].since_seconds, 0.0, "not in the scrape: not run yet");
         assert_eq!(s.collectors_failed, vec!["chrony".to_owned()]);
     }
 
