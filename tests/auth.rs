@@ -165,6 +165,73 @@ fn a_peer_outside_the_allow_list_is_closed_before_any_authentication() {
     assert_eq!(open.get("/-/healthy").status, 200);
 }
 
+/// One request from the loopback address `from` (bound before the
+/// connect, so the endpoint sees that peer): the response's status (0 when
+/// the connection closed without one) and its whole text.
+fn get_from(from: [u8; 4], to: SocketAddr, path: &str, authorization: &str) -> (u16, String) {
+    use std::os::fd::FromRawFd;
+    let SocketAddr::V4(to) = to else { panic!("{to}") };
+    let sin = |ip: [u8; 4], port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(ip) },
+        sin_zero: [0; 8],
+    };
+    let (local, remote) = (sin(from, 0), sin(to.ip().octets(), to.port()));
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: a fresh socket, owned from here on by the TcpStream; the
+    // addresses outlive the calls that read them.
+    let mut s = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket");
+        let s = TcpStream::from_raw_fd(fd);
+        assert_eq!(libc::bind(fd, std::ptr::from_ref(&local).cast(), len), 0, "bind {from:?}");
+        assert_eq!(libc::connect(fd, std::ptr::from_ref(&remote).cast(), len), 0, "connect {to}");
+        s
+    };
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\nAuthorization: {authorization}\r\nConnection: close\r\n\r\n");
+    let _ = s.write_all(req.as_bytes());
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got); // closed, or reset
+    let status = String::from_utf8_lossy(got.get(9..12).unwrap_or_default()).parse().unwrap_or(0);
+    (status, String::from_utf8_lossy(&got).into_owned())
+}
+
+#[test]
+fn refusals_are_counted_by_reason() {
+    let dir = Scratch::new("auth-denied");
+    let web = dir.write(
+        "web.yml",
+        &format!("basic_auth_users:\n  u: {}\nrate_limit:\n  interval: 1s\n  burst: 1\n", htpasswd("p")),
+    );
+    let cfg = dir.write(
+        "sonde.toml",
+        &format!("[server]\nlisten = \"127.0.0.1:0\"\nallow = [\"127.0.0.2\"]\nweb_config = \"{}\"\n", web.display()),
+    );
+    let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
+    let (good, bad) = (basic("u", "p"), basic("u", "wrong"));
+    // From 127.0.0.1: not in the list, closed unanswered.
+    assert_eq!(get_from([127, 0, 0, 1], sonde.addr, "/metrics", &good).0, 0);
+    // From 127.0.0.2: a wrong password (401) and, once the one token is
+    // spent, 429s.
+    let mut seen = Vec::new();
+    while !(seen.contains(&401) && seen.contains(&429)) {
+        assert!(seen.len() < 50, "{seen:?}");
+        seen.push(get_from([127, 0, 0, 2], sonde.addr, "/metrics", &bad).0);
+    }
+    // The counts, as soon as a token is back for the scrape.
+    let text = wait_for("a token for the scrape", Duration::from_secs(30), || {
+        let (status, text) = get_from([127, 0, 0, 2], sonde.addr, "/metrics", &good);
+        (status == 200).then_some(text)
+    });
+    let count = |reason: &str| {
+        common::value(&text, &format!("sonde_http_requests_denied_total{{reason=\"{reason}\"}}")).unwrap()
+    };
+    assert_eq!(count("not_allowed"), 1.0, "{text}");
+    assert!(count("unauthorized") >= 1.0 && count("rate_limited") >= 1.0, "{seen:?}");
+}
+
 #[test]
 fn wrong_passwords_at_a_high_rate_meet_the_rate_limit() {
     let dir = Scratch::new("auth-rate");

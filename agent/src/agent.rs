@@ -21,6 +21,7 @@
 //! renders a service that is not running; a reload that fails to start a
 //! new service keeps the old one running.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -209,7 +210,9 @@ impl Assembler {
     }
 
     /// The collectors, sonde's own families, then each service's.
-    fn assemble(&mut self, config: &Config, services: &[&dyn Service], log: bool) -> &[u8] {
+    /// `denied`: the endpoint's refusals so far, by [`Denied`] (none in
+    /// once mode).
+    fn assemble(&mut self, config: &Config, services: &[&dyn Service], denied: Option<[u64; 3]>, log: bool) -> &[u8] {
         self.out.clear();
         self.out.set_limit(MAX_EXPOSITION - SELF_RESERVE);
         self.scraper.collect(&config.collect, &mut self.out, &mut self.runs, log);
@@ -223,11 +226,38 @@ impl Assembler {
         );
         self.out.sample(&[("target", env!("SONDE_TARGET")), ("version", env!("CARGO_PKG_VERSION"))], 1.0);
         self.scraper.render(&self.runs, &mut self.out);
+        if let Some(counts) = denied {
+            self.out.family(
+                "sonde_http_requests_denied_total",
+                "sonde: Requests the endpoint refused at its gate: not in [server] allow, over web-config.yml's \
+rate_limit, or without valid basic auth credentials.",
+                MetricType::Counter,
+            );
+            for (reason, n) in Denied::REASONS.iter().zip(counts) {
+                self.out.sample(&[("reason", reason)], n as f64);
+            }
+        }
         for s in services {
             s.render(&mut self.out);
         }
         self.out.as_bytes()
     }
+}
+
+/// Why the endpoint refused a request (its gate, `serve::auth`).
+#[derive(Clone, Copy, Debug)]
+pub enum Denied {
+    /// The peer is not in `[server] allow` (closed at accept).
+    NotAllowed = 0,
+    /// Over web-config.yml's `rate_limit` (429).
+    RateLimited = 1,
+    /// No valid basic auth credentials (401).
+    Unauthorized = 2,
+}
+
+impl Denied {
+    /// The `reason` label of each, in order.
+    const REASONS: [&'static str; 3] = ["not_allowed", "rate_limited", "unauthorized"];
 }
 
 /// The running agent (daemon mode), shared by the endpoint and the
@@ -241,6 +271,9 @@ pub struct Agent {
     /// Where every service raises its events; the notifications service
     /// attaches to it while it runs.
     hub: notify::Hub,
+    /// Requests refused at the endpoint's gate, by [`Denied`]: failed
+    /// logins and scans show in the metrics, not only in the log.
+    denied: [AtomicU64; 3],
 }
 
 impl Agent {
@@ -252,6 +285,7 @@ impl Agent {
             services: Mutex::new(SERVICES.iter().map(|_| None).collect()),
             assembler: Mutex::new(Assembler::new()),
             hub: notify::Hub::default(),
+            denied: Default::default(),
         });
         let config = agent.config();
         for (i, r) in SERVICES.iter().enumerate() {
@@ -286,11 +320,17 @@ impl Agent {
         let bytes = {
             let services = lock(&self.services);
             let list: Vec<&dyn Service> = services.iter().flatten().map(|s| s.as_ref()).collect();
-            assembler.assemble(&config, &list, true).to_vec()
+            let denied = self.denied.each_ref().map(|n| n.load(Ordering::Relaxed));
+            assembler.assemble(&config, &list, Some(denied), true).to_vec()
         };
         // Outside the services' lock: the notifications render under it.
         self.hub.collected(&assembler.runs);
         bytes
+    }
+
+    /// Counts a request the endpoint refused.
+    pub fn denied(&self, why: Denied) {
+        self.denied[why as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Takes a new config: each service whose settings changed is
@@ -395,7 +435,7 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     if let Some(l) = &logs {
         services.push(l);
     }
-    let bytes = assembler.assemble(config, &services, false).to_vec();
+    let bytes = assembler.assemble(config, &services, None, false).to_vec();
     let mut failed =
         checks_failed || watched.as_ref().is_some_and(|w| w.0.any_failed()) || logs.as_ref().is_some_and(|l| l.failed);
     for r in &assembler.runs {

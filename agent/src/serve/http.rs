@@ -10,7 +10,7 @@ use std::net::{Shutdown, TcpStream};
 
 use super::conn::Conn;
 use super::probe;
-use crate::agent::Agent;
+use crate::agent::{Agent, Denied};
 use crate::limits::{HEAD_DEADLINE, LINGER, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, WRITE_DEADLINE};
 use crate::sys::time::Deadline;
 
@@ -73,6 +73,7 @@ fn respond(stream: &mut Conn, method: &str, target: &str, headers: &[httparse::H
     }
     let path = target.split(['?', '#']).next().unwrap_or("");
     if let Err(d) = super::auth::gate(path, headers, &shared.config()) {
+        shared.denied(if d.status == 429 { Denied::RateLimited } else { Denied::Unauthorized });
         return send(stream, &Response::text(d.status, d.reason, d.body).with(d.headers), head_only);
     }
     match path {

@@ -96,7 +96,7 @@ pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> R
                 Ok((stream, peer)) if auth::admitted(&peer, &shared.config()) => {
                     pool.dispatch(stream, &shared, &active)
                 }
-                Ok(_) => {} // closed: not in [server] allow
+                Ok(_) => shared.denied(crate::agent::Denied::NotAllowed), // closed
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
                 Err(e) => {
                     // EMFILE, ENFILE, ENOBUFS: the listener stays
