@@ -527,5 +527,28 @@ mod tls {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+
+        // A renewed certificate (a new key and serial, as certbot leaves
+        // it) is served from the next handshake on, without a restart.
+        let served = || {
+            let args = ["s_client", "-connect", &sonde.addr.to_string(), "-CAfile", &format!("{p}/ca.crt")];
+            let cert = ["-cert", &format!("{p}/client.crt"), "-key", &format!("{p}/client.key")];
+            let out = Command::new(common::peers::openssl())
+                .args(args)
+                .args(cert)
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let pem = text.find("-----BEGIN CERTIFICATE-----").map(|i| text[i..].to_owned()).unwrap_or_default();
+            pem.find("-----END CERTIFICATE-----").map(|end| pem[..end].to_owned()).unwrap_or_default()
+        };
+        let before = served();
+        assert!(!before.is_empty(), "openssl saw a certificate");
+        let leaf = "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
+        common::Pki::new(&dir.0).issue("server", "ca", "3", leaf);
+        wait_for("the renewed certificate served", Duration::from_secs(30), || (served() != before).then_some(()));
+        assert_eq!(wait_health(&prom, "good", "up"), "", "Prometheus trusts the renewed one too");
     }
 }

@@ -93,9 +93,25 @@ pub fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
     Some((m.modified().ok()?, m.len()))
 }
 
-/// Reads `path`.
+/// The stamp of the file and of the TLS files it names, so a renewed
+/// certificate is read again as the file is (exporter-toolkit reads them
+/// at each handshake): the latest modification time of them all and the
+/// sum of their sizes.
+pub fn stamp_with_tls(path: &Path, web: Option<&Web>) -> Option<(SystemTime, u64)> {
+    let mut all = stamp(path)?;
+    let tls = web.and_then(|w| w.tls.as_ref());
+    let files = tls.iter().flat_map(|t| [Some(&t.cert_file), Some(&t.key_file), t.client_ca_file.as_ref()]);
+    for (modified, len) in files.flatten().filter_map(|f| stamp(f)) {
+        all = (all.0.max(modified), all.1.wrapping_add(len));
+    }
+    Some(all)
+}
+
+/// Reads `path`. The stamp is of the file before it was read and of its
+/// TLS files after they were: a certificate replaced between the two
+/// reads waits for the next change to be seen.
 pub fn load(path: &Path) -> Result<WebFile, Errors> {
-    let stamp = stamp(path);
+    let before = stamp(path);
     let mut buf = Vec::new();
     crate::sys::file::read_bounded(path, &mut buf, MAX_CONFIG_FILE)
         .map_err(|e| vec![(0, format!("cannot read: {e}"))])?;
@@ -104,6 +120,7 @@ pub fn load(path: &Path) -> Result<WebFile, Errors> {
         vec![(line, "not valid UTF-8".to_owned())]
     })?;
     let web = parse(text)?;
+    let stamp = before.and_then(|b| stamp_with_tls(path, Some(&web)).map(|tls| (b.0.max(tls.0), tls.1)));
     Ok(WebFile { path: path.to_owned(), stamp, web: std::sync::Arc::new(web) })
 }
 

@@ -13,8 +13,9 @@
 //! dummy hash of the same cost, so the answer's timing does not say which
 //! users exist.
 //!
-//! The file is looked at (stat) on each request and read again when it
-//! changed; a version that does not parse is reported once and the one in
+//! The file and the TLS files it names are looked at (stat) on each
+//! request and the file read again when one of them changed (a renewed
+//! certificate takes effect without a restart); a version that does not parse is reported once and the one in
 //! force stays.
 
 use std::net::SocketAddr;
@@ -122,12 +123,12 @@ fn current(config: &Config) -> Option<Arc<Web>> {
         }
         return None;
     };
-    let now = web::stamp(&file.path);
     let mut st = lock(&STATE);
     if st.path.as_ref() != Some(&file.path) {
         // A new file (start, or a reload that names another).
         take(&mut st, file);
     }
+    let now = web::stamp_with_tls(&file.path, st.web.as_deref());
     if now.is_some() && now != st.stamp && now != st.failed {
         // Read under the lock: requests wait for one read rather than
         // each reading it; the file is small and this happens once per
