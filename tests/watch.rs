@@ -191,6 +191,10 @@ fn a_killed_daemon_is_restarted_within_a_cycle_and_answers_again() {
         value(&after, "sonde_service_condition_success{service=\"web\",condition=\"failed web_http\"}") == Some(1.0)
     );
     assert_eq!(value(&after, "namedprocess_namegroup_num_procs{groupname=\"web\"}"), Some(1.0), "{after}");
+    // The action is counted by its kind: a start (the process was gone).
+    let action = |m: &str, a: &str| value(m, &format!("sonde_service_actions_total{{service=\"web\",action=\"{a}\"}}"));
+    assert_eq!((action(&before, "start"), action(&after, "start")), (Some(0.0), Some(1.0)), "{after}");
+    assert_eq!(action(&after, "restart"), Some(0.0), "{after}");
     // Told to the notifications too: failed, restarted, recovered.
     hook.wait_body("service web: Exists", WAIT);
     let told: Vec<String> = hook
@@ -355,6 +359,9 @@ fn a_hung_daemon_fails_its_check_and_is_restarted() {
     assert_eq!(count(&err, "failed protocol test [web_http]"), 1, "{err}");
     assert_eq!(count(&err, "connection succeeded [web_http]"), 1, "{err}");
     assert_eq!(restarts(&m, "web"), 1.0);
+    // A failed condition whose action is restart: counted as a restart.
+    let restart = "sonde_service_actions_total{service=\"web\",action=\"restart\"}";
+    assert_eq!(value(&m, restart), Some(1.0), "{m}");
     eprintln!("watch-sigstop: restored {:?} after SIGSTOP (check timeout 1s, stop timeout 3s)", hung_at.elapsed());
 }
 

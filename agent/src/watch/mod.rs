@@ -207,6 +207,21 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action's name, in [`Action::index`] order.
+    pub const NAMES: [&'static str; 6] = ["alert", "restart", "start", "stop", "unmonitor", "exec"];
+
+    /// Its place in [`Action::NAMES`].
+    pub fn index(&self) -> usize {
+        match self {
+            Action::Alert => 0,
+            Action::Restart => 1,
+            Action::Start => 2,
+            Action::Stop => 3,
+            Action::Unmonitor => 4,
+            Action::Exec(_) => 5,
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Action::Alert => "alert",

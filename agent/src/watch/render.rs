@@ -3,7 +3,8 @@
 //!
 //! `sonde_service_state{service,state}` (1 for the current state, 0 for
 //! the four others: ok, failed, restarting, gave_up, unmonitored),
-//! `sonde_service_restarts_total{service}`, each condition's last result
+//! `sonde_service_restarts_total{service}`, the actions taken
+//! (`sonde_service_actions_total{service,action}`), each condition's last result
 //! (`sonde_service_condition_success{service,condition}`, the condition
 //! as written), the cycles run, and for each running process
 //! process-exporter's families with `groupname` = the service (so its
@@ -11,6 +12,7 @@
 //! `_memory_bytes{memtype}`, `_num_threads`, `_open_filedesc` and
 //! `_oldest_start_time_seconds`.
 
+use super::Action;
 use crate::expo::{Exposition, MetricType};
 
 /// A service's state as the metric says it.
@@ -56,6 +58,9 @@ pub struct View {
     pub state: Shown,
     /// None for a file check.
     pub restarts: Option<u64>,
+    /// Actions taken since sonde started, by [`Action::index`]; None for a
+    /// file check.
+    pub actions: Option<[u64; 6]>,
     /// Each condition as written, and whether it passed last time.
     pub conditions: Vec<(String, bool)>,
     pub process: Option<Seen>,
@@ -99,6 +104,18 @@ pub fn render(s: &Snapshot, out: &mut Exposition) {
     for v in &s.services {
         if let Some(n) = v.restarts {
             out.sample(&[("service", &v.name)], n as f64);
+        }
+    }
+    if s.services.iter().any(|v| v.actions.is_some()) {
+        out.family(
+        "sonde_service_actions_total",
+        "sonde: Actions the watchdog took on the service since sonde started (alert, restart, start, stop, unmonitor, exec).",
+        MetricType::Counter,
+    );
+        for v in &s.services {
+            for (action, n) in Action::NAMES.iter().zip(v.actions.iter().flatten()) {
+                out.sample(&[("service", &v.name), ("action", action)], *n as f64);
+            }
         }
     }
     if s.services.iter().any(|v| !v.conditions.is_empty()) {

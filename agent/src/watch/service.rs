@@ -52,6 +52,8 @@ struct Runtime {
     /// Started or restarted, not yet seen ok.
     restarting: bool,
     stamp: Option<Stamp>,
+    /// Actions taken since sonde started, by [`Action::index`].
+    actions: [u64; 6],
 }
 
 /// Runs cycles over the settings.
@@ -170,7 +172,14 @@ impl Engine {
                 Mode::Unmonitored => Shown::Unmonitored,
                 Mode::GaveUp => Shown::GaveUp,
             };
-            views.push(View { name: f.name.clone(), state, restarts: None, conditions: Vec::new(), process: None });
+            views.push(View {
+                name: f.name.clone(),
+                state,
+                restarts: None,
+                actions: None,
+                conditions: Vec::new(),
+                process: None,
+            });
         }
         Snapshot { cycles: cycle, services: views }
     }
@@ -182,6 +191,7 @@ fn process(svc: &Process, e: &mut Entry, rt: &mut Runtime, cycle: u64, ready: bo
         name: svc.name.clone(),
         state: Shown::Ok,
         restarts: Some(e.restarts),
+        actions: Some(rt.actions),
         conditions: Vec::new(),
         process: None,
     };
@@ -213,6 +223,7 @@ fn process(svc: &Process, e: &mut Entry, rt: &mut Runtime, cycle: u64, ready: bo
             Shown::Failed
         };
         view.restarts = Some(e.restarts);
+        view.actions = Some(rt.actions);
         return view;
     };
     if e.nonexist {
@@ -249,6 +260,10 @@ fn process(svc: &Process, e: &mut Entry, rt: &mut Runtime, cycle: u64, ready: bo
         }
     }
     view.process = Some(seen(&p));
+    // A restart is counted where it is made (it may give up instead).
+    if let Some((a, _)) = act.as_ref().filter(|(a, _)| **a != Action::Restart) {
+        rt.actions[a.index()] += 1;
+    }
     let acted = match act {
         Some((Action::Restart, cause)) => restart(svc, e, rt, Some(p), &cause, cycle),
         Some((Action::Stop, cause)) => {
@@ -273,6 +288,7 @@ fn process(svc: &Process, e: &mut Entry, rt: &mut Runtime, cycle: u64, ready: bo
         Some((Action::Start | Action::Alert, _)) | None => false,
     };
     view.restarts = Some(e.restarts);
+    view.actions = Some(rt.actions);
     view.state = if acted {
         Shown::Restarting
     } else if e.mode == Mode::GaveUp {
@@ -334,6 +350,7 @@ fn restart(svc: &Process, e: &mut Entry, rt: &mut Runtime, running: Option<Found
         e.restart_cycles.remove(0);
     }
     e.restarts += 1;
+    rt.actions[if running.is_some() { Action::Restart.index() } else { Action::Start.index() }] += 1;
     rt.restarting = true;
     rt.cpu = None;
     say(&svc.name, Kind::Action, Status::Info, super::RESTARTING.into());
