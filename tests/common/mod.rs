@@ -78,6 +78,8 @@ pub struct Sonde {
     pub addr: SocketAddr,
     stderr: Arc<Mutex<Vec<String>>>,
     lines: Receiver<String>,
+    /// The thread that reads stderr; it ends once sonde's stderr closes.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Sonde {
@@ -102,13 +104,14 @@ impl Sonde {
         let (tx, rx) = mpsc::channel();
         let all = Arc::new(Mutex::new(Vec::new()));
         let keep = Arc::clone(&all);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 keep.lock().unwrap().push(line.clone());
                 let _ = tx.send(line);
             }
         });
-        let mut sonde = Sonde { child, addr: "0.0.0.0:0".parse().unwrap(), stderr: all, lines: rx };
+        let mut sonde =
+            Sonde { child, addr: "0.0.0.0:0".parse().unwrap(), stderr: all, lines: rx, reader: Some(reader) };
         let line = sonde
             .wait_line(|l| l.contains("listening on http://"), Duration::from_secs(10))
             .unwrap_or_else(|| panic!("sonde did not start listening; stderr:\n{}", sonde.stderr()));
@@ -145,16 +148,32 @@ impl Sonde {
         request(self.addr, &format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"))
     }
 
-    /// Waits for the process to exit, up to `timeout`.
+    /// Waits for the process to exit, up to `timeout`, and for its
+    /// stderr to be read to the end, so that [`Sonde::stderr`] then holds
+    /// every line it wrote (the process can be gone while the reader has
+    /// not taken its last lines yet).
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
+        let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
+                break status;
+            }
+            if Instant::now() >= deadline {
+                return None;
             }
             std::thread::sleep(Duration::from_millis(20));
+        };
+        // The pipe closes with the process (sonde starts no children that
+        // could keep it open), so the reader ends soon after.
+        let drained = Instant::now() + Duration::from_secs(30);
+        while self.reader.as_ref().is_some_and(|r| !r.is_finished()) {
+            assert!(Instant::now() < drained, "sonde exited but its stderr stayed open");
+            std::thread::sleep(Duration::from_millis(5));
         }
-        None
+        if let Some(r) = self.reader.take() {
+            r.join().unwrap();
+        }
+        Some(status)
     }
 
     /// A field of /proc/PID/status, in kB (VmRSS, VmHWM).
