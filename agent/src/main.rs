@@ -209,6 +209,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    // The endpoint first: a second sonde on the same address stops here,
+    // before its push has sent anything or touched a spool.
+    let endpoint = match sonde::serve::Endpoint::bind(&config.listen) {
+        Ok(endpoint) => endpoint,
+        Err(e) => {
+            error(format_args!("{e}"));
+            return ExitCode::from(2);
+        }
+    };
     let agent = match Agent::start(config) {
         Ok(agent) => agent,
         Err(e) => {
@@ -216,7 +225,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let served = sonde::serve::run(Arc::clone(&agent), &load);
+    let served = endpoint.run(Arc::clone(&agent), &load);
     agent.stop();
     match served {
         Ok(()) => ExitCode::SUCCESS,
