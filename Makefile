@@ -23,7 +23,7 @@ run: ## run sonde with its embedded default config (endpoint on :9858)
 
 test: build ## every test: unit, black-box (static binary, every target under qemu), init, fuzz smoke, sizes, lint
 	SONDE_BIN=$(CURDIR)/$(STATIC_BIN) $(CARGO) test --workspace
-	$(CARGO) test --features sonde/tls --test unbound --test push --test checks
+	$(CARGO) test --features sonde/tls --test unbound --test push --test checks --test logs --test http_check --test notify
 	$(MAKE) cross-test
 	cross/size.sh
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-5} agent/fuzz/smoke.sh

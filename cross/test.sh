@@ -4,13 +4,13 @@
 #   cross/test.sh              # every built target
 #   cross/test.sh armv7 mips   # some
 # Big-endian MIPS and 32-bit ARM are where byte-order and 64-bit atomics
-# bugs hide; this is what finds them. A target that is not built fails.
+# bugs hide (an ICMP checksum, a protobuf varint); this is what finds them. A target that is not built fails.
 set -eu
 cd "$(dirname "$0")/.."
 . cross/lib.sh
 # Build the test binaries once, for the host.
-cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks 2>/dev/null ||
-    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks
+cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify 2>/dev/null ||
+    cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify
 failed=""
 for name in $(target_names "$@"); do
     load_target "$name"
@@ -28,7 +28,8 @@ for name in $(target_names "$@"); do
     echo "== $name: $bin ${runner:+under $runner}" >&2
     # shellcheck disable=SC2046
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
-        cargo test $(feature_args) --test http --test exposition --test config --test signals --test chrony --test unbound --test mounts --test checks; then
+        cargo test $(feature_args) --test http --test exposition --test config --test signals --test chrony --test unbound --test mounts --test checks \
+            --test icmp; then
         failed="$failed $name"
     fi
     # Push to real receivers on loopback: byte order and 32-bit counters
@@ -40,6 +41,21 @@ for name in $(target_names "$@"); do
     if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
         cargo test $(feature_args) --test push -- prometheus_and once_mode status_codes https; then
         failed="$failed $name(push)"
+    fi
+    # Logs to real rsyslog and syslog-ng: positions, the journal and the
+    # spool are written in the target's byte order and read back across a
+    # SIGKILL; with the tls feature, TLS to both receivers.
+    # shellcheck disable=SC2046
+    if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" cargo test $(feature_args) --test logs; then
+        failed="$failed $name(logs)"
+    fi
+    # Notifications: the spool's records and the state file written and
+    # read back, JSON and SMTP on the target's own byte order and 32-bit
+    # counters, against a webhook receiver and exim.
+    # shellcheck disable=SC2046
+    if ! SONDE_BIN="$PWD/$bin" SONDE_RUNNER="$runner" \
+        cargo test $(feature_args) --test notify -- webhook mails_arrive once_runs; then
+        failed="$failed $name(notify)"
     fi
 done
 if [ -n "$failed" ]; then

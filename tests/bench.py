@@ -563,6 +563,312 @@ def push_rows(sonde_abs, workdir):
         prom.wait()
 
 
+CHECKS = 500
+CHECKS_BLACKHOLED = 50
+CHECKS_INTERVAL_S = 15
+CHECKS_TIMEOUT_S = 5
+CHECKS_RUN_S = 75
+BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
+
+
+def in_ns(ns, argv):
+    return ["ip", "netns", "exec", ns] + argv
+
+
+def ns_get(ns, url):
+    """GET url from inside the namespace (curl), the body as text."""
+    out = subprocess.run(in_ns(ns, ["curl", "-sf", "--max-time", "20", url]),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if out.returncode != 0:
+        raise BenchError(f"GET {url} in {ns}: curl exit {out.returncode}")
+    return out.stdout.decode(errors="replace")
+
+
+def checks_rows(sonde_abs, workdir):
+    """Checks at scale: CHECKS TCP checks on a CHECKS_INTERVAL_S interval,
+    CHECKS_BLACKHOLED of them to a port whose SYNs an nftables rule drops,
+    run by sonde, and the same probes run by blackbox_exporter as a
+    Prometheus scraping it would run them; all inside a network namespace
+    of the bench's own. Returns markdown lines."""
+    for tool in (BLACKBOX, PROMETHEUS):
+        if not os.access(tool, os.X_OK):
+            raise BenchError(f"{tool} missing: run tests/setup.sh")
+    ns = f"sonde-bench-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    procs = []
+    try:
+        subprocess.run(in_ns(ns, ["ip", "link", "set", "lo", "up"]), check=True)
+        nft = ("add table inet bench\n"
+               "add chain inet bench input { type filter hook input priority 0; }\n"
+               "add rule inet bench input tcp dport 9 drop\n")
+        subprocess.run(in_ns(ns, ["nft", "-f", "-"]), input=nft.encode(), check=True)
+        live_port = 7000
+        listener = ("import socket\ns = socket.socket()\n"
+                    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                    f"s.bind(('0.0.0.0', {live_port}))\ns.listen(4096)\n"
+                    "while True:\n    c, _ = s.accept()\n    c.close()\n")
+        procs.append(subprocess.Popen(in_ns(ns, ["python3", "-c", listener]), stdout=subprocess.DEVNULL))
+        # Distinct targets (Prometheus drops duplicates): 127.0.x.y.
+        live = [f"127.0.{1 + i // 250}.{1 + i % 250}:{live_port}" for i in range(CHECKS - CHECKS_BLACKHOLED)]
+        dead = [f"127.0.9.{1 + i}:9" for i in range(CHECKS_BLACKHOLED)]
+        targets = live + dead
+        cfg = os.path.join(workdir, "checks.toml")
+        with open(cfg, "w") as f:
+            f.write("[server]\nlisten = \"127.0.0.1:9858\"\n[collectors]\ndefaults = false\n")
+            for i, t in enumerate(targets):
+                f.write(f"[[check]]\nname = \"c{i}\"\nkind = \"tcp\"\ntarget = \"{t}\"\n"
+                        f"interval = \"{CHECKS_INTERVAL_S}s\"\ntimeout = \"{CHECKS_TIMEOUT_S}s\"\n")
+        with open(os.path.join(workdir, "blackbox.yml"), "w") as f:
+            f.write(f"modules:\n  tcp_connect:\n    prober: tcp\n    timeout: {CHECKS_TIMEOUT_S}s\n")
+        with open(os.path.join(workdir, "prom.yml"), "w") as f:
+            f.write(f"global:\n  scrape_interval: {CHECKS_INTERVAL_S}s\n  scrape_timeout: 10s\n"
+                    "scrape_configs:\n  - job_name: blackbox\n    metrics_path: /probe\n"
+                    "    params:\n      module: [tcp_connect]\n    static_configs:\n      - targets:\n")
+            f.writelines(f"        - '{t}'\n" for t in targets)
+            f.write("    relabel_configs:\n      - source_labels: [__address__]\n"
+                    "        target_label: __param_target\n      - source_labels: [__param_target]\n"
+                    "        target_label: instance\n      - target_label: __address__\n"
+                    "        replacement: 127.0.0.1:9115\n")
+
+        def measure(name, argv, settle):
+            err = open(os.path.join(workdir, f"{name}.err"), "w")
+            p = subprocess.Popen(in_ns(ns, argv), stdout=subprocess.DEVNULL, stderr=err)
+            procs.append(p)
+            t0 = time.perf_counter()
+            settle()
+            time.sleep(max(0.0, CHECKS_RUN_S - (time.perf_counter() - t0)))
+            return p, t0
+
+        def reap(p):
+            hwm = proc_status(p.pid).get("VmHWM")
+            os.kill(p.pid, signal.SIGTERM)
+            _, _, ru = os.wait4(p.pid, 0)
+            procs.remove(p)
+            return ru.ru_utime + ru.ru_stime, hwm
+
+        # sonde
+        log(f"checks: sonde, {CHECKS} checks for {CHECKS_RUN_S} s")
+        p, t0 = measure("sonde", [sonde_abs, "--config", cfg], lambda: None)
+        try:
+            text = ns_get(ns, "http://127.0.0.1:9858/metrics")
+        except BenchError:
+            with open(os.path.join(workdir, "sonde.err")) as f:
+                raise BenchError(f"sonde did not answer; its stderr:\n{f.read()}")
+        wall = time.perf_counter() - t0
+        runs = metric(text, "sonde_check_runs_total") or 0
+        lag_max = metric(text, "sonde_check_lag_max_seconds") or 0
+        lag_sum = metric(text, "sonde_check_lag_seconds_total") or 0
+        ok = sum(1 for ln in text.splitlines() if ln.startswith("probe_success{") and ln.endswith(" 1"))
+        cpu, hwm = reap(p)
+        sonde_row = (cpu, hwm, runs, lag_max, lag_sum / runs if runs else 0, wall, ok)
+
+        # blackbox_exporter, as Prometheus drives it
+        log(f"checks: blackbox_exporter and Prometheus, {CHECKS} probes for {CHECKS_RUN_S} s")
+        bb = subprocess.Popen(in_ns(ns, [BLACKBOX, f"--config.file={workdir}/blackbox.yml",
+                                         "--web.listen-address=127.0.0.1:9115"]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(bb)
+        t0 = time.perf_counter()
+        prom, _ = measure("prometheus", [PROMETHEUS, f"--config.file={workdir}/prom.yml",
+                                         f"--storage.tsdb.path={workdir}/prom-data",
+                                         "--web.listen-address=127.0.0.1:9090"], lambda: None)
+        q = lambda expr: ns_get(ns, "http://127.0.0.1:9090/api/v1/query?query=" + expr)
+        scrapes_json = q("sum(count_over_time(up%5B10m%5D))")
+        ok_json = q("count(probe_success%3D%3D1)")
+        # Prometheus's own scheduling, from its own metrics.
+        own = ns_get(ns, "http://127.0.0.1:9090/metrics")
+        wall_bb = time.perf_counter() - t0
+
+        def first_value(js):
+            import json
+            r = json.loads(js)["data"]["result"]
+            return float(r[0]["value"][1]) if r else 0.0
+
+        bb_scrapes = first_value(scrapes_json)
+        bb_p99 = metric(own, f'prometheus_target_interval_length_seconds{{interval="{CHECKS_INTERVAL_S}s",quantile="0.99"}}') or 0.0
+        bb_ok = first_value(ok_json)
+        cpu_bb, hwm_bb = reap(bb)
+        cpu_prom, hwm_prom = reap(prom)
+        s_cpu, s_hwm, s_runs, s_lag_max, s_lag_mean, s_wall, s_ok = sonde_row
+        per_s = s_cpu * 1000 / s_runs if s_runs else 0
+        per_bb = cpu_bb * 1000 / bb_scrapes if bb_scrapes else 0
+        per_prom = cpu_prom * 1000 / bb_scrapes if bb_scrapes else 0
+        return [
+            "## Checks at scale",
+            "",
+            f"{CHECKS} TCP checks on a {CHECKS_INTERVAL_S} s interval with a {CHECKS_TIMEOUT_S} s timeout,"
+            f" {CHECKS_BLACKHOLED} of them to a port whose",
+            "SYNs an nftables rule drops (each of those holds its worker for the whole timeout), for",
+            f"{CHECKS_RUN_S} s, inside a network namespace of the bench's own. sonde runs them as `[[check]]`",
+            "tables; blackbox_exporter runs the same probes as a Prometheus scraping it with the same",
+            "interval would drive them (Prometheus spreads its targets over the interval). \"Behind",
+            "schedule\": sonde's `sonde_check_lag_max_seconds` (the latest any check started against its",
+            "due time) and mean lag; for blackbox, Prometheus's own scheduling, its 99th percentile",
+            "interval between scrapes (`prometheus_target_interval_length_seconds`) minus the interval.",
+            "CPU per check: the process's CPU over the run divided by the checks it ran.",
+            "",
+            "| runner | checks run | passing at the end | behind schedule, max (mean) | CPU per check | peak RSS (VmHWM) |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| sonde | {int(s_runs)} | {s_ok} of {CHECKS - CHECKS_BLACKHOLED} live | {s_lag_max:.3f} s ({s_lag_mean * 1000:.1f} ms) "
+            f"| {per_s:.3f} ms | {fmt_mib(s_hwm)} |",
+            f"| blackbox_exporter (driven by Prometheus) | {int(bb_scrapes)} | {int(bb_ok)} of {CHECKS - CHECKS_BLACKHOLED} live "
+            f"| p99 interval {bb_p99:.3f} s ({(bb_p99 - CHECKS_INTERVAL_S) * 1000:+.1f} ms) "
+            f"| {per_bb:.3f} ms (+ Prometheus {per_prom:.3f} ms) | {fmt_mib(hwm_bb)} (+ Prometheus {fmt_mib(hwm_prom)}) |",
+            "",
+            f"Ratio, blackbox_exporter to sonde: CPU per check {fmt_ratio(per_bb, per_s)}, peak RSS {fmt_ratio(hwm_bb, s_hwm)}.",
+            "",
+        ]
+    finally:
+        for p in procs:
+            try:
+                p.kill()
+                p.wait(timeout=STOP_TIMEOUT)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
+RSYSLOGD = "/usr/sbin/rsyslogd"
+LOG_LINES = 200_000       # lines in the file both forwarders read
+LOG_TIMEOUT = 300.0       # for one forwarder to deliver them all
+
+
+def rsyslog_conf(workdir, name, body):
+    """An rsyslogd config of its own (nothing of /etc), and its argv."""
+    d = os.path.join(workdir, name)
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "rsyslog.conf")
+    with open(conf, "w") as f:
+        f.write(f'global(workDirectory="{d}" maxMessageSize="64k")\n{body}')
+    return [RSYSLOGD, "-n", "-f", conf, "-i", os.path.join(d, "rsyslogd.pid")], d
+
+
+def receiver(workdir, name):
+    """rsyslogd receiving RFC 6587 on TCP, writing each message's text as a
+    line of d/out.log. Returns (Popen, port, out path)."""
+    port = free_port()
+    d = os.path.join(workdir, name)
+    argv, d = rsyslog_conf(workdir, name,
+                           'template(name="msg" type="string" string="%msg%\\n")\n'
+                           f'module(load="imtcp")\ninput(type="imtcp" port="{port}" address="{HOST}" ruleset="r")\n'
+                           f'ruleset(name="r") {{ action(type="omfile" file="{d}/out.log" template="msg") }}\n')
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.perf_counter() + START_TIMEOUT
+    while True:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return proc, port, os.path.join(d, "out.log")
+        except OSError:
+            if time.perf_counter() > deadline or proc.poll() is not None:
+                raise BenchError(f"the {name} rsyslogd did not listen on {port}")
+            time.sleep(0.02)
+
+
+def count_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().count(b"\n")
+    except OSError:
+        return 0
+
+
+def forward_run(name, argv, out):
+    """Starts a forwarder, waits until `out` has LOG_LINES lines, reads its
+    VmHWM, stops it (SIGTERM, wait4). Returns (wall s, CPU s, VmHWM KiB)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        while count_lines(out) < LOG_LINES:
+            if proc.poll() is not None:
+                raise BenchError(f"{name} exited with {proc.returncode}")
+            if time.perf_counter() - t0 > LOG_TIMEOUT:
+                raise BenchError(f"{name}: {count_lines(out)} of {LOG_LINES} lines in {LOG_TIMEOUT} s")
+            time.sleep(0.02)
+        wall = time.perf_counter() - t0
+        hwm = proc_status(proc.pid).get("VmHWM", 0)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, status, ru = os.wait4(proc.pid, 0)
+        return wall, ru.ru_utime + ru.ru_stime, hwm
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def logs_rows(sonde_abs, workdir):
+    """Forwarding one file of LOG_LINES lines over TCP to rsyslog: sonde
+    against rsyslog's own imfile -> omfwd, each with a receiver of its own,
+    one after the other. Returns markdown lines."""
+    if not os.access(RSYSLOGD, os.X_OK):
+        raise BenchError(f"{RSYSLOGD} missing: run tests/setup.sh")
+    src = os.path.join(workdir, "dnsdist.log")
+    with open(src, "w") as f:
+        for i in range(LOG_LINES):
+            f.write(f"2026-12-04 10:00:00 query {i:07} from 192.0.2.{i % 250}: "
+                    f"www.example.org. IN AAAA rd=1 took 0.{i % 997:03}ms\n")
+    size = os.path.getsize(src)
+    runs = {"sonde": [], "rsyslog": []}
+    procs = []
+    try:
+        for k in range(REPEATS):
+            recv, port, out = receiver(workdir, f"recv-sonde-{k}")
+            procs.append(recv)
+            cfg = os.path.join(workdir, f"logs-{k}.toml")
+            with open(cfg, "w") as f:
+                f.write(f'[paths]\nstate_dir = "{workdir}/state-{k}"\n[collectors]\ndefaults = false\n'
+                        f'[[log]]\npath = "{src}"\nsyslog = "tcp://{HOST}:{port}"\nstart = "beginning"\n')
+            log(f"logs: sonde forwarding ({k + 1}/{REPEATS})")
+            runs["sonde"].append(forward_run("sonde", [sonde_abs, "--listen", f"{HOST}:0", "--config", cfg], out))
+            recv2, port2, out2 = receiver(workdir, f"recv-rsyslog-{k}")
+            procs.append(recv2)
+            argv, _ = rsyslog_conf(workdir, f"fwd-rsyslog-{k}",
+                                   'module(load="imfile")\n'
+                                   f'input(type="imfile" File="{src}" Tag="dnsdist" ruleset="f" freshStartTail="off")\n'
+                                   'ruleset(name="f") { action(type="omfwd" target="127.0.0.1" '
+                                   f'port="{port2}" protocol="tcp" TCP_Framing="octet-counted" '
+                                   'template="RSYSLOG_SyslogProtocol23Format") }\n')
+            log(f"logs: rsyslog imfile -> omfwd forwarding ({k + 1}/{REPEATS})")
+            runs["rsyslog"].append(forward_run("rsyslog", argv, out2))
+            for p in procs:
+                p.kill()
+                p.wait()
+            procs = []
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    names = {"sonde": "sonde", "rsyslog": f"rsyslog {dpkg_version('rsyslog') or ''}, imfile → omfwd"}
+
+    def med(key, i, f=lambda x: x):
+        vals = [f(r[i]) for r in runs[key]]
+        return statistics.median(vals), min(vals), max(vals)
+    rows = [(names[k], med(k, 0, lambda w: LOG_LINES / w), med(k, 1, lambda c: LOG_LINES / c), med(k, 1), med(k, 2))
+            for k in ("sonde", "rsyslog")]
+    lines = [
+        "## Logs",
+        "",
+        f"Forwarding one file of {LOG_LINES} lines ({size / 1048576:.1f} MiB, read from its start) over",
+        "TCP, octet-counted RFC 5424, to an rsyslogd on loopback writing each message to a file, until",
+        "the receiver has every line: sonde (`[[log]]` with `start = \"beginning\"`, no collectors),",
+        "then rsyslogd's own imfile → omfwd on the same file in the same run, each run with a receiver",
+        f"of its own; {REPEATS} runs each, interleaved, median (min–max). CPU is the forwarder's whole life",
+        "(start to SIGTERM, `wait4`), peak RSS its `VmHWM` just before the stop; the receivers are not",
+        "counted. rsyslog's peak depends on how far its in-memory queue runs ahead of omfwd.",
+        "",
+        "| forwarder | lines per CPU-second | lines per second (wall) | CPU (s) | peak RSS | ratio vs sonde (lines per CPU-second / peak RSS) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    s_lps, s_hwm = rows[0][2][0], rows[0][4][0]
+    for name, wall, lps, cpu, hwm in rows:
+        ratio = "1× (reference)" if name == "sonde" else f"{s_lps / lps[0]:.1f}× / {hwm[0] / s_hwm:.1f}×"
+        lines.append(f"| {name} | {lps[0]:,.0f} ({lps[1]:,.0f}–{lps[2]:,.0f}) | {wall[0]:,.0f} | "
+                     f"{cpu[0]:.2f} ({cpu[1]:.2f}–{cpu[2]:.2f}) | {fmt_mib(hwm[0])} ({fmt_mib(hwm[1])}–{fmt_mib(hwm[2])}) | {ratio} |")
+    lines.append("")
+    return lines
+
+
 def main():
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sonde = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SONDE_BIN") or DEFAULT_SONDE
@@ -772,6 +1078,12 @@ is why the table uses `VmHWM` instead.
     with tempfile.TemporaryDirectory(prefix="sonde-bench-push-") as workdir:
         log("push rows")
         push = push_rows(sonde_abs, workdir)
+    with tempfile.TemporaryDirectory(prefix="sonde-bench-checks-") as workdir:
+        log("checks rows")
+        checks = checks_rows(sonde_abs, workdir)
+    with tempfile.TemporaryDirectory(prefix="sonde-bench-logs-") as workdir:
+        log("logs rows")
+        logs = logs_rows(sonde_abs, workdir)
     split_intro = """### Where the CPU goes
 
 The same runs, split into the program's own work (user time) and the
@@ -782,7 +1094,7 @@ that no exporter gets under; the user column is what each program's own
 code costs.
 """
     doc = (intro + "\n" + table + "\n\n" + split_intro + "\n" + split_table + "\n\n"
-           + "\n".join(push)) + "\n## Raw runs\n\n" + "\n".join(raw) + "\n" + notes
+           + "\n".join(push) + "\n" + "\n".join(checks) + "\n" + "\n".join(logs)) + "\n## Raw runs\n\n" + "\n".join(raw) + "\n" + notes
     out_path = os.path.join(repo, "BENCHMARKS.md")
     with open(out_path, "w") as f:
         f.write(doc)

@@ -577,7 +577,7 @@ fn a_socket_that_never_answers_fails_within_the_deadline() {
         assert_eq!(value(text, "sonde_collector_success{collector=\"chrony\"}"), Some(0.0), "{text}");
         assert_eq!(value(text, "chrony_up"), Some(0.0));
         // The host collectors are unaffected.
-        assert_eq!(value(text, "sonde_collector_success{collector=\"meminfo\"}"), Some(1.0));
+        assert_eq!(value(text, "node_scrape_collector_success{collector=\"meminfo\"}"), Some(1.0));
         // Logged during the scrape; read by a thread of the harness.
         let line = sonde.wait_line(|l| l.contains("collector chrony failed"), Duration::from_secs(10));
         assert!(line.is_some_and(|l| l.contains("no reply")), "{}", sonde.stderr());
@@ -595,7 +595,9 @@ fn a_socket_that_never_answers_fails_within_the_deadline() {
 
 /// Runs `script` in a new network and mount namespace with a fresh /run
 /// and loopback up, so chronyd can use its default socket and port 323
-/// beside any system chronyd; returns what it printed.
+/// beside any system chronyd, and with chrony's and Unbound's config
+/// directories empty, so the box is not set up for either (the machine
+/// running the tests has both packages installed); returns what it printed.
 fn in_namespace(dir: &Scratch, script: &str) -> (String, String) {
     require_chronyd();
     // A copy nobody may run, for the unprivileged case.
@@ -606,7 +608,8 @@ fn in_namespace(dir: &Scratch, script: &str) -> (String, String) {
     // Under qemu-user for the cross-built targets, as common::run does.
     let runner = std::env::var("SONDE_RUNNER").unwrap_or_default();
     let prelude = format!(
-        "set -eu\nmount -t tmpfs none /run\nip link set lo up\nSONDE=\"{runner} {}\"\nW={}\n\
+        "set -eu\nmount -t tmpfs none /run\nfor d in /etc/chrony /etc/unbound; do [ ! -d $d ] || mount -t tmpfs none $d; done\n\
+         ip link set lo up\nSONDE=\"{runner} {}\"\nW={}\n\
          start_chronyd() {{\n  printf '%s\\npidfile %s\\n' \"$1\" $W/chronyd.pid > $W/chrony.conf\n  {CHRONYD} -x -d -f $W/chrony.conf \
          >$W/chronyd.log 2>&1 &\n  pid=$!\n  trap 'kill $pid' EXIT\n  i=0\n  \
          until {CHRONYC} -n -c tracking >/dev/null 2>&1 || {CHRONYC} -n -c -h ::1 tracking >/dev/null 2>&1; do\n    \
@@ -624,6 +627,67 @@ fn auto_without_chronyd_reports_nothing_and_success() {
     assert_eq!(value(&text, "sonde_collector_success{collector=\"chrony\"}"), Some(1.0), "{stderr}");
     assert!(!text.contains("\nchrony_"), "no chrony families without chronyd:\n{text}");
     assert!(!stderr.contains("chrony"), "{stderr}");
+}
+
+/// See: issue 13, "chrony_up == 0 never fires when chronyd stops". A
+/// chronyd that was there and is gone is down, however it went: stopped
+/// cleanly (SIGTERM removes its socket), killed (SIGKILL leaves it, and
+/// connecting is refused) or hung (SIGSTOP). A running sonde has seen it
+/// answer; a `--once` from cron knows it from the box's set-up (its
+/// config file) or from the socket left behind.
+#[test]
+fn a_chronyd_that_was_there_and_is_gone_is_down() {
+    let dir = Scratch::new("chrony-gone");
+    let script = r#"
+up() { echo "$(printf '%s\n' "$1" | grep -E '^(chrony_up|sonde_collector_success\{collector="chrony"\}) ' | tr '\n' ' ')"; }
+scrape() { curl -sf http://127.0.0.1:9858/metrics; }
+stop() {
+  kill -$1 $pid
+  if [ $1 = STOP ]; then return; fi
+  wait $pid || true
+}
+gone() { [ $1 != STOP ] || kill -KILL $pid; wait $pid 2>/dev/null || true; rm -f /run/chrony/chronyd.sock; }
+$SONDE --listen 127.0.0.1:9858 --no-collector unbound >$W/sonde.out 2>$W/sonde.err &
+S=$!
+i=0; until scrape >/dev/null; do i=$((i+1)); [ $i -lt 300 ] || exit 8; sleep 0.05; done
+for sig in TERM KILL STOP; do
+  start_chronyd 'port 0'
+  echo "running $sig before: $(up "$(scrape)")"
+  stop $sig
+  echo "running $sig after: $(up "$(scrape)")"
+  gone $sig
+done
+kill $S
+echo '# chrony, as the package leaves it' > /etc/chrony/chrony.conf
+for sig in TERM KILL STOP; do
+  start_chronyd 'port 0'
+  stop $sig
+  set +e; out=$($SONDE --once --no-collector unbound 2>/dev/null); code=$?; set -e
+  echo "once $sig: $(up "$out")exit $code"
+  gone $sig
+done
+trap - EXIT
+"#;
+    let (text, stderr) = in_namespace(&dir, script);
+    for sig in ["TERM", "KILL", "STOP"] {
+        let line = |prefix: &str| {
+            text.lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{prefix}: {text}
+{stderr}"
+                    )
+                })
+                .to_owned()
+        };
+        let before = line(&format!("running {sig} before:"));
+        assert!(before.contains("chrony_up 1") && before.contains("} 1"), "{before}");
+        let after = line(&format!("running {sig} after:"));
+        assert!(after.contains("chrony_up 0 sonde_collector_success{collector=\"chrony\"} 0"), "{after}");
+        let once = line(&format!("once {sig}:"));
+        assert!(once.contains("chrony_up 0 sonde_collector_success{collector=\"chrony\"} 0 exit 1"), "{once}");
+    }
 }
 
 #[test]

@@ -29,20 +29,16 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
+use common::peers::NodeExporter;
 use common::{request, Scratch, Sonde};
 
 const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
 
 /// node_exporter families sonde does not emit, and why (the same reasons
 /// as NODE_EXPORTER_COVERAGE.md gives).
-const NOT_COVERED: &[(&str, &str)] = &[
-    ("node_exporter_build_info", "sonde's own is sonde_build_info"),
-    ("node_scrape_collector_duration_seconds", "sonde's own is sonde_collector_duration_seconds"),
-    ("node_scrape_collector_success", "sonde's own is sonde_collector_success"),
-];
+const NOT_COVERED: &[(&str, &str)] = &[("node_exporter_build_info", "sonde's own is sonde_build_info")];
 
 /// Labels node_exporter added after some version: (family, label,
 /// version that added it). A family matching a prefix ending in `_`
@@ -172,15 +168,6 @@ fn newer_label(family: &str, label: &str, installed: (u32, u32)) -> bool {
     })
 }
 
-struct NodeExporter(Child);
-
-impl Drop for NodeExporter {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn scrape(addr: std::net::SocketAddr) -> String {
     let r = request(addr, "GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
     assert_eq!(r.status, 200);
@@ -206,33 +193,10 @@ fn dechunk(mut body: &[u8]) -> String {
     }
 }
 
-fn start_node_exporter(textfile: &Path) -> (NodeExporter, std::net::SocketAddr) {
-    spawn_node_exporter(&[format!("--collector.textfile.directory={}", textfile.display())])
-}
-
-/// node_exporter listening on a free loopback port, with `args`.
-fn spawn_node_exporter(args: &[String]) -> (NodeExporter, std::net::SocketAddr) {
-    assert!(
-        Path::new(NODE_EXPORTER).is_file(),
-        "{NODE_EXPORTER} not found: run tests/setup.sh (Debian package prometheus-node-exporter); \
-         the compatibility test needs the real node_exporter"
-    );
-    let port = common::free_tcp_port();
-    let child = Command::new(NODE_EXPORTER)
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let ne = NodeExporter(child);
-    let addr = ([127, 0, 0, 1], port).into();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(Instant::now() < deadline, "node_exporter did not listen on {addr}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// node_exporter on a free loopback port with `args`, its log in `dir`.
+fn spawn_node_exporter(dir: &Path, args: &[String]) -> (NodeExporter, std::net::SocketAddr) {
+    let ne = NodeExporter::start(dir, args);
+    let addr = ([127, 0, 0, 1], ne.port).into();
     (ne, addr)
 }
 
@@ -279,7 +243,8 @@ fn sonde_is_node_exporter_compatible_on_this_host() {
             textfile.display()
         ),
     );
-    let (_ne, ne_addr) = start_node_exporter(&textfile);
+    let (_ne, ne_addr) =
+        spawn_node_exporter(&scratch.0, &[format!("--collector.textfile.directory={}", textfile.display())]);
     let sonde = Sonde::start(&["--config", config.to_str().unwrap()]);
 
     let before = parse(&scrape(ne_addr));
@@ -300,6 +265,28 @@ fn sonde_is_node_exporter_compatible_on_this_host() {
             problems.push(format!("{name}: labels {extra:?} only here, {missing:?} only in node_exporter"));
         }
     }
+    // The process collector every exporter has: the same families, types
+    // and help texts, and values that describe a live process.
+    let process: Vec<&String> = before.keys().filter(|n| n.starts_with("process_")).collect();
+    assert!(process.len() >= 7, "node_exporter's process_* families: {process:?}");
+    for name in process {
+        let ne = &before[name];
+        match ours.get(name) {
+            None => problems.push(format!("{name}: node_exporter has it, sonde does not")),
+            Some(s) if s.kind != ne.kind || s.help != ne.help || !s.labels.is_empty() => problems.push(format!(
+                "{name}: {} {:?} {:?} here, {} {:?} in node_exporter",
+                s.kind, s.help, s.labels, ne.kind, ne.help
+            )),
+            Some(_) => {}
+        }
+    }
+    let own = |n: &str| ours.get(n).and_then(|f| f.samples.get(&Vec::new())).copied().unwrap_or(f64::NAN);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    assert!((now - 600.0..=now).contains(&own("process_start_time_seconds")), "{}", own("process_start_time_seconds"));
+    assert!(own("process_open_fds") >= 3.0 && own("process_open_fds") < own("process_max_fds"));
+    assert!(own("process_resident_memory_bytes") > 100_000.0);
+    assert!(own("process_virtual_memory_bytes") >= own("process_resident_memory_bytes"));
+    assert!(own("process_cpu_seconds_total") >= 0.0);
     // Gauges that do not move.
     let mut compared = BTreeSet::new();
     for name in STATIC_GAUGES {
@@ -463,13 +450,17 @@ fn sonde_on_tree(root: &Path, collectors: &[&str]) -> String {
 
 /// node_exporter's scrape of `root` with only `collector` on.
 fn node_exporter_on_tree(root: &Path, collector: &str) -> String {
-    let (_ne, addr) = spawn_node_exporter(&[
-        format!("--path.procfs={}", root.join("proc").display()),
-        format!("--path.sysfs={}", root.join("sys").display()),
-        "--collector.disable-defaults".to_owned(),
-        format!("--collector.{collector}"),
-        "--web.disable-exporter-metrics".to_owned(),
-    ]);
+    let scratch = Scratch::new(&format!("compat-ne-{collector}"));
+    let (_ne, addr) = spawn_node_exporter(
+        &scratch.0,
+        &[
+            format!("--path.procfs={}", root.join("proc").display()),
+            format!("--path.sysfs={}", root.join("sys").display()),
+            "--collector.disable-defaults".to_owned(),
+            format!("--collector.{collector}"),
+            "--web.disable-exporter-metrics".to_owned(),
+        ],
+    );
     scrape(addr)
 }
 

@@ -48,6 +48,37 @@ fn check_config_reports_every_error_not_only_the_first() {
     }
 }
 
+/// A blackbox.yml is read as blackbox_exporter reads it, strictly: a key
+/// it does not know, or YAML outside the subset such files use, is an
+/// error with its line, from check-config and at start; Debian's own
+/// blackbox.yml passes, its modules sonde cannot run said, not refused.
+#[test]
+fn blackbox_yml_errors_have_their_lines_and_exit_2() {
+    let dir = Scratch::new("blackbox-yml");
+    let typo = dir.write(
+        "typo.yml",
+        "modules:\n  dns:\n    prober: dns\n    dns:\n      query_name: \"x.example.\"\n      preferred_ip_protcol: ip4\n",
+    );
+    let anchor = dir.write("anchor.yml", "modules:\n  tcp: &t\n    prober: tcp\n  again: *t\n");
+    for (file, line) in [(&typo, ":6: "), (&anchor, ":2: ")] {
+        let out = run(&["check-config", file.to_str().unwrap()]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(&format!("{}{line}", file.display())), "{err}");
+        let start = run(&["--once", "--blackbox-config", file.to_str().unwrap()]);
+        assert_eq!(start.status.code(), Some(2), "a bad blackbox.yml stops sonde at start");
+    }
+    let debian = std::path::Path::new("/etc/prometheus/blackbox.yml");
+    assert!(debian.is_file(), "run tests/setup.sh (Debian package prometheus-blackbox-exporter)");
+    let out = run(&["check-config", debian.to_str().unwrap()]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    for runs in ["http_2xx", "http_post_2xx", "icmp", "icmp_ttl5"] {
+        assert!(!err.contains(&format!("module {runs} ")), "{runs} runs: {err}");
+    }
+    assert!(err.contains("module irc_banner will not run: query_response send with ${n}"), "{err}");
+}
+
 #[test]
 fn the_default_config_and_every_example_pass_check_config() {
     let dir = Scratch::new("default");

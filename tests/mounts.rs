@@ -427,7 +427,7 @@ fn on_a_booted_openwrt_box_the_overlay_root_and_rom_are_reported() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     promtool_check(&text);
-    assert_eq!(value(&text, "sonde_collector_success{collector=\"filesystem\"}"), Some(1.0));
+    assert_eq!(value(&text, "node_scrape_collector_success{collector=\"filesystem\"}"), Some(1.0));
     // It ran in the box: the box's os-release, from the squashfs.
     assert!(text.contains("node_os_info{build_id=\"r28427-6df0e3d02a\",id=\"openwrt\","), "{text}");
 
@@ -499,7 +499,7 @@ fn from_outside_with_rootfs_the_box_reads_as_node_exporter_reads_it() {
     let out = output_within(cmd, "sonde --once with --rootfs into the box");
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
-        value(&text, "sonde_collector_success{collector=\"filesystem\"}"),
+        value(&text, "node_scrape_collector_success{collector=\"filesystem\"}"),
         Some(1.0),
         "{}",
         String::from_utf8_lossy(&out.stderr)

@@ -29,6 +29,8 @@ use crate::collect::{self, CollectorRun};
 use crate::config::Config;
 use crate::expo::{Exposition, MetricType};
 use crate::limits::{MAX_EXPOSITION, SELF_RESERVE};
+use crate::logs;
+use crate::notify;
 use crate::push;
 use crate::service::Service;
 use crate::sys::log;
@@ -42,6 +44,10 @@ enum OnChange {
     /// start (a queue, a spool and a request in flight are not moved
     /// between settings).
     NextStart(&'static str),
+    /// Stop the running one, then start one with the new settings (the old
+    /// settings again if that fails): for a service that owns files two
+    /// instances must not share (log positions).
+    Replace,
 }
 
 /// Starts a service from the config; None when the config asks for none.
@@ -64,9 +70,35 @@ struct Registration {
 /// Every service, in the order they start and render; they stop in the
 /// reverse order.
 const SERVICES: &[Registration] = &[
+    // First, so every other service's events have somewhere to go from
+    // their start, and last to stop, so their last events are kept.
+    Registration {
+        name: "notify",
+        start: |c, agent| {
+            // Weak: the agent holds this service, which must not hold the
+            // agent alive past its stop.
+            let weak = Arc::downgrade(agent);
+            let collect = Arc::new(move || {
+                if let Some(agent) = weak.upgrade() {
+                    agent.scrape();
+                }
+            });
+            let service = notify::Notifier::start(notify_settings(c), &agent.hub, collect)?;
+            Ok(service.map(|n| Box::new(n) as Box<dyn Service>))
+        },
+        changed: |old, new| old.notify != new.notify,
+        // Its spools and state file are the running one's until it stops.
+        on_change: OnChange::Replace,
+        required: true,
+        // For the receivers to take what is queued before it is spooled.
+        grace: Duration::from_secs(3),
+    },
     Registration {
         name: "checks",
-        start: |c, _| Ok(Some(Box::new(check::Scheduler::start(c.checks.clone()).map_err(|e| e.to_string())?))),
+        start: |c, agent| {
+            let observer = Some(agent.hub.check_observer());
+            Ok(Some(Box::new(check::Scheduler::start_observed(c.checks.clone(), observer).map_err(|e| e.to_string())?)))
+        },
         changed: |old, new| old.checks != new.checks,
         on_change: OnChange::Restart,
         required: false,
@@ -77,8 +109,13 @@ const SERVICES: &[Registration] = &[
         name: "push",
         start: |c, agent| {
             let Some(settings) = &c.push else { return Ok(None) };
+            let hub = agent.hub.clone();
+            let (receiver, cycle) = (receiver(&settings.url), settings.interval);
+            let status = Arc::new(move |failing: bool, last: u16| {
+                hub.push_status(push_status(&receiver, cycle, failing, last));
+            });
             let agent = Arc::clone(agent);
-            let pipeline = push::Pipeline::start(settings.clone(), Arc::new(move || agent.scrape()))?;
+            let pipeline = push::Pipeline::start(settings.clone(), Arc::new(move || agent.scrape()), Some(status))?;
             Ok(Some(Box::new(pipeline)))
         },
         changed: |old, new| old.push != new.push,
@@ -87,7 +124,62 @@ const SERVICES: &[Registration] = &[
         // For the receiver to take what is queued before it is spooled.
         grace: Duration::from_secs(5),
     },
+    Registration {
+        name: "logs",
+        start: |c, agent| match c.logs.is_empty() {
+            true => Ok(None),
+            false => Ok(Some(Box::new(logs::Logs::start(&c.logs, log_events(agent.hub.clone()))?))),
+        },
+        changed: |old, new| old.logs != new.logs,
+        on_change: OnChange::Replace,
+        required: true,
+        // For the receivers to take what is read; the rest stays in the
+        // spool or, unread as far as the positions say, in the files.
+        grace: Duration::from_secs(5),
+    },
 ];
+
+/// Where the log rules' events go: to the notifications, as `LogRule`,
+/// and to sonde's log.
+fn log_events(hub: notify::Hub) -> logs::rules::EventSink {
+    Arc::new(move |e: logs::rules::Event| {
+        hub.raise(log_rule_event(&e));
+        logs::rules::log_event(e);
+    })
+}
+
+fn log_rule_event(e: &logs::rules::Event) -> notify::Event {
+    notify::Event::log_line(&e.rule, notify::Severity::Warning, &e.file, e.line.as_bytes())
+}
+
+/// The notifications' settings, with the status page's URL found from
+/// where the endpoint listens when `[events] status_url` does not say.
+fn notify_settings(c: &Config) -> notify::Settings {
+    let mut s = c.notify.clone();
+    if s.status_url.is_none() {
+        s.status_url = crate::config::status_url(&c.listen, &s.instance);
+    }
+    s
+}
+
+/// A push URL's `host:port`, as the `receiver` label (its path may hold
+/// a key, so it is left out).
+fn receiver(url: &str) -> String {
+    match crate::deliver::http::Endpoint::parse(url) {
+        Ok(e) if e.host.contains(':') => format!("[{}]:{}", e.host, e.port),
+        Ok(e) => format!("{}:{}", e.host, e.port),
+        Err(_) => url.to_owned(),
+    }
+}
+
+fn push_status(receiver: &str, cycle: Duration, failing: bool, last: u16) -> notify::PushStatus {
+    notify::PushStatus {
+        receiver: receiver.to_owned(),
+        failing_since: failing.then(crate::sys::time::now_ms),
+        why: if last == 0 { "a network error".into() } else { format!("the receiver answered {last}") },
+        cycle,
+    }
+}
 
 /// The exposition under construction, and the collectors' state.
 struct Assembler {
@@ -131,6 +223,9 @@ pub struct Agent {
     /// [`SERVICES`].
     services: Mutex<Vec<Option<Box<dyn Service>>>>,
     assembler: Mutex<Assembler>,
+    /// Where every service raises its events; the notifications service
+    /// attaches to it while it runs.
+    hub: notify::Hub,
 }
 
 impl Agent {
@@ -141,6 +236,7 @@ impl Agent {
             config: Mutex::new(Arc::new(config)),
             services: Mutex::new(SERVICES.iter().map(|_| None).collect()),
             assembler: Mutex::new(Assembler::new()),
+            hub: notify::Hub::default(),
         });
         let config = agent.config();
         for (i, r) in SERVICES.iter().enumerate() {
@@ -156,6 +252,11 @@ impl Agent {
         Ok(agent)
     }
 
+    /// Where a part of sonde raises an event: one call, from any thread.
+    pub fn hub(&self) -> &notify::Hub {
+        &self.hub
+    }
+
     /// The config in force.
     pub fn config(&self) -> Arc<Config> {
         Arc::clone(&lock(&self.config))
@@ -167,9 +268,14 @@ impl Agent {
     pub fn scrape(&self) -> Vec<u8> {
         let config = self.config();
         let mut assembler = lock(&self.assembler);
-        let services = lock(&self.services);
-        let list: Vec<&dyn Service> = services.iter().flatten().map(|s| s.as_ref()).collect();
-        assembler.assemble(&config, &list, true).to_vec()
+        let bytes = {
+            let services = lock(&self.services);
+            let list: Vec<&dyn Service> = services.iter().flatten().map(|s| s.as_ref()).collect();
+            assembler.assemble(&config, &list, true).to_vec()
+        };
+        // Outside the services' lock: the notifications render under it.
+        self.hub.collected(&assembler.runs);
+        bytes
     }
 
     /// Takes a new config: each service whose settings changed is
@@ -188,6 +294,20 @@ impl Agent {
                     Ok(started) => retired.extend(std::mem::replace(&mut lock(&self.services)[i], started)),
                     Err(e) => log::error!("SIGHUP: {}: cannot start: {e}; the running one stays", r.name),
                 },
+                OnChange::Replace => {
+                    let running = lock(&self.services)[i].take();
+                    if let Some(s) = running {
+                        s.stop(Duration::ZERO);
+                    }
+                    let started = (r.start)(&new, self).or_else(|e| {
+                        log::error!("SIGHUP: {}: cannot start: {e}; started again as it was", r.name);
+                        (r.start)(&old, self)
+                    });
+                    match started {
+                        Ok(s) => lock(&self.services)[i] = s,
+                        Err(e) => log::error!("SIGHUP: {}: cannot start again: {e}", r.name),
+                    }
+                }
             }
         }
         *lock(&self.config) = Arc::new(new);
@@ -225,31 +345,67 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
     let checks = check::run_all(&config.checks);
     let checks_failed = check::report_failures(&checks);
     let ran = Ran(checks);
+    // Logs read on from where the last run stopped, forward, and count;
+    // their rules' events are told with the rest below.
+    let log_rule_events: Arc<Mutex<Vec<notify::Event>>> = Arc::default();
+    let logs = match config.logs.is_empty() {
+        true => None,
+        false => {
+            let keep = Arc::clone(&log_rule_events);
+            let sink: logs::rules::EventSink = Arc::new(move |e: logs::rules::Event| {
+                lock(&keep).push(log_rule_event(&e));
+                logs::rules::log_event(e);
+            });
+            Some(logs::once(&config.logs, sink).map_err(|e| format!("logs: {e}"))?)
+        }
+    };
     let mut assembler = Assembler::new();
-    let services: &[&dyn Service] = if config.checks.is_empty() { &[] } else { &[&ran] };
-    let bytes = assembler.assemble(config, services, false).to_vec();
-    let mut failed = checks_failed;
+    let mut services: Vec<&dyn Service> = Vec::new();
+    if !config.checks.is_empty() {
+        services.push(&ran);
+    }
+    if let Some(l) = &logs {
+        services.push(l);
+    }
+    let bytes = assembler.assemble(config, &services, false).to_vec();
+    let mut failed = checks_failed || logs.as_ref().is_some_and(|l| l.failed);
     for r in &assembler.runs {
         if let Some(e) = &r.error {
             log::warn!("collector {} failed: {e}", r.name);
             failed = true;
         }
     }
-    let Some(settings) = &config.push else {
-        return Ok(OnceRun { exposition: Some(bytes), failed });
-    };
-    let r = push::once(settings, &bytes).map_err(|e| format!("push: {e}"))?;
-    let s = &r.stats;
-    if r.queued > 0 || s.dropped_total() > 0 {
-        log::warn!(
-            "push: {} samples delivered, {} dropped, {} still spooled for the next run",
-            s.delivered,
-            s.dropped_total(),
-            r.queued
-        );
+    let mut pushed = None;
+    if let Some(settings) = &config.push {
+        let r = push::once(settings, &bytes).map_err(|e| format!("push: {e}"))?;
+        let s = &r.stats;
+        if r.queued > 0 || s.dropped_total() > 0 {
+            log::warn!(
+                "push: {} samples delivered, {} dropped, {} still spooled for the next run",
+                s.delivered,
+                s.dropped_total(),
+                r.queued
+            );
+        }
+        failed |= r.queued > 0 || s.dropped_total() > 0 || r.clock_held;
+        pushed = Some(push_status(&receiver(&settings.url), settings.interval, r.queued > 0, s.last_status));
     }
-    failed |= r.queued > 0 || s.dropped_total() > 0 || r.clock_held;
-    Ok(OnceRun { exposition: None, failed })
+    let ran: Vec<(&check::Check, &[check::Outcome])> =
+        config.checks.iter().zip(&ran.0).map(|(c, r)| (c, r.outcomes.as_slice())).collect();
+    let raised = std::mem::take(&mut *lock(&log_rule_events));
+    let n = notify::once(&notify_settings(config), &ran, &assembler.runs, pushed, raised)
+        .map_err(|e| format!("notify: {e}"))?;
+    if n.queued > 0 || n.dropped > 0 {
+        log::warn!(
+            "notify: {} notifications delivered, {} dropped, {} still spooled for the next run",
+            n.delivered,
+            n.dropped,
+            n.queued
+        );
+        failed = true;
+    }
+    let exposition = if config.push.is_some() { None } else { Some(bytes) };
+    Ok(OnceRun { exposition, failed })
 }
 
 /// The checks of a `--once` run, done: rendered like the running service.

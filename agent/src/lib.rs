@@ -29,7 +29,11 @@
 //!   collector and the ordered registry), [`check`] (service checks, one
 //!   file per kind, the fan-out over addresses and the scheduler service),
 //!   [`deliver`] (the queue, spool, sender and accounting any outbound
-//!   stream shares) and [`push`] (Remote-Write over it, the push service).
+//!   stream shares, and its HTTP and SMTP clients), [`push`] (Remote-Write
+//!   over it, the push service), [`logs`] (files followed through
+//!   rotation, forwarded as syslog over the same delivery, counted by
+//!   rules) and [`notify`] (events to Alertmanager, mail and webhooks,
+//!   over it too).
 //! * [`config`]: maps the config file and the flags onto the domains'
 //!   settings, every error with its line.
 //! * [`agent`]: the running agent: the config in force, the services and
@@ -54,7 +58,12 @@
 //!   checks one at a time, each target's addresses on scoped threads of
 //!   their own, so a check never holds up a scrape;
 //! * push: one thread collecting on the push interval, one sending (one
-//!   request in flight at a time).
+//!   request in flight at a time);
+//! * logs: one follower thread (256 KiB stack) polling every path, and one
+//!   sending thread per forwarding `[[log]]` (at most 32);
+//! * notify: one ticker (2 MiB stack: reminders, and a collection for the
+//!   daemons' look when nothing else collected for a while), and
+//!   one sending thread per `[[notify]]` output.
 
 pub mod agent;
 pub mod check;
@@ -63,6 +72,8 @@ pub mod config;
 pub mod deliver;
 pub mod expo;
 pub mod limits;
+pub mod logs;
+pub mod notify;
 pub mod push;
 pub mod serve;
 pub mod service;

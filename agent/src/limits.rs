@@ -131,10 +131,23 @@ pub const MAX_ADDRESSES: usize = 8;
 /// the socket calls and a TLS handshake. Untouched pages cost no memory.
 pub const ADDRESS_STACK: usize = 128 * 1024;
 
-/// Stack of the thread that runs the configured checks on their schedule.
-/// A check keeps its buffers on the heap; this is headroom for the
-/// resolver (getaddrinfo) and the socket calls.
+/// Stack of a thread that runs configured checks on their schedule. A
+/// check keeps its buffers on the heap; this is headroom for the resolver
+/// (getaddrinfo), the socket calls and a TLS handshake with the system's
+/// CA bundle. Untouched pages cost no memory.
 pub const CHECKS_STACK: usize = 256 * 1024;
+
+/// Configured checks (`[[check]]` tables) per config. Each costs a slot of
+/// the schedule and about ten series; 1024 checks on a 15 s interval keep
+/// the pool below busy and the exposition under half a megabyte.
+pub const MAX_CHECKS: usize = 1024;
+
+/// Configured checks run at once, each on a worker of its own; the pool
+/// has no more workers than checks. A check blocked on a blackholed target
+/// holds one worker until its timeout: 32 workers keep 500 checks on a
+/// 15 s interval on schedule with 50 of them blackholed at a 5 s timeout
+/// (the bench), with each worker's stack only touched, not reserved.
+pub const MAX_CHECK_WORKERS: usize = 32;
 
 /// Timeout of a `/probe` request's check per address when the module sets
 /// none: 5 s, well under Prometheus's default 10 s scrape timeout, so the
@@ -169,6 +182,96 @@ pub const MAX_DIALOGUE_READ: usize = 64 * 1024;
 /// is cut and its head still matched (no banner is near this long).
 pub const MAX_DIALOGUE_LINE: usize = 4096;
 
+/// Largest HTTP response head an http check reads (status line and
+/// header fields); a longer one fails the check as `too_large`. A web
+/// server's head is a few hundred bytes, one with a large
+/// Content-Security-Policy a few KiB; Go's client, blackbox_exporter's,
+/// allows 10 MB.
+pub const MAX_HTTP_HEAD: usize = 64 * 1024;
+
+/// Most body bytes an http check keeps to match its
+/// `fail_if_body_[not_]matches_regexp` patterns against; a longer body
+/// fails it as `too_large` (a smaller `body_size_limit` ends the read
+/// sooner). Without such patterns a body is counted as it streams past,
+/// never kept, however long.
+pub const MAX_HTTP_BODY_KEPT: usize = 1024 * 1024;
+
+/// Echoes one icmp check sends per run (`count`). Each is a few bytes of
+/// state; the bound keeps a run's echoes spaced apart within its timeout.
+pub const MAX_ICMP_COUNT: u32 = 100;
+
 /// A wall clock before this (2026-01-01T00:00:00Z, the year this code was
 /// written) is not set yet: push holds its cycles until it is.
 pub const CLOCK_FLOOR_SECS: u64 = 1_767_225_600;
+
+/// Log files followed at once, over every `[[log]]` and `[[log_rule]]`
+/// path: each is an open file descriptor (a rotated file being drained
+/// counts too). A file past it is not followed, and counted in
+/// `sonde_log_files_ignored{reason="too_many"}`.
+pub const MAX_LOG_FILES: usize = 256;
+
+/// Files followed for one path or glob; the first ones by name are kept,
+/// the rest counted as ignored (`reason="too_many"`).
+pub const MAX_LOG_FILES_PER_PATH: usize = 64;
+
+/// Directory entries a glob may look at in one scan; a glob whose
+/// directories hold more is scanned this far.
+pub const MAX_GLOB_ENTRIES: usize = 100_000;
+
+/// Longest log line kept: a longer one is cut here (forwarded or matched
+/// as its head, counted in `sonde_log_lines_truncated_total`) and the rest
+/// of it skipped, never the file dropped.
+pub const MAX_LOG_LINE: usize = 64 * 1024;
+
+/// Bytes read from one path's files in one poll, so one busy file does not
+/// starve the others; the next poll follows at once.
+pub const LOG_READ_BUDGET: usize = 1024 * 1024;
+
+/// Largest batch of forwarded lines, and most lines in one.
+pub const MAX_LOG_BATCH: usize = 64 * 1024;
+pub const MAX_LOG_BATCH_LINES: u32 = 1024;
+
+/// How often followed files are looked at when nothing is pending.
+pub const LOG_POLL: Duration = Duration::from_millis(250);
+
+/// How often a glob is expanded again for new files (a plain path is
+/// looked at every poll).
+pub const LOG_GLOB_RESCAN: Duration = Duration::from_secs(5);
+
+/// How long a file that is no longer at its path (renamed by a rotation,
+/// deleted) is still read after it last grew: a writer may append to its
+/// open descriptor until it reopens the log.
+pub const LOG_ROTATE_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a last line without its newline waits for it before it is
+/// taken as it is.
+pub const LOG_PARTIAL_WAIT: Duration = Duration::from_secs(5);
+
+/// Files of a directory looked at when searching for a rotated copy or a
+/// renamed file (rotation while sonde was stopped, copytruncate).
+pub const MAX_LOG_SIBLINGS: usize = 256;
+
+/// How often log positions are written to the state file (temp, fsync,
+/// rename) when they changed; between, each delivery appends to a journal
+/// that is never fsynced (the page cache keeps it across a SIGKILL, and
+/// the kernel writes it back in its own time).
+pub const LOG_STATE_SYNC: Duration = Duration::from_secs(60);
+
+/// A journal past this size is folded into the state file at once.
+pub const MAX_LOG_JOURNAL: u64 = 256 * 1024;
+
+/// Distinct label sets one log rule keeps; a match with another one is
+/// counted in the rule's unlabelled series and refused as a label set
+/// (`sonde_log_rule_dropped_total{reason="label_values"}`).
+pub const MAX_RULE_SERIES: usize = 100;
+
+/// Longest captured text used as a label value; a longer one is refused
+/// like a label set past [`MAX_RULE_SERIES`].
+pub const MAX_RULE_LABEL_VALUE: usize = 128;
+
+/// Events one rule may raise per minute; more are counted, not raised.
+pub const MAX_RULE_EVENTS_PER_MINUTE: u32 = 10;
+
+/// sonde's own log lines waiting to be forwarded; more are dropped and
+/// counted (`reason="memory_full"`).
+pub const MAX_OWN_LOG_LINES: usize = 256;

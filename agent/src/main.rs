@@ -75,6 +75,11 @@ struct Args {
     #[argh(option)]
     spool: Option<PathBuf>,
 
+    /// blackbox_exporter's config file: its modules are what
+    /// /probe?module=NAME runs, as blackbox's do
+    #[argh(option)]
+    blackbox_config: Option<PathBuf>,
+
     /// print the version and exit
     #[argh(switch, short = 'V')]
     version: bool,
@@ -92,8 +97,8 @@ enum Command {
 }
 
 #[derive(FromArgs)]
-/// Check a config file: print every error with its line and exit 2, or
-/// print "ok" and exit 0.
+/// Check a config file (or a blackbox.yml, named .yml or .yaml): print
+/// every error with its line and exit 2, or print "ok" and exit 0.
 #[argh(subcommand, name = "check-config")]
 struct CheckConfig {
     /// the config file
@@ -134,8 +139,22 @@ fn main() -> ExitCode {
     }
     match &args.command {
         Some(Command::CheckConfig(c)) => {
-            return match config::load(&c.file) {
-                Ok(_) => {
+            // A .yml file is a blackbox.yml, checked as sonde reads it.
+            let yaml = c.file.extension().is_some_and(|e| e == "yml" || e == "yaml");
+            let loaded = if yaml {
+                config::load_blackbox(&c.file).map(|modules| {
+                    let mut config = Config::builtin();
+                    config.modules = modules;
+                    config
+                })
+            } else {
+                config::load(&c.file)
+            };
+            return match loaded {
+                Ok(config) => {
+                    for note in config.notes() {
+                        eprintln!("{}: {note}", c.file.display());
+                    }
                     println!("{}: ok", c.file.display());
                     ExitCode::SUCCESS
                 }
@@ -168,6 +187,7 @@ fn main() -> ExitCode {
         disable: args.no_collector.clone(),
         push: args.push.clone(),
         spool: args.spool.clone(),
+        blackbox_config: args.blackbox_config.clone(),
     };
     let load = || -> Result<Config, String> {
         let mut config = match &args.config {
@@ -177,6 +197,9 @@ fn main() -> ExitCode {
         config
             .apply(&overrides)
             .map_err(|errors| config::report(args.config.as_deref().unwrap_or("flags".as_ref()), &errors))?;
+        for note in config.notes() {
+            log::write(Level::Warn, format_args!("{note}"));
+        }
         Ok(config)
     };
     let config = match load() {

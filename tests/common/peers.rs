@@ -175,7 +175,30 @@ pub fn http(port: u16, method: &str, path: &str, body: Option<(&str, &[u8])>) ->
     if !all.starts_with(b"HTTP/1.") || !all.windows(4).any(|w| w == b"\r\n\r\n") {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"));
     }
-    Ok(super::parse_response(&all))
+    let mut r = super::parse_response(&all);
+    // Go's servers (mtail, Alertmanager, blackbox_exporter) send a large
+    // body in chunks; without this, chunk sizes would cut its lines.
+    if r.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        r.body =
+            dechunk(&r.body).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunked body"))?;
+    }
+    Ok(r)
+}
+
+/// The body of a `Transfer-Encoding: chunked` response, its chunks joined.
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n")?;
+        let size = std::str::from_utf8(&b[..eol]).ok()?.split(';').next()?.trim();
+        let size = usize::from_str_radix(size, 16).ok()?;
+        b = &b[eol + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(b.get(..size)?);
+        b = b.get(size + 2..)?;
+    }
 }
 
 /// `GET path`, which must answer 200; its body as text.
@@ -383,9 +406,14 @@ impl Alertmanager {
 
     /// With the test's own alertmanager.yml.
     pub fn start_with_config(dir: &Path, yaml: &str) -> Alertmanager {
+        Alertmanager::start_on(dir, free_tcp_port(), yaml)
+    }
+
+    /// On `port`: one that was there before and comes back (a test of a
+    /// sender that outlives its receiver). Its data directory is new.
+    pub fn start_on(dir: &Path, port: u16, yaml: &str) -> Alertmanager {
         let bin = need("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager");
-        let port = free_tcp_port();
-        let d = subdir(dir, &format!("alertmanager-{port}"));
+        let d = subdir(dir, &format!("alertmanager-{port}-{}", SEQ.fetch_add(1, Ordering::SeqCst)));
         let conf = d.join("alertmanager.yml");
         std::fs::write(&conf, yaml).unwrap();
         let mut cmd = Command::new(bin);
@@ -409,6 +437,9 @@ impl Alertmanager {
         http_get_ok(self.port, "/api/v2/alerts?active=true")
     }
 }
+
+/// Tells apart the directories of peers started again on one port.
+static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// An HTTP receiver the test runs (for Alertmanager's webhooks, or a
 /// chat webhook): answers every request 200 and keeps its path and body.
@@ -527,6 +558,12 @@ impl Mta {
     }
 
     fn start_with(dir: &Path, tls: Option<&ServerCert>) -> Mta {
+        Mta::start_configured(dir, tls, "")
+    }
+
+    /// With more of exim's config after the transports: `begin
+    /// authenticators` and what follows (see [`EXIM_AUTH`]).
+    pub fn start_configured(dir: &Path, tls: Option<&ServerCert>, more: &str) -> Mta {
         let exim = format!("{PRIVATE_PEERS}/exim4/usr/sbin/exim4");
         let bin = need(&exim, "exim4-daemon-light, unpacked");
         let port = free_tcp_port();
@@ -575,7 +612,7 @@ impl Mta {
                  begin acl\naccept_all:\n  accept\n\
                  begin routers\nall:\n  driver = accept\n  transport = mailbox\n\
                  begin transports\nmailbox:\n  driver = appendfile\n  file = {mailbox}\n  user = Debian-exim\n  \
-                 delivery_date_add\n  envelope_to_add\n  return_path_add\n",
+                 delivery_date_add\n  envelope_to_add\n  return_path_add\n{more}",
                 spool = spool.display(),
                 d = d.display(),
                 mailbox = mailbox.display(),
@@ -608,6 +645,15 @@ impl Mta {
         self.mailbox_text()
     }
 }
+
+/// Exim authenticators taking AUTH PLAIN and AUTH LOGIN from user
+/// `sonde` with password `secret` (clear text too: the tests' exim listens
+/// on loopback only), for [`Mta::start_configured`].
+pub const EXIM_AUTH: &str = "begin authenticators\n\
+plain:\n  driver = plaintext\n  public_name = PLAIN\n  server_prompts = :\n  \
+server_condition = ${if and {{eq{$auth2}{sonde}}{eq{$auth3}{secret}}}}\n  server_set_id = $auth2\n\
+login:\n  driver = plaintext\n  public_name = LOGIN\n  server_prompts = Username:: : Password::\n  \
+server_condition = ${if and {{eq{$auth1}{sonde}}{eq{$auth2}{secret}}}}\n  server_set_id = $auth1\n";
 
 /// The first line an SMTP server says on 127.0.0.1:`port`.
 pub fn smtp_greeting(port: u16) -> Option<String> {
@@ -649,8 +695,14 @@ pub struct SyslogReceiver {
 impl SyslogReceiver {
     /// rsyslogd 8.2302 (Debian's `rsyslog`, TLS by `rsyslog-gnutls`).
     pub fn rsyslog(dir: &Path, proto: SyslogProto) -> SyslogReceiver {
+        SyslogReceiver::rsyslog_at(dir, proto, free_udp_tcp_port())
+    }
+
+    /// [`SyslogReceiver::rsyslog`] on a given port: a receiver started
+    /// again where a stopped one was. Its files start empty (read the
+    /// stopped one's first).
+    pub fn rsyslog_at(dir: &Path, proto: SyslogProto, port: u16) -> SyslogReceiver {
         let bin = need("/usr/sbin/rsyslogd", "rsyslog");
-        let port = free_udp_tcp_port();
         let d = subdir(dir, &format!("rsyslog-{port}"));
         let (file, raw) = (d.join("messages.log"), d.join("raw.log"));
         let input = match proto {
@@ -1042,4 +1094,100 @@ pub fn png_size(png: &[u8]) -> (u32, u32) {
 /// The openssl(1) binary, for the tests' own TLS clients (`s_client`).
 pub fn openssl() -> PathBuf {
     which("openssl").expect("openssl not found (Debian package openssl)")
+}
+
+// ----------------------------------------------------------- Prometheus
+
+/// Prometheus (Debian's `prometheus`) scraping `scrape_configs` every
+/// second, evaluating `rules` (a rule file's text, may be empty) every
+/// second, its TSDB in the scratch directory.
+pub struct Prometheus {
+    pub port: u16,
+    pub daemon: Daemon,
+}
+
+impl Prometheus {
+    /// `scrape_configs` is the YAML list's items, indented by two spaces
+    /// (`  - job_name: ...`).
+    pub fn start(dir: &Path, scrape_configs: &str, rules: &str) -> Prometheus {
+        let bin = need("/usr/bin/prometheus", "prometheus");
+        let port = free_tcp_port();
+        let d = subdir(dir, &format!("prometheus-{port}"));
+        let rule_file = d.join("rules.yml");
+        std::fs::write(&rule_file, if rules.is_empty() { "groups: []\n" } else { rules }).unwrap();
+        let config = d.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 rule_files: ['{}']\nscrape_configs:\n{scrape_configs}",
+                rule_file.display()
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", d.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        let mut daemon = Daemon::spawn("prometheus", &mut cmd, &d.join("prometheus.log"));
+        daemon.wait_ready(READY, || answers_200(port, "/-/ready"));
+        Prometheus { port, daemon }
+    }
+
+    /// An API answer (HTTP/1.0, so that it comes whole, not chunked).
+    pub fn get(&self, path: &str) -> serde_json::Value {
+        let r = super::request(([127, 0, 0, 1], self.port).into(), &format!("GET {path} HTTP/1.0\r\n\r\n"));
+        serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{path}: {e}: {}", r.text()))
+    }
+
+    /// The result vector of the instant query `expr`, evaluated now.
+    pub fn query(&self, expr: &str) -> Vec<serde_json::Value> {
+        let v = self.get(&format!("/api/v1/query?query={}", url_encode(expr)));
+        assert_eq!(v["status"], "success", "{expr}: {v}");
+        match &v["data"]["result"] {
+            serde_json::Value::Array(items) => items.clone(),
+            // A scalar or string result: one value.
+            other => vec![other.clone()],
+        }
+    }
+
+    /// The health of the scrape target whose `job` label is `job`
+    /// (`"up"`, `"down"`, `"unknown"`), with its last error.
+    pub fn target(&self, job: &str) -> Option<(String, String)> {
+        let v = self.get("/api/v1/targets");
+        let t = v["data"]["activeTargets"].as_array()?.iter().find(|t| t["labels"]["job"] == job)?.clone();
+        Some((t["health"].as_str()?.to_owned(), t["lastError"].as_str().unwrap_or_default().to_owned()))
+    }
+}
+
+/// `s` percent-encoded for a query string (everything but RFC 3986's
+/// unreserved characters).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// -------------------------------------------------------- node_exporter
+
+/// Debian's node_exporter (`prometheus-node-exporter`, 1.5) on a free
+/// loopback port, with `args` after the listen address.
+pub struct NodeExporter {
+    pub port: u16,
+    pub daemon: Daemon,
+}
+
+impl NodeExporter {
+    pub fn start(dir: &Path, args: &[String]) -> NodeExporter {
+        let bin = need("/usr/bin/prometheus-node-exporter", "prometheus-node-exporter");
+        let port = free_tcp_port();
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("--web.listen-address=127.0.0.1:{port}")).args(args);
+        let mut daemon = Daemon::spawn("node_exporter", &mut cmd, &dir.join(format!("node_exporter-{port}.log")));
+        daemon.wait_ready(READY, || answers_200(port, "/metrics"));
+        NodeExporter { port, daemon }
+    }
 }

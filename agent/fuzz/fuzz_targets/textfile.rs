@@ -5,6 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sonde::expo::{valid_label_name, valid_metric_name};
+use sonde::wire::expfmt;
 use sonde::wire::textfile::{self, Line};
 
 fuzz_target!(|data: &[u8]| {
@@ -21,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(!seen.contains(&label), "label {label} twice");
                     seen.push(label);
                     let mut s = String::new();
-                    textfile::unescape(raw, &mut s);
+                    expfmt::unescape(raw, &mut s);
                     assert!(s.len() <= raw.len());
                 }
             }

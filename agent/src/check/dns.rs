@@ -65,6 +65,9 @@ pub struct Settings {
     /// What the answer, authority and additional sections must hold;
     /// boxed, as most checks have none and the check's kinds stay small.
     pub expect: Box<Sections>,
+    /// A UDP reply with TC set is taken as it is (blackbox_exporter's
+    /// dns prober does), not a failure.
+    pub accept_truncated: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,13 +82,12 @@ pub struct Sections {
 /// dig and blackbox_exporter's miekg/dns print it). Only the first
 /// [`wire::MAX_KEPT`] records of a section are looked at.
 ///
-/// blackbox_exporter's four lists map to three: `fail_if_matches_regexp`
-/// is `none`, `fail_if_not_matches_regexp` is `all`, and
-/// `fail_if_none_matches_regexp` is `some` for one pattern (with several,
-/// blackbox wants any to match, `some` wants each). Its
-/// `fail_if_all_match_regexp` fails, as coded and tested, unless every
-/// record matches every pattern: `all` without the empty-section failure,
-/// which its name contradicts, so it has no counterpart.
+/// blackbox_exporter's four lists, as its code reads them:
+/// `fail_if_matches_regexp` is `none`, `fail_if_not_matches_regexp` is
+/// `all`, `fail_if_none_matches_regexp` is `any`, and
+/// `fail_if_all_match_regexp` is `every` (it fails, as coded and tested,
+/// unless every record matches every pattern, an empty section passing:
+/// not what its name says). sonde's own `expect_*` is `some`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Expect {
     /// Each pattern matches at least one record.
@@ -94,15 +96,21 @@ pub struct Expect {
     pub all: Vec<Regex>,
     /// No record matches any pattern.
     pub none: Vec<Regex>,
+    /// Some record matches some pattern, and there is a record.
+    pub any: Vec<Regex>,
+    /// Every record matches every pattern; an empty section passes.
+    pub every: Vec<Regex>,
 }
 
 impl Expect {
     pub fn met_by(&self, records: &[String]) -> bool {
         let hit = |p: &Regex, r: &String| p.is_match(r);
+        let every = |ps: &[Regex]| records.iter().all(|r| ps.iter().all(|p| hit(p, r)));
         self.some.iter().all(|p| records.iter().any(|r| hit(p, r)))
-            && (self.all.is_empty()
-                || !records.is_empty() && records.iter().all(|r| self.all.iter().all(|p| hit(p, r))))
+            && (self.all.is_empty() || !records.is_empty() && every(&self.all))
             && !records.iter().any(|r| self.none.iter().any(|p| hit(p, r)))
+            && (self.any.is_empty() || records.iter().any(|r| self.any.iter().any(|p| hit(p, r))))
+            && every(&self.every)
     }
 }
 
@@ -119,6 +127,7 @@ impl Default for Settings {
             edns_udp_size: Some(1232),
             valid_rcodes: vec![0],
             expect: Box::default(),
+            accept_truncated: false,
         }
     }
 }
@@ -232,16 +241,17 @@ fn exchange(s: &Settings, addr: SocketAddr, deadline: Deadline, d: &mut Detail) 
             let r = over_udp(&query, addr, deadline)?;
             if r.truncated {
                 d.truncated = true;
-                if s.transport == Transport::Udp {
-                    return Err(Reason::Truncated);
+                match s.transport {
+                    Transport::UdpTcp => over_tcp(&query, addr, deadline)?,
+                    _ if s.accept_truncated => r,
+                    _ => return Err(Reason::Truncated),
                 }
-                over_tcp(&query, addr, deadline)?
             } else {
                 r
             }
         }
     };
-    if reply.truncated {
+    if reply.truncated && !(s.accept_truncated && s.transport == Transport::Udp) {
         // TC over TCP: the server could not fit even 64 KiB.
         return Err(Reason::Truncated);
     }
@@ -336,7 +346,7 @@ mod tests {
 
     fn expect(some: &[&str], all: &[&str], none: &[&str]) -> Expect {
         let v = |l: &[&str]| l.iter().map(|s| Regex::new(s).unwrap()).collect();
-        Expect { some: v(some), all: v(all), none: v(none) }
+        Expect { some: v(some), all: v(all), none: v(none), ..Expect::default() }
     }
 
     #[test]
@@ -356,5 +366,24 @@ mod tests {
         assert!(!expect(&[], &[], &["^ns1.isp"]).met_by(&glue));
         assert!(expect(&[], &[], &["CNAME"]).met_by(&glue));
         assert!(!expect(&["x"], &[], &[]).met_by(&[]));
+    }
+
+    /// blackbox's fail_if_none_matches_regexp (`any`) and
+    /// fail_if_all_match_regexp (`every`), as its validRRs codes them.
+    #[test]
+    fn any_and_every_as_blackbox_codes_them() {
+        let glue: Vec<String> = ["ns1.isp.net.\t7200\tIN\tA\t127.0.0.1", "ns1.isp.net.\t7200\tIN\tAAAA\t::1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let re = |l: &[&str]| l.iter().map(|s| Regex::new(s).unwrap()).collect::<Vec<_>>();
+        let any = |l: &[&str]| Expect { any: re(l), ..Expect::default() };
+        let every = |l: &[&str]| Expect { every: re(l), ..Expect::default() };
+        assert!(any(&["127.0.0.3", "::1"]).met_by(&glue), "one pattern matching one record is enough");
+        assert!(!any(&["127.0.0.3"]).met_by(&glue));
+        assert!(!any(&["x"]).met_by(&[]), "an empty section fails");
+        assert!(every(&["^ns1.isp"]).met_by(&glue));
+        assert!(!every(&["127.0.0.1"]).met_by(&glue), "the AAAA record does not match");
+        assert!(every(&["x"]).met_by(&[]), "an empty section passes");
     }
 }

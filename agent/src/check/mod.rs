@@ -1,6 +1,7 @@
 //! Service checks: TCP with a send/expect dialogue (in TLS, or starting
-//! it, with the `tls` feature), DNS and NTP queries, each run against
-//! every address its target resolves to.
+//! it, with the `tls` feature), DNS and NTP queries, HTTP requests (https
+//! with the `tls` feature) and ICMP echoes, each run against every address
+//! its target resolves to.
 //!
 //! A check is a value ([`Check`]); running it gives one [`Outcome`] per
 //! address, each with its address family, and an outcome is a value too:
@@ -18,21 +19,28 @@
 //! Files: this one holds the model; [`run`](mod@run) resolves a target and
 //! checks its addresses at once; [`schedule`] runs the configured checks on
 //! their intervals (the agent's checks service); [`render`](mod@render)
-//! writes the `probe_*` families. Each kind is one file ([`tcp`], [`dns`],
-//! [`ntp`]) that owns its settings, its run, its families' rows, its lines
-//! of `/probe`'s debug page and its built-in `/probe` modules; a new kind
-//! is a file, an arm of [`Kind`] and of [`Detail`], and a line in
-//! [`render::ROWS`] and [`builtin`]. None of it knows HTTP: `/probe`'s
-//! request handling is the endpoint's (serve/probe.rs).
+//! writes the `probe_*` families; [`conn`] is the TCP-or-TLS connection
+//! the tcp and http kinds share. Each kind is one file ([`tcp`], [`dns`],
+//! [`ntp`], [`http`], [`icmp`]) that owns its settings, its run, its
+//! families' rows, its lines of `/probe`'s debug page and its built-in
+//! `/probe` modules; a new kind is a file, an arm of [`Kind`] and of
+//! [`Detail`], and a line in [`render::ROWS`] and [`builtin`]. None of it
+//! serves HTTP: `/probe`'s request handling is the endpoint's
+//! (serve/probe.rs).
 //!
 //! Invariants: every socket operation has a deadline no later than the
 //! check's timeout from its start (name lookup included, as
 //! blackbox_exporter's); at most [`crate::limits::MAX_ADDRESSES`]
 //! addresses per target are checked, so a check has at most that many
 //! threads; every byte read from a peer is bounded
-//! ([`crate::limits::MAX_DIALOGUE_READ`], [`dns::MAX_MESSAGE`]).
+//! ([`crate::limits::MAX_DIALOGUE_READ`], [`dns::MAX_MESSAGE`],
+//! [`crate::limits::MAX_HTTP_HEAD`], [`crate::limits::MAX_HTTP_BODY_KEPT`]
+//! for what is kept of a body that otherwise streams past).
 
+pub mod conn;
 pub mod dns;
+pub mod http;
+pub mod icmp;
 pub mod ntp;
 pub mod render;
 pub mod run;
@@ -44,6 +52,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::sys::time::Deadline;
+use crate::wire::hostport;
 pub use render::render;
 pub use run::{resolve, run};
 pub use schedule::{report_failures, run_all, Scheduler};
@@ -133,6 +142,12 @@ pub enum Reason {
     /// Any other TLS failure: an alert, a peer that does not speak TLS
     /// or closes during the handshake, an unreadable CA file.
     Tls,
+    /// An HTTP response with a status not among the valid ones.
+    BadStatus,
+    /// An HTTP response head, or a body, past its bound.
+    TooLarge,
+    /// Neither an ICMP datagram socket nor a raw one could be opened.
+    NoSocket,
     /// Any other socket error.
     Error,
 }
@@ -157,6 +172,9 @@ impl Reason {
             Reason::Unsynchronized => "unsynchronized",
             Reason::Certificate => "certificate",
             Reason::Tls => "tls",
+            Reason::BadStatus => "bad_status",
+            Reason::TooLarge => "too_large",
+            Reason::NoSocket => "no_socket",
             Reason::Error => "error",
         }
     }
@@ -185,8 +203,20 @@ impl Reason {
 pub trait Probe {
     /// The port of a target written without one; 0 when it must say.
     fn default_port(&self) -> u16;
+    /// The host to resolve and the port to reach of `target` (`host:port`,
+    /// or a host alone where the kind has a default port); Err says what
+    /// a target of this kind looks like.
+    fn authority<'t>(&self, target: &'t str) -> Result<(&'t str, u16), String> {
+        hostport::split_or(target, self.default_port()).ok_or_else(|| format!("'{target}' is not host:port"))
+    }
     /// Checks one address of `target` by `deadline`.
     fn run(&self, target: &str, addr: SocketAddr, deadline: Deadline) -> (Option<Reason>, Detail);
+    /// The detail of an outcome without an address (the name did not
+    /// resolve): the kind's families with nothing measured, as
+    /// blackbox_exporter registers them before it resolves. None by default.
+    fn unresolved(&self) -> Detail {
+        Detail::None
+    }
     /// Its settings, as the "Module configuration" lines of `/probe`'s
     /// debug page (after `kind = `).
     fn describe(&self, out: &mut String);
@@ -203,17 +233,47 @@ pub type Label = for<'a> fn(&'a Outcome) -> (&'static str, &'a str);
 
 /// One family: its name, help, the value an outcome gives it (None: no
 /// sample for that outcome) and, for an info-style family, a label of
-/// its own.
+/// its own; or, for a family split by a label (blackbox's `phase`), one
+/// sample per value of that label.
 pub struct Row {
     pub name: &'static str,
     pub help: &'static str,
     pub value: fn(&Outcome) -> Option<f64>,
     pub label: Option<Label>,
+    pub split: Option<Split>,
+}
+
+/// A family with one sample per value of a label of its own, each
+/// outcome that has it giving all of them.
+pub struct Split {
+    pub label: &'static str,
+    /// In the order written (blackbox's: sorted).
+    pub values: &'static [&'static str],
+    /// The sample of `values[i]`.
+    pub value: fn(&Outcome, usize) -> f64,
 }
 
 impl Row {
     pub const fn new(name: &'static str, help: &'static str, value: fn(&Outcome) -> Option<f64>) -> Row {
-        Row { name, help, value, label: None }
+        Row { name, help, value, label: None, split: None }
+    }
+
+    /// An info-style family: 1 with `label`'s value, where `value` has one.
+    pub const fn info(name: &'static str, help: &'static str, value: fn(&Outcome) -> Option<f64>, label: Label) -> Row {
+        Row { name, help, value, label: Some(label), split: None }
+    }
+
+    /// A family split by `label` into `values`, for the outcomes where
+    /// `has` is Some.
+    pub const fn split(
+        name: &'static str,
+        help: &'static str,
+        has: fn(&Outcome) -> Option<f64>,
+        label: &'static str,
+        values: &'static [&'static str],
+        value: fn(&Outcome, usize) -> f64,
+    ) -> Row {
+        Row { name, help, value: has, label: None, split: Some(Split { label, values, value }) }
     }
 }
 
@@ -223,6 +283,9 @@ pub enum Kind {
     Tcp(tcp::Settings),
     Dns(dns::Settings),
     Ntp(ntp::Settings),
+    /// Boxed: most of its settings are lists, and most checks are not http.
+    Http(Box<http::Settings>),
+    Icmp(icmp::Settings),
 }
 
 impl Kind {
@@ -231,6 +294,8 @@ impl Kind {
             Kind::Tcp(s) => s,
             Kind::Dns(s) => s,
             Kind::Ntp(s) => s,
+            Kind::Http(s) => &**s,
+            Kind::Icmp(s) => s,
         }
     }
 
@@ -239,11 +304,18 @@ impl Kind {
             Kind::Tcp(s) => s,
             Kind::Dns(s) => s,
             Kind::Ntp(s) => s,
+            Kind::Http(s) => &mut **s,
+            Kind::Icmp(s) => s,
         }
     }
 
     pub fn default_port(&self) -> u16 {
         self.probe().default_port()
+    }
+
+    /// The host and port of `target` for this kind ([`Probe::authority`]).
+    pub fn authority<'t>(&self, target: &'t str) -> Result<(&'t str, u16), String> {
+        self.probe().authority(target)
     }
 
     pub fn describe(&self, out: &mut String) {
@@ -263,6 +335,8 @@ pub fn builtin(name: &str) -> Option<Result<Kind, &'static str>> {
         .map(|m| m.map(Kind::Tcp))
         .or_else(|| dns::module(name).map(|m| m.map(Kind::Dns)))
         .or_else(|| ntp::module(name).map(|m| m.map(Kind::Ntp)))
+        .or_else(|| http::module(name).map(|m| m.map(|s| Kind::Http(Box::new(s)))))
+        .or_else(|| icmp::module(name).map(|m| m.map(Kind::Icmp)))
 }
 
 /// Appends `v` in double quotes, `"` and `\\` escaped and control
@@ -284,6 +358,34 @@ pub fn quote(out: &mut String, v: &str) {
     out.push('"');
 }
 
+/// Which of a target's addresses a check tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Select {
+    /// Every address of the family (`any`: both), sonde's own way: a name
+    /// whose IPv6 side is down is reported down on IPv6 and up on IPv4,
+    /// never as a silent pass or a silent fail.
+    Every(Family),
+    /// blackbox_exporter's (`preferred_ip_protocol`,
+    /// `ip_protocol_fallback`): one address, the first of the preferred
+    /// family; without one, with the fallback, the last of the other, as
+    /// its chooseProtocol picks.
+    Preferred { ip6: bool, fallback: bool },
+}
+
+impl Select {
+    /// blackbox_exporter's default: IPv6 first, then IPv4.
+    pub const BLACKBOX: Select = Select::Preferred { ip6: true, fallback: true };
+
+    /// The family reported for an outcome without an address.
+    pub fn family(self) -> Family {
+        match self {
+            Select::Every(f) => f,
+            Select::Preferred { ip6: true, .. } => Family::Ipv6,
+            Select::Preferred { ip6: false, .. } => Family::Ipv4,
+        }
+    }
+}
+
 /// One configured check (`[[check]]`) or one `/probe` request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
@@ -292,8 +394,22 @@ pub struct Check {
     pub target: String,
     pub interval: Duration,
     pub timeout: Duration,
-    pub family: Family,
+    pub select: Select,
     pub kind: Kind,
+}
+
+/// A `/probe` module read from blackbox.yml: blackbox's behaviour (its
+/// address selection, its timeout), the outcome with blackbox's label set
+/// (none).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Module {
+    pub name: String,
+    /// The module's `timeout`; without one, the scrape's.
+    pub timeout: Option<Duration>,
+    pub select: Select,
+    /// The settings, or why this sonde cannot run the module (a prober
+    /// it does not have).
+    pub kind: Result<Kind, String>,
 }
 
 /// Kind-specific results.
@@ -304,6 +420,38 @@ pub enum Detail {
     Tcp(tcp::Detail),
     Dns(dns::Detail),
     Ntp(ntp::Detail),
+    Http(Box<http::Detail>),
+    Icmp(Box<icmp::Detail>),
+}
+
+impl Detail {
+    /// Whether a pattern on the reply failed the check
+    /// (`probe_failed_due_to_regex`); None for a kind without patterns.
+    pub fn failed_due_to_regex(&self) -> Option<bool> {
+        match self {
+            Detail::Tcp(d) => Some(d.failed_due_to_regex),
+            Detail::Http(d) => Some(d.failed_due_to_regex),
+            _ => None,
+        }
+    }
+
+    /// What TLS showed, for a kind that spoke it (http: on the final hop).
+    pub fn tls(&self) -> Option<&conn::Tls> {
+        match self {
+            Detail::Tcp(d) => Some(&d.tls),
+            Detail::Http(d) if d.ssl => Some(&d.tls),
+            _ => None,
+        }
+    }
+
+    /// Words for stderr beyond the reason (rustls's), if any.
+    pub fn words(&self) -> Option<&str> {
+        match self {
+            Detail::Http(d) => d.tls.error().or(d.words.as_deref()),
+            Detail::Icmp(d) => d.words.as_deref(),
+            _ => self.tls().and_then(conn::Tls::error),
+        }
+    }
 }
 
 /// One address's result.
@@ -330,7 +478,17 @@ pub struct CheckResult {
     pub name: String,
     /// The family asked, for an outcome without an address.
     pub family: Family,
+    /// blackbox_exporter's label set (none) instead of `check`,
+    /// `address` and `family`: a blackbox.yml module's `/probe`.
+    pub bare: bool,
     pub outcomes: Vec<Outcome>,
+}
+
+impl CheckResult {
+    /// The result of `check` (its name and family labels) with `outcomes`.
+    pub fn of(check: &Check, outcomes: Vec<Outcome>) -> CheckResult {
+        CheckResult { name: check.name.clone(), family: check.select.family(), bare: false, outcomes }
+    }
 }
 
 #[cfg(test)]
@@ -356,6 +514,8 @@ mod tests {
         assert!(matches!(builtin("tcp_connect"), Some(Ok(Kind::Tcp(_)))));
         assert!(matches!(builtin("dns"), Some(Ok(Kind::Dns(_)))));
         assert!(matches!(builtin("ntp"), Some(Ok(Kind::Ntp(_)))));
+        assert!(matches!(builtin("http_2xx"), Some(Ok(Kind::Http(_)))));
+        assert!(matches!(builtin("icmp"), Some(Ok(Kind::Icmp(_)))));
         assert_eq!(builtin("tls_connect").map(|m| m.is_ok()), Some(crate::tls::TLS_BUILT));
         assert!(builtin("nope").is_none());
     }

@@ -5,11 +5,12 @@
 //! A family is written only when some outcome has a value for it, so a
 //! scrape without DNS checks has no `probe_dns_*` families. An empty check
 //! name (a `/probe` request) leaves out the `check` label, as
-//! blackbox_exporter's output has none.
+//! blackbox_exporter's output has none; a blackbox.yml module's result
+//! (`bare`) has none of sonde's labels, exactly blackbox's label set.
 
 use std::net::IpAddr;
 
-use super::{dns, ntp, tcp, CheckResult, Family, Reason, Row};
+use super::{dns, http, icmp, ntp, tcp, CheckResult, Family, Reason, Row};
 use crate::expo::{Exposition, MetricType};
 
 /// The families of every kind.
@@ -25,7 +26,8 @@ pub const COMMON: &[Row] = &[
     Row::new(
         "probe_ip_addr_hash",
         "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
-        |o| o.addr.map(|a| f64::from(fnv1a32(&a.ip()))),
+        // 0 without an address, as blackbox_exporter's gauge stays.
+        |o| Some(o.addr.map_or(0.0, |a| f64::from(fnv1a32(&a.ip())))),
     ),
     Row::new("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", |o| {
         Some(match o.addr {
@@ -36,20 +38,47 @@ pub const COMMON: &[Row] = &[
     }),
 ];
 
+/// Families more than one kind has (tcp and http): the regular
+/// expressions' verdict and what TLS showed.
+pub const SHARED: &[Row] = &[
+    Row::new("probe_failed_due_to_regex", "Indicates if probe failed due to regex", |o| {
+        o.detail.failed_due_to_regex().map(|f| if f { 1.0 } else { 0.0 })
+    }),
+    #[cfg(feature = "tls")]
+    Row::info(
+        "probe_tls_version_info",
+        "Returns the TLS version used or NaN when unknown",
+        |o| o.detail.tls().and_then(|t| t.version).map(|_| 1.0),
+        |o| ("version", o.detail.tls().and_then(|t| t.version).unwrap_or_default()),
+    ),
+    #[cfg(feature = "tls")]
+    Row::new("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", |o| {
+        o.detail.tls().and_then(|t| t.earliest_expiry).map(|t| t as f64)
+    }),
+    // Only while it is so: a check that verifies has no such series, as
+    // blackbox's has none.
+    #[cfg(feature = "tls")]
+    Row::new(
+        "probe_tls_insecure_skip_verify",
+        "sonde: 1 when the server's certificate was taken unverified (insecure_skip_verify)",
+        |o| o.detail.tls().filter(|t| t.insecure && t.version.is_some()).map(|_| 1.0),
+    ),
+];
+
 /// Why a check failed, in a family of its own: a label whose value
 /// changes with the failure would split `probe_success`'s series and
 /// restart every `for:` clock of the rules on it. One series per failing
 /// address; none while it succeeds.
-pub const FAILURE: &[Row] = &[Row {
-    name: "sonde_check_failure_info",
-    help: "sonde: Why the check failed at this address (1 while it fails; no series while it succeeds).",
-    value: |o| o.reason.map(|_| 1.0),
-    label: Some(|o| ("reason", o.reason.map_or("", Reason::as_str))),
-}];
+pub const FAILURE: &[Row] = &[Row::info(
+    "sonde_check_failure_info",
+    "sonde: Why the check failed at this address (1 while it fails; no series while it succeeds).",
+    |o| o.reason.map(|_| 1.0),
+    |o| ("reason", o.reason.map_or("", Reason::as_str)),
+)];
 
-/// Every family, in the order written: the common ones, each kind's, then
-/// the failure reasons.
-pub const ROWS: &[&[Row]] = &[COMMON, tcp::ROWS, dns::ROWS, ntp::ROWS, FAILURE];
+/// Every family, in the order written: the common ones, each kind's, those
+/// kinds share, then the failure reasons.
+pub const ROWS: &[&[Row]] = &[COMMON, tcp::ROWS, dns::ROWS, ntp::ROWS, http::ROWS, icmp::ROWS, SHARED, FAILURE];
 
 /// Writes the probe families for `checks`.
 pub fn render(checks: &[CheckResult], out: &mut Exposition) {
@@ -70,12 +99,23 @@ pub fn render(checks: &[CheckResult], out: &mut Exposition) {
             if !c.name.is_empty() {
                 labels.push(("check", &c.name));
             }
-            labels.push(("address", &address));
-            labels.push(("family", family));
+            if !c.bare {
+                labels.push(("address", &address));
+                labels.push(("family", family));
+            }
             if let Some(label) = row.label {
                 labels.push(label(o));
             }
-            out.sample(&labels, v);
+            match &row.split {
+                None => out.sample(&labels, v),
+                Some(split) => {
+                    for (i, value) in split.values.iter().enumerate() {
+                        labels.push((split.label, value));
+                        out.sample(&labels, (split.value)(o, i));
+                        labels.pop();
+                    }
+                }
+            }
         }
     }
 }

@@ -23,26 +23,38 @@ use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Instant;
 
-use super::{Check, Detail, Family, Outcome, Reason};
+use super::{Check, Detail, Outcome, Reason, Select};
 use crate::limits::{ADDRESS_STACK, MAX_ADDRESSES};
 use crate::sys::log;
 use crate::sys::time::Deadline;
-use crate::wire::hostport;
 
-/// The target's addresses of the family asked, deduplicated, at most
-/// [`MAX_ADDRESSES`] (cut in resolver order), IPv4 first: the resolver's
-/// own order depends on the host's routes and gai.conf, and a report
-/// should not reorder itself when they change.
-pub fn resolve(target: &str, default_port: u16, family: Family) -> Result<Vec<SocketAddr>, Reason> {
-    let (host, port) = hostport::split_or(target, default_port).ok_or(Reason::Resolve)?;
+/// The addresses of `host` that `select` picks, with `port`. `Every`: those of the
+/// family asked, deduplicated, at most [`MAX_ADDRESSES`] (cut in resolver
+/// order), IPv4 first: the resolver's own order depends on the host's
+/// routes and gai.conf, and a report should not reorder itself when they
+/// change. `Preferred`: the one blackbox_exporter would take.
+pub fn resolve(host: &str, port: u16, select: Select) -> Result<Vec<SocketAddr>, Reason> {
     let all: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => (host, port).to_socket_addrs().map_err(|_| Reason::Resolve)?.collect(),
     };
+    pick(&all, select)
+}
+
+/// [`resolve`]'s choice among a name's addresses, in resolver order.
+fn pick(all: &[SocketAddr], select: Select) -> Result<Vec<SocketAddr>, Reason> {
+    let family = match select {
+        Select::Every(f) => f,
+        Select::Preferred { ip6, fallback } => {
+            let preferred = all.iter().find(|a| a.is_ipv6() == ip6);
+            let other = || all.iter().rev().find(|a| a.is_ipv6() != ip6).filter(|_| fallback);
+            return preferred.or_else(other).map(|a| vec![*a]).ok_or(Reason::NoAddress);
+        }
+    };
     let mut out: Vec<SocketAddr> = Vec::new();
     for a in all {
-        if family.admits(&a.ip()) && !out.contains(&a) && out.len() < MAX_ADDRESSES {
-            out.push(a);
+        if family.admits(&a.ip()) && !out.contains(a) && out.len() < MAX_ADDRESSES {
+            out.push(*a);
         }
     }
     if out.is_empty() {
@@ -69,7 +81,11 @@ pub fn run_probe(check: &Check) -> Vec<Outcome> {
 /// [`run`]; `here`: a lone address may be checked on this thread.
 fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
     let start = Instant::now();
-    let addrs = match resolve(&check.target, check.kind.default_port(), check.family) {
+    let addrs = match check.kind.authority(&check.target).map_err(|_| Reason::Resolve) {
+        Ok((host, port)) => resolve(host, port, check.select),
+        Err(r) => Err(r),
+    };
+    let addrs = match addrs {
         Ok(a) => a,
         Err(reason) => {
             return vec![Outcome {
@@ -78,7 +94,7 @@ fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
                 seconds: start.elapsed().as_secs_f64(),
                 timeout_seconds: check.timeout.as_secs_f64(),
                 lookup_seconds: start.elapsed().as_secs_f64(),
-                detail: Detail::None,
+                detail: check.kind.probe().unresolved(),
             }]
         }
     };
@@ -166,8 +182,24 @@ mod tests {
 
     #[test]
     fn families_filter_addresses() {
-        assert_eq!(resolve("127.0.0.1:1", 0, Family::Ipv6), Err(Reason::NoAddress));
-        assert_eq!(resolve("[::1]:1", 0, Family::Any).unwrap().len(), 1);
+        use crate::check::Family;
+        assert_eq!(resolve("127.0.0.1", 1, Select::Every(Family::Ipv6)), Err(Reason::NoAddress));
+        assert_eq!(resolve("::1", 1, Select::Every(Family::Any)).unwrap().len(), 1);
+    }
+
+    /// blackbox_exporter's chooseProtocol: the first of the preferred
+    /// family, else (with the fallback) the last of the other.
+    #[test]
+    fn a_preferred_family_picks_one_address_as_blackbox_does() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let all = [a("[2001:db8::1]:53"), a("192.0.2.1:53"), a("[2001:db8::2]:53"), a("192.0.2.2:53")];
+        let pick = |ip6, fallback, from: &[SocketAddr]| pick(from, Select::Preferred { ip6, fallback });
+        assert_eq!(pick(true, true, &all), Ok(vec![all[0]]));
+        assert_eq!(pick(false, false, &all), Ok(vec![all[1]]));
+        let v6 = &all[..1];
+        assert_eq!(pick(false, true, v6), Ok(vec![all[0]]), "fallback to the other family");
+        assert_eq!(pick(false, false, v6), Err(Reason::NoAddress), "no fallback");
+        assert_eq!(pick(true, true, &[all[1], all[3]]), Ok(vec![all[3]]), "the last of the other family");
     }
 
     /// Out of threads, a lone address is checked on the caller's thread
@@ -180,7 +212,7 @@ mod tests {
             target: l.local_addr().unwrap().to_string(),
             interval: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
-            family: Family::Any,
+            select: Select::Every(crate::check::Family::Any),
             kind: Kind::Tcp(tcp::Settings::default()),
         };
         NO_THREADS.with(|n| n.set(true));

@@ -33,13 +33,10 @@
 //! its deadline or its byte budget, whichever first; a TLS handshake's
 //! messages are bounded by rustls (64 KiB each) and by the deadline.
 
-#[cfg(feature = "tls")]
-mod tls;
-
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::conn::{Conn, Failure, Tls};
 use super::{quote, Detail as CheckDetail, Outcome, Probe, Reason, Row};
 use crate::limits::{MAX_DIALOGUE_LINE, MAX_DIALOGUE_READ};
 use crate::sys::time::Deadline;
@@ -62,6 +59,9 @@ pub struct Settings {
     /// How TLS trusts the server and presents itself (`ca_file`,
     /// `cert_file`, `key_file`, `server_name`), for `tls` and `starttls`.
     pub tls_config: ClientTls,
+    /// What ends a `send`: CRLF, or a bare LF as blackbox_exporter's
+    /// `query_response` writes it (a blackbox.yml module).
+    pub bare_lf: bool,
 }
 
 impl Settings {
@@ -114,44 +114,6 @@ impl Settings {
     pub fn uses_tls(&self) -> bool {
         self.tls || self.steps.contains(&Step::StartTls)
     }
-}
-
-/// What a TLS session showed, for blackbox_exporter's TLS families, and
-/// what went wrong in it, for stderr. Empty in a build without the `tls`
-/// feature, so nothing that reads it is built there.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tls {
-    /// `TLS 1.2` or `TLS 1.3`, blackbox_exporter's spelling, once a
-    /// handshake completed (`probe_tls_version_info{version}`).
-    #[cfg(feature = "tls")]
-    pub version: Option<&'static str>,
-    /// Unix seconds of the earliest notAfter among the certificates the
-    /// server presented (`probe_ssl_earliest_cert_expiry`).
-    #[cfg(feature = "tls")]
-    pub earliest_expiry: Option<i64>,
-    /// rustls's words (or a CA file's error) when TLS failed.
-    #[cfg(feature = "tls")]
-    pub error: Option<String>,
-}
-
-#[cfg(feature = "tls")]
-impl Tls {
-    pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
-    }
-
-    fn set_error(&mut self, why: String) {
-        self.error = Some(why);
-    }
-}
-
-#[cfg(not(feature = "tls"))]
-impl Tls {
-    pub fn error(&self) -> Option<&str> {
-        None
-    }
-
-    fn set_error(&mut self, _: String) {}
 }
 
 /// What a TCP check saw, for its families.
@@ -218,26 +180,12 @@ fn detail_of(o: &Outcome) -> Option<&Detail> {
     }
 }
 
-/// The families of TCP checks.
-pub const ROWS: &[Row] = &[
-    Row::new("probe_tcp_connect_duration_seconds", "sonde: Time to establish the TCP connection in seconds", |o| {
+/// The families of TCP checks (with those it shares with http,
+/// [`super::render::SHARED`]).
+pub const ROWS: &[Row] =
+    &[Row::new("probe_tcp_connect_duration_seconds", "sonde: Time to establish the TCP connection in seconds", |o| {
         detail_of(o).and_then(|d| d.connect_seconds)
-    }),
-    Row::new("probe_failed_due_to_regex", "Indicates if probe failed due to regex", |o| {
-        detail_of(o).map(|d| if d.failed_due_to_regex { 1.0 } else { 0.0 })
-    }),
-    #[cfg(feature = "tls")]
-    Row {
-        name: "probe_tls_version_info",
-        help: "Returns the TLS version used or NaN when unknown",
-        value: |o| detail_of(o).and_then(|d| d.tls.version).map(|_| 1.0),
-        label: Some(|o| ("version", detail_of(o).and_then(|d| d.tls.version).unwrap_or_default())),
-    },
-    #[cfg(feature = "tls")]
-    Row::new("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", |o| {
-        detail_of(o).and_then(|d| d.tls.earliest_expiry).map(|t| t as f64)
-    }),
-];
+    })];
 
 /// The `expect` step of a built-in module. Its pattern is a constant,
 /// compiled in a unit test (`builtin_patterns_compile`).
@@ -245,9 +193,6 @@ fn expect(pattern: &'static str) -> Step {
     #[allow(clippy::expect_used)]
     Step::Expect(Regex::new(pattern).expect("a built-in pattern compiles"))
 }
-
-/// Why a step failed, and for a TLS failure the words for stderr.
-type Failure = (Reason, Option<String>);
 
 /// Runs the check against `addr`; `target` is the check's target, whose
 /// host is the name TLS asks for unless `server_name` says otherwise.
@@ -269,7 +214,7 @@ pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Deadline) -> 
     let steps = s.tls.then_some(&Step::StartTls).into_iter().chain(&s.steps);
     for step in steps {
         let result = match step {
-            Step::Send(text) => conn.send(text, deadline),
+            Step::Send(text) => send(&mut conn, text, if s.bare_lf { b"\n" } else { b"\r\n" }, deadline),
             Step::Expect(pattern) => lines.expect(&mut conn, pattern, deadline),
             // Bytes after the go-ahead, before the handshake: a broken
             // server, or plaintext injected to be read as if it came
@@ -278,7 +223,13 @@ pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Deadline) -> 
                 let pending = lines.buf.len();
                 Err((Reason::Tls, Some(format!("{pending} bytes of plaintext after the STARTTLS go-ahead"))))
             }
-            Step::StartTls => conn.start_tls(s, target, deadline, &mut tls),
+            Step::StartTls => {
+                let name = match &s.tls_config.server_name {
+                    Some(n) => n.as_str(),
+                    None => crate::wire::hostport::split(target).map_or("", |(host, _)| host),
+                };
+                conn.start_tls(&s.tls_config, name, deadline, &mut tls)
+            }
         };
         if let Err((reason, why)) = result {
             if let Some(why) = why {
@@ -291,93 +242,12 @@ pub fn run(s: &Settings, target: &str, addr: SocketAddr, deadline: Deadline) -> 
     detail(connect_seconds, None, tls)
 }
 
-/// The dialogue's connection: TCP, or TLS over it.
-enum Conn {
-    Plain(TcpStream),
-    #[cfg(feature = "tls")]
-    Tls(Box<crate::tls::Stream>),
-    /// Between the two while TLS starts; never seen by a step.
-    #[cfg(feature = "tls")]
-    Gone,
-}
-
-impl Conn {
-    /// Reads what is there, or waits for something until the deadline;
-    /// Ok(0) at the end (a TLS peer closing without close_notify, which
-    /// many do after QUIT, ends it as TCP's end would).
-    fn read(&mut self, buf: &mut [u8], deadline: Deadline) -> Result<usize, Failure> {
-        match self {
-            Conn::Plain(s) => {
-                let timeout = deadline.left().ok_or((Reason::Timeout, None))?;
-                s.set_read_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
-                loop {
-                    match s.read(buf) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        r => return r.map_err(|e| (Reason::of_io(&e), None)),
-                    }
-                }
-            }
-            #[cfg(feature = "tls")]
-            Conn::Tls(s) => tls::read(s, buf, deadline),
-            #[cfg(feature = "tls")]
-            Conn::Gone => Err((Reason::Error, None)),
-        }
-    }
-
-    /// Writes `text` and CRLF.
-    fn send(&mut self, text: &str, deadline: Deadline) -> Result<(), Failure> {
-        let mut msg = Vec::with_capacity(text.len() + 2);
-        msg.extend_from_slice(text.as_bytes());
-        msg.extend_from_slice(b"\r\n");
-        match self {
-            Conn::Plain(s) => {
-                let timeout = deadline.left().ok_or((Reason::Timeout, None))?;
-                s.set_write_timeout(Some(timeout)).map_err(|e| (Reason::of_io(&e), None))?;
-                s.write_all(&msg).map_err(|e| (Reason::of_io(&e), None))
-            }
-            #[cfg(feature = "tls")]
-            Conn::Tls(s) => tls::write_all(s, &msg, deadline),
-            #[cfg(feature = "tls")]
-            Conn::Gone => Err((Reason::Error, None)),
-        }
-    }
-
-    /// Replaces the TCP connection with a TLS session over it, handshake
-    /// done, for `server_name` or else `target`'s host; `report` gets what
-    /// the handshake showed. Nothing may be pending unread ([`run`] says).
-    #[cfg(feature = "tls")]
-    fn start_tls(&mut self, s: &Settings, target: &str, deadline: Deadline, report: &mut Tls) -> Result<(), Failure> {
-        let name = match &s.tls_config.server_name {
-            Some(n) => n.as_str(),
-            None => crate::wire::hostport::split(target).map_or("", |(host, _)| host),
-        };
-        let Conn::Plain(tcp) = std::mem::replace(self, Conn::Gone) else {
-            // The config allows one start of TLS; a second would be TLS
-            // inside TLS.
-            return Err((Reason::Error, Some("TLS started twice".into())));
-        };
-        let stream = tls::start(tcp, &s.tls_config, name, deadline, report)?;
-        *self = Conn::Tls(Box::new(stream));
-        Ok(())
-    }
-
-    #[cfg(not(feature = "tls"))]
-    fn start_tls(&mut self, _: &Settings, _: &str, _: Deadline, _: &mut Tls) -> Result<(), Failure> {
-        // The config and /probe refuse TLS in this build: not reached.
-        Err((Reason::Error, None))
-    }
-
-    /// Ends a finished dialogue; a TLS session says close_notify first.
-    fn close(self, deadline: Deadline) {
-        match self {
-            Conn::Plain(_) => {}
-            #[cfg(feature = "tls")]
-            Conn::Tls(mut s) => tls::close(&mut s, deadline),
-            #[cfg(feature = "tls")]
-            Conn::Gone => {}
-        }
-        let _ = deadline;
-    }
+/// Writes `text` and its line end.
+fn send(conn: &mut Conn, text: &str, end: &[u8], deadline: Deadline) -> Result<(), Failure> {
+    let mut msg = Vec::with_capacity(text.len() + 2);
+    msg.extend_from_slice(text.as_bytes());
+    msg.extend_from_slice(end);
+    conn.write_all(&msg, deadline)
 }
 
 /// Bytes received and not yet consumed as lines.
@@ -442,6 +312,7 @@ impl Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
 
     #[test]
     fn builtin_patterns_compile() {

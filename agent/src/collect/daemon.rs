@@ -4,14 +4,20 @@
 //!
 //! In `auto` mode a box without the daemon is not a failure: a place is
 //! *absent* when nothing is there (no socket file, nothing listening on
-//! the port, no such address family), and when every place is absent the
-//! collector reports nothing and succeeds. A place where something is
-//! there but fails is remembered, and is the collector's failure unless a
-//! later place answers.
+//! the port, no such address family), and when every place is absent and
+//! the daemon is not [expected](Presence), the collector reports nothing
+//! and succeeds. A daemon that was there and is gone is down, not absent:
+//! it is expected when one of its socket files exists (answering or not:
+//! SIGKILL leaves it behind), when this process has seen it answer, or
+//! when the box is set up for it (its config file exists under `[paths]
+//! rootfs`); then every place absent is the collector's failure, and its
+//! `*_up` is 0. A place where something is there but fails is remembered,
+//! and is the collector's failure unless a later place answers.
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Error;
 
@@ -41,8 +47,8 @@ impl fmt::Display for Address {
 pub enum Asked<R> {
     /// The daemon answered.
     Answered(R),
-    /// Nothing is there.
-    Absent,
+    /// Nothing is there: the error that said so.
+    Absent(Error),
     /// Something there failed before it answered.
     Failed(Error),
     /// The daemon answered, then failed: it is the one to report.
@@ -55,7 +61,7 @@ impl<R> Asked<R> {
     pub fn of(result: Result<R, Error>) -> Asked<R> {
         match result {
             Ok(r) => Asked::Answered(r),
-            Err(e) if absent(&e) => Asked::Absent,
+            Err(e) if absent(&e) => Asked::Absent(e),
             Err(e) => Asked::Failed(e),
         }
     }
@@ -69,24 +75,66 @@ pub struct Found<T, R> {
     pub earlier: Option<Error>,
 }
 
+/// What tells that a daemon belongs on this box, though no place answers.
+pub struct Presence {
+    /// Its name in messages (`chronyd`).
+    pub daemon: &'static str,
+    /// Its usual socket files: one that exists was left by a daemon.
+    pub sockets: &'static [&'static str],
+    /// Its config files, under `[paths] rootfs`: the box is set up for it.
+    pub configs: &'static [&'static str],
+    /// Set once it answered in this process.
+    pub seen: &'static AtomicBool,
+}
+
+impl Presence {
+    /// Why the daemon is expected here, if it is.
+    pub fn why(&self, rootfs: &Path) -> Option<String> {
+        if self.seen.load(Ordering::Relaxed) {
+            return Some(format!("{} answered before", self.daemon));
+        }
+        if let Some(s) = self.sockets.iter().find(|s| Path::new(s).symlink_metadata().is_ok()) {
+            return Some(format!("its socket {s} exists"));
+        }
+        let config = |c: &&str| rootfs.join(c.trim_start_matches('/'));
+        self.configs.iter().find(|c| config(c).is_file()).map(|c| format!("the box is set up for it ({c} exists)"))
+    }
+}
+
 /// Asks `places` in order until one answers. `Ok(None)`: every place is
-/// absent, so there is no daemon here.
+/// absent and the daemon is not expected, so there is none here; absent
+/// but expected, the first place's absence is the failure, said with why
+/// the daemon was expected.
 pub fn discover<T: Copy, R>(
     places: impl IntoIterator<Item = T>,
+    presence: &Presence,
+    rootfs: &Path,
     mut ask: impl FnMut(T) -> Asked<R>,
 ) -> Result<Option<Found<T, R>>, Error> {
     let mut failed: Option<Error> = None;
+    let mut absent: Option<Error> = None;
     for place in places {
         match ask(place) {
-            Asked::Answered(answer) => return Ok(Some(Found { place, answer, earlier: failed })),
+            Asked::Answered(answer) => {
+                presence.seen.store(true, Ordering::Relaxed);
+                return Ok(Some(Found { place, answer, earlier: failed }));
+            }
             Asked::Broke(e) => return Err(e),
-            Asked::Absent => {}
+            Asked::Absent(e) => {
+                absent.get_or_insert(e);
+            }
             Asked::Failed(e) => {
                 failed.get_or_insert(e);
             }
         }
     }
-    failed.map_or(Ok(None), Err)
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    match (absent, presence.why(rootfs)) {
+        (Some(e), Some(why)) => Err(Error::Down { daemon: presence.daemon, why, first: Box::new(e) }),
+        _ => Ok(None),
+    }
 }
 
 /// Whether an error says nothing is there (no socket file, nothing on the
@@ -111,6 +159,16 @@ mod tests {
         Error::Socket { peer: "p".into(), command, err: io::Error::from_raw_os_error(errno) }
     }
 
+    /// A daemon nothing tells of, never seen before this call.
+    fn discover<T: Copy, R>(
+        places: impl IntoIterator<Item = T>,
+        ask: impl FnMut(T) -> Asked<R>,
+    ) -> Result<Option<Found<T, R>>, Error> {
+        let seen: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
+        let nowhere = Presence { daemon: "d", sockets: &[], configs: &[], seen };
+        super::discover(places, &nowhere, Path::new("/nonexistent"), ask)
+    }
+
     #[test]
     fn all_absent_is_no_daemon_and_no_failure() {
         let r = discover([1, 2], |_| Asked::<()>::of(Err(socket("connect", libc::ENOENT))));
@@ -128,9 +186,28 @@ mod tests {
         assert!(found.earlier.is_some());
         let r = discover([1, 2], |p| match p {
             1 => Asked::<()>::of(Err(socket("connect", libc::EACCES))),
-            _ => Asked::Absent,
+            _ => Asked::Absent(socket("connect", libc::ENOENT)),
         });
         assert!(r.is_err());
+    }
+
+    /// See: issue 13, "a daemon that was there and is gone is down, not
+    /// absent".
+    #[test]
+    fn an_expected_daemon_that_is_absent_is_down() {
+        let dir = std::env::temp_dir().join(format!("sonde-presence-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("etc/d")).unwrap();
+        static SEEN: AtomicBool = AtomicBool::new(false);
+        let p = Presence { daemon: "d", sockets: &[], configs: &["/etc/d/d.conf"], seen: &SEEN };
+        let gone = |_| Asked::<()>::of(Err(socket("connect", libc::ENOENT)));
+        assert!(matches!(super::discover([1], &p, &dir, gone), Ok(None)), "not set up, never seen: absent");
+        std::fs::write(dir.join("etc/d/d.conf"), "").unwrap();
+        let e = super::discover([1], &p, &dir, gone).err().unwrap();
+        assert!(e.to_string().contains("/etc/d/d.conf exists"), "{e}");
+        std::fs::remove_file(dir.join("etc/d/d.conf")).unwrap();
+        assert!(super::discover([1], &p, &dir, |_| Asked::of(Ok(()))).is_ok());
+        assert!(super::discover([1], &p, &dir, gone).is_err(), "seen answering in this process: down");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

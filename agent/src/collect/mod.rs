@@ -6,8 +6,11 @@
 //! and a fixture tree under `tests/` stands in for a whole machine.
 //!
 //! [`Scraper::collect`] runs every enabled collector in [`ALL`]'s order
-//! and [`Scraper::render`] reports each one in `sonde_collector_success`
-//! and `sonde_collector_duration_seconds`. A failing collector never fails the
+//! and [`Scraper::render`] reports each one's success and duration: in
+//! node_exporter's `node_scrape_collector_success` and
+//! `node_scrape_collector_duration_seconds` for the collectors that stand
+//! for node_exporter's (its dashboards read them), in `sonde_collector_*`
+//! for the daemons' (chrony, unbound). A failing collector never fails the
 //! scrape: whatever it wrote before failing is kept if it is valid (a
 //! meminfo with one garbage line still reports the other fields), and its
 //! success is 0. A collector whose output would not fit the exposition is
@@ -33,6 +36,7 @@ mod netstat;
 mod os;
 mod powersupplyclass;
 mod pressure;
+mod process;
 mod processes;
 mod schedstat;
 mod selinux;
@@ -69,6 +73,12 @@ pub trait Collector: Sync {
     /// Whether it runs when the config does not name it; node_exporter's
     /// `defaultEnabled`/`defaultDisabled`.
     fn default_enabled(&self) -> bool {
+        true
+    }
+    /// Whether it stands for one of node_exporter's collectors, and so
+    /// reports in node_exporter's `node_scrape_collector_*` families, where
+    /// its dashboards look; the daemons' collectors report in sonde's own.
+    fn node_exporter(&self) -> bool {
         true
     }
 }
@@ -206,6 +216,13 @@ pub enum Error {
         command: &'static str,
         err: wire::Error,
     },
+    /// A daemon that belongs here does not answer anywhere; `first` says
+    /// what the first place said.
+    Down {
+        daemon: &'static str,
+        why: String,
+        first: Box<Error>,
+    },
     /// Some of what it wrote was refused by the exposition (an invalid
     /// name or label, a duplicate family).
     Rejected,
@@ -221,6 +238,7 @@ impl fmt::Display for Error {
             Error::Sys { call, err } => write!(f, "{call}: {err}"),
             Error::Socket { peer, command, err } => write!(f, "{peer}: {command}: {err}"),
             Error::Reply { peer, command, err } => write!(f, "{peer}: {command}: {err}"),
+            Error::Down { daemon, why, first } => write!(f, "{daemon} does not answer ({first}), and {why}"),
             Error::Rejected => f.write_str("some samples were invalid and left out"),
             Error::Overflow => write!(f, "output larger than the exposition limit ({MAX_EXPOSITION} bytes); left out"),
         }
@@ -426,11 +444,15 @@ pub struct Scraper {
     /// and 32-bit MIPS has no 64-bit atomics.
     overflows: u64,
     invalid: u64,
+    /// sonde's own `process_*` families.
+    process: process::Process,
 }
 
 /// One collector's part of a scrape.
 pub struct CollectorRun {
     pub name: &'static str,
+    /// Reported in node_exporter's families rather than sonde's.
+    pub node_exporter: bool,
     pub seconds: f64,
     pub error: Option<Error>,
 }
@@ -450,6 +472,7 @@ impl Scraper {
             failing: vec![Transition::default(); ALL.len()],
             overflows: 0,
             invalid: 0,
+            process: process::Process::default(),
         }
     }
 
@@ -490,21 +513,35 @@ impl Scraper {
                 (true, Some(Change::Ended), _) => log::info!("collector {name} works again"),
                 _ => {}
             }
-            runs.push(CollectorRun { name, seconds, error: result.err() });
+            runs.push(CollectorRun { name, node_exporter: collector.node_exporter(), seconds, error: result.err() });
         }
         self.invalid += out.invalid - invalid_before;
     }
 
     /// The collectors' own families: each one's duration and success in
-    /// `runs`, and what was left out of the exposition, ever.
-    pub fn render(&self, runs: &[CollectorRun], out: &mut Exposition) {
-        out.family("sonde_collector_duration_seconds", "sonde: Duration of a collector scrape.", MetricType::Gauge);
-        for r in runs {
-            out.sample(&[("collector", r.name)], r.seconds);
-        }
-        out.family("sonde_collector_success", "sonde: Whether a collector succeeded.", MetricType::Gauge);
-        for r in runs {
-            out.sample(&[("collector", r.name)], if r.error.is_none() { 1.0 } else { 0.0 });
+    /// `runs`, and what was left out of the exposition, ever; then the
+    /// process's own (`process_*`).
+    pub fn render(&mut self, runs: &[CollectorRun], out: &mut Exposition) {
+        // node_exporter's names and help texts, word for word: its
+        // dashboards show them.
+        let node = ("node_scrape_collector", "node_exporter");
+        for (node_exporter, (prefix, by)) in [(true, node), (false, ("sonde_collector", "sonde"))] {
+            let mine = || runs.iter().filter(move |r| r.node_exporter == node_exporter);
+            if mine().next().is_none() {
+                continue;
+            }
+            out.family_parts(
+                &[prefix, "_duration_seconds"],
+                &[by, ": Duration of a collector scrape."],
+                MetricType::Gauge,
+            );
+            for r in mine() {
+                out.sample(&[("collector", r.name)], r.seconds);
+            }
+            out.family_parts(&[prefix, "_success"], &[by, ": Whether a collector succeeded."], MetricType::Gauge);
+            for r in mine() {
+                out.sample(&[("collector", r.name)], if r.error.is_none() { 1.0 } else { 0.0 });
+            }
         }
         out.family(
             "sonde_exposition_overflow_total",
@@ -518,6 +555,7 @@ impl Scraper {
             MetricType::Counter,
         );
         out.sample(&[], self.invalid as f64);
+        self.process.render(&mut self.buf, out);
     }
 }
 

@@ -89,7 +89,7 @@ impl Collector for Textfile {
         out.family("node_textfile_scrape_error", help, MetricType::Gauge);
         out.sample(&[], if errored { 1.0 } else { 0.0 });
         // Also a collector failure, so that sonde logs it (when it starts
-        // and when it ends) and sonde_collector_success says it.
+        // and when it ends) and node_scrape_collector_success says it.
         error.map_or(Ok(()), Err)
     }
 }

@@ -17,7 +17,8 @@
 //! paths are tried, then 127.0.0.1:8953; a box with none of them (no file,
 //! nothing listening) gets no unbound families and success. Something
 //! found that fails (permission denied, a stuck daemon, a TLS-only port)
-//! is a failure: `unbound_up 0` and `sonde_collector_success 0`.
+//! is a failure: `unbound_up 0` and `sonde_collector_success 0` (sonde's
+//! family: unbound is not one of node_exporter's collectors).
 //!
 //! Names, labels, types and help texts are the letsencrypt
 //! unbound_exporter's (exporters.md §3.3), so its dashboards work: the
@@ -37,6 +38,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 #[cfg(feature = "tls")]
@@ -62,6 +64,18 @@ pub const UNBOUND_SOCKETS: &[&str] = &["/run/unbound.ctl", "/var/run/unbound.ctl
 
 /// Unbound's default `control-interface` and `control-port`.
 pub const UNBOUND_CONTROL: &str = "127.0.0.1:8953";
+
+/// Set once Unbound answered in this process.
+static SEEN: AtomicBool = AtomicBool::new(false);
+
+/// What tells that Unbound belongs on this box: its control sockets, its
+/// config file (Debian, OpenWrt, Alpine, Fedora; FreeBSD-style ports).
+const PRESENCE: daemon::Presence = daemon::Presence {
+    daemon: "unbound",
+    sockets: UNBOUND_SOCKETS,
+    configs: &["/etc/unbound/unbound.conf", "/var/lib/unbound/unbound.conf", "/usr/local/etc/unbound/unbound.conf"],
+    seen: &SEEN,
+};
 
 /// The `[unbound]` section.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +131,12 @@ impl Collector for Unbound {
         "unbound"
     }
 
+    /// unbound_exporter's job, not node_exporter's: reported in
+    /// `sonde_collector_*`.
+    fn node_exporter(&self) -> bool {
+        false
+    }
+
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
         let config = &cx.settings().unbound;
         let deadline = Deadline::after(UNBOUND_DEADLINE);
@@ -133,7 +153,7 @@ impl Collector for Unbound {
                 };
                 fetch(target, timeout, deadline, &mut buf).map(Some)
             }
-            Address::Auto => auto(timeout, deadline, &mut buf),
+            Address::Auto => auto(timeout, &cx.settings().rootfs, deadline, &mut buf),
         };
         let result = match fetched {
             // No Unbound on this box: nothing to collect, nothing to say.
@@ -180,10 +200,10 @@ impl Target<'_> {
 
 /// Tries [`UNBOUND_SOCKETS`], then [`UNBOUND_CONTROL`]. `Ok(None)`: nothing
 /// there.
-fn auto(timeout: Duration, deadline: Deadline, buf: &mut Vec<u8>) -> Result<Option<String>, Error> {
+fn auto(timeout: Duration, rootfs: &Path, deadline: Deadline, buf: &mut Vec<u8>) -> Result<Option<String>, Error> {
     let tcp: SocketAddr = UNBOUND_CONTROL.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8953)));
     let places = UNBOUND_SOCKETS.iter().map(|p| Target::Unix(Path::new(p))).chain([Target::Tcp(tcp)]);
-    let found = daemon::discover(places, |target| Asked::of(fetch(target, timeout, deadline, buf)))?;
+    let found = daemon::discover(places, &PRESENCE, rootfs, |target| Asked::of(fetch(target, timeout, deadline, buf)))?;
     Ok(found.map(|f| f.answer))
 }
 

@@ -1,9 +1,12 @@
 //! `[[check]]`: one service check per table (see [`crate::check`]).
 //!
 //! Common keys: `name` (the `check` label; unique), `kind` (`tcp`, `dns`,
-//! `ntp`), `target` (`host:port`; dns and ntp default to 53 and 123),
+//! `ntp`, `http`, `icmp`), `target` (`host:port`; dns and ntp default to
+//! 53 and 123; http's is a URL, icmp's a host),
 //! `interval` (default 60s), `timeout` (default 5s), `family` (`any`,
-//! `ipv4`, `ipv6`; default `any`: every address is checked).
+//! `ipv4`, `ipv6`; default `any`: every address is checked), or instead
+//! blackbox_exporter's `preferred_ip_protocol` (`ip4`, `ip6`) and
+//! `ip_protocol_fallback` (default true): one address.
 //!
 //! tcp: `dialogue`, an array of `"expect REGEX"`, `"send TEXT"` and
 //! `"starttls"` steps, run in order (RE2 syntax, [`crate::wire::regex`]); `tls` (true: TLS from the connect on, as
@@ -20,14 +23,21 @@
 //! `forbid_answers` (no answer matches any), and the same for `authority`
 //! and `additional`.
 //! ntp: `max_root_distance` (seconds, default 1.5).
+//! http: blackbox_exporter's option names ([`crate::check::http`]), with
+//! header fields and patterns on them as `"Name: value"` strings, and
+//! credentials from files; the TLS keys above for https, with
+//! `min_version` and `insecure_skip_verify`.
+//! icmp: `payload_size`, `ttl` (default 64, as blackbox), `dont_fragment`,
+//! `count` (echoes per run, default 1, at most 100); the target is a host
+//! without a port.
 
 use std::time::Duration;
 
 use super::{duration, strings, Error, Problem};
-use crate::check::{dns, ntp, tcp, Check, Family, Kind};
+use crate::check::{dns, http, icmp, ntp, tcp, Check, Family, Kind, Select};
+use crate::limits::MAX_ICMP_COUNT;
 use crate::tls::{TLS_BUILT, WITHOUT_TLS};
 use crate::wire::dns as wire;
-use crate::wire::hostport;
 use crate::wire::regex::Regex;
 use crate::wire::toml::{Entry, Value};
 
@@ -38,13 +48,17 @@ pub const KEYS: &[&str] = &[
     "interval",
     "timeout",
     "family",
+    "preferred_ip_protocol",
+    "ip_protocol_fallback",
     "dialogue",
     "tls",
-    // super::tls::KEYS, for a tcp check with TLS:
+    // super::tls::KEYS and CHECK_KEYS, for a tcp check with TLS or https:
     "ca_file",
     "cert_file",
     "key_file",
     "server_name",
+    "min_version",
+    "insecure_skip_verify",
     "query_name",
     "query_type",
     "query_class",
@@ -62,10 +76,30 @@ pub const KEYS: &[&str] = &[
     "expect_all_additional",
     "forbid_additional",
     "max_root_distance",
+    "method",
+    "headers",
+    "body",
+    "valid_status_codes",
+    "valid_http_versions",
+    "follow_redirects",
+    "fail_if_ssl",
+    "fail_if_not_ssl",
+    "fail_if_body_matches_regexp",
+    "fail_if_body_not_matches_regexp",
+    "fail_if_header_matches",
+    "fail_if_header_not_matches",
+    "basic_auth_user",
+    "basic_auth_password_file",
+    "bearer_token_file",
+    "body_size_limit",
+    "payload_size",
+    "ttl",
+    "dont_fragment",
+    "count",
+    // super::notify::CHECK_KEYS: how its failures become notifications.
+    "tolerance",
+    "severity",
 ];
-
-/// Checks per config: each is a thread's turn and a set of series.
-pub const MAX_CHECKS: usize = 64;
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -131,9 +165,13 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
             Family::Any
         }),
     };
-    if kind != "tcp" {
-        for e in entries.iter().filter(|e| e.key == "tls" || super::tls::KEYS.contains(&e.key.as_str())) {
-            err(e.line, format!("{}: only a tcp check speaks TLS", e.key));
+    let select = select(family, entries, &mut err);
+    for e in entries.iter().filter(|e| e.key == "tls" || is_tls_key(&e.key)) {
+        match kind.as_str() {
+            "tcp" => {}
+            "http" if e.key != "tls" => {}
+            "http" => err(e.line, "tls: an http check speaks TLS to an https:// target".into()),
+            _ => err(e.line, format!("{}: only tcp and http checks speak TLS", e.key)),
         }
     }
     let kind = match kind.as_str() {
@@ -263,16 +301,235 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
             }
             Kind::Ntp(s)
         }
+        "http" => Kind::Http(Box::new(http_check(line, &target, entries, &mut err))),
+        "icmp" => Kind::Icmp(icmp_check(entries, &mut err)),
         other => {
-            err(line, format!("kind: '{other}' is not tcp, dns or ntp"));
+            err(line, format!("kind: '{other}' is not tcp, dns, ntp, http or icmp"));
             return None;
         }
     };
-    let c = Check { name, target, interval, timeout, family, kind };
-    if hostport::split_or(&c.target, c.kind.default_port()).is_none() {
-        err(line, format!("target: '{}' is not host:port", c.target));
+    let c = Check { name, target, interval, timeout, select, kind };
+    if let Err(why) = c.kind.authority(&c.target) {
+        err(line, format!("target: {why}"));
     }
     (errors.len() == before).then_some(c)
+}
+
+/// Whether `key` is one of a check's TLS settings.
+fn is_tls_key(key: &str) -> bool {
+    super::tls::KEYS.contains(&key) || super::tls::CHECK_KEYS.contains(&key)
+}
+
+/// The strings of `e`, or none with the error said.
+fn list_of<'e>(e: &'e Entry, err: &mut dyn FnMut(usize, String)) -> Vec<&'e str> {
+    list(e).unwrap_or_else(|m| {
+        err(e.line, format!("{}: {m}", e.key));
+        Vec::new()
+    })
+}
+
+/// An http check's keys: blackbox_exporter's option names, with
+/// `"Name: value"` strings for header fields and patterns on them, and
+/// credentials from files (`basic_auth_user` with
+/// `basic_auth_password_file`, or `bearer_token_file`), as `[push]`
+/// takes them.
+fn http_check(line: usize, target: &str, entries: &[Entry], err: &mut dyn FnMut(usize, String)) -> http::Settings {
+    let mut s = http::Settings::default();
+    if let Err(m) = super::http::target(target) {
+        err(entries.iter().find(|e| e.key == "target").map_or(line, |e| e.line), m);
+    }
+    let mut basic = (None, None);
+    for e in entries {
+        let bool_of = |e: &Entry, err: &mut dyn FnMut(usize, String)| match e.value {
+            Value::Bool(b) => b,
+            _ => {
+                err(e.line, format!("{}: expected true or false", e.key));
+                false
+            }
+        };
+        let text_of = |e: &Entry, err: &mut dyn FnMut(usize, String)| match text(e) {
+            Ok(t) => Some(t.to_owned()),
+            Err(m) => {
+                err(e.line, format!("{}: {m}", e.key));
+                None
+            }
+        };
+        // "Name: rest", for headers and the patterns on them.
+        let field = |item: &str| item.split_once(':').map(|(n, v)| (n.trim().to_owned(), v.trim_start().to_owned()));
+        let patterns = |e: &Entry, err: &mut dyn FnMut(usize, String)| {
+            let mut out = Vec::new();
+            for p in list_of(e, err) {
+                match Regex::new(p) {
+                    Ok(re) => out.push(re),
+                    Err(why) => err(e.line, format!("{}: {p}: {why}", e.key)),
+                }
+            }
+            out
+        };
+        let header_matches = |e: &Entry, err: &mut dyn FnMut(usize, String)| {
+            let mut out = Vec::new();
+            for item in list_of(e, err) {
+                match field(item).map(|(h, p)| (h, Regex::new(&p))) {
+                    Some((header, Ok(regexp))) if !header.is_empty() => {
+                        out.push(http::HeaderMatch { header, regexp, allow_missing: false })
+                    }
+                    Some((_, Err(why))) => err(e.line, format!("{}: {item}: {why}", e.key)),
+                    _ => err(e.line, format!("{}: '{item}' is not \"Header-Name: pattern\"", e.key)),
+                }
+            }
+            out
+        };
+        match e.key.as_str() {
+            "method" => {
+                if let Some(m) = text_of(e, err) {
+                    if let Err(why) = super::http::method(&m) {
+                        err(e.line, why);
+                    }
+                    s.method = m;
+                }
+            }
+            "headers" => {
+                for item in list_of(e, err) {
+                    match field(item) {
+                        Some((n, v)) => match super::http::header(&n, &v) {
+                            Ok(()) => s.headers.push((n, v)),
+                            Err(why) => err(e.line, why),
+                        },
+                        None => err(e.line, format!("headers: '{item}' is not \"Name: value\"")),
+                    }
+                }
+            }
+            "body" => s.body = text_of(e, err).unwrap_or_default(),
+            "valid_status_codes" => match &e.value {
+                Value::Array(codes) => {
+                    for c in codes {
+                        match c {
+                            Value::Int(n @ 100..=599) => s.valid_status_codes.push(*n as u16),
+                            _ => err(e.line, "valid_status_codes: status codes from 100 to 599".into()),
+                        }
+                    }
+                }
+                _ => err(e.line, "valid_status_codes: an array of status codes, e.g. [200, 301]".into()),
+            },
+            "valid_http_versions" => {
+                for v in list_of(e, err) {
+                    match v {
+                        "HTTP/1.1" | "HTTP/1.0" => s.valid_http_versions.push(v.to_owned()),
+                        _ => err(e.line, format!("valid_http_versions: '{v}' is not HTTP/1.1 or HTTP/1.0")),
+                    }
+                }
+            }
+            "follow_redirects" => s.follow_redirects = bool_of(e, err),
+            "fail_if_ssl" => s.fail_if_ssl = bool_of(e, err),
+            "fail_if_not_ssl" => s.fail_if_not_ssl = bool_of(e, err),
+            "fail_if_body_matches_regexp" => s.fail_if_body_matches_regexp = patterns(e, err),
+            "fail_if_body_not_matches_regexp" => s.fail_if_body_not_matches_regexp = patterns(e, err),
+            "fail_if_header_matches" => s.fail_if_header_matches = header_matches(e, err),
+            "fail_if_header_not_matches" => s.fail_if_header_not_matches = header_matches(e, err),
+            "basic_auth_user" => basic.0 = text_of(e, err),
+            "basic_auth_password_file" => basic.1 = text_of(e, err).map(|p| (e.line, p)),
+            "bearer_token_file" => {
+                if let Some(p) = text_of(e, err) {
+                    if !p.starts_with('/') {
+                        err(e.line, format!("bearer_token_file: '{p}': write an absolute path"));
+                    }
+                    let credentials = http::Secret::File(p.into());
+                    s.auth = http::Auth::Token { scheme: "Bearer".into(), credentials };
+                }
+            }
+            "body_size_limit" => match &e.value {
+                Value::Int(n) if *n >= 0 => s.body_size_limit = Some(*n as u64).filter(|&n| n > 0),
+                Value::Str(t) => match super::http::size(t) {
+                    Ok(n) => s.body_size_limit = n,
+                    Err(m) => err(e.line, format!("body_size_limit: {m}")),
+                },
+                _ => err(e.line, "body_size_limit: bytes, or a size such as \"10MB\"".into()),
+            },
+            k if is_tls_key(k) => match super::tls::set(&mut s.tls_config, k, &e.value) {
+                Err(Problem::Invalid(m)) => err(e.line, format!("{k}: {m}")),
+                Err(Problem::UnknownKey) | Ok(()) => {}
+            },
+            _ => {}
+        }
+    }
+    match basic {
+        (None, None) => {}
+        (Some(user), Some((line, file))) => {
+            if !file.starts_with('/') {
+                err(line, format!("basic_auth_password_file: '{file}': write an absolute path"));
+            }
+            if s.auth != http::Auth::None {
+                err(line, "basic auth and a bearer token exclude each other".into());
+            }
+            s.auth = http::Auth::Basic { user, password: http::Secret::File(file.into()) };
+        }
+        _ => err(line, "basic_auth_user and basic_auth_password_file go together".into()),
+    }
+    if let Err(m) = s.tls_config.check() {
+        err(line, m);
+    }
+    s
+}
+
+/// An icmp check's keys: blackbox's (`payload_size`, `ttl`,
+/// `dont_fragment`) and sonde's `count`; a `[[check]]` reports sonde's own
+/// families too ([`icmp::Settings::stats`]).
+fn icmp_check(entries: &[Entry], err: &mut dyn FnMut(usize, String)) -> icmp::Settings {
+    let mut s = icmp::Settings { stats: true, ..icmp::Settings::default() };
+    for e in entries {
+        let int = |lo: i64, hi: i64, err: &mut dyn FnMut(usize, String)| match e.value {
+            Value::Int(n) if (lo..=hi).contains(&n) => Some(n),
+            _ => {
+                err(e.line, format!("{}: a whole number from {lo} to {hi}", e.key));
+                None
+            }
+        };
+        match e.key.as_str() {
+            "payload_size" => s.payload_size = int(0, 65000, err).map_or(0, |n| n as usize),
+            "ttl" => s.ttl = int(1, 255, err).map(|n| n as u8),
+            "count" => s.count = int(1, i64::from(MAX_ICMP_COUNT), err).map_or(1, |n| n as u32),
+            "dont_fragment" => match e.value {
+                Value::Bool(b) => s.dont_fragment = b,
+                _ => err(e.line, "dont_fragment: expected true or false".into()),
+            },
+            _ => {}
+        }
+    }
+    s
+}
+
+/// Which addresses: every one of `family` (sonde's way), or, with
+/// `preferred_ip_protocol`, blackbox_exporter's one address of the
+/// preferred family with `ip_protocol_fallback` (default true).
+fn select(family: Family, entries: &[Entry], err: &mut dyn FnMut(usize, String)) -> Select {
+    let fallback = match entries.iter().find(|e| e.key == "ip_protocol_fallback") {
+        Some(e) => match e.value {
+            Value::Bool(b) => Some((e.line, b)),
+            _ => {
+                err(e.line, "ip_protocol_fallback: expected true or false".into());
+                None
+            }
+        },
+        None => None,
+    };
+    let Some(e) = entries.iter().find(|e| e.key == "preferred_ip_protocol") else {
+        if let Some((line, _)) = fallback {
+            err(line, "ip_protocol_fallback means nothing without preferred_ip_protocol".into());
+        }
+        return Select::Every(family);
+    };
+    let ip6 = match &e.value {
+        Value::Str(s) if s == "ip6" => true,
+        Value::Str(s) if s == "ip4" => false,
+        _ => {
+            err(e.line, "preferred_ip_protocol: \"ip4\" or \"ip6\", as blackbox_exporter writes it".into());
+            true
+        }
+    };
+    if family != Family::Any {
+        err(e.line, "preferred_ip_protocol picks one address: leave family out".into());
+    }
+    Select::Preferred { ip6, fallback: fallback.is_none_or(|(_, b)| b) }
 }
 
 /// A tcp check's `tls` and TLS files, and whether they fit together:
@@ -281,7 +538,7 @@ pub fn table(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<
 fn tcp_tls(s: &mut tcp::Settings, line: usize, entries: &[Entry], err: &mut dyn FnMut(usize, String)) {
     if !TLS_BUILT {
         // As ClientTls::set says it, for tls too; the rest is not built.
-        for e in entries.iter().filter(|e| e.key == "tls" || super::tls::KEYS.contains(&e.key.as_str())) {
+        for e in entries.iter().filter(|e| e.key == "tls" || is_tls_key(&e.key)) {
             err(e.line, format!("{}: {WITHOUT_TLS}", e.key));
         }
         return;
@@ -292,7 +549,7 @@ fn tcp_tls(s: &mut tcp::Settings, line: usize, entries: &[Entry], err: &mut dyn 
                 Value::Bool(b) => s.tls = b,
                 _ => err(e.line, "tls: expected true or false".into()),
             },
-            k if super::tls::KEYS.contains(&k) => match super::tls::set(&mut s.tls_config, k, &e.value) {
+            k if is_tls_key(k) => match super::tls::set(&mut s.tls_config, k, &e.value) {
                 Err(Problem::Invalid(m)) => err(e.line, format!("{k}: {m}")),
                 Err(Problem::UnknownKey) | Ok(()) => {}
             },
@@ -317,7 +574,7 @@ fn tcp_tls(s: &mut tcp::Settings, line: usize, entries: &[Entry], err: &mut dyn 
 #[cfg(test)]
 mod tests {
     use super::super::parse;
-    use crate::check::{dns::Transport, tcp::Step, Family, Kind};
+    use crate::check::{dns::Transport, tcp::Step, Family, Kind, Select};
     use crate::wire::regex::Regex;
 
     #[test]
@@ -331,7 +588,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.checks.len(), 3);
-        assert_eq!(c.checks[0].family, Family::Ipv6);
+        assert_eq!(c.checks[0].select, Select::Every(Family::Ipv6));
         assert_eq!(
             c.checks[0].kind,
             Kind::Tcp(crate::check::tcp::Settings {
@@ -395,6 +652,84 @@ mod tests {
         let errors =
             parse("[[check]]\nname = \"d\"\nkind = \"dns\"\ntarget = \"x\"\nquery_name = \"a.b\"\ntls = true\n")
                 .unwrap_err();
-        assert_eq!((errors[0].line, errors[0].message.as_str()), (6, "tls: only a tcp check speaks TLS"));
+        assert_eq!((errors[0].line, errors[0].message.as_str()), (6, "tls: only tcp and http checks speak TLS"));
+    }
+
+    #[test]
+    fn http_checks_take_blackbox_names_and_secrets_from_files() {
+        let c = parse(
+            "[[check]]\nname = \"web\"\nkind = \"http\"\ntarget = \"http://www.example.org:8080/health\"\n\
+             method = \"HEAD\"\nheaders = [\"Host: vhost.example\", \"X-Probe: sonde\"]\n\
+             valid_status_codes = [200, 204]\nfollow_redirects = false\nbody_size_limit = \"64KB\"\n\
+             fail_if_body_not_matches_regexp = [\"ok\"]\nfail_if_header_matches = [\"Server: ^Apache\"]\n\
+             basic_auth_user = \"probe\"\nbasic_auth_password_file = \"/etc/sonde/pw\"\n",
+        )
+        .unwrap();
+        let Kind::Http(h) = &c.checks[0].kind else { panic!() };
+        assert_eq!(c.checks[0].kind.authority(&c.checks[0].target), Ok(("www.example.org", 8080)));
+        assert_eq!(h.method, "HEAD");
+        assert_eq!(h.headers, vec![("Host".into(), "vhost.example".into()), ("X-Probe".into(), "sonde".into())]);
+        assert_eq!((h.valid_status_codes.as_slice(), h.follow_redirects), (&[200, 204][..], false));
+        assert_eq!(h.body_size_limit, Some(64 * 1024));
+        assert_eq!(h.fail_if_header_matches[0].header, "Server");
+        assert_eq!(h.fail_if_header_matches[0].regexp.as_str(), "^Apache");
+        assert!(matches!(&h.auth, crate::check::http::Auth::Basic { user, .. } if user == "probe"));
+        let check = |extra: &str| format!("[[check]]\nname = \"x\"\nkind = \"http\"\ntarget = \"x.example\"\n{extra}");
+        for (extra, said) in [
+            ("headers = [\"X-A\"]\n", "is not \"Name: value\""),
+            ("valid_status_codes = [2000]\n", "from 100 to 599"),
+            ("basic_auth_user = \"u\"\n", "go together"),
+            ("bearer_token_file = \"token\"\n", "absolute path"),
+            ("body_size_limit = \"lots\"\n", "is not a size"),
+            ("fail_if_header_matches = [\"Server\"]\n", "Header-Name: pattern"),
+            ("tls = true\n", "an http check speaks TLS to an https:// target"),
+        ] {
+            let errors = parse(&check(extra)).unwrap_err();
+            assert!(errors.len() == 1 && errors[0].message.contains(said), "{extra}: {errors:?}");
+        }
+        let errors = parse(&check("").replace("x.example", "ftp://x.example/")).unwrap_err();
+        assert!(errors[0].message.contains("is not a URL"), "{errors:?}");
+        let https = parse(&check("").replace("x.example", "https://x.example/"));
+        assert_eq!(https.is_ok(), crate::tls::TLS_BUILT, "{https:?}");
+        let tls = parse(
+            &check("ca_file = \"/etc/sonde/ca.pem\"\nmin_version = \"TLS13\"\ninsecure_skip_verify = true\n")
+                .replace("x.example", "https://x.example/"),
+        );
+        assert_eq!(tls.is_ok(), crate::tls::TLS_BUILT, "{tls:?}");
+        match tls {
+            Ok(c) => {
+                let Kind::Http(h) = &c.checks[0].kind else { panic!() };
+                assert!(h.tls_config.insecure_skip_verify);
+                assert_eq!(h.tls_config.min_version, Some(crate::tls::Version::Tls13));
+            }
+            Err(errors) => {
+                assert_eq!(errors.len(), 4, "the target and three keys: {errors:?}");
+                assert!(errors.iter().all(|e| e.message.contains("without TLS")), "{errors:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn icmp_checks_take_a_host_and_a_count() {
+        let c = parse(
+            "[[check]]\nname = \"gw\"\nkind = \"icmp\"\ntarget = \"gw.example\"\ncount = 20\nttl = 5\n\
+             payload_size = 1400\ndont_fragment = true\n",
+        )
+        .unwrap();
+        let Kind::Icmp(s) = &c.checks[0].kind else { panic!() };
+        assert_eq!((s.count, s.ttl, s.payload_size, s.dont_fragment, s.stats), (20, Some(5), 1400, true, true));
+        assert_eq!(c.checks[0].kind.authority("gw.example"), Ok(("gw.example", 0)));
+        let check = |extra: &str| format!("[[check]]\nname = \"x\"\nkind = \"icmp\"\ntarget = \"x.example\"\n{extra}");
+        for (extra, said) in [
+            ("count = 0\n", "from 1 to 100"),
+            ("count = 101\n", "from 1 to 100"),
+            ("ttl = 256\n", "from 1 to 255"),
+            ("dont_fragment = 1\n", "expected true or false"),
+        ] {
+            let errors = parse(&check(extra)).unwrap_err();
+            assert!(errors.len() == 1 && errors[0].message.contains(said), "{extra}: {errors:?}");
+        }
+        let errors = parse(&check("").replace("x.example", "x.example:7")).unwrap_err();
+        assert!(errors[0].message.contains("an icmp target has no port"), "{errors:?}");
     }
 }

@@ -8,8 +8,12 @@
 //! into a list of errors, each with its line, so `check-config`, start-up
 //! and reload all say the same thing about the same file.
 
+mod blackbox;
 mod check;
 mod host;
+mod logs;
+mod http;
+mod notify;
 mod push;
 mod tls;
 mod unbound;
@@ -18,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::collect::{self, chrony, daemon};
-use crate::limits::{CHRONY_DEADLINE, MAX_CONFIG_FILE};
+use crate::limits::{CHRONY_DEADLINE, MAX_CHECKS, MAX_CONFIG_FILE};
 use crate::sys::net::Listen;
 use crate::wire::toml::{self as syntax, Entry, Value};
 
@@ -37,8 +41,19 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// `[[check]]` tables, in file order.
     pub checks: Vec<crate::check::Check>,
+    /// `[probe] blackbox_config` (or `--blackbox-config`): an operator's
+    /// blackbox.yml, whose modules `/probe` runs.
+    pub blackbox_config: Option<PathBuf>,
+    /// That file's modules.
+    pub modules: Vec<crate::check::Module>,
     /// Push, when a URL is given (`[push] url` or `--push`).
     pub push: Option<crate::push::Settings>,
+    /// `[[notify]]`, `[events]`, and each `[[check]]`'s tolerance and
+    /// severity.
+    pub notify: crate::notify::Settings,
+    /// `[[log]]` and `[[log_rule]]` tables, in file order, with the
+    /// state directory.
+    pub logs: crate::logs::Settings,
     /// The `[push]` sections as written, for a `--push` URL given as a flag.
     push_file: push::Draft,
 }
@@ -63,6 +78,8 @@ pub struct Overrides {
     pub push: Option<String>,
     /// `--spool DIR`
     pub spool: Option<PathBuf>,
+    /// `--blackbox-config FILE`
+    pub blackbox_config: Option<PathBuf>,
 }
 
 impl Config {
@@ -82,7 +99,11 @@ impl Config {
             collect: collect::Settings::default(),
             state_dir: "/var/lib/sonde".into(),
             checks: Vec::new(),
+            blackbox_config: None,
+            modules: Vec::new(),
             push: None,
+            notify: crate::notify::Settings::default(),
+            logs: crate::logs::Settings::default(),
             push_file: push::Draft::default(),
         }
     }
@@ -119,6 +140,13 @@ impl Config {
                 }
             }
         }
+        if let Some(path) = &o.blackbox_config {
+            self.blackbox_config = Some(path.clone());
+            match read_blackbox(path) {
+                Ok(modules) => self.modules = modules,
+                Err(e) => errors.extend(e),
+            }
+        }
         if let Some(url) = &o.push {
             match push::build(url, &self.push_file, o.spool.as_ref()) {
                 Ok(settings) => self.push = Some(settings),
@@ -137,6 +165,8 @@ impl Config {
         }
     }
 }
+
+pub use notify::{status_url, tolerance};
 
 /// Port of the default endpoint: not one of the well-known exporters'
 /// (node_exporter 9100, blackbox_exporter 9115, chrony_exporter 9123,
@@ -158,6 +188,11 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("push", push::KEYS),
     ("push.labels", &[]),  // any label name
     ("push.headers", &[]), // any header but the reserved ones
+    ("probe", &["blackbox_config"]),
+    ("notify", notify::KEYS),
+    ("events", notify::EVENTS_KEYS),
+    ("log", logs::LOG_KEYS),
+    ("log_rule", logs::RULE_KEYS),
 ];
 
 /// Parses config text; every error found, with its line.
@@ -166,6 +201,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
         .map_err(|errors| errors.into_iter().map(|e| Error { line: e.line, message: e.message }).collect::<Vec<_>>())?;
     let mut config = Config::base();
     let mut errors = Vec::new();
+    let (mut log_tables, mut rule_tables) = (Vec::new(), Vec::new());
     for section in &sections {
         if section.name.is_empty() {
             for e in &section.entries {
@@ -188,8 +224,8 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                     line: section.line,
                     message: "write [[check]]: each check is a table of its own".into(),
                 });
-            } else if config.checks.len() >= check::MAX_CHECKS {
-                errors.push(Error { line: section.line, message: format!("more than {} checks", check::MAX_CHECKS) });
+            } else if config.checks.len() >= MAX_CHECKS {
+                errors.push(Error { line: section.line, message: format!("more than {} checks", MAX_CHECKS) });
             } else if let Some(c) = check::table(section.line, &section.entries, &mut errors) {
                 if config.checks.iter().any(|o| o.name == c.name) {
                     errors.push(Error {
@@ -197,8 +233,39 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                         message: format!("a check named '{}' already exists", c.name),
                     });
                 } else {
+                    config.notify.checks.push(notify::check_rule(&c.name, &section.entries, &mut errors));
                     config.checks.push(c);
                 }
+            }
+            continue;
+        }
+        if *name == "notify" {
+            if !section.array {
+                errors.push(Error {
+                    line: section.line,
+                    message: "write [[notify]]: each output is a table of its own".into(),
+                });
+            } else if let Some(o) = notify::table(section.line, &section.entries, &mut errors) {
+                config.notify.outputs.push(o);
+            }
+            continue;
+        }
+        if *name == "log" || *name == "log_rule" {
+            if !section.array {
+                errors.push(Error {
+                    line: section.line,
+                    message: format!("write [[{name}]]: each is a table of its own"),
+                });
+            } else if log_tables.len() + rule_tables.len() >= logs::MAX_LOGS + logs::MAX_RULES {
+                errors.push(Error { line: section.line, message: format!("too many [[{name}]] tables") });
+            } else if *name == "log" {
+                if let Some(l) = logs::log(section.line, &section.entries, &mut errors) {
+                    log_tables.push((section.line, l));
+                }
+            } else if rule_tables.len() >= logs::MAX_RULES {
+                errors.push(Error { line: section.line, message: format!("more than {} rules", logs::MAX_RULES) });
+            } else if let Some(r) = logs::rule(section.line, &section.entries, &mut errors) {
+                rule_tables.push((section.line, r));
             }
             continue;
         }
@@ -221,6 +288,8 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
                 "chrony" => chrony(&mut config.collect.chrony, e),
                 "unbound" => unbound::entry(&mut config.collect.unbound, e),
                 "push" | "push.labels" | "push.headers" => push::entry(&mut config.push_file, name, e),
+                "probe" => probe(&mut config, e),
+                "events" => notify::events(&mut config.notify, e),
                 _ => Ok(()),
             };
             match result {
@@ -246,9 +315,21 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             }
         }
     }
+    if let Some(path) = config.blackbox_config.clone() {
+        match read_blackbox(&path) {
+            Ok(modules) => config.modules = modules,
+            Err(e) => errors.extend(e),
+        }
+    }
+    logs::finish(&log_tables, &rule_tables, &mut errors);
+    config.logs.logs = log_tables.into_iter().map(|(_, l)| l).collect();
+    config.logs.rules = rule_tables.into_iter().map(|(_, r)| r).collect();
+    config.logs.state_dir.clone_from(&config.state_dir);
     if let Err(message) = config.collect.unbound.check() {
         errors.push(Error { line: 0, message });
     }
+    config.notify.state_dir.clone_from(&config.state_dir);
+    notify::finish(&mut config.notify, &mut errors);
     if let Some(url) = config.push_file.url.clone() {
         match push::build(&url, &config.push_file, None) {
             Ok(settings) => config.push = Some(settings),
@@ -275,6 +356,46 @@ pub fn load(path: &Path) -> Result<Config, String> {
         format!("{}:{line}: not valid UTF-8", path.display())
     })?;
     parse(text).map_err(|errors| report(path, &errors))
+}
+
+/// Reads a blackbox.yml alone (`check-config FILE.yml`): its modules, or
+/// the report of its errors.
+pub fn load_blackbox(path: &Path) -> Result<Vec<crate::check::Module>, String> {
+    read_blackbox(path).map_err(|errors| report(path, &errors))
+}
+
+impl Config {
+    /// What the config asks that this sonde will not do, though it is not
+    /// an error (a blackbox.yml module whose prober sonde lacks): one line
+    /// each, for check-config and the log.
+    pub fn notes(&self) -> Vec<String> {
+        let file = self.blackbox_config.as_deref().map_or(String::new(), |p| format!("{}: ", p.display()));
+        let skipped = self.modules.iter().filter_map(|m| m.kind.as_ref().err().map(|why| (&m.name, why)));
+        skipped.map(|(name, why)| format!("{file}module {name} will not run: {why}")).collect()
+    }
+}
+
+/// The modules of a blackbox.yml; its errors say its name and their lines.
+fn read_blackbox(path: &Path) -> Result<Vec<crate::check::Module>, Vec<Error>> {
+    blackbox::load(path).map_err(|errors| {
+        let at = |line: usize| if line > 0 { format!(":{line}") } else { String::new() };
+        errors
+            .into_iter()
+            .map(|(line, m)| Error { line: 0, message: format!("{}{}: {m}", path.display(), at(line)) })
+            .collect()
+    })
+}
+
+/// `[probe]`: where the operator's blackbox.yml is.
+fn probe(config: &mut Config, e: &Entry) -> Result<(), Problem> {
+    match (e.key.as_str(), &e.value) {
+        ("blackbox_config", Value::Str(s)) if !s.is_empty() => {
+            config.blackbox_config = Some(s.into());
+            Ok(())
+        }
+        ("blackbox_config", v) => Err(Problem::Invalid(format!("expected a file path, found {}", v.type_name()))),
+        _ => Err(Problem::UnknownKey),
+    }
 }
 
 /// Formats errors one per line, `FILE:LINE: message`.

@@ -140,21 +140,21 @@ fn set_label(s: &mut push::Settings, name: &str, value: &str) {
     s.labels.push((name.to_owned(), value.to_owned()));
 }
 
-fn string(v: &Value) -> Result<&str, Problem> {
+pub(super) fn string(v: &Value) -> Result<&str, Problem> {
     match v {
         Value::Str(s) => Ok(s),
         v => Err(Problem::Invalid(format!("expected a string, found {}", v.type_name()))),
     }
 }
 
-fn path(v: &Value) -> Result<PathBuf, Problem> {
+pub(super) fn path(v: &Value) -> Result<PathBuf, Problem> {
     match string(v)? {
         "" => Err(Problem::Invalid("expected a path, found an empty string".into())),
         p => Ok(PathBuf::from(p)),
     }
 }
 
-fn span(v: &Value, min: Duration, max: Duration) -> Result<Duration, Problem> {
+pub(super) fn span(v: &Value, min: Duration, max: Duration) -> Result<Duration, Problem> {
     let d = duration(string(v)?).map_err(Problem::Invalid)?;
     if d < min || d > max {
         return Err(Problem::Invalid(format!("out of range: from {min:?} to {max:?}")));
@@ -162,7 +162,7 @@ fn span(v: &Value, min: Duration, max: Duration) -> Result<Duration, Problem> {
     Ok(d)
 }
 
-fn count(v: &Value, min: i64, max: i64) -> Result<u64, Problem> {
+pub(super) fn count(v: &Value, min: i64, max: i64) -> Result<u64, Problem> {
     match v {
         Value::Int(n) if (min..=max).contains(n) => Ok(*n as u64),
         Value::Int(n) => Err(Problem::Invalid(format!("{n} is out of range: from {min} to {max}"))),
@@ -172,7 +172,7 @@ fn count(v: &Value, min: i64, max: i64) -> Result<u64, Problem> {
 
 /// A size: bytes as an integer, or a string with a unit ("512KiB", "4MiB",
 /// "1GiB"; KB/MB/GB are read as the same powers of two).
-fn size(v: &Value, min: u64, max: u64) -> Result<u64, Problem> {
+pub(super) fn size(v: &Value, min: u64, max: u64) -> Result<u64, Problem> {
     let n = match v {
         Value::Int(n) if *n >= 0 => *n as u64,
         Value::Str(s) => {

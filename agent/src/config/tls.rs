@@ -4,19 +4,36 @@
 use std::path::PathBuf;
 
 use super::Problem;
-use crate::tls::{ClientTls, TLS_BUILT, WITHOUT_TLS};
+use crate::tls::{ClientTls, Version, TLS_BUILT, WITHOUT_TLS};
 use crate::wire::toml::Value;
 
 /// The keys, as they appear in a section that takes them.
 pub const KEYS: &[&str] = &["ca_file", "cert_file", "key_file", "server_name"];
 
-/// Takes `key` (one of [`KEYS`]) into `t`.
+/// The keys only a check takes: a version floor, and taking any
+/// certificate, which only a check can report it did.
+pub const CHECK_KEYS: &[&str] = &["min_version", "insecure_skip_verify"];
+
+/// Takes `key` (one of [`KEYS`] or [`CHECK_KEYS`]) into `t`.
 pub(super) fn set(t: &mut ClientTls, key: &str, v: &Value) -> Result<(), Problem> {
+    if key == "insecure_skip_verify" {
+        let Value::Bool(b) = v else { return Err(Problem::Invalid("expected true or false".into())) };
+        if !TLS_BUILT {
+            return Err(Problem::Invalid(WITHOUT_TLS.into()));
+        }
+        t.insecure_skip_verify = *b;
+        return Ok(());
+    }
     let Value::Str(s) = v else {
         return Err(Problem::Invalid(format!("expected a string, found {}", v.type_name())));
     };
     if !TLS_BUILT {
         return Err(Problem::Invalid(WITHOUT_TLS.into()));
+    }
+    if key == "min_version" {
+        t.min_version = Version::min_from_name(s)
+            .ok_or_else(|| Problem::Invalid(format!("'{s}' is not TLS10, TLS11, TLS12 or TLS13")))?;
+        return Ok(());
     }
     if key == "server_name" {
         if s.is_empty() || s.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {

@@ -98,7 +98,7 @@ impl Client {
         #[cfg(feature = "tls")]
         let tls = match endpoint.tls {
             true => {
-                crate::tls::client_config(tls).map_err(|e| format!("push: TLS: {e}"))?;
+                crate::tls::client_config(tls).map_err(|e| format!("TLS: {e}"))?;
                 Some((tls.clone(), tls.server_name.clone().unwrap_or_else(|| endpoint.host.clone())))
             }
             false => None,
@@ -124,8 +124,8 @@ impl Client {
     }
 }
 
-/// A connection to the receiver, plain or TLS.
-enum Conn {
+/// A connection to the receiver, plain or TLS (SMTP's too).
+pub(super) enum Conn {
     Plain(TcpStream),
     #[cfg(feature = "tls")]
     Tls(Box<crate::tls::Stream>),
@@ -135,7 +135,7 @@ impl Conn {
     /// Gives the socket's reads and writes the time left. Both, whatever
     /// the caller is about to do: a TLS write runs the handshake, which
     /// reads, and a TLS read may first write what it holds.
-    fn arm(&self, deadline: Deadline) -> io::Result<()> {
+    pub(super) fn arm(&self, deadline: Deadline) -> io::Result<()> {
         let left = deadline.left_io()?;
         self.socket().set_read_timeout(Some(left))?;
         self.socket().set_write_timeout(Some(left))
@@ -216,7 +216,7 @@ fn exchange(
     }
 }
 
-fn connect(ep: &Endpoint, deadline: Deadline) -> io::Result<TcpStream> {
+pub(super) fn connect(ep: &Endpoint, deadline: Deadline) -> io::Result<TcpStream> {
     let addrs: Vec<SocketAddr> = (ep.host.as_str(), ep.port).to_socket_addrs()?.collect();
     let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{} has no address", ep.host));
     for addr in addrs {
@@ -228,7 +228,7 @@ fn connect(ep: &Endpoint, deadline: Deadline) -> io::Result<TcpStream> {
     Err(last)
 }
 
-fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Deadline) -> io::Result<()> {
+pub(super) fn write_by(stream: &mut Conn, mut bytes: &[u8], deadline: Deadline) -> io::Result<()> {
     while !bytes.is_empty() {
         stream.arm(deadline)?;
         match stream.write(bytes) {

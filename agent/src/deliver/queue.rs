@@ -87,7 +87,19 @@ impl Queue {
     fn append_to_spool(&mut self, b: Batch) {
         let Some(spool) = self.spool.as_mut() else { return };
         match spool.append(b.items, b.timestamp_ms, &b.payload) {
-            Ok(dropped) => self.stats.drop(DropReason::SpoolFull, dropped),
+            Ok(mut dropped) => {
+                // The batch in flight was read from a segment the cap just
+                // dropped: it is not lost (it is here, in memory, being
+                // sent), so it is not counted as dropped, and from now on it
+                // is memory's. Counting it would count it twice.
+                if let Some(i) = self.inflight.as_mut() {
+                    if i.from_spool.as_ref().is_some_and(|t| !spool.holds(t)) {
+                        dropped = dropped.saturating_sub(u64::from(i.batch.items));
+                        i.from_spool = None;
+                    }
+                }
+                self.stats.drop(DropReason::SpoolFull, dropped)
+            }
             Err(e) => {
                 log::error!("{}: cannot spool a batch: {e}; {} {} dropped", self.what.0, b.items, self.what.1);
                 self.stats.drop(DropReason::SpoolError, u64::from(b.items));
@@ -224,6 +236,21 @@ impl Queue {
         self.failing = false;
     }
 
+    /// Calls `f` with the payload of every batch queued, oldest first: the
+    /// spool's, the one in flight, then memory's (see
+    /// [`Spool::for_each_unread`]).
+    pub fn for_each_queued(&self, mut f: impl FnMut(&[u8])) {
+        if let Some(spool) = &self.spool {
+            if let Err(e) = spool.for_each_unread(&mut f) {
+                log::warn!("{}: spool: {e}", self.what.0);
+            }
+        }
+        if let Some(i) = self.inflight.as_ref().filter(|i| i.from_spool.is_none()) {
+            f(&i.batch.payload);
+        }
+        self.memory.iter().for_each(|b| f(&b.payload));
+    }
+
     /// Whether the last attempt failed (new batches go to the spool).
     pub fn is_failing(&self) -> bool {
         self.failing
@@ -263,6 +290,36 @@ mod tests {
         q.shutdown();
         balanced(&q);
         assert_eq!(q.stats.dropped[4], 10);
+    }
+
+    /// See: issue 18, an outage that fills the queue. The batch in
+    /// flight came from a segment that the cap then drops: it is still
+    /// sent, and counted once, as delivered, not also as dropped.
+    #[test]
+    fn a_batch_in_flight_from_a_dropped_segment_is_counted_once() {
+        let dir = std::env::temp_dir().join(format!("sonde-queue-cap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (spool, _) = Spool::open(&dir, 2 * crate::deliver::spool::SEGMENT_MAX).unwrap();
+        let mut q = Queue::new(("test", "samples"), 1 << 20, Some(spool));
+        let big = |ts| Batch { payload: vec![b'p'; 20_000], items: 1, timestamp_ms: ts };
+        q.push(big(0));
+        q.oldest();
+        q.done(Fate::Retry); // failing: everything goes to the spool
+        assert_eq!(q.oldest().unwrap().timestamp_ms, 0, "in flight, from the spool");
+        for ts in 1..20 {
+            q.push(big(ts));
+            balanced(&q);
+        }
+        assert!(q.stats.dropped_total() > 0, "the cap dropped the oldest segments");
+        q.done(Fate::Delivered);
+        balanced(&q);
+        assert_eq!(q.stats.delivered, 1);
+        while q.oldest().is_some() {
+            q.done(Fate::Delivered);
+            balanced(&q);
+        }
+        assert_eq!(q.stats.added, q.stats.delivered + q.stats.dropped_total());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -83,6 +83,12 @@ impl<T: Transport> Sender<T> {
         (fate, Duration::ZERO)
     }
 
+    /// Nothing is queued: the transport's own periodic work
+    /// ([`Transport::idle`]).
+    pub fn idle(&mut self) {
+        self.transport.idle();
+    }
+
     /// Once mode: sends what is queued, oldest first, until it is all gone
     /// or the receiver stops accepting (the next run tries again; no
     /// waiting here).
@@ -126,7 +132,9 @@ impl Outbox {
                 }
                 let batch = q.lock().unwrap_or_else(PoisonError::into_inner).oldest().cloned();
                 let Some(batch) = batch else {
-                    // Nothing to send: sleep until a batch is added.
+                    // Nothing to send: the transport's own work, then
+                    // sleep until a batch is added.
+                    sender.idle();
                     st.sleep(Duration::from_secs(1));
                     wait = Duration::ZERO;
                     continue;

@@ -199,6 +199,33 @@ impl Spool {
         }
     }
 
+    /// Whether `t`'s segment is still here (appending past the cap drops
+    /// whole segments, a record taken but not yet acknowledged with them).
+    pub fn holds(&self, t: &Taken) -> bool {
+        self.segments.iter().any(|s| s.id == t.at.0)
+    }
+
+    /// Calls `f` with the payload of every record not yet read, oldest
+    /// first, reading one segment at a time: for an owner that must know at
+    /// its start what its spool still holds (log forwarding: the positions
+    /// its spooled lines complete). Stops at the first record it cannot
+    /// read (checked at open: none).
+    pub fn for_each_unread(&self, mut f: impl FnMut(&[u8])) -> io::Result<()> {
+        for seg in &self.segments {
+            let offset = if self.cursor.0 == seg.id { self.cursor.1 } else { 0 };
+            let mut file = File::open(self.path(seg.id))?;
+            file.seek(SeekFrom::Start(offset))?;
+            let mut buf = Vec::new();
+            file.take(seg.len.saturating_sub(offset)).read_to_end(&mut buf)?;
+            let mut at = 0;
+            while let Ok((r, used)) = record::parse(&buf[at..]) {
+                f(r.payload);
+                at += used;
+            }
+        }
+        Ok(())
+    }
+
     /// Takes a record off the spool once it is delivered or dropped. A
     /// record whose segment was dropped for the cap meanwhile is already
     /// gone; nothing moves then.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::batch::Builder;
 use super::remote_write::RemoteWrite;
 use super::{clock_is_set, Settings};
-use crate::deliver::{Outbox, Queue, Sender, DROP_REASONS};
+use crate::deliver::{AnyTransport, Outbox, Queue, Sender, DROP_REASONS};
 use crate::expo::{Exposition, MetricType};
 use crate::service::{Service, Worker};
 use crate::sys::log;
@@ -20,6 +20,11 @@ pub const WHAT: (&str, &str) = ("push", "samples");
 
 /// Collects one cycle's exposition; the pipeline calls it on its interval.
 pub type CollectFn = dyn Fn() -> Vec<u8> + Send + Sync;
+
+/// Told each cycle whether the receiver is failing (the last attempt
+/// failed and none has succeeded since), and its last status (0: a
+/// network error): the notifications' entry point.
+pub type StatusFn = dyn Fn(bool, u16) + Send + Sync;
 
 /// A running push pipeline.
 pub struct Pipeline {
@@ -38,14 +43,18 @@ pub fn open_queue(settings: &Settings) -> Result<Queue, String> {
 }
 
 /// The sender of `settings`.
-pub fn sender(settings: &Settings) -> Result<Sender<RemoteWrite>, String> {
-    let transport = RemoteWrite::new(settings)?;
+pub fn sender(settings: &Settings) -> Result<Sender<AnyTransport>, String> {
+    let transport: AnyTransport = Box::new(RemoteWrite::new(settings)?);
     Ok(Sender::new(transport, WHAT, settings.max_age, settings.min_backoff, settings.max_backoff))
 }
 
 impl Pipeline {
     /// Opens the spool and starts the collecting and sending threads.
-    pub fn start(settings: Settings, collect: Arc<CollectFn>) -> Result<Pipeline, String> {
+    pub fn start(
+        settings: Settings,
+        collect: Arc<CollectFn>,
+        status: Option<Arc<StatusFn>>,
+    ) -> Result<Pipeline, String> {
         let start_error = |e: std::io::Error| format!("cannot start the push thread: {e}");
         let outbox = Arc::new(
             Outbox::start("sonde-push-send", open_queue(&settings)?, sender(&settings)?).map_err(start_error)?,
@@ -69,6 +78,13 @@ impl Pipeline {
                         &mut batches,
                     );
                     o.add(batches);
+                    if let Some(tell) = &status {
+                        let (failing, last) = {
+                            let q = o.queue().lock().unwrap_or_else(PoisonError::into_inner);
+                            (q.is_failing(), q.stats.last_status)
+                        };
+                        tell(failing, last);
+                    }
                 } else {
                     *held_count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
                 }

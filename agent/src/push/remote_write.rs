@@ -8,6 +8,7 @@ use std::io;
 use super::Settings;
 use crate::deliver::http::Client;
 use crate::deliver::{Answer, Batch, DropReason, Fate, Transport};
+use crate::wire::base64;
 
 /// Remote-Write 1.0 to one receiver.
 pub struct RemoteWrite {
@@ -34,7 +35,7 @@ impl RemoteWrite {
         if let (Some(user), Some(file)) = (&self.settings.basic_auth_user, &self.settings.basic_auth_password_file) {
             let password = std::fs::read_to_string(file)?;
             let pair = format!("{user}:{}", password.trim_end_matches(['\n', '\r']));
-            h.push(("Authorization".to_owned(), format!("Basic {}", base64(pair.as_bytes()))));
+            h.push(("Authorization".to_owned(), format!("Basic {}", base64::encode(pair.as_bytes()))));
         } else if let Some(file) = &self.settings.bearer_token_file {
             let token = std::fs::read_to_string(file)?;
             h.push(("Authorization".to_owned(), format!("Bearer {}", token.trim())));
@@ -76,23 +77,6 @@ pub fn classify(status: u16) -> (Fate, bool) {
     }
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,13 +92,5 @@ mod tests {
         for code in [401, 403, 404] {
             assert_eq!(classify(code), (Fate::Retry, true), "{code}");
         }
-    }
-
-    #[test]
-    fn base64_of_basic_auth() {
-        assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
-        assert_eq!(base64(b"a"), "YQ==");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(base64(b""), "");
     }
 }

@@ -95,7 +95,7 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httpar
                 .iter()
                 .find(|h| h.name.eq_ignore_ascii_case("X-Prometheus-Scrape-Timeout-Seconds"))
                 .map(|h| h.value);
-            match probe::probe(query, scrape_timeout, &shared.config().checks) {
+            match probe::probe(query, scrape_timeout, &shared.config()) {
                 Ok(a) if a.debug => send(stream, &Response::ok(TEXT, &a.body), head_only),
                 Ok(a) => send(stream, &Response::ok(CONTENT_TYPE_METRICS, &a.body), head_only),
                 Err(e) => {

@@ -13,7 +13,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::check::{self, quote, run::run_probe, Check, CheckResult, Family, Outcome, Reason};
+use crate::check::{self, quote, run::run_probe, Check, CheckResult, Family, Kind, Outcome, Reason, Select};
+use crate::config::Config;
 use crate::expo::Exposition;
 use crate::limits::{MAX_PROBES, MAX_PROBE_BODY, MAX_PROBE_TIMEOUT, PROBE_TIMEOUT, PROBE_TIMEOUT_OFFSET};
 
@@ -43,7 +44,7 @@ pub struct ProbeError {
 /// the target is an address, as blackbox_exporter's), and the name of any
 /// configured check (its settings, this target). `scrape_timeout` is the request's
 /// `X-Prometheus-Scrape-Timeout-Seconds` header ([`probe_timeout`]).
-pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -> Result<ProbeAnswer, ProbeError> {
+pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, config: &Config) -> Result<ProbeAnswer, ProbeError> {
     let bad = |message: String| ProbeError { status: 400, message };
     let (mut module, mut target, mut debug) = (None, None, false);
     let mut params = Vec::new();
@@ -59,32 +60,51 @@ pub fn probe(query: &str, scrape_timeout: Option<&[u8]>, configured: &[Check]) -
     }
     // blackbox_exporter's order: the module, the timeout, the target.
     let module = module.unwrap_or_else(|| "tcp_connect".into());
-    let (mut kind, own) = match check::builtin(&module) {
-        Some(Ok(kind)) => (kind, None),
-        Some(Err(why)) => return Err(bad(format!("module {module}: {why}"))),
-        None => match configured.iter().find(|c| c.name == module) {
-            Some(c) => (c.kind.clone(), Some(c)),
-            None => return Err(bad(format!("Unknown module \"{module}\""))),
-        },
-    };
-    let timeout =
-        probe_timeout(scrape_timeout, own.map(|c| c.timeout)).map_err(|message| ProbeError { status: 500, message })?;
+    let Found { kind, own_timeout, select, bare } = find(&module, config).map_err(bad)?;
+    let mut kind = kind;
+    let timeout = probe_timeout(scrape_timeout, own_timeout).map_err(|message| ProbeError { status: 500, message })?;
     let target = target.filter(|t| !t.is_empty()).ok_or_else(|| bad("Target parameter is missing".into()))?;
     for (k, v) in &params {
         kind.probe_param(k, v).map_err(bad)?;
     }
-    let family = own.map_or(Family::Any, |c| c.family);
-    let check = Check { name: String::new(), target, interval: timeout, timeout, family, kind };
+    let check = Check { name: String::new(), target, interval: timeout, timeout, select, kind };
     let _running = Running::start().ok_or_else(|| ProbeError {
         status: 503,
         message: format!("Too many probes at once: {MAX_PROBES} are running; try again later"),
     })?;
-    let results = [CheckResult { name: String::new(), family, outcomes: run_probe(&check) }];
+    let results = [CheckResult { name: String::new(), family: select.family(), bare, outcomes: run_probe(&check) }];
     let mut out = Exposition::new(MAX_PROBE_BODY);
     check::render(&results, &mut out);
     let body =
         if debug { debug_page(&module, &check, &results[0].outcomes, out.as_bytes()) } else { out.as_bytes().to_vec() };
     Ok(ProbeAnswer { body, debug })
+}
+
+/// What a module name stands for.
+struct Found {
+    kind: Kind,
+    own_timeout: Option<Duration>,
+    select: Select,
+    /// blackbox's label set: a blackbox.yml module.
+    bare: bool,
+}
+
+/// The module called `name`: one of the operator's blackbox.yml, else a
+/// configured check's, else a built-in one; configured names win, so a
+/// `dns` module of the operator's is never shadowed by sonde's own.
+fn find(name: &str, config: &Config) -> Result<Found, String> {
+    if let Some(m) = config.modules.iter().find(|m| m.name == name) {
+        let kind = m.kind.clone().map_err(|why| format!("module {name}: {why}"))?;
+        return Ok(Found { kind, own_timeout: m.timeout, select: m.select, bare: true });
+    }
+    if let Some(c) = config.checks.iter().find(|c| c.name == name) {
+        return Ok(Found { kind: c.kind.clone(), own_timeout: Some(c.timeout), select: c.select, bare: false });
+    }
+    match check::builtin(name) {
+        Some(Ok(kind)) => Ok(Found { kind, own_timeout: None, select: Select::Every(Family::Any), bare: false }),
+        Some(Err(why)) => Err(format!("module {name}: {why}")),
+        None => Err(format!("Unknown module \"{name}\"")),
+    }
 }
 
 /// `/probe` checks running now.
@@ -178,7 +198,16 @@ Module configuration:
 kind = ",
     );
     check.kind.describe(&mut s);
-    let _ = writeln!(s, "\nfamily = \"{}\"\ntimeout = \"{timeout}s\"", check.family.as_str());
+    match check.select {
+        Select::Every(f) => {
+            let _ = write!(s, "\nfamily = \"{}\"", f.as_str());
+        }
+        Select::Preferred { ip6, fallback } => {
+            let p = if ip6 { "ip6" } else { "ip4" };
+            let _ = write!(s, "\npreferred_ip_protocol = \"{p}\"\nip_protocol_fallback = {fallback}");
+        }
+    }
+    let _ = writeln!(s, "\ntimeout = \"{timeout}s\"");
     s.into_bytes()
 }
 
@@ -211,14 +240,36 @@ fn unescape(s: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// See: issue 13, "a [[check]] named dns passes check-config and is
+    /// then shadowed by the built-in".
+    #[test]
+    fn configured_modules_win_over_built_ins() {
+        let mut config = crate::config::parse(
+            "[[check]]\nname = \"dns\"\nkind = \"dns\"\ntarget = \"x\"\nquery_name = \"test.example.com.\"\n",
+        )
+        .unwrap();
+        let found = find("dns", &config).unwrap();
+        assert!(matches!(&found.kind, Kind::Dns(d) if d.query_name == "test.example.com."));
+        assert!(!found.bare);
+        config.modules = vec![check::Module {
+            name: "dns".into(),
+            timeout: None,
+            select: Select::BLACKBOX,
+            kind: Err("prober http is not in this sonde".into()),
+        }];
+        assert_eq!(find("dns", &config).err().unwrap(), "module dns: prober http is not in this sonde");
+        assert!(matches!(find("ntp", &config), Ok(Found { kind: Kind::Ntp(_), .. })), "built-ins still there");
+    }
+
     #[test]
     fn probe_parameters_are_unescaped_and_checked() {
         assert_eq!(unescape("a%2Eb+c"), Some("a.b c".into()));
         assert_eq!(unescape("%zz"), None);
-        let refused = |query: &str, header: Option<&[u8]>| probe(query, header, &[]).err().map(|e| e.status);
+        let none = Config::builtin();
+        let refused = |query: &str, header: Option<&[u8]>| probe(query, header, &none).err().map(|e| e.status);
         assert_eq!(refused("module=tcp_connect", None), Some(400));
         assert_eq!(refused("module=dns&target=127.0.0.1&query_name=a..b", None), Some(400));
-        let unknown = probe("module=nope&target=127.0.0.1:1", None, &[]).err().unwrap();
+        let unknown = probe("module=nope&target=127.0.0.1:1", None, &none).err().unwrap();
         assert_eq!((unknown.status, unknown.message.as_str()), (400, "Unknown module \"nope\""));
         // blackbox_exporter's order: the module first, then the header, then the target.
         assert_eq!(refused("module=nope", Some(b"x")), Some(400));

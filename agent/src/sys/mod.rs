@@ -1,5 +1,5 @@
 //! Thin shells over the operating system: bounded file reads, listening
-//! sockets, datagram request/reply with deadlines, statfs(2) with a
+//! sockets, datagram request/reply with deadlines, ICMP echo sockets, statfs(2) with a
 //! deadline, signals; and the toolkit every waiting part shares ([`time`]:
 //! deadlines, a stop signal, backoff, random numbers) and sonde's own
 //! log ([`log`]).
@@ -10,6 +10,7 @@
 
 pub mod dgram;
 pub mod file;
+pub mod icmp;
 pub mod log;
 pub mod net;
 pub mod signal;

@@ -5,8 +5,11 @@
 //! Invariants: nothing here blocks without the socket's own timeouts (the
 //! handshake runs inside the first read or write of the [`Stream`], under
 //! whatever deadline the caller set on the socket); a certificate that
-//! does not verify is an error, never a warning, and there is no switch to
-//! skip verification. Every error names the file or the peer it is about.
+//! does not verify is an error, never a warning. The one switch that skips
+//! verification, `insecure_skip_verify`, is a check's alone (the config
+//! refuses it elsewhere), and the check reports that it was used; the
+//! handshake's signatures are still checked against the certificate the
+//! server presents. Every error names the file or the peer it is about.
 
 use std::io;
 use std::net::TcpStream;
@@ -19,7 +22,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
-use super::ClientTls;
+use super::{ClientTls, Version};
 use crate::sys::time::Deadline;
 
 /// A TLS session over a TCP socket.
@@ -49,17 +52,18 @@ type Made = (ClientTls, [Option<(u64, SystemTime)>; 3]);
 /// The client configuration `t` describes, made again when its files
 /// change.
 pub fn client_config(t: &ClientTls) -> io::Result<Arc<ClientConfig>> {
-    let ca = ca_path(t.ca_file.as_deref())?;
+    // No trust anchors are read for a check that takes any certificate.
+    let ca = if t.insecure_skip_verify { None } else { Some(ca_path(t.ca_file.as_deref())?) };
     let stamp = |p: Option<&Path>| {
         let m = std::fs::metadata(p?).ok()?;
         Some((m.len(), m.modified().ok()?))
     };
-    let made = (t.clone(), [stamp(Some(&ca)), stamp(t.cert_file.as_deref()), stamp(t.key_file.as_deref())]);
+    let made = (t.clone(), [stamp(ca.as_deref()), stamp(t.cert_file.as_deref()), stamp(t.key_file.as_deref())]);
     let mut kept = MADE.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some((_, config)) = kept.iter().find(|(m, _)| *m == made) {
         return Ok(Arc::clone(config));
     }
-    let config = make(t, &ca)?;
+    let config = make(t, ca.as_deref())?;
     if kept.len() >= KEPT {
         kept.remove(0);
     }
@@ -68,16 +72,26 @@ pub fn client_config(t: &ClientTls) -> io::Result<Arc<ClientConfig>> {
     Ok(config)
 }
 
-fn make(t: &ClientTls, ca: &Path) -> io::Result<Arc<ClientConfig>> {
+fn make(t: &ClientTls, ca: Option<&Path>) -> io::Result<Arc<ClientConfig>> {
+    use rustls::version::{TLS12, TLS13};
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = roots(ca)?;
-    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
-        .build()
+    let versions: &[&rustls::SupportedProtocolVersion] = match (t.min_version, t.max_version) {
+        (Some(Version::Tls13), _) => &[&TLS13],
+        (_, Some(Version::Tls12)) => &[&TLS12],
+        _ => &[&TLS13, &TLS12],
+    };
+    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(versions)
         .map_err(io::Error::other)?;
-    let builder = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(io::Error::other)?
-        .with_webpki_verifier(verifier);
+    let builder = match ca {
+        Some(ca) => {
+            let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ca)?), provider)
+                .build()
+                .map_err(io::Error::other)?;
+            builder.with_webpki_verifier(verifier)
+        }
+        None => builder.dangerous().with_custom_certificate_verifier(Arc::new(AnyCertificate(provider))),
+    };
     let config = match (&t.cert_file, &t.key_file) {
         (Some(cert), Some(key)) => {
             builder.with_client_auth_cert(certificates(cert)?, private_key(key)?).map_err(io::Error::other)?
@@ -85,6 +99,47 @@ fn make(t: &ClientTls, ca: &Path) -> io::Result<Arc<ClientConfig>> {
         _ => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
+}
+
+/// The verifier of `insecure_skip_verify`: any certificate is taken, but
+/// the handshake must still be signed by the key of the one presented
+/// (so the session is at least with whoever holds it).
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// A client session to `name` (a DNS name or an IP address) over `tcp`.

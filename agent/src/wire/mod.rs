@@ -28,16 +28,25 @@
 //! - **Emitting** writes into a caller's buffer and says how long the
 //!   result is; it never grows a buffer past a bound it was given.
 
+pub mod base64;
 pub mod chrony;
+pub mod date;
 pub mod dns;
 pub mod expfmt;
+pub mod glob;
 pub mod hostport;
+pub mod logstate;
+pub mod http;
+pub mod icmp;
 pub mod ntp;
 pub mod os_release;
 pub mod proc;
 pub mod prw;
 pub mod regex;
+pub mod smtp;
 pub mod spool;
+pub mod state;
+pub mod syslog;
 pub mod textfile;
 pub mod toml;
 pub mod udev;

@@ -60,6 +60,20 @@ impl Regex {
         Some(self.re.capture_names().flatten().filter_map(|name| caps.name(name).map(|m| (name, m.as_str()))).collect())
     }
 
+    /// The names of the named groups, in the pattern's order.
+    pub fn group_names(&self) -> impl Iterator<Item = &str> {
+        self.re.capture_names().flatten()
+    }
+
+    /// Matches `text`; on a match, `out` holds the text of each group in
+    /// `names` (empty for a group that took no part), in that order.
+    pub fn groups<'t, S: AsRef<str>>(&self, text: &'t str, names: &[S], out: &mut Vec<&'t str>) -> bool {
+        out.clear();
+        let Some(caps) = self.re.captures(text) else { return false };
+        out.extend(names.iter().map(|n| caps.name(n.as_ref()).map_or("", |m| m.as_str())));
+        true
+    }
+
     /// Lossy UTF-8 of `bytes`, for a caller that matches several patterns
     /// against one line.
     pub fn text(bytes: &[u8]) -> Cow<'_, str> {
@@ -101,6 +115,12 @@ mod tests {
         let re = Regex::new(r"Ban (?P<ip>\S+) after (?P<n>\d+)").unwrap();
         assert_eq!(re.named("NOTICE [sshd] Ban 192.0.2.7 after 5"), Some(vec![("ip", "192.0.2.7"), ("n", "5")]));
         assert_eq!(re.named("Unban 192.0.2.7"), None);
+        assert_eq!(re.group_names().collect::<Vec<_>>(), ["ip", "n"]);
+        let mut out = Vec::new();
+        let re = Regex::new(r"Ban (?P<ip>\S+)(?: after (?P<n>\d+))?").unwrap();
+        assert!(re.groups("Ban 192.0.2.7", &["n", "ip"], &mut out));
+        assert_eq!(out, ["", "192.0.2.7"]);
+        assert!(!re.groups("Unban", &["ip"], &mut out));
     }
 
     #[test]

@@ -22,7 +22,9 @@
 //! reported by `chrony_command_available` and once on stderr, and is not a
 //! failure. In `auto` mode a box without chronyd (no socket, UDP refused)
 //! gets no chrony families at all and success, since there was nothing to
-//! collect.
+//! collect; one where chronyd belongs (its socket file, its config file,
+//! or this process saw it answer: [`daemon::Presence`]) gets `chrony_up 0`
+//! and a failed collector.
 //!
 //! [`render`] is a pure function of a [`Report`], so captured replies test
 //! the exposition without a chronyd.
@@ -70,6 +72,18 @@ pub const CHRONY_SOCKET: &str = "/run/chrony/chronyd.sock";
 /// chronyd's UDP command port (`DEFAULT_CANDM_PORT`).
 pub const CHRONY_PORT: u16 = 323;
 
+/// Set once chronyd answered in this process.
+static SEEN: AtomicBool = AtomicBool::new(false);
+
+/// What tells that chronyd belongs on this box: its socket, its config
+/// file where Debian, Fedora, Alpine and OpenWrt keep it.
+const PRESENCE: daemon::Presence = daemon::Presence {
+    daemon: "chronyd",
+    sockets: &[CHRONY_SOCKET],
+    configs: &["/etc/chrony/chrony.conf", "/etc/chrony.conf"],
+    seen: &SEEN,
+};
+
 impl Default for Settings {
     fn default() -> Self {
         Settings { address: Address::Auto, timeout: Duration::from_secs(1) }
@@ -79,6 +93,12 @@ impl Default for Settings {
 impl Collector for Chrony {
     fn name(&self) -> &'static str {
         "chrony"
+    }
+
+    /// chrony_exporter's job, not node_exporter's: reported in
+    /// `sonde_collector_*`.
+    fn node_exporter(&self) -> bool {
+        false
     }
 
     fn collect(&self, cx: &mut Context<'_>, out: &mut Exposition) -> Result<(), Error> {
@@ -94,7 +114,7 @@ impl Collector for Chrony {
                 let target = Target::Udp(*addr);
                 scrape(target, config, deadline, &mut report).map(|()| (target, None))
             }
-            Address::Auto => match auto(config, deadline, &mut report) {
+            Address::Auto => match auto(config, &cx.settings().rootfs, deadline, &mut report) {
                 // No chronyd on this box: nothing to collect, nothing to say.
                 Ok(None) => return Ok(()),
                 Ok(Some(found)) => Ok(found),
@@ -201,6 +221,7 @@ static NOTED: AtomicBool = AtomicBool::new(false);
 /// `Ok(None)`: no chronyd anywhere.
 fn auto(
     config: &Settings,
+    rootfs: &Path,
     deadline: Deadline,
     report: &mut Report,
 ) -> Result<Option<(Target<'static>, Option<Error>)>, Error> {
@@ -209,7 +230,7 @@ fn auto(
         Target::Udp((Ipv4Addr::LOCALHOST, CHRONY_PORT).into()),
         Target::Udp((Ipv6Addr::LOCALHOST, CHRONY_PORT).into()),
     ];
-    let found = daemon::discover(places, |target| {
+    let found = daemon::discover(places, &PRESENCE, rootfs, |target| {
         *report = Report::default();
         match scrape(target, config, deadline, report) {
             // It answered, then failed: that chronyd is the one to report.

@@ -1,13 +1,13 @@
-//! TLS for the TCP check (cargo feature `tls`): the handshake, and reads
-//! and writes of the dialogue inside the session, each socket operation
-//! under the check's deadline.
+//! TLS for the checks' connections (cargo feature `tls`): the handshake,
+//! and reads and writes inside the session, each socket operation under
+//! the check's deadline.
 //!
 //! rustls's own stream (`StreamOwned`) loops over the socket inside one
 //! read or write, so a socket timeout set before it would bound each pass,
 //! not the whole; here every `read_tls` and `write_tls` gets the time left
 //! before the deadline, so a peer trickling a record a byte at a time ends
 //! the check at its deadline. The chain is verified by [`crate::tls`]'s
-//! client, always; what a handshake shows (version, the certificates'
+//! client unless the check says `insecure_skip_verify`; what a handshake shows (version, the certificates'
 //! expiry) is read only after it completed.
 
 use std::io::{self, Read, Write};
@@ -58,6 +58,7 @@ pub fn start(
     }
     // TLS 1.3: the client's Finished is still to go.
     flush(&mut s, deadline).map_err(|e| in_handshake(&mut s, &e, deadline))?;
+    report.insecure = t.insecure_skip_verify;
     report.version = Some(match s.conn.protocol_version() {
         Some(ProtocolVersion::TLSv1_3) => "TLS 1.3",
         Some(ProtocolVersion::TLSv1_2) => "TLS 1.2",
