@@ -11,8 +11,8 @@
 mod blackbox;
 mod check;
 mod host;
-mod logs;
 mod http;
+mod logs;
 mod notify;
 mod push;
 mod tls;
