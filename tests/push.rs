@@ -498,10 +498,13 @@ fn once_mode_spools_through_an_outage_and_delivers_everything_after_it() {
 /// record codec (tested on its own) from the segment files.
 fn read_spool(dir: &Path) -> Sent {
     let cursor = std::fs::read_to_string(dir.join("cursor")).unwrap_or_default();
-    let (cur_seg, cur_off) = cursor
-        .trim()
-        .split_once(' ')
-        .map_or((0, 0), |(s, o)| (u64::from_str_radix(s, 16).unwrap(), o.parse::<usize>().unwrap()));
+    // `<segment hex> <offset hex> <crc32 hex>`, fixed width (checked by
+    // sonde's own tests).
+    let mut fields = cursor.split_whitespace();
+    let (cur_seg, cur_off) = match (fields.next(), fields.next()) {
+        (Some(s), Some(o)) => (u64::from_str_radix(s, 16).unwrap(), usize::from_str_radix(o, 16).unwrap()),
+        _ => (0, 0),
+    };
     let mut segs: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -221,6 +221,17 @@ impl Queue {
                         file.display()
                     );
                 }
+                for (file, why) in repairs.ignored {
+                    log::warn!("{}: spool: {} left alone: {why}", what.0, file.display());
+                }
+                if let Some(why) = repairs.cursor {
+                    log::warn!(
+                        "{}: spool: the cursor was damaged: it {why}; {} {} skipped",
+                        what.0,
+                        repairs.lost,
+                        what.1
+                    );
+                }
                 Some(spool)
             }
             None => None,
