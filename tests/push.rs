@@ -352,6 +352,40 @@ fn read_request(c: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
     }
 }
 
+/// Every file of a directory and its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).map(|p| (p.clone(), std::fs::read(p).unwrap())).collect()
+}
+
+/// Issue 14, case 8: two sondes on one spool would send its batches
+/// twice. A second one, daemon or `--once`, refuses with a clear message
+/// and exit 2, and has touched nothing: the spool's files are as they
+/// were (the first is held still by SIGSTOP meanwhile; it keeps its lock).
+/// See: issue 14.
+#[test]
+fn r14_a_second_instance_on_one_spool_refuses_and_touches_nothing() {
+    let dir = Scratch::new("push-two");
+    let relay = Relay::new(free_port_addr());
+    let spool = dir.0.join("spool");
+    let url = format!("http://{}/api/v1/write", relay.addr);
+    let cfg = push_config(&dir, &url, &format!("spool = \"{}\"\n", spool.display()));
+    let first = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
+    wait_for("something spooled", Duration::from_secs(30), || (counters(&first).3 > 0.0).then_some(()));
+    first.signal("STOP");
+    let before = snapshot(&spool);
+    assert!(before.keys().any(|p| p.extension().is_some_and(|x| x == "seg")), "{before:?}");
+    for args in
+        [&["--config", cfg.to_str().unwrap()][..], &["--once", "--push", &url, "--spool", spool.to_str().unwrap()]]
+    {
+        let out = common::run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("in use by another sonde"), "{args:?}: {stderr}");
+    }
+    assert_eq!(snapshot(&spool), before, "the second instance touched the spool");
+    first.signal("CONT");
+}
+
 fn push_config(dir: &Scratch, url: &str, extra: &str) -> PathBuf {
     let interval = if extra.contains("interval") { "" } else { "interval = \"300ms\"\n" };
     dir.write(
