@@ -352,6 +352,32 @@ fn read_request(c: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
     }
 }
 
+/// Issue 14, case 6: samples lost in a spool repair are counted nowhere,
+/// so a `--once` that mended its spool exits 1 (cron mails it), and the
+/// next, with nothing to mend, exits 0.
+/// See: issue 14.
+#[test]
+fn r14_once_exits_1_when_it_mended_a_damaged_spool() {
+    let dir = Scratch::new("push-once-mend");
+    let receiver = start_prometheus(&dir.0);
+    let relay = Relay::new(receiver.addr);
+    let spool = dir.0.join("spool");
+    let url = receiver.write_url(relay.addr);
+    let host = ["--no-collector", "chrony", "--no-collector", "unbound"];
+    let run = || common::run(&[&["--once", "--push", &url, "--spool", spool.to_str().unwrap()][..], &host].concat());
+    assert_eq!(run().status.code(), Some(1), "receiver down: exit 1");
+    let seg = snapshot(&spool).into_keys().find(|p| p.extension().is_some_and(|x| x == "seg")).unwrap();
+    // A record torn by a power cut.
+    std::fs::OpenOptions::new().append(true).open(&seg).unwrap().write_all(&[40, 0, 0, 0, 1, 2, 3]).unwrap();
+    relay.up();
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("was damaged"), "{stderr}");
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// Every file of a directory and its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).map(|p| (p.clone(), std::fs::read(p).unwrap())).collect()
