@@ -478,6 +478,7 @@ mod tls {
             ),
         );
         let sonde = Sonde::start(&["--web.config.file", web.to_str().unwrap()]);
+        assert!(sonde.stderr().contains("listening on https://"), "the log says TLS: {}", sonde.stderr());
 
         // A client that stalls its handshake, and one that sends garbage,
         // hold no slot that scrapes need.

@@ -113,9 +113,12 @@ impl Sonde {
         let mut sonde =
             Sonde { child, addr: "0.0.0.0:0".parse().unwrap(), stderr: all, lines: rx, reader: Some(reader) };
         let line = sonde
-            .wait_line(|l| l.contains("listening on http://"), Duration::from_secs(10))
+            .wait_line(
+                |l| l.contains("listening on http://") || l.contains("listening on https://"),
+                Duration::from_secs(10),
+            )
             .unwrap_or_else(|| panic!("sonde did not start listening; stderr:\n{}", sonde.stderr()));
-        let addr = line.split("http://").nth(1).unwrap().trim_end_matches("/metrics");
+        let addr = line.split("://").nth(1).unwrap().trim_end_matches("/metrics");
         sonde.addr = addr.parse().unwrap();
         sonde
     }

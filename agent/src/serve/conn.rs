@@ -16,15 +16,14 @@ pub(super) enum Conn {
 }
 
 /// The connection as the endpoint speaks on it: a TLS session once its
-/// handshake is done within [`HEAD_DEADLINE`](crate::limits::HEAD_DEADLINE),
-/// when the web-config in force asks for TLS; None when that fails.
-pub(super) fn open(stream: TcpStream, config: &Config) -> Option<Conn> {
+/// handshake is done by `deadline` (the request head's), when the
+/// web-config in force asks for TLS; None when that fails.
+pub(super) fn open(stream: TcpStream, deadline: crate::sys::time::Deadline, config: &Config) -> Option<Conn> {
     #[cfg(feature = "tls")]
     if let Some(tls) = super::auth::tls(config) {
-        let deadline = crate::sys::time::Deadline::after(crate::limits::HEAD_DEADLINE);
         return crate::tls::server::accept(&tls, stream, deadline).map(|s| Conn::Tls(Box::new(s)));
     }
-    let _ = config;
+    let _ = (config, deadline);
     Some(Conn::Plain(stream))
 }
 
