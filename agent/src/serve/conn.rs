@@ -28,6 +28,17 @@ pub(super) fn open(stream: TcpStream, deadline: crate::sys::time::Deadline, conf
 }
 
 impl Conn {
+    /// The socket of a plain connection, for another request on it; None
+    /// for TLS, whose session ends with the request (a kept-alive TLS
+    /// connection would need its session state in the main loop).
+    pub(super) fn into_plain(self) -> Option<TcpStream> {
+        match self {
+            Conn::Plain(s) => Some(s),
+            #[cfg(feature = "tls")]
+            Conn::Tls(_) => None,
+        }
+    }
+
     pub(super) fn set_read_timeout(&self, d: Option<Duration>) -> io::Result<()> {
         match self {
             Conn::Plain(s) => s.set_read_timeout(d),
