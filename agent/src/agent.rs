@@ -21,7 +21,6 @@
 //! renders a service that is not running; a reload that fails to start a
 //! new service keeps the old one running.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -272,8 +271,9 @@ pub struct Agent {
     /// attaches to it while it runs.
     hub: notify::Hub,
     /// Requests refused at the endpoint's gate, by [`Denied`]: failed
-    /// logins and scans show in the metrics, not only in the log.
-    denied: [AtomicU64; 3],
+    /// logins and scans show in the metrics, not only in the log. (A
+    /// mutex: 32-bit MIPS has no 64-bit atomics.)
+    denied: Mutex<[u64; 3]>,
 }
 
 impl Agent {
@@ -320,7 +320,7 @@ impl Agent {
         let bytes = {
             let services = lock(&self.services);
             let list: Vec<&dyn Service> = services.iter().flatten().map(|s| s.as_ref()).collect();
-            let denied = self.denied.each_ref().map(|n| n.load(Ordering::Relaxed));
+            let denied = *lock(&self.denied);
             assembler.assemble(&config, &list, Some(denied), true).to_vec()
         };
         // Outside the services' lock: the notifications render under it.
@@ -330,7 +330,7 @@ impl Agent {
 
     /// Counts a request the endpoint refused.
     pub fn denied(&self, why: Denied) {
-        self.denied[why as usize].fetch_add(1, Ordering::Relaxed);
+        lock(&self.denied)[why as usize] += 1;
     }
 
     /// Takes a new config: each service whose settings changed is
