@@ -506,3 +506,23 @@ fn power_supplies_as_node_exporter_names_them() {
     let text = run_only(&fixture("openwrt"), &["powersupplyclass"]);
     assert!(!text.contains("node_power_supply_"));
 }
+
+/// Issue 14, case 11: an empty /proc file read as a success with no
+/// series. Now the collector fails, says which file, and `--once` exits 1.
+/// See: issue 14.
+#[test]
+fn r14_an_empty_proc_file_fails_its_collector() {
+    let scratch = Scratch::new("empty-proc");
+    let tree = scratch.0.join("tree");
+    for d in ["proc", "sys", "root"] {
+        std::fs::create_dir_all(tree.join(d)).unwrap();
+    }
+    std::fs::copy(fixture("openwrt").join("proc/meminfo"), tree.join("proc/meminfo")).unwrap();
+    std::fs::write(tree.join("proc/loadavg"), b"").unwrap();
+    let config = scratch.write("sonde.toml", "[collectors]\ndefaults = false\nloadavg = true\nmeminfo = true\n");
+    let (code, text, stderr) = run_tree(&tree, &["--config", config.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "stderr: {stderr}");
+    assert_eq!(success(&text, "loadavg"), Some(0.0), "{stderr}");
+    assert_eq!(success(&text, "meminfo"), Some(1.0), "{stderr}");
+    assert!(stderr.contains("loadavg") && stderr.contains("empty file"), "{stderr}");
+}

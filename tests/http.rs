@@ -140,3 +140,112 @@ fn too_many_header_lines_get_431() {
     raw.push_str("\r\n");
     assert_eq!(request(sonde.addr, &raw).status, 431);
 }
+
+/// Raises this test process's own limit of open files to what
+/// `connections` client sockets need (sonde raises its own).
+fn room_for(connections: u64) {
+    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit fill and read the struct given.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut l), 0);
+        let want = (connections + 256).min(l.rlim_max);
+        if l.rlim_cur < want {
+            l.rlim_cur = want;
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &raw const l), 0);
+        }
+    }
+}
+
+/// Whether the server has neither answered nor closed `s`: a read that
+/// does not wait finds nothing to read.
+fn untouched(s: &TcpStream) -> bool {
+    s.set_nonblocking(true).unwrap();
+    let mut b = [0u8; 1];
+    let quiet = matches!((&*s).read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    s.set_nonblocking(false).unwrap();
+    quiet
+}
+
+/// 32 clients scraping as fast as they can, `each` scrapes apiece: the
+/// burst after which the pool used to have lost most of its workers.
+fn burst(addr: std::net::SocketAddr, each: usize) {
+    let clients: Vec<_> = (0..32)
+        .map(|_| {
+            std::thread::spawn(move || {
+                for _ in 0..each {
+                    assert_eq!(request(addr, "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n").status, 200);
+                }
+            })
+        })
+        .collect();
+    clients.into_iter().for_each(|c| c.join().unwrap());
+}
+
+/// Issue 14, case 1: after a burst, a returning worker could take the
+/// connection a woken one was promised, and the woken one was never
+/// counted idle again; the pool shrank to one or two workers, and an idle
+/// connection or a probe of a silent target then held /metrics until its
+/// deadline. After a burst, four idle connections and probes of a target
+/// that never answers (nine at once: the ninth is refused, 503, while
+/// eight wait up to 29.5 s) leave /metrics its workers: the scrape is
+/// answered while every one of them is still open and unanswered.
+#[test]
+fn after_a_burst_idle_connections_and_silent_probes_do_not_hold_a_scrape() {
+    // Takes connections (the kernel does) and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = silent.local_addr().unwrap();
+    let sonde = Sonde::start(&[]);
+    burst(sonde.addr, 60);
+    let idle: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(sonde.addr).unwrap()).collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut probes = Vec::new();
+    for i in 0..9 {
+        let mut s = TcpStream::connect(sonde.addr).unwrap();
+        s.write_all(
+            format!(
+                "GET /probe?module=smtp_banner&target={target} HTTP/1.1\r\nHost: t\r\n\
+                 X-Prometheus-Scrape-Timeout-Seconds: 30\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let mut reader = s.try_clone().unwrap();
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            reader.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+            let _ = tx.send((i, read_response(&mut reader).status));
+        });
+        probes.push(s);
+    }
+    // The first answer is the refusal of the one probe too many.
+    let (refused, status) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    assert_eq!(status, 503, "the first answer was a probe's own, not the refusal of a ninth");
+    assert_eq!(sonde.get("/metrics").status, 200);
+    let waiting = (0..9).filter(|&i| i != refused && untouched(&probes[i])).count();
+    assert_eq!(waiting, 8, "the scrape was answered only after probes ended");
+    assert!(idle.iter().all(untouched), "the scrape waited for the idle connections to be given up on");
+    drop(silent);
+}
+
+/// Issue 14, case 2: a connection costs a worker only once its request
+/// head has arrived. A thousand connections that send nothing, or only
+/// the start of a head, are held at once, and a scrape is answered while
+/// every one of them is still open and unanswered.
+#[test]
+fn a_thousand_idle_or_trickling_connections_do_not_hold_a_scrape() {
+    room_for(1000);
+    let sonde = Sonde::start(&[]);
+    let mut held = Vec::new();
+    for i in 0..1000 {
+        let mut s = TcpStream::connect(sonde.addr).unwrap();
+        if i % 2 == 1 {
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n").unwrap();
+        }
+        held.push(s);
+    }
+    let r = sonde.get("/metrics");
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("node_load1 "));
+    let answered = held.iter().filter(|s| !untouched(s)).count();
+    assert_eq!(answered, 0, "the scrape waited until the server gave up on idle connections");
+}

@@ -352,6 +352,66 @@ fn read_request(c: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
     }
 }
 
+/// Issue 14, case 6: samples lost in a spool repair are counted nowhere,
+/// so a `--once` that mended its spool exits 1 (cron mails it), and the
+/// next, with nothing to mend, exits 0.
+/// See: issue 14.
+#[test]
+fn r14_once_exits_1_when_it_mended_a_damaged_spool() {
+    let dir = Scratch::new("push-once-mend");
+    let receiver = start_prometheus(&dir.0);
+    let relay = Relay::new(receiver.addr);
+    let spool = dir.0.join("spool");
+    let url = receiver.write_url(relay.addr);
+    let host = ["--no-collector", "chrony", "--no-collector", "unbound"];
+    let run = || common::run(&[&["--once", "--push", &url, "--spool", spool.to_str().unwrap()][..], &host].concat());
+    assert_eq!(run().status.code(), Some(1), "receiver down: exit 1");
+    let seg = snapshot(&spool).into_keys().find(|p| p.extension().is_some_and(|x| x == "seg")).unwrap();
+    // A record torn by a power cut.
+    std::fs::OpenOptions::new().append(true).open(&seg).unwrap().write_all(&[40, 0, 0, 0, 1, 2, 3]).unwrap();
+    relay.up();
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("was damaged"), "{stderr}");
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Every file of a directory and its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).map(|p| (p.clone(), std::fs::read(p).unwrap())).collect()
+}
+
+/// Issue 14, case 8: two sondes on one spool would send its batches
+/// twice. A second one, daemon or `--once`, refuses with a clear message
+/// and exit 2, and has touched nothing: the spool's files are as they
+/// were (the first is held still by SIGSTOP meanwhile; it keeps its lock).
+/// See: issue 14.
+#[test]
+fn r14_a_second_instance_on_one_spool_refuses_and_touches_nothing() {
+    let dir = Scratch::new("push-two");
+    let relay = Relay::new(free_port_addr());
+    let spool = dir.0.join("spool");
+    let url = format!("http://{}/api/v1/write", relay.addr);
+    let cfg = push_config(&dir, &url, &format!("spool = \"{}\"\n", spool.display()));
+    let first = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
+    wait_for("something spooled", Duration::from_secs(30), || (counters(&first).3 > 0.0).then_some(()));
+    first.signal("STOP");
+    let before = snapshot(&spool);
+    assert!(before.keys().any(|p| p.extension().is_some_and(|x| x == "seg")), "{before:?}");
+    for args in
+        [&["--config", cfg.to_str().unwrap()][..], &["--once", "--push", &url, "--spool", spool.to_str().unwrap()]]
+    {
+        let out = common::run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("in use by another sonde"), "{args:?}: {stderr}");
+    }
+    assert_eq!(snapshot(&spool), before, "the second instance touched the spool");
+    first.signal("CONT");
+}
+
 fn push_config(dir: &Scratch, url: &str, extra: &str) -> PathBuf {
     let interval = if extra.contains("interval") { "" } else { "interval = \"300ms\"\n" };
     dir.write(
@@ -498,10 +558,13 @@ fn once_mode_spools_through_an_outage_and_delivers_everything_after_it() {
 /// record codec (tested on its own) from the segment files.
 fn read_spool(dir: &Path) -> Sent {
     let cursor = std::fs::read_to_string(dir.join("cursor")).unwrap_or_default();
-    let (cur_seg, cur_off) = cursor
-        .trim()
-        .split_once(' ')
-        .map_or((0, 0), |(s, o)| (u64::from_str_radix(s, 16).unwrap(), o.parse::<usize>().unwrap()));
+    // `<segment hex> <offset hex> <crc32 hex>`, fixed width (checked by
+    // sonde's own tests).
+    let mut fields = cursor.split_whitespace();
+    let (cur_seg, cur_off) = match (fields.next(), fields.next()) {
+        (Some(s), Some(o)) => (u64::from_str_radix(s, 16).unwrap(), usize::from_str_radix(o, 16).unwrap()),
+        _ => (0, 0),
+    };
     let mut segs: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -387,7 +387,7 @@ pub fn once(config: &Config) -> Result<OnceRun, String> {
                 r.queued
             );
         }
-        failed |= r.queued > 0 || s.dropped_total() > 0 || r.clock_held;
+        failed |= r.queued > 0 || s.dropped_total() > 0 || r.clock_held || r.repaired;
         pushed = Some(push_status(&receiver(&settings.url), settings.interval, r.queued > 0, s.last_status));
     }
     let ran: Vec<(&check::Check, &[check::Outcome])> =

@@ -7,13 +7,24 @@
 
 use std::time::Duration;
 
-/// Connections served at once. Beyond this, new connections wait in the
-/// kernel's accept queue until a slot frees, so a burst of scrapes is slowed
-/// down, not refused, and idle clients can hold at most this many slots.
+/// Requests served at once: the connection threads. A connection takes
+/// one only once its whole request head has arrived, so clients that
+/// connect and send nothing, or trickle their head, never hold one; more
+/// requests than this wait, in order, for the first thread to finish.
 pub const MAX_CONNECTIONS: usize = 16;
 
-/// Length of the kernel's accept queue for each listening socket.
-pub const LISTEN_BACKLOG: i32 = 64;
+/// Connections held open at once: waiting for their request head (in the
+/// main loop, a file descriptor and a few bytes each), waiting for a
+/// thread, or served. At the bound, the connection that has waited longest
+/// for its head is answered 408 and closed for each new one, so a flood of
+/// idle connections cannot shut out a scraper that sends its request at
+/// once. Lower if the hard limit of open files is (less 128 for the rest).
+pub const MAX_OPEN_CONNECTIONS: usize = 1024;
+
+/// Length of the kernel's accept queue for each listening socket. The main
+/// loop accepts as soon as a connection is made, so this only absorbs a
+/// burst between two of its turns.
+pub const LISTEN_BACKLOG: i32 = 256;
 
 /// Largest request head (request line and headers) accepted; a longer one
 /// gets `431 Request Header Fields Too Large`.
@@ -23,7 +34,8 @@ pub const MAX_REQUEST_HEAD: usize = 8 * 1024;
 pub const MAX_REQUEST_HEADERS: usize = 32;
 
 /// Time a client has, from accept, to send its whole request head. A total,
-/// not per read, so a client trickling one byte at a time cannot hold a slot.
+/// not per read, so a client trickling one byte at a time is closed at
+/// this deadline whatever its pace (it holds no thread meanwhile).
 pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Time a client has to take the whole response.

@@ -211,6 +211,25 @@ fn main() -> ExitCode {
         }
     };
 
+    // One instance per spool and state directory, in both modes: two
+    // sondes on one spool would send its batches twice.
+    let mut dirs: Vec<&std::path::Path> = config.push.iter().filter_map(|p| p.spool.as_deref()).collect();
+    if !config.logs.is_empty() || !config.notify.outputs.is_empty() {
+        dirs.push(&config.state_dir);
+    }
+    dirs.sort();
+    dirs.dedup();
+    let mut locks = Vec::new();
+    for dir in dirs {
+        match sonde::sys::lock::lock_dir(dir) {
+            Ok(l) => locks.push(l),
+            Err(e) => {
+                error(format_args!("{e}"));
+                return ExitCode::from(2);
+            }
+        }
+    }
+
     if args.once {
         return match sonde::agent::once(&config) {
             Ok(run) => {
@@ -232,6 +251,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    // The endpoint first: a second sonde on the same address stops here,
+    // before its push has sent anything or touched a spool.
+    let endpoint = match sonde::serve::Endpoint::bind(&config.listen) {
+        Ok(endpoint) => endpoint,
+        Err(e) => {
+            error(format_args!("{e}"));
+            return ExitCode::from(2);
+        }
+    };
     let agent = match Agent::start(config) {
         Ok(agent) => agent,
         Err(e) => {
@@ -239,7 +267,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let served = sonde::serve::run(Arc::clone(&agent), &load);
+    let served = endpoint.run(Arc::clone(&agent), &load);
     agent.stop();
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -213,6 +213,14 @@ fn work(shared: &Shared) {
         drop(st);
         let check = &shared.checks[i];
         let outcomes = run(check);
+        st = shared.lock();
+        if st.stopped {
+            // Replaced (a reload) or stopping while this check ran: its
+            // outcome belongs to a config no longer in force, and must
+            // neither notify nor be recorded.
+            return;
+        }
+        drop(st);
         if let Some(observe) = &shared.observer {
             observe(check, &outcomes);
         }

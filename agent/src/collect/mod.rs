@@ -277,8 +277,16 @@ impl<'a> Context<'a> {
 
     /// Reads `rel` under the procfs root; the bytes live until the next
     /// read. The same file asked for twice in a row is read once.
+    /// An empty file is an error: every /proc file a collector reads has
+    /// at least a line when the kernel has it, so empty means something
+    /// in between (a bind mount, a broken procfs) and must not pass as a
+    /// success with no series.
     pub fn proc(&mut self, rel: &str) -> Result<&[u8], Error> {
-        self.read(Root::Proc, &[rel])
+        self.read(Root::Proc, &[rel])?;
+        if self.buf.is_empty() {
+            return Err(Error::Parse { path: self.path.clone(), err: crate::wire::Error::at(0, "empty file") });
+        }
+        Ok(self.buf)
     }
 
     /// Reads `rel` under the sysfs root; the bytes live until the next read.

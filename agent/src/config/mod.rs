@@ -415,12 +415,24 @@ pub fn report(path: &Path, errors: &[Error]) -> String {
             out.push('\n');
         }
         if e.line > 0 {
-            out.push_str(&format!("{}:{}: {}", path.display(), e.line, e.message));
-        } else {
-            out.push_str(&e.message);
+            out.push_str(&format!("{}:{}: ", path.display(), e.line));
         }
+        escape_controls(&e.message, &mut out);
     }
     out
+}
+
+/// Appends `text` with its control characters escaped (`\n`, `\u{1b}`),
+/// so a message quoting the file stays one line that starts with its
+/// file:line, and a terminal is not driven by the file's bytes.
+fn escape_controls(text: &str, out: &mut String) {
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
 }
 
 enum Problem {
@@ -595,6 +607,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // See: issue 14, case 11.
+    #[test]
+    fn r14_a_report_escapes_control_characters() {
+        let errors = [Error { line: 3, message: "unknown key \"a\\nb\u{1b}[31m\"\nnext".into() }];
+        let text = report(Path::new("s.toml"), &errors);
+        assert_eq!(text, "s.toml:3: unknown key \"a\\nb\\u{1b}[31m\"\\nnext");
+    }
 
     #[test]
     fn the_embedded_default_parses() {

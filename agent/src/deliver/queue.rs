@@ -30,6 +30,9 @@ pub struct Queue {
     /// The last attempt failed: new batches go to the spool.
     pub(super) failing: bool,
     pub stats: Stats,
+    /// Opening the spool found damage and mended it (said in the log):
+    /// something may be lost that no counter holds, so `--once` fails.
+    pub repaired: bool,
 }
 
 impl Queue {
@@ -45,6 +48,7 @@ impl Queue {
             inflight: None,
             failing: false,
             stats: Stats::default(),
+            repaired: false,
         }
     }
 
@@ -210,10 +214,12 @@ impl Queue {
         dir: Option<&Path>,
         spool_cap: u64,
     ) -> Result<Queue, String> {
+        let mut repaired = false;
         let spool = match dir {
             Some(dir) => {
                 let (spool, repairs) =
                     Spool::open(dir, spool_cap).map_err(|e| format!("cannot open the spool {}: {e}", dir.display()))?;
+                repaired = !repairs.truncated.is_empty() || !repairs.ignored.is_empty() || repairs.cursor.is_some();
                 for (file, at, removed) in repairs.truncated {
                     log::warn!(
                         "{}: spool: {} was damaged (a power cut?); cut at byte {at}, {removed} bytes removed, the rest kept",
@@ -221,11 +227,24 @@ impl Queue {
                         file.display()
                     );
                 }
+                for (file, why) in repairs.ignored {
+                    log::warn!("{}: spool: {} left alone: {why}", what.0, file.display());
+                }
+                if let Some(why) = repairs.cursor {
+                    log::warn!(
+                        "{}: spool: the cursor was damaged: it {why}; {} {} skipped",
+                        what.0,
+                        repairs.lost,
+                        what.1
+                    );
+                }
                 Some(spool)
             }
             None => None,
         };
-        Ok(Queue::new(what, memory_cap, spool))
+        let mut queue = Queue::new(what, memory_cap, spool);
+        queue.repaired = repaired;
+        Ok(queue)
     }
 
     /// Once mode keeps what it is given on disk first: if the send fails

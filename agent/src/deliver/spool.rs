@@ -4,8 +4,10 @@
 //! A directory of small append-only segment files (`<16 hex digits>.seg`,
 //! at most [`SEGMENT_MAX`] bytes each, records in the format of
 //! `wire::spool`) and one `cursor` file saying where reading resumes
-//! (`<segment> <offset>`), replaced atomically (write, fsync, rename) when a
-//! record is taken off. Segments wholly read are deleted.
+//! (`<segment> <offset> <crc32>`, fixed width), rewritten in place and
+//! synced when a record is taken off: recording progress needs no new
+//! file, so it works on a full disk, and a batch delivered is never sent
+//! again for want of a free block. Segments wholly read are deleted.
 //!
 //! Invariants:
 //! - Order: records are read in the order they were appended, across
@@ -17,11 +19,22 @@
 //! - Damage never stops sonde: at open, a torn or corrupt record ends its
 //!   segment, which is truncated there; everything before it is kept.
 //! - The spool never holds more than its cap: appending past it drops whole
-//!   segments, oldest first, and says how many items that cost.
+//!   segments, oldest first, and says how many items that cost; so does a
+//!   full disk (ENOSPC), while an older segment is there to go.
+//! - Every entry is checked before it is read: a `*.seg` that is not a
+//!   regular file (a FIFO, a device, a directory, a symlink) or larger than
+//!   any segment sonde writes is left alone and reported; files are opened
+//!   non-blocking and read bounded.
+//! - A damaged cursor (bad checksum, a segment id past the newest, an
+//!   offset inside a record or past the end) is reported, and reading
+//!   resumes at the nearest record boundary: the oldest segment's start
+//!   when the cursor is unreadable (a re-send, rather than a loss), the end
+//!   of the record it points into, or the end of its segment.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::wire::spool::{self as record, Bad};
@@ -53,6 +66,8 @@ pub struct Spool {
     segments: VecDeque<Segment>,
     /// Where reading resumes: a segment id and an offset in it.
     cursor: (u64, u64),
+    /// The cursor file, kept open to be rewritten in place.
+    cursor_file: Option<File>,
 }
 
 /// What opening a spool found wrong and mended.
@@ -60,24 +75,54 @@ pub struct Spool {
 pub struct Repairs {
     /// (segment file, offset it was cut at, bytes removed)
     pub truncated: Vec<(PathBuf, u64, u64)>,
+    /// `*.seg` entries left alone, and why.
+    pub ignored: Vec<(PathBuf, &'static str)>,
+    /// What was wrong with the cursor, when something was.
+    pub cursor: Option<&'static str>,
+    /// Items skipped to resynchronise a damaged cursor.
+    pub lost: u64,
+}
+
+/// How the cursor file reads.
+enum Cursor {
+    Absent,
+    Damaged,
+    At(u64, u64),
 }
 
 impl Spool {
     /// Opens (creating) the spool in `dir`, checking every segment.
     pub fn open(dir: &Path, cap: u64) -> io::Result<(Spool, Repairs)> {
         fs::create_dir_all(dir)?;
-        let mut ids: Vec<u64> = fs::read_dir(dir)?
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let hex = name.strip_suffix(".seg")?;
-                (hex.len() == 16).then(|| u64::from_str_radix(hex, 16).ok()).flatten()
-            })
-            .collect();
-        ids.sort_unstable();
-        let cursor = read_cursor(dir).unwrap_or((ids.first().copied().unwrap_or(0), 0));
-        let mut spool = Spool { dir: dir.to_owned(), cap, segments: VecDeque::new(), cursor };
         let mut repairs = Repairs::default();
+        let mut ids: Vec<u64> = Vec::new();
+        for entry in fs::read_dir(dir)?.filter_map(Result::ok) {
+            let Some(id) = entry.file_name().to_str().and_then(segment_id) else { continue };
+            match open_segment(&entry.path(), cap) {
+                Ok(_) => ids.push(id),
+                Err(why) => repairs.ignored.push((entry.path(), why)),
+            }
+        }
+        ids.sort_unstable();
+        let first = ids.first().copied().unwrap_or(0);
+        let newest = ids.last().copied().unwrap_or(0);
+        let cursor = match read_cursor(dir) {
+            Cursor::Absent => (first, 0),
+            Cursor::Damaged => {
+                repairs.cursor = Some("unreadable; reading resumes at the oldest segment");
+                (first, 0)
+            }
+            // Past the newest, and not just past it (all read): damage;
+            // deleting every segment below it would lose them all.
+            Cursor::At(id, _) if !ids.is_empty() && id > newest.saturating_add(1) => {
+                repairs.cursor = Some("names a segment past the newest; reading resumes at the oldest segment");
+                (first, 0)
+            }
+            Cursor::At(id, offset) => (id, offset),
+        };
+        let cursor_file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.join("cursor")).ok();
+        let mut spool = Spool { dir: dir.to_owned(), cap, segments: VecDeque::new(), cursor, cursor_file };
         for id in ids {
             let path = spool.path(id);
             if id < cursor.0 {
@@ -87,14 +132,34 @@ impl Spool {
                 continue;
             }
             let start = if id == cursor.0 { cursor.1 } else { 0 };
-            let (len, items, cut) = scan(&path, start)?;
-            if let Some(removed) = cut {
-                repairs.truncated.push((path.clone(), len, removed));
+            let scanned = match scan(&path, start, cap) {
+                Ok(scanned) => scanned,
+                Err(_) => {
+                    repairs.ignored.push((path, "unreadable"));
+                    continue;
+                }
+            };
+            if let Some(removed) = scanned.cut {
+                repairs.truncated.push((path.clone(), scanned.len, removed));
             }
-            spool.segments.push_back(Segment { id, len, items });
+            if id == cursor.0 && scanned.start != start && scanned.cut.is_none() {
+                repairs.cursor = Some(if start > scanned.len {
+                    "points past the end of its segment; reading resumes at the next segment"
+                } else {
+                    "points inside a record; reading resumes after it"
+                });
+                repairs.lost += scanned.lost;
+            }
+            if id == cursor.0 {
+                spool.cursor.1 = scanned.start;
+            }
+            spool.segments.push_back(Segment { id, len: scanned.len, items: scanned.items });
         }
         if spool.segments.front().is_none_or(|s| s.id != spool.cursor.0) {
             spool.cursor = (spool.segments.front().map_or(0, |s| s.id), 0);
+        }
+        if spool.cursor != cursor || repairs.cursor.is_some() {
+            spool.write_cursor()?;
         }
         Ok((spool, repairs))
     }
@@ -150,8 +215,23 @@ impl Spool {
         let last = self.segments.back_mut().ok_or_else(|| io::Error::other("no segment"))?;
         let path = self.dir.join(format!("{:016x}.seg", last.id));
         let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
-        f.write_all(&rec)?;
-        f.sync_data()?;
+        if let Err(e) = f.write_all(&rec).and_then(|()| f.sync_data()) {
+            // Whatever part of the record was written goes, so the next
+            // append starts where this one did.
+            let _ = f.set_len(last.len);
+            if e.kind() == io::ErrorKind::StorageFull && self.segments.len() > 1 {
+                // A full disk: the oldest goes first, as at the cap.
+                if let Some(old) = self.segments.pop_front() {
+                    let _ = fs::remove_file(self.path(old.id));
+                    if self.cursor.0 == old.id {
+                        self.cursor = (self.segments.front().map_or(old.id + 1, |s| s.id), 0);
+                        self.write_cursor()?;
+                    }
+                    return Ok(dropped + old.items + self.append(items, timestamp_ms, payload)?);
+                }
+            }
+            return Err(e);
+        }
         if last.len == 0 {
             // A new file's name must survive a power cut too.
             sync_dir(&self.dir);
@@ -178,7 +258,7 @@ impl Spool {
                 self.write_cursor()?;
                 continue;
             }
-            let mut f = File::open(self.path(id))?;
+            let mut f = open_segment(&self.path(id), self.cap).map_err(io::Error::other)?;
             f.seek(SeekFrom::Start(offset))?;
             let mut buf = Vec::new();
             f.take(len - offset).read_to_end(&mut buf)?;
@@ -213,7 +293,7 @@ impl Spool {
     pub fn for_each_unread(&self, mut f: impl FnMut(&[u8])) -> io::Result<()> {
         for seg in &self.segments {
             let offset = if self.cursor.0 == seg.id { self.cursor.1 } else { 0 };
-            let mut file = File::open(self.path(seg.id))?;
+            let mut file = open_segment(&self.path(seg.id), self.cap).map_err(io::Error::other)?;
             file.seek(SeekFrom::Start(offset))?;
             let mut buf = Vec::new();
             file.take(seg.len.saturating_sub(offset)).read_to_end(&mut buf)?;
@@ -242,35 +322,127 @@ impl Spool {
         self.write_cursor()
     }
 
-    fn write_cursor(&self) -> io::Result<()> {
-        let tmp = self.dir.join("cursor.tmp");
-        let mut f = File::create(&tmp)?;
-        writeln!(f, "{:016x} {}", self.cursor.0, self.cursor.1)?;
-        f.sync_data()?;
-        fs::rename(&tmp, self.dir.join("cursor"))
+    /// Records the cursor in place: one fixed-width write and a sync, no
+    /// new file (the file is created at open, or here if it could not be).
+    fn write_cursor(&mut self) -> io::Result<()> {
+        let line = cursor_line(self.cursor);
+        if self.cursor_file.is_none() {
+            self.cursor_file = Some(
+                OpenOptions::new().read(true).write(true).create(true).truncate(false).open(self.dir.join("cursor"))?,
+            );
+        }
+        let f = self.cursor_file.as_ref().ok_or_else(|| io::Error::other("no cursor file"))?;
+        f.write_all_at(line.as_bytes(), 0)?;
+        if f.metadata()?.len() > line.len() as u64 {
+            // An earlier sonde's line could be longer.
+            f.set_len(line.len() as u64)?;
+        }
+        f.sync_data()
     }
 }
 
-fn read_cursor(dir: &Path) -> Option<(u64, u64)> {
-    let text = fs::read_to_string(dir.join("cursor")).ok()?;
-    let (id, offset) = text.trim().split_once(' ')?;
-    Some((u64::from_str_radix(id, 16).ok()?, offset.parse().ok()?))
+/// The cursor's line: fixed width, so rewriting it in place never changes
+/// the file's length.
+fn cursor_line((id, offset): (u64, u64)) -> String {
+    let head = format!("{id:016x} {offset:016x}");
+    format!("{head} {:08x}\n", record::crc32(head.as_bytes()))
 }
 
-/// Reads a segment from `start`, counts the items of its good records,
-/// and truncates it at the first bad one. Returns (valid length, items
-/// from `start`, bytes cut if any).
-fn scan(path: &Path, start: u64) -> io::Result<(u64, u64, Option<u64>)> {
+fn read_cursor(dir: &Path) -> Cursor {
+    let mut text = String::new();
+    match File::open(dir.join("cursor")) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Cursor::Absent,
+        Err(_) => return Cursor::Damaged,
+        // A line is 43 bytes; more is not a cursor.
+        Ok(f) => {
+            if f.take(64).read_to_string(&mut text).is_err() {
+                return Cursor::Damaged;
+            }
+        }
+    }
+    if text.is_empty() {
+        // Created at open, never written: nothing read yet.
+        return Cursor::Absent;
+    }
+    let fields: Vec<&str> = text.trim_end_matches('\n').split(' ').collect();
+    let parsed = match fields[..] {
+        [id, offset, crc] => (u32::from_str_radix(crc, 16).ok()
+            == Some(record::crc32(format!("{id} {offset}").as_bytes())))
+        .then(|| Some((u64::from_str_radix(id, 16).ok()?, u64::from_str_radix(offset, 16).ok()?)))
+        .flatten(),
+        // Written by an earlier sonde: no checksum, offset in decimal.
+        [id, offset] => u64::from_str_radix(id, 16).ok().zip(offset.parse().ok()),
+        _ => None,
+    };
+    parsed.map_or(Cursor::Damaged, |(id, offset)| Cursor::At(id, offset))
+}
+
+/// The id of a segment's file name, `<16 hex digits>.seg`.
+fn segment_id(name: &str) -> Option<u64> {
+    let hex = name.strip_suffix(".seg")?;
+    (hex.len() == 16).then(|| u64::from_str_radix(hex, 16).ok()).flatten()
+}
+
+/// The largest segment file sonde writes: a segment closes at
+/// [`SEGMENT_MAX`] unless one record alone is larger, and no record is
+/// larger than the cap or the record format's bound.
+fn plausible_len(cap: u64) -> u64 {
+    SEGMENT_MAX.max(cap.min((record::HEADER + record::MAX_BODY) as u64))
+}
+
+/// Opens a segment file for reading, refusing what no segment is: not a
+/// regular file (not following a symlink, not waiting on a FIFO), or
+/// larger than [`plausible_len`].
+fn open_segment(path: &Path, cap: u64) -> Result<File, &'static str> {
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| if e.raw_os_error() == Some(libc::ELOOP) { "a symbolic link" } else { "cannot be opened" })?;
+    let meta = f.metadata().map_err(|_| "cannot be opened")?;
+    if !meta.is_file() {
+        return Err("not a regular file");
+    }
+    if meta.len() > plausible_len(cap) {
+        return Err("larger than any segment");
+    }
+    Ok(f)
+}
+
+/// What [`scan`] found in a segment.
+struct Scanned {
+    /// Bytes of valid records.
+    len: u64,
+    /// Items of the records from `start` on.
+    items: u64,
+    /// Bytes cut off after the last valid record, if any.
+    cut: Option<u64>,
+    /// Where reading resumes: the `start` asked for when it is a record
+    /// boundary, else the next boundary (or the end).
+    start: u64,
+    /// Items of the record `start` pointed inside of.
+    lost: u64,
+}
+
+/// Reads a segment (bounded by [`plausible_len`]), counts the items of its
+/// good records from `start`, and truncates it at the first bad one.
+fn scan(path: &Path, start: u64, cap: u64) -> io::Result<Scanned> {
     let mut buf = Vec::new();
-    File::open(path)?.read_to_end(&mut buf)?;
+    open_segment(path, cap).map_err(io::Error::other)?.take(plausible_len(cap)).read_to_end(&mut buf)?;
     let total = buf.len() as u64;
     let mut pos = 0usize;
     let mut items = 0u64;
+    let (mut resume, mut lost) = (None, 0);
     while pos < buf.len() {
         match record::parse(&buf[pos..]) {
             Ok((r, used)) => {
-                if pos as u64 >= start {
+                let (at, end) = (pos as u64, (pos + used) as u64);
+                if at >= start {
                     items += u64::from(r.items);
+                    resume.get_or_insert(at);
+                } else if end > start {
+                    // The cursor points inside this record.
+                    lost = u64::from(r.items);
                 }
                 pos += used;
             }
@@ -278,13 +450,14 @@ fn scan(path: &Path, start: u64) -> io::Result<(u64, u64, Option<u64>)> {
         }
     }
     let valid = pos as u64;
+    let mut scanned = Scanned { len: valid, items, cut: None, start: resume.unwrap_or(valid), lost };
     if valid < total {
-        let f = OpenOptions::new().write(true).open(path)?;
+        let f = OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW).open(path)?;
         f.set_len(valid)?;
         f.sync_data()?;
-        return Ok((valid, items, Some(total - valid)));
+        scanned.cut = Some(total - valid);
     }
-    Ok((valid, items, None))
+    Ok(scanned)
 }
 
 fn sync_dir(dir: &Path) {
@@ -402,6 +575,100 @@ mod tests {
         let got = drain(&mut s);
         assert_eq!(got.last().unwrap().1, 199, "the newest survive");
         assert!(got.windows(2).all(|w| w[0].1 + 1 == w[1].1));
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    fn filled(name: &str, n: i64) -> PathBuf {
+        let d = dir(name);
+        let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
+        for i in 0..n {
+            s.append(2, i, b"batch").unwrap();
+        }
+        d
+    }
+
+    // See: issue 14, case 4.
+    #[test]
+    fn r14_hostile_segment_entries_are_left_alone_and_reported() {
+        let d = filled("hostile", 3);
+        let big = d.join("00000000000000f0.seg");
+        File::create(&big).unwrap().set_len(plausible_len(1 << 20) + 1).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", d.join("00000000000000f1.seg")).unwrap();
+        fs::create_dir(d.join("00000000000000f2.seg")).unwrap();
+        let fifo =
+            std::ffi::CString::new(d.join("00000000000000f3.seg").into_os_string().into_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert_eq!(repairs.ignored.len(), 4, "{:?}", repairs.ignored);
+        assert_eq!(drain(&mut s), vec![(2, 0), (2, 1), (2, 2)]);
+        assert!(big.exists() && d.join("00000000000000f2.seg").is_dir(), "left alone");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    // See: issue 14, case 5.
+    #[test]
+    fn r14_a_cursor_inside_a_record_resumes_after_it_and_counts_the_loss() {
+        let d = filled("inside", 3);
+        let id =
+            fs::read_dir(&d).unwrap().filter_map(Result::ok).find_map(|e| segment_id(e.file_name().to_str()?)).unwrap();
+        fs::write(d.join("cursor"), cursor_line((id, 3))).unwrap();
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(repairs.cursor.is_some());
+        assert_eq!(repairs.lost, 2);
+        assert_eq!(drain(&mut s), vec![(2, 1), (2, 2)]);
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    // See: issue 14, case 5.
+    #[test]
+    fn r14_a_far_future_or_unreadable_cursor_deletes_nothing() {
+        for cursor in [cursor_line((0x7fff_0000, 0)), "00000000000001 garbage\n".to_owned(), {
+            let mut l = cursor_line((1, 0));
+            l.replace_range(0..1, "9");
+            l
+        }] {
+            let d = filled("future", 3);
+            fs::write(d.join("cursor"), &cursor).unwrap();
+            let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+            assert!(repairs.cursor.is_some(), "{cursor:?}");
+            assert_eq!(drain(&mut s), vec![(2, 0), (2, 1), (2, 2)], "{cursor:?}");
+            let _ = fs::remove_dir_all(&d);
+        }
+    }
+
+    // See: issue 14, case 5.
+    #[test]
+    fn r14_a_cursor_past_the_end_is_reported() {
+        let d = filled("past", 2);
+        let id =
+            fs::read_dir(&d).unwrap().filter_map(Result::ok).find_map(|e| segment_id(e.file_name().to_str()?)).unwrap();
+        fs::write(d.join("cursor"), cursor_line((id, 1 << 30))).unwrap();
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(repairs.cursor.is_some());
+        assert!(drain(&mut s).is_empty());
+        s.append(1, 9, b"later").unwrap();
+        assert_eq!(drain(&mut s), vec![(1, 9)], "appends after the resync are read");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    // See: issue 14, case 3: progress is recorded in place, so it needs no
+    // free block and its file never changes length.
+    #[test]
+    fn r14_the_cursor_is_rewritten_in_place_and_an_old_one_still_reads() {
+        let d = filled("inplace", 3);
+        let id =
+            fs::read_dir(&d).unwrap().filter_map(Result::ok).find_map(|e| segment_id(e.file_name().to_str()?)).unwrap();
+        // An earlier sonde's cursor: decimal offset, no checksum.
+        let one = record::HEADER as u64 + 5;
+        fs::write(d.join("cursor"), format!("{id:016x} {one}\n")).unwrap();
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(repairs.cursor.is_none());
+        let inode = || std::os::unix::fs::MetadataExt::ino(&fs::metadata(d.join("cursor")).unwrap());
+        let before = inode();
+        assert_eq!(drain(&mut s), vec![(2, 1), (2, 2)]);
+        assert_eq!(inode(), before, "rewritten, not replaced");
+        assert_eq!(fs::read_to_string(d.join("cursor")).unwrap().len(), 43);
         let _ = fs::remove_dir_all(&d);
     }
 }

@@ -18,6 +18,8 @@ pub struct OnceReport {
     pub queued: u64,
     /// The clock was not set: this cycle was not collected.
     pub clock_held: bool,
+    /// The spool was found damaged and mended (see the log).
+    pub repaired: bool,
 }
 
 /// One cycle of `exposition`, and what the spool held before it.
@@ -40,5 +42,5 @@ pub fn once(settings: &Settings, exposition: &[u8]) -> Result<OnceReport, String
     let mut q = queue.into_inner().unwrap_or_else(PoisonError::into_inner);
     q.shutdown();
     let (memory, spooled) = q.queued();
-    Ok(OnceReport { stats: q.stats.clone(), queued: memory + spooled, clock_held })
+    Ok(OnceReport { stats: q.stats.clone(), queued: memory + spooled, clock_held, repaired: q.repaired })
 }

@@ -1,6 +1,7 @@
 //! One request on one connection: its head read within
-//! [`HEAD_DEADLINE`] of the accept (a total, so a client that sends
-//! nothing or trickles bytes loses its slot), bounded by
+//! [`HEAD_DEADLINE`](crate::limits::HEAD_DEADLINE) of the accept (a total, so a client that sends
+//! nothing or trickles bytes is closed; the main loop waits for the head
+//! before a thread takes the connection), bounded by
 //! [`MAX_REQUEST_HEAD`] (else 431), parsed by httparse (else 400); GET and
 //! HEAD served (else 405); the response written within [`WRITE_DEADLINE`],
 //! and the connection closed (`Connection: close`).
@@ -10,7 +11,7 @@ use std::net::{Shutdown, TcpStream};
 
 use super::probe;
 use crate::agent::Agent;
-use crate::limits::{HEAD_DEADLINE, LINGER, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, WRITE_DEADLINE};
+use crate::limits::{LINGER, MAX_REQUEST_HEAD, MAX_REQUEST_HEADERS, WRITE_DEADLINE};
 use crate::sys::time::Deadline;
 
 /// The exposition's media type, text format 0.0.4.
@@ -19,9 +20,21 @@ pub const CONTENT_TYPE_METRICS: &str = "text/plain; version=0.0.4; charset=utf-8
 /// Plain text, for errors and the debug page.
 const TEXT: &str = "text/plain; charset=utf-8";
 
-/// Reads one request head and answers it.
-pub(super) fn serve_connection(mut stream: TcpStream, shared: &Agent) {
-    let deadline = Deadline::after(HEAD_DEADLINE);
+/// The response to a client that did not send its head by the deadline.
+pub(super) const TIMEOUT_408: &[u8] =
+    b"HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\n408 Request Timeout\n";
+
+/// Whether `head` (the bytes received so far) is a whole request head,
+/// or already wrong: either way a thread can answer it now.
+pub(super) fn head_arrived(head: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_REQUEST_HEADERS];
+    head.len() >= MAX_REQUEST_HEAD
+        || !matches!(httparse::Request::new(&mut headers).parse(head), Ok(httparse::Status::Partial))
+}
+
+/// Reads one request head, by `deadline` (the accept's, plus
+/// [`HEAD_DEADLINE`](crate::limits::HEAD_DEADLINE)), and answers it.
+pub(super) fn serve_connection(mut stream: TcpStream, deadline: Deadline, shared: &Agent) {
     let mut head = [0u8; MAX_REQUEST_HEAD];
     let mut len = 0;
     loop {

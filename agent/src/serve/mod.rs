@@ -1,18 +1,24 @@
 //! The HTTP endpoint: `GET /metrics`, `GET /probe`, `GET /`, and nothing
 //! else.
 //!
-//! Threads: the main thread waits on the listening sockets and the signal
-//! pipe with poll(2), accepts, and hands each connection to a pool of
-//! connection threads with small stacks, started on demand and kept for
-//! the next connection. At most [`MAX_CONNECTIONS`] connections are queued
-//! or served at once; while that many are, the listeners are not polled,
-//! so further clients wait in the kernel's accept queue instead of costing
-//! memory.
+//! Threads: the main thread waits with epoll on the listening sockets,
+//! the signal pipe and every connection whose request head has not
+//! arrived yet ([`waiting`]); it accepts as soon as a client connects, and
+//! hands a connection to a pool of threads with small stacks ([`pool`])
+//! only once its head is whole. So clients that connect and send nothing,
+//! or trickle their head, cost a file descriptor each and no thread, up to
+//! [`MAX_OPEN_CONNECTIONS`] (past which the one that has waited longest is
+//! answered 408 for each new one), and a scraper that sends its request at
+//! once is served at once while at most [`MAX_CONNECTIONS`] requests are
+//! being answered. `/probe` takes at most
+//! [`MAX_PROBES`](crate::limits::MAX_PROBES) of those threads,
+//! so `/metrics` always has the others.
 //!
 //! Each connection carries one request ([`http`]); `/metrics` is the
 //! agent's scrape, `/probe` one check ([`probe`]). Files: this one holds
-//! the accept loop, the signals and the reload; [`pool`] the connection
-//! threads; [`http`] a request and its response.
+//! the accept loop, the signals and the reload; [`waiting`] the
+//! connections waiting for their head; [`pool`] the connection threads;
+//! [`http`] a request and its response.
 //!
 //! Signals: SIGTERM and SIGINT stop accepting, give responses in flight
 //! [`STOP_GRACE`] to finish, and return. SIGHUP reloads the config through
@@ -23,88 +29,207 @@
 pub mod http;
 mod pool;
 pub mod probe;
+mod waiting;
 
 use std::io;
 use std::net::TcpListener;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::agent::Agent;
 use crate::config::Config;
-use crate::limits::{MAX_CONNECTIONS, STOP_GRACE};
+use crate::limits::{MAX_CONNECTIONS, MAX_OPEN_CONNECTIONS, STOP_GRACE};
 use crate::sys::log;
-use crate::sys::net::{self, Listen};
+use crate::sys::net::{self, Listen, Poller, Ready};
 use crate::sys::signal;
 use crate::sys::time::Deadline;
 pub use http::CONTENT_TYPE_METRICS;
-use pool::Pool;
+use pool::{Job, Pool};
+use waiting::{Look, Waiting, FIRST_TOKEN};
 
-/// Serves until SIGTERM or SIGINT. `reload` is called on SIGHUP, and a
-/// config it returns goes to the agent.
-pub fn run(shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> Result<(), String> {
-    let signals = signal::Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
-    let mut listeners = bind_all(&shared.config().listen)?;
-    let active = Arc::new(AtomicUsize::new(0));
-    let pool = Pool::new();
-    let mut backoff = false;
-    let mut fds = Vec::new();
-    let mut ready = Vec::new();
-    loop {
-        let full = active.load(Ordering::Acquire) >= MAX_CONNECTIONS;
-        let accepting = !full && !backoff;
-        fds.clear();
-        fds.push(signals.fd());
-        if accepting {
-            fds.extend(listeners.iter().map(|l| l.as_raw_fd()));
-        }
-        ready.clear();
-        ready.resize(fds.len(), false);
-        // While full or backing off, wake now and then to look again; a
-        // finishing connection also wakes the loop through the pipe.
-        let timeout = if accepting { -1 } else { 100 };
-        net::wait_readable(&fds, &mut ready, timeout).map_err(|e| format!("poll: {e}"))?;
-        backoff = false;
+/// The epoll token of the signal pipe; listener `i` is `LISTENERS + i`.
+const SIGNALS: u64 = 0;
+const LISTENERS: u64 = 1;
 
-        if ready[0] {
-            let events = signals.drain();
-            if let Some(sig) = events.stop {
-                log::info!("{}, stopping", signal::name(sig));
-                break;
-            }
-            if events.reload {
-                reload_config(&shared, &mut listeners, reload);
-                continue;
-            }
-        }
-        for (i, listener) in listeners.iter().enumerate() {
-            if !ready.get(i + 1).copied().unwrap_or(false) {
-                continue;
-            }
-            // One accept per readiness: a second would mostly say
-            // EAGAIN, and more waiting clients make poll return at once.
-            if active.load(Ordering::Acquire) >= MAX_CONNECTIONS {
-                break;
-            }
-            match listener.accept() {
-                Ok((stream, _)) => pool.dispatch(stream, &shared, &active),
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
-                Err(e) => {
-                    // EMFILE, ENFILE, ENOBUFS: the listener stays
-                    // readable, so wait a little instead of spinning.
-                    log::warn!("accept: {e}");
-                    backoff = true;
+/// Descriptors kept for everything but the endpoint's connections: the
+/// spool, the collectors' files, the checks' sockets.
+const OTHER_FILES: u64 = 128;
+
+/// Connections accepted in one turn of the loop, so a flood of them does
+/// not keep the loop from the signals and the deadlines.
+const ACCEPTS_PER_TURN: usize = 64;
+
+/// The endpoint, bound and with its signal handlers installed, before the
+/// agent starts: so a second sonde on the same address stops here, before
+/// it has pushed or touched a spool.
+pub struct Endpoint {
+    signals: signal::Signals,
+    listeners: Vec<TcpListener>,
+}
+
+impl Endpoint {
+    /// Installs the signal handlers and binds every address of `listen`.
+    pub fn bind(listen: &[Listen]) -> Result<Endpoint, String> {
+        let signals = signal::Signals::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
+        Ok(Endpoint { signals, listeners: bind_all(listen)? })
+    }
+
+    /// Serves until SIGTERM or SIGINT. `reload` is called on SIGHUP, and a
+    /// config it returns goes to the agent.
+    pub fn run(self, shared: Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) -> Result<(), String> {
+        let Endpoint { signals, listeners } = self;
+        let poll_error = |e: io::Error| format!("epoll: {e}");
+        let mut l = Loop {
+            poller: Poller::new().map_err(poll_error)?,
+            listeners,
+            listening: false,
+            waiting: Waiting::new(),
+            pool: Pool::new(),
+            max_open: max_open(),
+        };
+        l.poller.add(signals.fd(), SIGNALS, false).map_err(poll_error)?;
+        l.listen(true);
+        let mut ready = Vec::new();
+        let mut pause_until: Option<Deadline> = None;
+        'serving: loop {
+            let next = [l.waiting.next_deadline(), pause_until].into_iter().flatten().min();
+            l.poller.wait(&mut ready, next.map_or(-1, wait_ms)).map_err(poll_error)?;
+            for &Ready { token, hangup } in &ready {
+                match token {
+                    SIGNALS => {
+                        let events = signals.drain();
+                        if let Some(sig) = events.stop {
+                            log::info!("{}, stopping", signal::name(sig));
+                            break 'serving;
+                        }
+                        if events.reload {
+                            l.reload_config(&shared, reload);
+                        }
+                    }
+                    t if t < FIRST_TOKEN => {
+                        if let Err(e) = l.accept((t - LISTENERS) as usize, &shared) {
+                            // EMFILE, ENFILE, ENOBUFS: the listener stays
+                            // readable, so pause instead of spinning.
+                            log::warn!("accept: {e}");
+                            l.listen(false);
+                            pause_until = Some(Deadline::after(Duration::from_millis(100)));
+                        }
+                    }
+                    t => {
+                        if let Look::Arrived(stream, deadline) = l.waiting.readable(t, hangup, &l.poller) {
+                            l.pool.dispatch(Job { stream, deadline }, &shared);
+                        }
+                    }
                 }
             }
+            l.waiting.expire(&l.poller);
+            if pause_until.is_some_and(Deadline::passed) {
+                pause_until = None;
+            }
+            // Listening again once there is room, and no pause.
+            if pause_until.is_none() && !l.listening && l.held() < l.max_open {
+                l.listen(true);
+            }
+        }
+        l.waiting.clear(&l.poller);
+        drop(l.listeners);
+        let deadline = Deadline::after(STOP_GRACE);
+        while l.pool.busy() > 0 && !deadline.passed() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+}
+
+/// The main loop's state.
+struct Loop {
+    poller: Poller,
+    listeners: Vec<TcpListener>,
+    /// Whether the listeners are watched (not while full or pausing).
+    listening: bool,
+    waiting: Waiting,
+    pool: Pool,
+    max_open: usize,
+}
+
+impl Loop {
+    /// Connections open: waiting for their head, queued or served.
+    fn held(&self) -> usize {
+        self.waiting.len() + self.pool.busy()
+    }
+
+    /// Watches the listeners, or stops watching them (they stay bound; new
+    /// clients wait in the kernel's accept queue).
+    fn listen(&mut self, on: bool) {
+        if on == self.listening {
+            return;
+        }
+        for (i, listener) in self.listeners.iter().enumerate() {
+            let fd = listener.as_raw_fd();
+            let done = if on { self.poller.add(fd, LISTENERS + i as u64, false) } else { self.poller.remove(fd) };
+            if let Err(e) = done {
+                log::warn!("epoll: {e}");
+            }
+        }
+        self.listening = on;
+    }
+
+    /// Accepts what listener `i` has waiting, up to [`ACCEPTS_PER_TURN`].
+    /// Err: accept failed for want of resources.
+    fn accept(&mut self, i: usize, shared: &Arc<Agent>) -> io::Result<()> {
+        for _ in 0..ACCEPTS_PER_TURN {
+            if self.held() >= self.max_open && !self.waiting.give_up_oldest(&self.poller) {
+                // Every connection held is being served or queued: the
+                // next finished one makes room.
+                self.pool.wake_when_one_finishes();
+                self.listen(false);
+                return Ok(());
+            }
+            let Some(listener) = self.listeners.get(i) else { return Ok(()) };
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    if let Some((stream, deadline)) = self.waiting.accepted(stream, &self.poller) {
+                        self.pool.dispatch(Job { stream, deadline }, shared);
+                    }
+                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => return Ok(()),
+                // The client gave up before the accept: nothing to do.
+                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn reload_config(&mut self, shared: &Arc<Agent>, reload: &dyn Fn() -> Result<Config, String>) {
+        let was = self.listening;
+        self.listen(false);
+        reload_config(shared, &mut self.listeners, reload);
+        if was {
+            self.listen(true);
         }
     }
-    drop(listeners);
-    let deadline = Deadline::after(STOP_GRACE);
-    while active.load(Ordering::Acquire) > 0 && !deadline.passed() {
-        std::thread::sleep(Duration::from_millis(10));
+}
+
+/// The connections the endpoint may hold open: [`MAX_OPEN_CONNECTIONS`],
+/// or fewer where the hard limit of open files is lower.
+fn max_open() -> usize {
+    let want = MAX_OPEN_CONNECTIONS as u64 + OTHER_FILES;
+    let limit = net::raise_open_files(want);
+    if limit < want {
+        let n = limit.saturating_sub(OTHER_FILES).max(MAX_CONNECTIONS as u64 * 2);
+        log::warn!(
+            "the limit of open files is {limit}: at most {n} connections held at once, not {MAX_OPEN_CONNECTIONS}"
+        );
+        return n as usize;
     }
-    Ok(())
+    MAX_OPEN_CONNECTIONS
+}
+
+/// Milliseconds until `d`, rounded up, for epoll_wait.
+fn wait_ms(d: Deadline) -> i32 {
+    d.left().map_or(0, |left| i32::try_from(left.as_millis() + 1).unwrap_or(i32::MAX))
 }
 
 fn reload_config(shared: &Arc<Agent>, listeners: &mut Vec<TcpListener>, reload: &dyn Fn() -> Result<Config, String>) {

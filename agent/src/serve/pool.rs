@@ -1,96 +1,124 @@
-//! The connection threads: started on demand, at most
-//! [`MAX_CONNECTIONS`], and kept waiting for the next connection once
-//! started, so a scrape costs no thread creation and the number of threads
-//! stays bounded.
+//! The connection threads: at most [`MAX_CONNECTIONS`], started on demand
+//! and kept for the next request, so a scrape costs no thread creation and
+//! the number of threads stays bounded.
+//!
+//! A connection comes here only once its request head has arrived (the
+//! main loop waits for that), so a thread is never held by a client that
+//! has not asked for anything yet.
+//!
+//! The accounting is right by construction: the main loop alone starts
+//! threads, and counts the requests it hands over that are not finished
+//! yet (`busy`: queued or being served). It starts a thread whenever
+//! `busy` exceeds the threads there are, up to the bound, so there are
+//! always at least `min(busy, MAX_CONNECTIONS)` threads; each serves one
+//! request at a time and takes the next from the queue before it waits,
+//! so a queued request waits only while every thread is serving another.
+//! No thread is ever "promised" a request: whichever comes first takes it.
 
 use std::collections::VecDeque;
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 
 use super::http::serve_connection;
 use crate::agent::Agent;
 use crate::limits::{CONNECTION_STACK, MAX_CONNECTIONS};
+use crate::sys::time::Deadline;
 use crate::sys::{log, signal};
 
-/// Connection threads. Started on demand, at most [`MAX_CONNECTIONS`],
-/// and kept waiting for the next connection once started: a scrape then
-/// costs no thread creation, and the number of threads stays bounded.
-pub(super) struct Pool {
-    state: Mutex<PoolState>,
-    ready: Condvar,
+/// A connection whose request head has arrived, and the deadline by which
+/// the rest of it must be read.
+pub(super) struct Job {
+    pub stream: TcpStream,
+    pub deadline: Deadline,
 }
 
-struct PoolState {
-    queue: VecDeque<TcpStream>,
-    /// Threads waiting for a connection that no queued one is promised to.
-    idle: usize,
+/// The threads, owned by the main loop.
+pub(super) struct Pool {
+    shared: Arc<Shared>,
     threads: usize,
 }
 
+struct Shared {
+    queue: Mutex<VecDeque<Job>>,
+    ready: Condvar,
+    /// Requests handed over and not finished: queued or being served.
+    busy: AtomicUsize,
+    /// The main loop stopped accepting until a request finishes; the
+    /// thread that finishes one wakes it.
+    waiting_for_room: AtomicBool,
+}
+
 impl Pool {
-    pub(super) fn new() -> Arc<Pool> {
-        Arc::new(Pool {
-            state: Mutex::new(PoolState { queue: VecDeque::new(), idle: 0, threads: 0 }),
+    pub(super) fn new() -> Pool {
+        let shared = Shared {
+            queue: Mutex::new(VecDeque::new()),
             ready: Condvar::new(),
-        })
+            busy: AtomicUsize::new(0),
+            waiting_for_room: AtomicBool::new(false),
+        };
+        Pool { shared: Arc::new(shared), threads: 0 }
     }
 
-    /// Queues an accepted connection, and wakes or starts a thread for it.
-    pub(super) fn dispatch(self: &Arc<Self>, stream: TcpStream, shared: &Arc<Agent>, active: &Arc<AtomicUsize>) {
-        active.fetch_add(1, Ordering::AcqRel);
-        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        st.queue.push_back(stream);
-        if st.idle > 0 {
-            st.idle -= 1;
-            drop(st);
-            self.ready.notify_one();
-        } else if st.threads < MAX_CONNECTIONS {
-            st.threads += 1;
-            drop(st);
-            let (pool, shared, active2) = (Arc::clone(self), Arc::clone(shared), Arc::clone(active));
-            let spawned = thread::Builder::new()
-                .name("sonde-http".into())
-                .stack_size(CONNECTION_STACK)
-                .spawn(move || pool.work(&shared, &active2));
-            if let Err(e) = spawned {
+    /// Requests handed over and not finished.
+    pub(super) fn busy(&self) -> usize {
+        self.shared.busy.load(Ordering::Acquire)
+    }
+
+    /// Asks the thread that finishes the next request to wake the main
+    /// loop (through the signal pipe).
+    pub(super) fn wake_when_one_finishes(&self) {
+        self.shared.waiting_for_room.store(true, Ordering::Release);
+    }
+
+    /// Hands a connection over: queued, then taken by the first thread
+    /// free; a thread is started if every one there is has a request.
+    pub(super) fn dispatch(&mut self, job: Job, agent: &Arc<Agent>) {
+        let busy = self.shared.busy.fetch_add(1, Ordering::AcqRel) + 1;
+        lock(&self.shared.queue).push_back(job);
+        self.shared.ready.notify_one();
+        if self.threads >= busy.min(MAX_CONNECTIONS) {
+            return;
+        }
+        let (shared, agent) = (Arc::clone(&self.shared), Arc::clone(agent));
+        let spawned = thread::Builder::new()
+            .name("sonde-http".into())
+            .stack_size(CONNECTION_STACK)
+            .spawn(move || work(&shared, &agent));
+        match spawned {
+            Ok(_) => self.threads += 1,
+            Err(e) => {
                 log::error!("cannot start a connection thread: {e}");
-                let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-                st.threads -= 1;
-                if st.threads == 0 {
+                if self.threads == 0 {
                     // Nobody would ever take the queued connections.
-                    let dropped = st.queue.len();
-                    st.queue.clear();
-                    active.fetch_sub(dropped, Ordering::AcqRel);
+                    let dropped = std::mem::take(&mut *lock(&self.shared.queue));
+                    self.shared.busy.fetch_sub(dropped.len(), Ordering::AcqRel);
                 }
             }
         }
-        // Otherwise every thread is busy; the connection is taken by the
-        // first to finish (there are never more than MAX_CONNECTIONS
-        // connections queued or in service).
     }
+}
 
-    fn work(&self, shared: &Agent, active: &AtomicUsize) {
-        loop {
-            let stream = {
-                let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-                if st.queue.is_empty() {
-                    st.idle += 1;
-                    while st.queue.is_empty() {
-                        st = self.ready.wait(st).unwrap_or_else(PoisonError::into_inner);
-                    }
+fn work(shared: &Shared, agent: &Agent) {
+    loop {
+        let job = {
+            let mut queue = lock(&shared.queue);
+            loop {
+                if let Some(job) = queue.pop_front() {
+                    break job;
                 }
-                st.queue.pop_front()
-            };
-            if let Some(stream) = stream {
-                serve_connection(stream, shared);
+                queue = shared.ready.wait(queue).unwrap_or_else(PoisonError::into_inner);
             }
-            // Only a full house stops the main loop from polling the
-            // listeners; wake it when this slot ends one.
-            if active.fetch_sub(1, Ordering::AcqRel) == MAX_CONNECTIONS {
-                signal::wake();
-            }
+        };
+        serve_connection(job.stream, job.deadline, agent);
+        shared.busy.fetch_sub(1, Ordering::AcqRel);
+        if shared.waiting_for_room.swap(false, Ordering::AcqRel) {
+            signal::wake();
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

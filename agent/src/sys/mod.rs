@@ -11,6 +11,7 @@
 pub mod dgram;
 pub mod file;
 pub mod icmp;
+pub mod lock;
 pub mod log;
 pub mod net;
 pub mod signal;

@@ -1,4 +1,5 @@
-//! Listening sockets and readiness waits.
+//! Listening sockets, readiness waits (epoll), and the few socket calls
+//! that must not wait.
 //!
 //! std cannot set `IPV6_V6ONLY` or the accept backlog before `bind`, and
 //! both matter here: the default endpoint listens on IPv4 and IPv6 with one
@@ -253,28 +254,138 @@ pub fn connect_unix(path: &Path, timeout: Duration) -> io::Result<UnixStream> {
     }
 }
 
-/// Waits until one of `fds` is readable or `timeout_ms` passes (-1: no
-/// timeout). `ready[i]` tells whether `fds[i]` is readable; both slices
-/// have the same length. Interrupted waits return with nothing ready.
-pub fn wait_readable(fds: &[RawFd], ready: &mut [bool], timeout_ms: i32) -> io::Result<()> {
-    const MAX: usize = 64;
-    let n = fds.len().min(MAX).min(ready.len());
-    let mut pfds = [libc::pollfd { fd: -1, events: 0, revents: 0 }; MAX];
-    for (p, &fd) in pfds.iter_mut().zip(&fds[..n]) {
-        p.fd = fd;
-        p.events = libc::POLLIN;
+/// An epoll(7) instance: the endpoint's main loop waits on its listeners,
+/// its signal pipe and every connection that has not sent its request
+/// head yet, however many, in one call. Each descriptor is registered with
+/// a token the caller chooses and gets back with its events.
+pub struct Poller(std::os::fd::OwnedFd);
+
+/// What [`Poller::wait`] says of one descriptor.
+#[derive(Clone, Copy, Debug)]
+pub struct Ready {
+    pub token: u64,
+    /// The peer closed its side, or the connection failed: no more bytes
+    /// will come.
+    pub hangup: bool,
+}
+
+impl Poller {
+    pub fn new() -> io::Result<Poller> {
+        // SAFETY: epoll_create1 takes no pointers; the descriptor it returns
+        // is owned by the OwnedFd from here on.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd was just created and is owned by nothing else.
+        Ok(Poller(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
     }
-    // SAFETY: pfds holds n initialised pollfd entries.
-    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), n as libc::nfds_t, timeout_ms) };
-    ready.iter_mut().for_each(|r| *r = false);
-    if rc < 0 {
+
+    /// Watches `fd` for readability. `edge`: report only new arrivals
+    /// (each segment a peer sends), not "there is something unread", so a
+    /// connection whose head is still partial does not wake the loop again
+    /// until more of it comes.
+    pub fn add(&self, fd: RawFd, token: u64, edge: bool) -> io::Result<()> {
+        let mut events = libc::EPOLLIN | libc::EPOLLRDHUP;
+        if edge {
+            events |= libc::EPOLLET;
+        }
+        let mut ev = libc::epoll_event { events: events as u32, u64: token };
+        self.ctl(libc::EPOLL_CTL_ADD, fd, &raw mut ev)
+    }
+
+    pub fn remove(&self, fd: RawFd) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut())
+    }
+
+    fn ctl(&self, op: libc::c_int, fd: RawFd, ev: *mut libc::epoll_event) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: ev is null (EPOLL_CTL_DEL) or points to a live epoll_event.
+        if unsafe { libc::epoll_ctl(self.0.as_raw_fd(), op, fd, ev) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Waits until something is ready or `timeout_ms` passes (-1: no
+    /// timeout) and fills `out` with what is; an interrupted wait returns
+    /// nothing ready.
+    pub fn wait(&self, out: &mut Vec<Ready>, timeout_ms: i32) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        const MAX: usize = 64;
+        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; MAX];
+        out.clear();
+        // SAFETY: evs has room for MAX events.
+        let n = unsafe { libc::epoll_wait(self.0.as_raw_fd(), evs.as_mut_ptr(), MAX as libc::c_int, timeout_ms) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            return if err.kind() == io::ErrorKind::Interrupted { Ok(()) } else { Err(err) };
+        }
+        for ev in &evs[..n as usize] {
+            // Copied out: the struct is packed on some targets.
+            let (events, token) = (ev.events, ev.u64);
+            let ended = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+            out.push(Ready { token, hangup: events & ended != 0 });
+        }
+        Ok(())
+    }
+}
+
+/// Copies what `fd` has received so far into `buf`, leaving it queued in
+/// the kernel; never waits. Ok(0): the peer closed its side.
+pub fn peek(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    recv(fd, buf, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+}
+
+/// Reads what `fd` has received, without waiting.
+pub fn recv_nowait(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    recv(fd, buf, libc::MSG_DONTWAIT)
+}
+
+fn recv(fd: RawFd, buf: &mut [u8], flags: libc::c_int) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is writable for buf.len() bytes.
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), flags) };
+        if let Ok(n) = usize::try_from(n) {
+            return Ok(n);
+        }
         let err = io::Error::last_os_error();
-        return if err.kind() == io::ErrorKind::Interrupted { Ok(()) } else { Err(err) };
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
     }
-    for (r, p) in ready.iter_mut().zip(&pfds[..n]) {
-        *r = p.revents != 0;
+}
+
+/// Writes what fits of `bytes` into `fd`'s send buffer, without waiting
+/// (and without SIGPIPE for a peer that is gone).
+pub fn send_nowait(fd: RawFd, bytes: &[u8]) -> io::Result<usize> {
+    // SAFETY: bytes is readable for bytes.len() bytes.
+    let n = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// Raises this process's soft limit of open files towards `want` (as far
+/// as the hard limit allows) and returns the limit in force. Linux's soft
+/// default, 1024, is a leftover of select(2), which sonde does not use.
+pub fn raise_open_files(want: u64) -> u64 {
+    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and fill the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut l) != 0 {
+            return 1024;
+        }
+        let target = (want as libc::rlim_t).min(l.rlim_max);
+        if l.rlim_cur < target {
+            let raised = libc::rlimit { rlim_cur: target, rlim_max: l.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raw const raised) == 0 {
+                l.rlim_cur = target;
+            }
+        }
     }
-    Ok(())
+    // rlim_t is not u64 on every libc.
+    #[allow(clippy::unnecessary_cast)]
+    let limit = l.rlim_cur as u64;
+    limit
 }
 
 #[cfg(test)]
