@@ -6,131 +6,31 @@
 //! could not start.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use std::sync::Arc;
 
-use argh::FromArgs;
 use sonde::agent::Agent;
 use sonde::collect;
 use sonde::config::{self, Config, Overrides};
 use sonde::sys::log::{self, Level};
 
-#[derive(FromArgs)]
-/// sonde: a monitoring agent for small Linux appliances. Serves the host's
-/// metrics (node_exporter's names), chronyd's and Unbound's, and the
-/// results of its TCP, DNS and NTP checks ([[check]] in the config; also
-/// GET /probe, as blackbox_exporter) on a Prometheus endpoint, by default
-/// on port 9858 of every IPv4 and IPv6 address; pushes them with --push;
-/// or prints them once.
-///
-/// Without --config it runs its embedded default (`sonde default-config`
-/// prints it). SIGHUP reloads the config file; a bad one is reported and
-/// the running config stays. SIGTERM or SIGINT stop it.
-struct Args {
-    /// config file (default: the embedded config)
-    #[argh(option, short = 'c')]
-    config: Option<PathBuf>,
+mod cli;
 
-    /// where the endpoint listens, repeatable: IP:PORT, [IPv6]:PORT, or
-    /// :PORT for every address on IPv4 and IPv6 (default :9858)
-    #[argh(option)]
-    listen: Vec<String>,
-
-    /// collect once, write the exposition to stdout and exit: 0 if every
-    /// collector and check worked, 1 if one failed (named on stderr)
-    #[argh(switch)]
-    once: bool,
-
-    /// root of the proc filesystem (default /proc)
-    #[argh(option)]
-    procfs: Option<PathBuf>,
-
-    /// root of the sys filesystem (default /sys)
-    #[argh(option)]
-    sysfs: Option<PathBuf>,
-
-    /// the host's root, where os-release, the udev database and the mount
-    /// points are (default /)
-    #[argh(option)]
-    rootfs: Option<PathBuf>,
-
-    /// switch a collector off, repeatable (`sonde collectors` lists them)
-    #[argh(option)]
-    no_collector: Vec<String>,
-
-    /// switch a collector on, repeatable
-    #[argh(option)]
-    collector: Vec<String>,
-
-    /// push to this Prometheus Remote-Write URL (http://host:port/path),
-    /// besides serving the endpoint; with --once, push the cycle instead of
-    /// printing it
-    #[argh(option)]
-    push: Option<String>,
-
-    /// spool directory: batches wait here when the receiver is down, at a
-    /// stop, and between --once runs
-    #[argh(option)]
-    spool: Option<PathBuf>,
-
-    /// blackbox_exporter's config file: its modules are what
-    /// /probe?module=NAME runs, as blackbox's do
-    #[argh(option)]
-    blackbox_config: Option<PathBuf>,
-
-    /// print the version and exit
-    #[argh(switch, short = 'V')]
-    version: bool,
-
-    #[argh(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(FromArgs)]
-#[argh(subcommand)]
-enum Command {
-    CheckConfig(CheckConfig),
-    DefaultConfig(DefaultConfig),
-    Collectors(Collectors),
-}
-
-#[derive(FromArgs)]
-/// Check a config file (or a blackbox.yml, named .yml or .yaml): print
-/// every error with its line and exit 2, or print "ok" and exit 0.
-#[argh(subcommand, name = "check-config")]
-struct CheckConfig {
-    /// the config file
-    #[argh(positional)]
-    file: PathBuf,
-}
-
-#[derive(FromArgs)]
-/// Print the embedded default config, which documents every key.
-#[argh(subcommand, name = "default-config")]
-struct DefaultConfig {}
-
-#[derive(FromArgs)]
-/// List the collectors and whether the embedded default runs them.
-#[argh(subcommand, name = "collectors")]
-struct Collectors {}
+use cli::{Command, Early};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let strs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let cmd = strs.first().map_or("sonde", |s| s.rsplit('/').next().unwrap_or(s));
-    let args = match Args::from_args(&[cmd], strs.get(1..).unwrap_or_default()) {
+    let words: Vec<String> = std::env::args().skip(1).collect();
+    let args = match cli::parse(&words) {
         Ok(args) => args,
-        Err(early) => {
-            return if early.status.is_ok() {
-                println!("{}", early.output);
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("{}", early.output.trim_end());
-                eprintln!("Run sonde --help for how to use it.");
-                ExitCode::from(2)
-            };
+        Err(Early::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(Early::Error(e)) => {
+            eprintln!("sonde: {e}");
+            eprintln!("Run sonde --help for how to use it.");
+            return ExitCode::from(2);
         }
     };
     if args.version {
@@ -138,24 +38,24 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     match &args.command {
-        Some(Command::CheckConfig(c)) => {
+        Some(Command::CheckConfig(file)) => {
             // A .yml file is a blackbox.yml, checked as sonde reads it.
-            let yaml = c.file.extension().is_some_and(|e| e == "yml" || e == "yaml");
+            let yaml = file.extension().is_some_and(|e| e == "yml" || e == "yaml");
             let loaded = if yaml {
-                config::load_blackbox(&c.file).map(|modules| {
+                config::load_blackbox(file).map(|modules| {
                     let mut config = Config::builtin();
                     config.modules = modules;
                     config
                 })
             } else {
-                config::load(&c.file)
+                config::load(file)
             };
             return match loaded {
                 Ok(config) => {
                     for note in config.notes() {
-                        eprintln!("{}: {note}", c.file.display());
+                        eprintln!("{}: {note}", file.display());
                     }
-                    println!("{}: ok", c.file.display());
+                    println!("{}: ok", file.display());
                     ExitCode::SUCCESS
                 }
                 Err(report) => {
@@ -164,11 +64,11 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::DefaultConfig(_)) => {
+        Some(Command::DefaultConfig) => {
             print!("{}", config::default_text());
             return ExitCode::SUCCESS;
         }
-        Some(Command::Collectors(_)) => {
+        Some(Command::Collectors) => {
             let defaults = Config::builtin();
             for (name, on) in collect::names().zip(&defaults.collect.enabled) {
                 println!("{name:<12} {}", if *on { "on" } else { "off" });
