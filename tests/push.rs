@@ -706,6 +706,63 @@ fn status_codes_retry_drop_or_keep_as_specified() {
     assert!(delivered > 0.0 && dropped == 0.0);
 }
 
+/// Issue 14, case 7: SIGTERM while the push backs off and its retry is in
+/// flight. The receiver takes the retried request (stores it) but answers
+/// only after sonde was told to stop; sonde must wait for that answer and
+/// record the batch as delivered, not keep it in the spool, from which the
+/// next run would send it a second time.
+#[test]
+fn sigterm_during_a_retry_in_flight_sends_no_batch_twice() {
+    let dir = Scratch::new("push-term-retry");
+    let spool = dir.0.join("spool");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Bodies the receiver accepted (answered 2xx, or would have: it keeps
+    // what it read before answering, as a real one stores it).
+    let accepted: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let (taken, retry_taken) = std::sync::mpsc::channel();
+    let keep = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for (n, c) in listener.incoming().enumerate() {
+            let mut c = c.unwrap();
+            let Some((_, body)) = read_request(&mut c) else { continue };
+            if n == 0 {
+                let _ = c.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+                continue;
+            }
+            keep.lock().unwrap().push(body);
+            let _ = taken.send(());
+            // Answer late: the test sends SIGTERM meanwhile.
+            std::thread::sleep(Duration::from_millis(1500));
+            let _ = c.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+        }
+    });
+    let extra = format!("spool = \"{}\"\ninterval = \"1h\"\n", spool.display());
+    let cfg = push_config(&dir, &format!("http://{addr}/w"), &extra);
+    let mut sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
+    retry_taken.recv_timeout(Duration::from_secs(30)).expect("the retry after 503");
+    sonde.signal("TERM");
+    let status = sonde.wait_exit(Duration::from_secs(20)).expect("sonde stops");
+    assert_eq!(status.code(), Some(0), "{}", sonde.stderr());
+
+    // The next run, to a receiver that takes everything: whatever was kept
+    // is sent now, and nothing the first receiver took may come again.
+    let (next, bodies) = scripted(vec![]);
+    let cfg = dir.write(
+        "next.toml",
+        &format!("[collectors]\ndefaults = false\nloadavg = true\n[push]\nurl = \"http://{next}/w\"\n{extra}"),
+    );
+    let out = common::sonde_command().args(["--once", "--config", cfg.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let first = accepted.lock().unwrap().clone();
+    assert_eq!(first.len(), 1, "the first receiver took the retried batch");
+    let mut all = first;
+    all.extend(bodies.lock().unwrap().iter().cloned());
+    // stored_as asserts that no (series, time) was sent twice.
+    let samples = stored_as(&decode_bodies(&all), true);
+    assert!(!samples.is_empty());
+}
+
 #[test]
 fn the_push_config_is_checked_with_lines() {
     let dir = Scratch::new("push-config");

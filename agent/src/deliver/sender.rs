@@ -111,8 +111,16 @@ pub struct Outbox {
     /// Wakes the sender when batches are added, and ends it.
     bell: Stop,
     sending: Arc<AtomicBool>,
-    /// Not joined at a close: a request in flight may take its whole
-    /// timeout, and its batch is spooled either way.
+    /// Held by the sending thread from its last look at `sending` until
+    /// the fate of the batch it sent is recorded. [`Outbox::close`] takes
+    /// it after clearing `sending`, so a stop never keeps (spools) a batch
+    /// whose request is in flight: the receiver may already have accepted
+    /// it, and the next run would send it again. A stop during a backoff
+    /// therefore either lets the request finish and records it, or sends
+    /// nothing.
+    turn: Arc<Mutex<()>>,
+    /// Not joined at a close: waiting for `turn` is enough (a request in
+    /// flight is over, and the thread sends nothing more).
     _thread: thread::JoinHandle<()>,
 }
 
@@ -122,7 +130,8 @@ impl Outbox {
         let queue = Arc::new(Mutex::new(queue));
         let bell = Stop::new();
         let sending = Arc::new(AtomicBool::new(true));
-        let (q, st, going) = (Arc::clone(&queue), bell.clone(), Arc::clone(&sending));
+        let turn = Arc::new(Mutex::new(()));
+        let (q, st, going, my_turn) = (Arc::clone(&queue), bell.clone(), Arc::clone(&sending), Arc::clone(&turn));
         let thread = thread::Builder::new().name(name.into()).spawn(move || {
             let mut wait = Duration::ZERO;
             while going.load(Ordering::Acquire) {
@@ -130,8 +139,13 @@ impl Outbox {
                 if !wait.is_zero() && st.sleep_through(wait) && !going.load(Ordering::Acquire) {
                     return;
                 }
+                let held = my_turn.lock().unwrap_or_else(PoisonError::into_inner);
+                if !going.load(Ordering::Acquire) {
+                    return;
+                }
                 let batch = q.lock().unwrap_or_else(PoisonError::into_inner).oldest().cloned();
                 let Some(batch) = batch else {
+                    drop(held);
                     // Nothing to send: the transport's own work, then
                     // sleep until a batch is added.
                     sender.idle();
@@ -141,10 +155,11 @@ impl Outbox {
                 };
                 let (fate, after) = sender.attempt(&batch, &q);
                 q.lock().unwrap_or_else(PoisonError::into_inner).done(fate);
+                drop(held);
                 wait = after;
             }
         })?;
-        Ok(Outbox { queue, bell, sending, _thread: thread })
+        Ok(Outbox { queue, bell, sending, turn, _thread: thread })
     }
 
     pub fn queue(&self) -> &Arc<Mutex<Queue>> {
@@ -162,7 +177,9 @@ impl Outbox {
 
     /// Gives the sender `grace` to deliver what is queued (unless the
     /// receiver is failing), then ends it and keeps the rest: spooled, or
-    /// counted as dropped where there is no spool.
+    /// counted as dropped where there is no spool. A request in flight
+    /// is let finish (its transport's timeout bounds it) and its batch's
+    /// fate recorded first.
     pub fn close(&self, grace: Duration) {
         let deadline = Deadline::after(grace);
         while !deadline.passed() {
@@ -176,6 +193,7 @@ impl Outbox {
         }
         self.sending.store(false, Ordering::Release);
         self.bell.stop();
+        drop(self.turn.lock().unwrap_or_else(PoisonError::into_inner));
         self.queue.lock().unwrap_or_else(PoisonError::into_inner).shutdown();
     }
 }
