@@ -636,6 +636,40 @@ fn accounting_holds_when_an_outage_hits_the_caps() {
     drop(sonde);
 }
 
+/// Issue 14, case 6: a new process counts what an earlier one left in the
+/// spool as restored, so its identity (collected + restored = delivered +
+/// dropped + queued) holds from its start, and no sample is delivered
+/// that was not counted.
+#[test]
+fn accounting_holds_across_a_restart_with_a_spool() {
+    let dir = Scratch::new("push-restored");
+    let spool = dir.0.join("spool");
+    let extra = format!("spool = \"{}\"\n", spool.display());
+    // Nobody listens: every batch is kept.
+    let cfg = push_config(&dir, &format!("http://{}/w", free_port_addr()), &extra);
+    let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
+    wait_for("samples spooled", Duration::from_secs(30), || (counters(&sonde).3 > 500.0).then_some(()));
+    stop(sonde);
+    let left = read_spool(&spool).len() as f64;
+    assert!(left > 500.0, "{left} samples spooled");
+
+    let (addr, bodies) = scripted(vec![]);
+    let cfg = push_config(&dir, &format!("http://{addr}/w"), &extra);
+    let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
+    let text = wait_for("the spool delivered", Duration::from_secs(60), || {
+        let text = sonde.get("/metrics").text().to_owned();
+        let (collected, delivered, dropped, queued) = counters(&sonde);
+        let restored = value(&text, "sonde_push_samples_restored_total")?;
+        assert_eq!(collected + restored, delivered + dropped + queued, "identity\n{text}");
+        (queued == 0.0 && delivered > left).then_some(text)
+    });
+    assert_eq!(value(&text, "sonde_push_samples_restored_total"), Some(left), "what the spool held");
+    let sent = decode_bodies(&bodies.lock().unwrap()).len() as f64;
+    let delivered = value(&text, "sonde_push_samples_delivered_total").unwrap();
+    assert!(sent >= delivered, "counted delivered {delivered}, sent {sent}");
+    stop(sonde);
+}
+
 fn free_port_addr() -> SocketAddr {
     format!("127.0.0.1:{}", free_tcp_port()).parse().unwrap()
 }

@@ -49,16 +49,20 @@ pub enum DropReason {
     Shutdown,
     /// The spool could not be written (disk full, read-only...).
     SpoolError,
+    /// Found damaged in the spool at start (a damaged cursor skipped
+    /// them).
+    SpoolDamaged,
 }
 
 /// Every reason, in the order of [`Stats::dropped`], with its label value.
-pub const DROP_REASONS: [(DropReason, &str); 6] = [
+pub const DROP_REASONS: [(DropReason, &str); 7] = [
     (DropReason::Rejected, "rejected"),
     (DropReason::TooOld, "too_old"),
     (DropReason::MemoryFull, "memory_full"),
     (DropReason::SpoolFull, "spool_full"),
     (DropReason::Shutdown, "shutdown"),
     (DropReason::SpoolError, "spool_error"),
+    (DropReason::SpoolDamaged, "spool_damaged"),
 ];
 
 /// What happened to the batch in flight.
@@ -75,9 +79,13 @@ pub enum Fate {
 pub struct Stats {
     /// Items added to the queue.
     pub added: u64,
+    /// Items an earlier run left in the spool, found at the start (those
+    /// found damaged included, and counted dropped), so that for every
+    /// process lifetime `added + restored = delivered + dropped + queued`.
+    pub restored: u64,
     pub delivered: u64,
     /// By [`DROP_REASONS`]' order.
-    pub dropped: [u64; 6],
+    pub dropped: [u64; 7],
     pub requests: u64,
     pub retries: u64,
     pub bytes_sent: u64,

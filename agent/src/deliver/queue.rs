@@ -214,7 +214,7 @@ impl Queue {
         dir: Option<&Path>,
         spool_cap: u64,
     ) -> Result<Queue, String> {
-        let mut repaired = false;
+        let (mut repaired, mut lost) = (false, 0);
         let spool = match dir {
             Some(dir) => {
                 let (spool, repairs) =
@@ -230,6 +230,7 @@ impl Queue {
                 for (file, why) in repairs.ignored {
                     log::warn!("{}: spool: {} left alone: {why}", what.0, file.display());
                 }
+                lost = repairs.lost;
                 if let Some(why) = repairs.cursor {
                     log::warn!(
                         "{}: spool: the cursor was damaged: it {why}; {} {} skipped",
@@ -244,6 +245,8 @@ impl Queue {
         };
         let mut queue = Queue::new(what, memory_cap, spool);
         queue.repaired = repaired;
+        queue.stats.restored = queue.queued().1 + lost;
+        queue.stats.drop(DropReason::SpoolDamaged, lost);
         Ok(queue)
     }
 
@@ -287,7 +290,7 @@ mod tests {
     fn balanced(q: &Queue) {
         let (m, s) = q.queued();
         let st = &q.stats;
-        assert_eq!(st.added, st.delivered + st.dropped_total() + m + s, "{st:?} queued {m}+{s}");
+        assert_eq!(st.added + st.restored, st.delivered + st.dropped_total() + m + s, "{st:?} queued {m}+{s}");
     }
 
     #[test]

@@ -620,6 +620,23 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
     }
 
+    // See: issue 14, case 6: what the damaged cursor skipped is counted,
+    // restored and dropped, so the queue's identity holds.
+    #[test]
+    fn r14_a_damaged_cursor_is_counted_restored_and_dropped() {
+        let d = filled("inside-queue", 3);
+        let id =
+            fs::read_dir(&d).unwrap().filter_map(Result::ok).find_map(|e| segment_id(e.file_name().to_str()?)).unwrap();
+        fs::write(d.join("cursor"), cursor_line((id, 3))).unwrap();
+        let q = crate::deliver::Queue::open(("test", "samples"), 1 << 20, Some(&d), 1 << 20).unwrap();
+        assert_eq!(q.queued(), (0, 4), "two intact records of two");
+        let st = &q.stats;
+        assert_eq!((st.restored, st.dropped_total()), (6, 2));
+        assert_eq!(st.dropped[6], 2, "as spool_damaged");
+        assert_eq!(st.added + st.restored, st.delivered + st.dropped_total() + 4);
+        let _ = fs::remove_dir_all(&d);
+    }
+
     // See: issue 14, case 5.
     #[test]
     fn r14_a_far_future_or_unreadable_cursor_deletes_nothing() {

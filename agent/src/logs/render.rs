@@ -56,8 +56,15 @@ struct Family {
     get: fn(&View<'_>, usize) -> Option<u64>,
 }
 
-const DROP_NAMES: [&str; 6] =
-    [DROP_REASONS[0].1, DROP_REASONS[1].1, DROP_REASONS[2].1, DROP_REASONS[3].1, DROP_REASONS[4].1, DROP_REASONS[5].1];
+const DROP_NAMES: [&str; 7] = [
+    DROP_REASONS[0].1,
+    DROP_REASONS[1].1,
+    DROP_REASONS[2].1,
+    DROP_REASONS[3].1,
+    DROP_REASONS[4].1,
+    DROP_REASONS[5].1,
+    DROP_REASONS[6].1,
+];
 /// Where [`DROP_NAMES`] has `memory_full`, which sonde's own lines dropped
 /// before the queue count in.
 const MEMORY_FULL: usize = 2;

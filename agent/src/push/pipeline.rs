@@ -127,8 +127,9 @@ impl Service for Pipeline {
         let (memory, spooled) = q.queued();
         let s = &q.stats;
         log::info!(
-            "push: stopped; {} samples collected, {} delivered, {} dropped, {} spooled, {} lost",
+            "push: stopped; {} samples collected, {} restored from the spool, {} delivered, {} dropped, {} spooled, {} lost",
             s.added,
+            s.restored,
             s.delivered,
             s.dropped_total(),
             spooled,
@@ -140,8 +141,13 @@ impl Service for Pipeline {
 /// Writes the `sonde_push_*` families of a queue and its sender.
 pub fn render(q: &Queue, clock_held: u64, out: &mut Exposition) {
     let s = &q.stats;
-    let counters: [(&str, &str, u64); 6] = [
+    let counters: [(&str, &str, u64); 7] = [
         ("sonde_push_samples_collected_total", "Samples collected for push.", s.added),
+        (
+            "sonde_push_samples_restored_total",
+            "Samples an earlier run left in the spool, found at the start (damaged ones included, and counted dropped).",
+            s.restored,
+        ),
         ("sonde_push_samples_delivered_total", "Samples the receiver accepted.", s.delivered),
         ("sonde_push_requests_total", "Push requests sent.", s.requests),
         ("sonde_push_retries_total", "Push requests that failed and will be retried.", s.retries),
