@@ -102,7 +102,8 @@ fn methods_other_than_get_and_head_get_405() {
 #[test]
 fn head_gets_the_headers_without_the_body() {
     let sonde = Sonde::start(&[]);
-    let r = request(sonde.addr, "HEAD /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+    // Connection: close: the end of the stream says where the (empty) body ends.
+    let r = request(sonde.addr, "HEAD /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     assert_eq!(r.status, 200);
     assert!(r.body.is_empty());
     assert!(r.header("Content-Length").unwrap().parse::<usize>().unwrap() > 1000);
@@ -248,4 +249,94 @@ fn a_thousand_idle_or_trickling_connections_do_not_hold_a_scrape() {
     assert!(r.text().contains("node_load1 "));
     let answered = held.iter().filter(|s| !untouched(s)).count();
     assert_eq!(answered, 0, "the scrape waited until the server gave up on idle connections");
+}
+
+/// Issue 15: HTTP/1.1 keep-alive. A scraper's connection carries its next
+/// request; the client's `Connection: close` ends it.
+#[test]
+fn http11_keeps_the_connection_for_the_next_scrape() {
+    let sonde = Sonde::start(&[]);
+    let mut s = TcpStream::connect(sonde.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for _ in 0..3 {
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        let r = read_response(&mut s);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("Connection"), None, "kept alive: {}", r.head);
+        assert!(r.text().contains("node_load1 "));
+    }
+    s.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    let r = read_response(&mut s);
+    assert_eq!((r.status, r.header("Connection")), (200, Some("close")));
+    let mut more = [0u8; 1];
+    assert!(matches!(s.read(&mut more), Ok(0) | Err(_)), "closed after the client's close");
+}
+
+#[test]
+fn http10_keeps_the_connection_only_when_asked() {
+    let sonde = Sonde::start(&[]);
+    let mut s = TcpStream::connect(sonde.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /-/healthy HTTP/1.0\r\n\r\n").unwrap();
+    let r = read_response(&mut s);
+    assert_eq!((r.status, r.header("Connection")), (200, Some("close")));
+    assert!(matches!(s.read(&mut [0u8; 1]), Ok(0) | Err(_)));
+
+    let mut s = TcpStream::connect(sonde.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for _ in 0..2 {
+        s.write_all(b"GET /-/healthy HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap();
+        let r = read_response(&mut s);
+        assert_eq!((r.status, r.header("Connection")), (200, None));
+    }
+}
+
+/// A second request sent before the first's response (pipelined) would
+/// be read with the first and lost: the server answers the first and
+/// closes, so the client knows to send the second again.
+#[test]
+fn pipelined_requests_get_one_answer_and_a_close() {
+    let sonde = Sonde::start(&[]);
+    let mut s = TcpStream::connect(sonde.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: t\r\n\r\nGET /-/ready HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let r = read_response(&mut s);
+    assert_eq!((r.status, r.header("Connection")), (200, Some("close")));
+    assert_eq!(r.text(), "sonde is Healthy.\n");
+}
+
+/// Sockets of `port` in TIME_WAIT on this host: each one a connection
+/// the server side closed.
+fn time_wait_on(port: u16) -> usize {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|t| t.lines().skip(1).map(str::to_owned).collect::<Vec<_>>())
+        .filter(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            let local_port =
+                cols.get(1).and_then(|a| a.rsplit(':').next()).and_then(|p| u16::from_str_radix(p, 16).ok());
+            local_port == Some(port) && cols.get(3) == Some(&"06")
+        })
+        .count()
+}
+
+/// A real Prometheus scraping every second reuses one connection: no
+/// scrape leaves a closed connection (TIME_WAIT) behind, as none does
+/// with node_exporter.
+#[test]
+fn prometheus_reuses_its_connection() {
+    let dir = common::Scratch::new("http-keepalive");
+    let sonde = Sonde::start(&[]);
+    let before = time_wait_on(sonde.addr.port());
+    let job = format!("  - job_name: keep\n    static_configs: [{{targets: ['{}']}}]\n", sonde.addr);
+    let prom = common::peers::Prometheus::start(&dir.0, &job, "");
+    common::wait_for("five scrapes", Duration::from_secs(60), || {
+        let r = prom.query("count_over_time(up{job=\"keep\"}[1m])");
+        let n: f64 = r.first()?["value"][1].as_str()?.parse().ok()?;
+        (n >= 5.0).then_some(())
+    });
+    let up = prom.query("up{job=\"keep\"}");
+    assert_eq!(up[0]["value"][1], "1", "{up:?}");
+    assert_eq!(time_wait_on(sonde.addr.port()), before, "a scrape's connection was closed");
 }

@@ -38,6 +38,13 @@ pub const MAX_REQUEST_HEADERS: usize = 32;
 /// this deadline whatever its pace (it holds no thread meanwhile).
 pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
 
+/// How long a kept-alive connection may wait for its next request (it
+/// waits in the main loop, like a new one, and counts against
+/// [`MAX_OPEN_CONNECTIONS`]; at that bound idle ones are closed first).
+/// Prometheus's client keeps an idle connection 5 minutes; a scrape
+/// interval up to this reuses its connection.
+pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(300);
+
 /// Time a client has to take the whole response.
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 

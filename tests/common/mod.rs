@@ -220,9 +220,30 @@ pub fn request(addr: SocketAddr, raw: &str) -> Response {
     read_response(&mut s)
 }
 
+/// Reads one response: its head, then as many body bytes as its
+/// Content-Length says (the connection may stay open for another
+/// request), or to the end of the stream without one.
 pub fn read_response(s: &mut TcpStream) -> Response {
     let mut all = Vec::new();
-    s.read_to_end(&mut all).expect("read response");
+    let mut chunk = [0u8; 16384];
+    loop {
+        if let Some(split) = all.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&all[..split]).to_ascii_lowercase();
+            let length = head.lines().find_map(|l| l.strip_prefix("content-length:")?.trim().parse::<usize>().ok());
+            if let Some(n) = length {
+                if all.len() >= split + 4 + n {
+                    all.truncate(split + 4 + n);
+                    return parse_response(&all);
+                }
+            }
+        }
+        match s.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => all.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("read response: {e}; read so far: {}", String::from_utf8_lossy(&all)),
+        }
+    }
     parse_response(&all)
 }
 

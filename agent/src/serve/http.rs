@@ -34,7 +34,10 @@ pub(super) fn head_arrived(head: &[u8]) -> bool {
 
 /// Reads one request head, by `deadline` (the accept's, plus
 /// [`HEAD_DEADLINE`](crate::limits::HEAD_DEADLINE)), and answers it.
-pub(super) fn serve_connection(mut stream: TcpStream, deadline: Deadline, shared: &Agent) {
+/// Returns the socket when it may carry another request (HTTP/1.1
+/// keep-alive): a connection whose client did not ask to close,
+/// that sent nothing beyond this head, and that took the whole response.
+pub(super) fn serve_connection(mut stream: TcpStream, deadline: Deadline, shared: &Agent) -> Option<TcpStream> {
     let mut head = [0u8; MAX_REQUEST_HEAD];
     let mut len = 0;
     loop {
@@ -42,42 +45,77 @@ pub(super) fn serve_connection(mut stream: TcpStream, deadline: Deadline, shared
             let mut headers = [httparse::EMPTY_HEADER; MAX_REQUEST_HEADERS];
             let mut req = httparse::Request::new(&mut headers);
             match req.parse(&head[..len]) {
-                Ok(httparse::Status::Complete(_)) => {
+                Ok(httparse::Status::Complete(end)) => {
                     let method = req.method.unwrap_or("");
                     let path = req.path.unwrap_or("");
-                    respond(&mut stream, method, path, req.headers, shared);
-                    return;
+                    // Bytes past the head would be the next request's,
+                    // read here and lost to the main loop: close instead.
+                    let keep = end == len && keep_alive(req.version, req.headers);
+                    let sent = respond(&mut stream, method, path, req.headers, shared, keep);
+                    return (keep && sent).then_some(stream);
                 }
                 Ok(httparse::Status::Partial) => {}
                 Err(httparse::Error::TooManyHeaders) => {
-                    return refuse(&mut stream, 431, "Request Header Fields Too Large");
+                    refuse(&mut stream, 431, "Request Header Fields Too Large");
+                    return None;
                 }
-                Err(_) => return refuse(&mut stream, 400, "Bad Request"),
+                Err(_) => {
+                    refuse(&mut stream, 400, "Bad Request");
+                    return None;
+                }
             }
         }
         if len == head.len() {
-            return refuse(&mut stream, 431, "Request Header Fields Too Large");
+            refuse(&mut stream, 431, "Request Header Fields Too Large");
+            return None;
         }
         let Some(left) = deadline.left() else {
-            return refuse(&mut stream, 408, "Request Timeout");
+            refuse(&mut stream, 408, "Request Timeout");
+            return None;
         };
-        if stream.set_read_timeout(Some(left)).is_err() {
-            return;
-        }
+        stream.set_read_timeout(Some(left)).ok()?;
         match stream.read(&mut head[len..]) {
-            Ok(0) => return,
+            Ok(0) => return None,
             Ok(n) => len += n,
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                return refuse(&mut stream, 408, "Request Timeout");
+                refuse(&mut stream, 408, "Request Timeout");
+                return None;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
+            Err(_) => return None,
         }
     }
 }
 
-fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httparse::Header<'_>], shared: &Agent) {
+/// Whether the client lets the connection carry another request: HTTP/1.1
+/// unless it says `Connection: close`, HTTP/1.0 only if it says
+/// `keep-alive` (RFC 9112 §9.3).
+fn keep_alive(version: Option<u8>, headers: &[httparse::Header<'_>]) -> bool {
+    let says = |token: &str| {
+        headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("Connection"))
+            .any(|h| h.value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes())))
+    };
+    match version {
+        Some(1) => !says("close"),
+        Some(0) => says("keep-alive"),
+        _ => false,
+    }
+}
+
+/// Answers one request; true when the whole response was written (and the
+/// connection, with `keep`, may carry another).
+fn respond(
+    stream: &mut TcpStream,
+    method: &str,
+    target: &str,
+    headers: &[httparse::Header<'_>],
+    shared: &Agent,
+    keep: bool,
+) -> bool {
     let head_only = method == "HEAD";
+    let send = |stream: &mut TcpStream, r: &Response<'_>, head_only: bool| send(stream, r, head_only, keep);
     if method != "GET" && !head_only {
         let body = b"Only GET and HEAD are served here.\n";
         return send(stream, &Response::text(405, "Method Not Allowed", body).with(&[("Allow", "GET, HEAD")]), false);
@@ -86,7 +124,7 @@ fn respond(stream: &mut TcpStream, method: &str, target: &str, headers: &[httpar
     match path {
         "/metrics" => {
             let body = shared.scrape();
-            send(stream, &Response::ok(CONTENT_TYPE_METRICS, &body), head_only);
+            send(stream, &Response::ok(CONTENT_TYPE_METRICS, &body), head_only)
         }
         "/probe" => {
             let query = target.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
@@ -148,31 +186,36 @@ impl<'a> Response<'a> {
 }
 
 /// Writes a whole response (its head alone, for HEAD) within
-/// [`WRITE_DEADLINE`], then closes.
-fn send(stream: &mut TcpStream, r: &Response<'_>, head_only: bool) {
+/// [`WRITE_DEADLINE`], then closes unless `keep`. True when it was all
+/// written.
+fn send(stream: &mut TcpStream, r: &Response<'_>, head_only: bool, keep: bool) -> bool {
     let mut head = String::with_capacity(160);
     head.push_str(&format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}",
         r.status,
         r.reason,
         r.content_type,
-        r.body.len()
+        r.body.len(),
+        if keep { "" } else { "Connection: close\r\n" }
     ));
     for (name, value) in r.extra {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     let body = if head_only { &[][..] } else { r.body };
-    let _ =
+    let written =
         write_all_by(stream, &mut [IoSlice::new(head.as_bytes()), IoSlice::new(body)], Deadline::after(WRITE_DEADLINE));
-    let _ = stream.shutdown(Shutdown::Write);
+    if !keep || written.is_err() {
+        let _ = stream.shutdown(Shutdown::Write);
+    }
+    written.is_ok()
 }
 
 /// Answers an unreadable request with an error status, then drains what
 /// the client still sends for a moment, so it reads the status rather
 /// than a connection reset.
 fn refuse(stream: &mut TcpStream, code: u16, reason: &str) {
-    send(stream, &Response::text(code, reason, format!("{code} {reason}\n").as_bytes()), false);
+    send(stream, &Response::text(code, reason, format!("{code} {reason}\n").as_bytes()), false, false);
     let deadline = Deadline::after(LINGER);
     let mut sink = [0u8; 4096];
     while let Some(left) = deadline.left() {

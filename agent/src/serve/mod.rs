@@ -14,7 +14,9 @@
 //! [`MAX_PROBES`](crate::limits::MAX_PROBES) of those threads,
 //! so `/metrics` always has the others.
 //!
-//! Each connection carries one request ([`http`]); `/metrics` is the
+//! A connection carries one request at a time ([`http`]), and is kept
+//! alive for the next when the client wants it (HTTP/1.1): the main loop
+//! waits for that one's head as for a new connection's. `/metrics` is the
 //! agent's scrape, `/probe` one check ([`probe`]). Files: this one holds
 //! the accept loop, the signals and the reload; [`waiting`] the
 //! connections waiting for their head; [`pool`] the connection threads;
@@ -123,6 +125,12 @@ impl Endpoint {
                     }
                 }
             }
+            // Connections kept alive after their response wait here again.
+            for stream in l.pool.take_kept() {
+                if let Some((stream, deadline)) = l.waiting.kept(stream, &l.poller) {
+                    l.pool.dispatch(Job { stream, deadline }, &shared);
+                }
+            }
             l.waiting.expire(&l.poller);
             if pause_until.is_some_and(Deadline::passed) {
                 pause_until = None;
@@ -136,6 +144,8 @@ impl Endpoint {
         drop(l.listeners);
         let deadline = Deadline::after(STOP_GRACE);
         while l.pool.busy() > 0 && !deadline.passed() {
+            // Kept alive for a next request that will not be served.
+            drop(l.pool.take_kept());
             std::thread::sleep(Duration::from_millis(10));
         }
         Ok(())

@@ -14,6 +14,10 @@
 //! request at a time and takes the next from the queue before it waits,
 //! so a queued request waits only while every thread is serving another.
 //! No thread is ever "promised" a request: whichever comes first takes it.
+//!
+//! A connection kept alive after its response goes back to the main loop
+//! ([`Pool::take_kept`]), which waits for its next request as for a new
+//! connection's.
 
 use std::collections::VecDeque;
 use std::net::TcpStream;
@@ -48,6 +52,9 @@ struct Shared {
     /// The main loop stopped accepting until a request finishes; the
     /// thread that finishes one wakes it.
     waiting_for_room: AtomicBool,
+    /// Connections kept alive after their request, for the main loop to
+    /// wait on again (it is woken for each).
+    kept: Mutex<Vec<TcpStream>>,
 }
 
 impl Pool {
@@ -57,6 +64,7 @@ impl Pool {
             ready: Condvar::new(),
             busy: AtomicUsize::new(0),
             waiting_for_room: AtomicBool::new(false),
+            kept: Mutex::new(Vec::new()),
         };
         Pool { shared: Arc::new(shared), threads: 0 }
     }
@@ -64,6 +72,14 @@ impl Pool {
     /// Requests handed over and not finished.
     pub(super) fn busy(&self) -> usize {
         self.shared.busy.load(Ordering::Acquire)
+    }
+
+    /// The connections kept alive since the last call; from here on they
+    /// are the caller's to count, no longer [`Pool::busy`].
+    pub(super) fn take_kept(&self) -> Vec<TcpStream> {
+        let kept = std::mem::take(&mut *lock(&self.shared.kept));
+        self.shared.busy.fetch_sub(kept.len(), Ordering::AcqRel);
+        kept
     }
 
     /// Asks the thread that finishes the next request to wake the main
@@ -111,9 +127,17 @@ fn work(shared: &Shared, agent: &Agent) {
                 queue = shared.ready.wait(queue).unwrap_or_else(PoisonError::into_inner);
             }
         };
-        serve_connection(job.stream, job.deadline, agent);
-        shared.busy.fetch_sub(1, Ordering::AcqRel);
-        if shared.waiting_for_room.swap(false, Ordering::AcqRel) {
+        let kept = serve_connection(job.stream, job.deadline, agent);
+        let back = kept.is_some();
+        // A kept connection stays counted busy until the main loop takes
+        // it, so it is never out of both counts of open connections.
+        match kept {
+            Some(stream) => lock(&shared.kept).push(stream),
+            None => {
+                shared.busy.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        if shared.waiting_for_room.swap(false, Ordering::AcqRel) || back {
             signal::wake();
         }
     }

@@ -12,13 +12,19 @@
 //! the oldest is always at the front of one queue: the next deadline is
 //! its deadline, and the connection to give up on when the bound is
 //! reached is that one.
+//!
+//! A connection kept alive after a response ([`Waiting::kept`]) waits
+//! here for its next request up to [`KEEP_ALIVE_IDLE`], in a second queue
+//! (also in deadline order); one that passes it is closed without a word,
+//! as an idle HTTP/1.1 connection may be, and at the bound idle ones are
+//! closed before any client that is sending a request.
 
 use std::collections::VecDeque;
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::AsRawFd;
 
 use super::http::{self, TIMEOUT_408};
-use crate::limits::{HEAD_DEADLINE, MAX_REQUEST_HEAD};
+use crate::limits::{HEAD_DEADLINE, KEEP_ALIVE_IDLE, MAX_REQUEST_HEAD};
 use crate::sys::net::{self, Poller};
 use crate::sys::time::Deadline;
 
@@ -28,6 +34,8 @@ pub(super) const FIRST_TOKEN: u64 = 1 << 32;
 struct Held {
     stream: TcpStream,
     deadline: Deadline,
+    /// Kept alive after a response, waiting for the next request.
+    idle: bool,
     /// Tells a slot's connection from the one it held before.
     generation: u32,
 }
@@ -59,6 +67,8 @@ pub(super) struct Waiting {
     /// (slot, generation) in accept order, so in deadline order. Entries
     /// of connections that left are skipped when they reach the front.
     order: VecDeque<(usize, u32)>,
+    /// The same for the kept-alive connections.
+    idle_order: VecDeque<(usize, u32)>,
     held: usize,
     next_generation: u32,
     peek: Box<[u8; MAX_REQUEST_HEAD]>,
@@ -70,6 +80,7 @@ impl Waiting {
             slots: Vec::new(),
             free: Vec::new(),
             order: VecDeque::new(),
+            idle_order: VecDeque::new(),
             held: 0,
             next_generation: 0,
             peek: Box::new([0; MAX_REQUEST_HEAD]),
@@ -84,9 +95,19 @@ impl Waiting {
     /// Takes a connection just accepted: handed back at once when its head
     /// is already here, else held and watched.
     pub(super) fn accepted(&mut self, stream: TcpStream, poller: &Poller) -> Option<(TcpStream, Deadline)> {
-        let deadline = Deadline::after(HEAD_DEADLINE);
+        self.hold(stream, false, poller)
+    }
+
+    /// Takes a connection kept alive after a response: handed back at once
+    /// when its next request is already here, else held until it comes or
+    /// [`KEEP_ALIVE_IDLE`] passes.
+    pub(super) fn kept(&mut self, stream: TcpStream, poller: &Poller) -> Option<(TcpStream, Deadline)> {
+        self.hold(stream, true, poller)
+    }
+
+    fn hold(&mut self, stream: TcpStream, idle: bool, poller: &Poller) -> Option<(TcpStream, Deadline)> {
         match look_at(&mut self.peek[..], &stream) {
-            Seen::Head => return Some((stream, deadline)),
+            Seen::Head => return Some((stream, Deadline::after(HEAD_DEADLINE))),
             Seen::End => return None,
             Seen::Nothing => {}
         }
@@ -100,14 +121,18 @@ impl Waiting {
         }
         let generation = self.next_generation;
         self.next_generation = self.next_generation.wrapping_add(1);
-        self.slots[slot] = Some(Held { stream, deadline, generation });
-        self.order.push_back((slot, generation));
+        let deadline = Deadline::after(if idle { KEEP_ALIVE_IDLE } else { HEAD_DEADLINE });
+        self.slots[slot] = Some(Held { stream, deadline, idle, generation });
+        let order = if idle { &mut self.idle_order } else { &mut self.order };
+        order.push_back((slot, generation));
         self.held += 1;
         // Entries of connections that left wait for their turn at the
         // front; keep them from piling up behind a long-lived one.
-        if self.order.len() > 2 * self.held + 64 {
+        if self.order.len() + self.idle_order.len() > 2 * self.held + 64 {
             let slots = &self.slots;
-            self.order.retain(|&(s, g)| slots[s].as_ref().is_some_and(|h| h.generation == g));
+            let live = |&(s, g): &(usize, u32)| slots[s].as_ref().is_some_and(|h| h.generation == g);
+            self.order.retain(live);
+            self.idle_order.retain(live);
         }
         None
     }
@@ -124,6 +149,9 @@ impl Waiting {
             return Look::Waiting;
         }
         match self.release(slot, poller) {
+            // A kept-alive connection's request has the head's time from
+            // now, not what was left of its idle wait.
+            Some(held) if seen == Seen::Head && held.idle => Look::Arrived(held.stream, Deadline::after(HEAD_DEADLINE)),
             Some(held) if seen == Seen::Head => Look::Arrived(held.stream, held.deadline),
             _ => Look::Gone,
         }
@@ -137,31 +165,47 @@ impl Waiting {
         Some(held)
     }
 
-    /// When the oldest connection's deadline passes, if any is held.
+    /// When the next deadline passes, if any connection is held.
     pub(super) fn next_deadline(&mut self) -> Option<Deadline> {
         self.skip_gone();
-        let &(slot, _) = self.order.front()?;
-        self.slots[slot].as_ref().map(|h| h.deadline)
+        let at = |q: &VecDeque<(usize, u32)>| q.front().and_then(|&(s, _)| self.slots[s].as_ref()).map(|h| h.deadline);
+        [at(&self.order), at(&self.idle_order)].into_iter().flatten().min()
     }
 
-    /// Answers 408 to, and closes, every connection whose deadline has
-    /// passed.
+    /// Closes every connection whose deadline has passed: a 408 to one
+    /// that was sending a request, nothing to an idle one.
     pub(super) fn expire(&mut self, poller: &Poller) {
-        while let Some(deadline) = self.next_deadline() {
-            if !deadline.passed() {
+        loop {
+            self.skip_gone();
+            let passed = |q: &VecDeque<(usize, u32)>| {
+                q.front().and_then(|&(s, _)| self.slots[s].as_ref()).is_some_and(|h| h.deadline.passed())
+            };
+            let idle = if passed(&self.idle_order) {
+                true
+            } else if passed(&self.order) {
+                false
+            } else {
                 break;
-            }
-            self.give_up_oldest(poller);
+            };
+            self.close_oldest(idle, poller);
         }
     }
 
-    /// Answers 408 to, and closes, the connection that has waited longest;
-    /// false when none is held.
+    /// Makes room for one more: closes the oldest idle connection, or else
+    /// answers 408 to the one that has waited longest for its head; false
+    /// when none is held.
     pub(super) fn give_up_oldest(&mut self, poller: &Poller) -> bool {
         self.skip_gone();
-        let Some((slot, _)) = self.order.pop_front() else { return false };
+        self.close_oldest(!self.idle_order.is_empty(), poller)
+    }
+
+    fn close_oldest(&mut self, idle: bool, poller: &Poller) -> bool {
+        let order = if idle { &mut self.idle_order } else { &mut self.order };
+        let Some((slot, _)) = order.pop_front() else { return false };
         let Some(held) = self.release(slot, poller) else { return false };
-        time_out(&held.stream);
+        if !held.idle {
+            time_out(&held.stream);
+        }
         true
     }
 
@@ -171,14 +215,17 @@ impl Waiting {
             self.release(slot, poller);
         }
         self.order.clear();
+        self.idle_order.clear();
     }
 
     fn skip_gone(&mut self) {
-        while let Some(&(slot, generation)) = self.order.front() {
-            if self.slots[slot].as_ref().is_some_and(|h| h.generation == generation) {
-                break;
+        for order in [&mut self.order, &mut self.idle_order] {
+            while let Some(&(slot, generation)) = order.front() {
+                if self.slots[slot].as_ref().is_some_and(|h| h.generation == generation) {
+                    break;
+                }
+                order.pop_front();
             }
-            self.order.pop_front();
         }
     }
 }
