@@ -265,7 +265,7 @@ fn http11_keeps_the_connection_for_the_next_scrape() {
         assert_eq!(r.header("Connection"), None, "kept alive: {}", r.head);
         assert!(r.text().contains("node_load1 "));
     }
-    s.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
     let r = read_response(&mut s);
     assert_eq!((r.status, r.header("Connection")), (200, Some("close")));
     let mut more = [0u8; 1];
@@ -277,7 +277,7 @@ fn http10_keeps_the_connection_only_when_asked() {
     let sonde = Sonde::start(&[]);
     let mut s = TcpStream::connect(sonde.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /-/healthy HTTP/1.0\r\n\r\n").unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
     let r = read_response(&mut s);
     assert_eq!((r.status, r.header("Connection")), (200, Some("close")));
     assert!(matches!(s.read(&mut [0u8; 1]), Ok(0) | Err(_)));
@@ -285,7 +285,7 @@ fn http10_keeps_the_connection_only_when_asked() {
     let mut s = TcpStream::connect(sonde.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     for _ in 0..2 {
-        s.write_all(b"GET /-/healthy HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap();
+        s.write_all(b"GET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap();
         let r = read_response(&mut s);
         assert_eq!((r.status, r.header("Connection")), (200, None));
     }
@@ -299,10 +299,10 @@ fn pipelined_requests_get_one_answer_and_a_close() {
     let sonde = Sonde::start(&[]);
     let mut s = TcpStream::connect(sonde.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: t\r\n\r\nGET /-/ready HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\nGET /metrics HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
     let r = read_response(&mut s);
     assert_eq!((r.status, r.header("Connection")), (200, Some("close")));
-    assert_eq!(r.text(), "sonde is Healthy.\n");
+    assert!(r.text().contains("node_load1 "));
 }
 
 /// Sockets of `port` in TIME_WAIT on this host: each one a connection
