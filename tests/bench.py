@@ -728,6 +728,96 @@ def checks_rows(sonde_abs, workdir):
         subprocess.run(["ip", "netns", "del", ns], check=False)
 
 
+HOSTILE = 1000            # idle connections held open during the scrapes
+HOSTILE_SCRAPES = 50
+TEXTFILE_SERIES = 100_000
+TEXTFILE_SCRAPES = 5
+
+
+def hostile_and_textfile_rows(sonde_abs, workdir):
+    """Scrape latency with HOSTILE idle connections held open against the
+    daemon (and without), and the time per scrape of a textfile with
+    TEXTFILE_SERIES series in one family; sonde beside node_exporter for
+    both. Returns markdown lines."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, HOSTILE + 256)), hard))
+    tdir = os.path.join(workdir, "textfile")
+    os.makedirs(tdir)
+    # One family over four files: sonde reads a file of at most 1 MiB
+    # (limits.rs), and 100,000 series take about 3 MB.
+    per_file = TEXTFILE_SERIES // 4
+    for k in range(4):
+        with open(os.path.join(tdir, f"part{k}.prom"), "w") as f:
+            f.write("# HELP bench_series A family with many series.\n# TYPE bench_series gauge\n")
+            for i in range(k * per_file, (k + 1) * per_file):
+                f.write(f'bench_series{{n="{i}"}} {i}\n')
+    cfg = os.path.join(workdir, "textfile.toml")
+    with open(cfg, "w") as f:
+        f.write(f'[collectors]\ndefaults = false\ntextfile = true\n[textfile]\ndirectory = "{tdir}"\n')
+    daemons = [
+        ("sonde", lambda port: [sonde_abs, "--listen", f"{HOST}:{port}", "--no-collector", "chrony"], True),
+        ("node_exporter", lambda port: [NODE_EXPORTER, f"--web.listen-address={HOST}:{port}",
+                                        "--collector.disable-defaults"]
+         + [f"--collector.{c}" for c in NE_HOST_COLLECTORS], False),
+    ]
+    lines = ["## Scrapes under idle connections, and a large textfile", "",
+             f"Median latency of {HOSTILE_SCRAPES} scrapes (each a new connection) with no other client, then "
+             f"with {HOSTILE} connections held open that never send a byte (opened before the scrapes, "
+             "kept through them), the host collector set of the first table. Then a textfile of "
+             f"{TEXTFILE_SERIES:,} series in one family, written as four files (a file is at most 1 MiB for sonde), alone (sonde: `[collectors] defaults = false`, "
+             "`textfile = true`; node_exporter: `--collector.disable-defaults --collector.textfile "
+             "--collector.textfile.directory`): median wall time of a scrape over "
+             f"{TEXTFILE_SCRAPES}.", "",
+             f"| daemon | scrape latency alone | with {HOSTILE} idle connections | answered | "
+             f"textfile of {TEXTFILE_SERIES:,} series, per scrape |",
+             "|---|---:|---:|---:|---:|"]
+    for name, argv, from_stderr in daemons:
+        d = Daemon(name, argv, from_stderr)
+        idle = []
+        try:
+            d.start()
+            alone = statistics.median(scrape(d.port)[2] for _ in range(HOSTILE_SCRAPES))
+            for _ in range(HOSTILE):
+                try:
+                    idle.append(socket.create_connection((HOST, d.port), timeout=IO_TIMEOUT))
+                except OSError:
+                    break
+            times, ok = [], 0
+            for _ in range(HOSTILE_SCRAPES):
+                try:
+                    st, _, t = scrape(d.port)
+                    times.append(t)
+                    ok += st == 200
+                except (OSError, BenchError):
+                    pass
+            crowded = statistics.median(times) if times else float("nan")
+        finally:
+            for c in idle:
+                c.close()
+            d.kill()
+        if name == "sonde":
+            targv = lambda port: [sonde_abs, "--listen", f"{HOST}:{port}", "--config", cfg]
+        else:
+            targv = lambda port: [NODE_EXPORTER, f"--web.listen-address={HOST}:{port}", "--collector.disable-defaults",
+                                  "--collector.textfile", f"--collector.textfile.directory={tdir}"]
+        t = Daemon(name + " textfile", targv, name == "sonde")
+        try:
+            t.start()
+            runs = [scrape(t.port) for _ in range(TEXTFILE_SCRAPES)]
+            got = runs[-1][1].count(b"\nbench_series{")
+            if got != TEXTFILE_SERIES:
+                raise BenchError(f"{name}: {got} of {TEXTFILE_SERIES} textfile series in the scrape")
+            per = statistics.median(r[2] for r in runs)
+        finally:
+            t.kill()
+        ms = lambda x: f"{fmt_ms(x * 1000)} ms"
+        lines.append(f"| {name} | {ms(alone)} | {ms(crowded)} | {ok} of {HOSTILE_SCRAPES} "
+                     f"({len(idle)} held) | {ms(per)} |")
+    lines.append("")
+    return lines
+
+
 RSYSLOGD = "/usr/sbin/rsyslogd"
 LOG_LINES = 200_000       # lines in the file both forwarders read
 LOG_TIMEOUT = 300.0       # for one forwarder to deliver them all
@@ -1084,6 +1174,9 @@ is why the table uses `VmHWM` instead.
     with tempfile.TemporaryDirectory(prefix="sonde-bench-logs-") as workdir:
         log("logs rows")
         logs = logs_rows(sonde_abs, workdir)
+    with tempfile.TemporaryDirectory(prefix="sonde-bench-hostile-") as workdir:
+        log("idle connections and textfile rows")
+        hostile = hostile_and_textfile_rows(sonde_abs, workdir)
     split_intro = """### Where the CPU goes
 
 The same runs, split into the program's own work (user time) and the
@@ -1094,7 +1187,8 @@ that no exporter gets under; the user column is what each program's own
 code costs.
 """
     doc = (intro + "\n" + table + "\n\n" + split_intro + "\n" + split_table + "\n\n"
-           + "\n".join(push) + "\n" + "\n".join(checks) + "\n" + "\n".join(logs)) + "\n## Raw runs\n\n" + "\n".join(raw) + "\n" + notes
+           + "\n".join(push) + "\n" + "\n".join(checks) + "\n" + "\n".join(logs) + "\n"
+           + "\n".join(hostile)) + "\n## Raw runs\n\n" + "\n".join(raw) + "\n" + notes
     out_path = os.path.join(repo, "BENCHMARKS.md")
     with open(out_path, "w") as f:
         f.write(doc)
