@@ -437,7 +437,8 @@ fn a_locked_endpoint_still_pushes() {
 }
 
 /// The tls build: web-config.yml's `tls_server_config` with client
-/// certificates required, scraped by a real Prometheus.
+/// certificates required, scraped by a real Prometheus; its cipher suite,
+/// curve and client SAN lists held against openssl(1)'s s_client.
 #[cfg(feature = "tls")]
 mod tls {
     use super::*;
@@ -551,5 +552,147 @@ mod tls {
         common::Pki::new(&dir.0).issue("server", "ca", "3", leaf);
         wait_for("the renewed certificate served", Duration::from_secs(30), || (served() != before).then_some(()));
         assert_eq!(wait_health(&prom, "good", "up"), "", "Prometheus trusts the renewed one too");
+    }
+
+    /// What openssl(1) got from the endpoint with `args` added to its
+    /// s_client: whether a GET was answered (the handshake passed and the
+    /// session carried a request), and its report (negotiated version,
+    /// cipher, group).
+    fn s_client(addr: SocketAddr, args: &[&str]) -> (bool, String) {
+        let out = Command::new(common::peers::openssl())
+            .args(["s_client", "-ign_eof", "-connect", &addr.to_string()])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                c.stdin.take().unwrap().write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        (text.contains("HTTP/1.1 200 OK"), text)
+    }
+
+    /// A node_exporter web-config.yml that holds TLS 1.2 to one suite and
+    /// every handshake to one curve: openssl negotiates what is allowed
+    /// and fails what is not; TLS 1.3's suites stay as Go keeps them.
+    #[test]
+    fn cipher_suites_and_curve_preferences_hold_openssl_to_what_they_name() {
+        let dir = Scratch::new("auth-tls-suites");
+        let pki = make_pki(&dir.0);
+        let p = pki.display();
+        // The server's key is ECDSA (P-256): only the ECDHE_ECDSA suites
+        // can be negotiated with it at all.
+        let web = dir.write(
+            "web.yml",
+            &format!(
+                "tls_server_config:\n  cert_file: {p}/server.crt\n  key_file: {p}/server.key\n  \
+                 cipher_suites:\n    - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n    - TLS_AES_128_GCM_SHA256\n  \
+                 curve_preferences: [CurveP384]\n  prefer_server_cipher_suites: true\n"
+            ),
+        );
+        let sonde = Sonde::start(&["--web.config.file", web.to_str().unwrap()]);
+        let ca = format!("{p}/ca.crt");
+        let client = |args: &[&str]| s_client(sonde.addr, &[&["-CAfile", ca.as_str()], args].concat());
+
+        // In TLS 1.2 openssl's -curves also says which curves it takes a
+        // certificate's key on: P-256 stays in every list for the server's.
+        let (served, text) = client(&["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-curves", "P-256:P-384"]);
+        assert!(served, "{text}");
+        assert!(text.contains("Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"), "{text}");
+        assert!(text.contains("Server Temp Key: ECDH, secp384r1"), "the curve named, not the client's first: {text}");
+        // The other ECDSA suites rustls has, left out of the list.
+        for cipher in ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"] {
+            let (served, text) = client(&["-tls1_2", "-cipher", cipher]);
+            assert!(!served, "{cipher}: {text}");
+            assert!(text.contains("handshake failure"), "{cipher}: {text}");
+        }
+        // TLS 1.3: any of its suites, the one curve only.
+        let (served, text) = client(&["-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256", "-curves", "P-384"]);
+        assert!(served, "{text}");
+        assert!(text.contains("TLSv1.3, Cipher is TLS_CHACHA20_POLY1305_SHA256"), "{text}");
+        for (version, curves) in [("-tls1_3", "X25519"), ("-tls1_3", "P-256:X25519"), ("-tls1_2", "P-256:X25519")] {
+            let (served, text) = client(&[version, "-curves", curves]);
+            assert!(!served, "{version} {curves}: {text}");
+            assert!(text.contains("alert handshake failure"), "sonde's alert, no common group: {text}");
+        }
+    }
+
+    /// A suite or curve that rustls with ring lacks stops sonde at start,
+    /// with its line, rather than being served without.
+    #[test]
+    fn a_suite_or_curve_sonde_does_not_offer_is_refused_at_start_with_its_line() {
+        let dir = Scratch::new("auth-tls-unoffered");
+        let pki = make_pki(&dir.0);
+        let p = pki.display();
+        let web = dir.write(
+            "web.yml",
+            &format!(
+                "tls_server_config:\n  cert_file: {p}/server.crt\n  key_file: {p}/server.key\n  \
+                 cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA]\n  curve_preferences: [CurveP521]\n"
+            ),
+        );
+        let out = common::run(&["--listen", "127.0.0.1:0", "--web.config.file", web.to_str().unwrap()]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("web.yml:4: cipher_suites: 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA' is not offered"),
+            "{err}"
+        );
+        assert!(err.contains("sonde offers TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), "{err}");
+        assert!(err.contains("web.yml:5: curve_preferences: CurveP521 is not offered by sonde"), "{err}");
+    }
+
+    /// `client_allowed_sans`: a client certificate from the trusted CA is
+    /// served only if it carries one of the names, of any of the four
+    /// kinds the toolkit compares; the right name from an untrusted CA is
+    /// not enough.
+    #[test]
+    fn client_allowed_sans_serve_only_certificates_that_carry_one() {
+        let dir = Scratch::new("auth-tls-sans");
+        let pki = make_pki(&dir.0);
+        let ca = common::Pki::new(&dir.0);
+        let leaf = "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n";
+        for (name, issuer, san) in [
+            ("dns", "ca", "DNS:prometheus.example.org"),
+            ("uri", "ca", "URI:spiffe://example.org/ns/monitoring/sa/prometheus"),
+            ("ip", "ca", "IP:10.9.8.7"),
+            ("email", "ca", "email:ops@example.org"),
+            ("elsewhere", "ca", "DNS:grafana.example.org,email:prometheus@example.org"),
+            ("forged", "other", "DNS:prometheus.example.org"),
+        ] {
+            ca.issue(name, issuer, "2", &format!("{leaf}subjectAltName={san}\n"));
+        }
+        let p = pki.display();
+        let web = dir.write(
+            "web.yml",
+            &format!(
+                "tls_server_config:\n  cert_file: {p}/server.crt\n  key_file: {p}/server.key\n  \
+                 client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {p}/ca.crt\n  \
+                 client_allowed_sans:\n    - prometheus.example.org\n    - spiffe://example.org/ns/monitoring/sa/prometheus\n    \
+                 - 10.9.8.7\n    - ops@example.org\n"
+            ),
+        );
+        let sonde = Sonde::start(&["--web.config.file", web.to_str().unwrap()]);
+        let with = |cert: &str, version: &str| {
+            let (crt, key, ca) = (format!("{p}/{cert}.crt"), format!("{p}/{cert}.key"), format!("{p}/ca.crt"));
+            s_client(sonde.addr, &[version, "-CAfile", &ca, "-cert", &crt, "-key", &key])
+        };
+        for version in ["-tls1_3", "-tls1_2"] {
+            for cert in ["dns", "uri", "ip", "email"] {
+                let (served, text) = with(cert, version);
+                assert!(served, "{cert} {version}: {text}");
+            }
+            // No SAN at all, only names not listed, and a listed name
+            // from a CA sonde does not trust.
+            for cert in ["client", "elsewhere", "forged"] {
+                let (served, text) = with(cert, version);
+                assert!(!served, "{cert} {version}: {text}");
+            }
+            let (_, text) = with("elsewhere", version);
+            assert!(text.contains("access denied"), "the alert says why: {text}");
+        }
     }
 }

@@ -8,9 +8,14 @@
 //! header it would refuse. `tls_server_config` needs the build with the
 //! `tls` feature (rustls); without it a file that asks for TLS is refused
 //! rather than served in clear text, and so is what rustls cannot do as
-//! the file asks (inline PEM, cipher and curve lists, client certificates
-//! taken unverified). Its rustls configuration is made when the file is
-//! read, so a missing or bad certificate is an error with the line.
+//! the file asks (inline PEM, a cipher suite or curve that rustls with
+//! ring lacks, client certificates taken unverified). `cipher_suites`,
+//! `curve_preferences` and `client_allowed_sans` mean what they mean to
+//! the toolkit: Go's names of TLS 1.2 suites (TLS 1.3's are taken and
+//! change nothing, as in Go), Go's names of curves, and the subject
+//! alternative names a client certificate must carry one of. Its rustls
+//! configuration is made when the file is read, so a missing or bad
+//! certificate is an error with the line.
 //!
 //! Behaviour that differs from the toolkit, on purpose: the file is parsed
 //! when it changes, not on every request, and a changed file that does not
@@ -191,7 +196,7 @@ pub fn parse(text: &str) -> Result<Web, Errors> {
 }
 
 /// `tls_server_config`: read as the toolkit's keys; what rustls cannot do
-/// as asked (inline PEM, cipher and curve lists, unverified client
+/// as asked (inline PEM, a suite or curve ring lacks, unverified client
 /// certificates) is an error rather than something else done quietly.
 fn tls_server(key: &Key, v: &Node, web: &mut Web, errors: &mut Errors) {
     use crate::tls::{ServerTls, Version, TLS_BUILT, WITHOUT_TLS};
@@ -207,6 +212,9 @@ fn tls_server(key: &Key, v: &Node, web: &mut Web, errors: &mut Errors) {
         require_client_cert: false,
         min_version: None,
         max_version: None,
+        cipher_suites: None,
+        curves: Vec::new(),
+        client_allowed_sans: Vec::new(),
     };
     let mut auth = "NoClientCert";
     for (k, v) in entries(v, errors) {
@@ -232,8 +240,36 @@ fn tls_server(key: &Key, v: &Node, web: &mut Web, errors: &mut Errors) {
             ("cert" | "key" | "client_ca", _) => {
                 errors.push((k.line, format!("{name}: give the PEM as a file ({name}_file)")))
             }
-            ("cipher_suites" | "curve_preferences" | "client_allowed_sans", _) => {
-                errors.push((k.line, format!("{name}: not supported by sonde (rustls's defaults apply)")))
+            ("cipher_suites", _) => {
+                let (items, mut suites) = (strings(name, v, errors), Vec::new());
+                for (line, s) in &items {
+                    match crate::tls::cipher_suite(s) {
+                        Ok(Some(n)) if !suites.contains(&n) => suites.push(n),
+                        Ok(_) => {} // a TLS 1.3 suite, or said twice
+                        Err(e) => errors.push((*line, e)),
+                    }
+                }
+                // As Go: an empty list leaves the defaults, and a list of
+                // TLS 1.3 suites alone leaves TLS 1.2 none.
+                if !items.is_empty() {
+                    t.cipher_suites = Some(suites);
+                }
+            }
+            ("curve_preferences", _) => {
+                for (line, c) in strings(name, v, errors) {
+                    match crate::tls::curve(c) {
+                        Ok(c) if !t.curves.contains(&c) => t.curves.push(c),
+                        Ok(_) => {}
+                        Err(e) => errors.push((line, e)),
+                    }
+                }
+            }
+            ("client_allowed_sans", _) => {
+                t.client_allowed_sans = strings(name, v, errors).into_iter().map(|(_, s)| s.to_owned()).collect();
+                if t.client_allowed_sans.is_empty() && v.as_seq().is_some() {
+                    // The toolkit would then refuse every client.
+                    errors.push((v.line, format!("{name}: lists no SAN, so no client would be served")));
+                }
             }
             _ if TLS_KEYS.contains(&name) => errors.push((v.line, format!("{name}: expected a value"))),
             _ => unknown(k, "tls_server_config", errors),
@@ -253,6 +289,11 @@ fn tls_server(key: &Key, v: &Node, web: &mut Web, errors: &mut Errors) {
         )),
         other => errors.push((key.line, format!("client_auth_type: '{other}' is not one exporter-toolkit knows"))),
     }
+    if !t.client_allowed_sans.is_empty() && !t.require_client_cert {
+        // As the toolkit: the names are matched against a certificate every
+        // client must present, so none gets past them without one.
+        errors.push((key.line, "client_allowed_sans needs client_auth_type RequireAndVerifyClientCert".into()));
+    }
     if t.cert_file.as_os_str().is_empty() || t.key_file.as_os_str().is_empty() {
         errors.push((key.line, "tls_server_config: cert_file and key_file are both needed".into()));
     }
@@ -268,6 +309,26 @@ fn tls_server(key: &Key, v: &Node, web: &mut Web, errors: &mut Errors) {
         }
     }
     web.tls = Some(t);
+}
+
+/// A list of strings, each with its line; an item that is not one, or a
+/// value that is not a list, is an error (null: an empty list).
+fn strings<'a>(name: &str, v: &'a Node, errors: &mut Errors) -> Vec<(usize, &'a str)> {
+    if v.is_null() {
+        return Vec::new();
+    }
+    let Some(items) = v.as_seq() else {
+        errors.push((v.line, format!("{name}: expected a list, found {}", v.type_name())));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item.as_str().filter(|s| !s.is_empty()) {
+            Some(s) => out.push((item.line, s)),
+            None => errors.push((item.line, format!("{name}: each item must be a name (a non-empty string)"))),
+        }
+    }
+    out
 }
 
 fn headers(v: &Node, web: &mut Web, errors: &mut Errors) {
@@ -368,6 +429,87 @@ bogus: 1
         let lines: Vec<usize> = e.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, vec![2, 3, 6, 7, 9, 10], "{e:?}");
         assert!(e[0].1.contains("bcrypt"), "{e:?}");
+    }
+
+    /// A `tls_server_config` with the fixture certificate and key, and
+    /// `more` lines after them (from line 4 on).
+    #[cfg(feature = "tls")]
+    fn tls_file(more: &str) -> String {
+        let d = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/x509");
+        format!("tls_server_config:\n  cert_file: {d}/sans.pem\n  key_file: {d}/sans.key\n{more}")
+    }
+
+    #[test]
+    #[cfg(feature = "tls")]
+    fn cipher_suites_and_curves_as_the_toolkit_means_them() {
+        let w = parse(&tls_file(
+            "  cipher_suites:\n    - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n    - TLS_AES_128_GCM_SHA256\n\
+             \x20   - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305\n    - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n\
+             \x20 curve_preferences: [CurveP384, X25519]\n  prefer_server_cipher_suites: false\n",
+        ))
+        .unwrap();
+        let t = w.tls.unwrap();
+        // TLS 1.3's name changes nothing; Go's short ChaCha20 name is the
+        // suite's; a name said twice is one.
+        let tls12 = vec!["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"];
+        assert_eq!(t.cipher_suites, Some(tls12));
+        assert_eq!(t.curves, vec!["CurveP384", "X25519"]);
+        assert!(w.tls_built.is_some());
+
+        // Empty lists and nulls leave rustls's defaults, as in Go.
+        let t = parse(&tls_file("  cipher_suites: []\n  curve_preferences:\n  client_allowed_sans:\n"))
+            .unwrap()
+            .tls
+            .unwrap();
+        assert_eq!((t.cipher_suites, t.curves.len(), t.client_allowed_sans.len()), (None, 0, 0));
+        // TLS 1.3's names alone leave TLS 1.2 no suite: fine while TLS
+        // 1.3 is spoken, and an error when it is not.
+        let t = parse(&tls_file("  cipher_suites: [TLS_AES_256_GCM_SHA384]\n")).unwrap().tls.unwrap();
+        assert_eq!(t.cipher_suites, Some(vec![]));
+        let e = parse(&tls_file("  cipher_suites: [TLS_AES_256_GCM_SHA384]\n  max_version: TLS12\n")).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].0 == 1 && e[0].1.contains("cipher suites"), "{e:?}");
+    }
+
+    #[test]
+    #[cfg(feature = "tls")]
+    fn what_ring_lacks_is_an_error_on_its_line() {
+        let e = parse(&tls_file(
+            "  cipher_suites:\n    - TLS_RSA_WITH_AES_128_CBC_SHA\n    - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n\
+             \x20   - TLS_FANCY_NEW\n    - [1]\n  curve_preferences: [X25519, CurveP521, P-256]\n\
+             \x20 client_allowed_sans: []\n  cipher_suites_x: 1\n",
+        ))
+        .unwrap_err();
+        let mut e = e;
+        e.sort();
+        let lines: Vec<usize> = e.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![5, 7, 8, 9, 9, 10, 11], "{e:?}");
+        assert!(e[0].1.contains("'TLS_RSA_WITH_AES_128_CBC_SHA' is not offered by sonde"), "{e:?}");
+        assert!(e[0].1.contains("sonde offers TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "), "{e:?}");
+        assert!(e[1].1.contains("'TLS_FANCY_NEW' is not a suite Go knows"), "{e:?}");
+        assert!(e[2].1.contains("a name"), "{e:?}");
+        // (sorted: a quote before a letter)
+        assert!(e[3].1.contains("'P-256' is not CurveP256, CurveP384, CurveP521 or X25519"), "{e:?}");
+        assert!(e[4].1.contains("CurveP521 is not offered by sonde (ring lacks it)"), "{e:?}");
+        assert!(e[5].1.contains("no SAN"), "{e:?}");
+        assert!(e[6].1.contains("unknown key 'cipher_suites_x'"), "{e:?}");
+    }
+
+    #[test]
+    #[cfg(feature = "tls")]
+    fn client_allowed_sans_need_verified_client_certificates() {
+        let d = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/x509");
+        let ca = format!("  client_ca_file: {d}/sans.pem\n");
+        let sans = "  client_allowed_sans:\n    - prometheus.example.org\n    - 10.0.0.7\n";
+        let e = parse(&tls_file(&format!("{ca}{sans}"))).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].0, 1);
+        assert!(e[0].1.contains("needs client_auth_type RequireAndVerifyClientCert"), "{e:?}");
+        let e = parse(&tls_file(&format!("{ca}{sans}  client_auth_type: VerifyClientCertIfGiven\n"))).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        let good = format!("{ca}{sans}  client_auth_type: RequireAndVerifyClientCert\n");
+        let t = parse(&tls_file(&good)).unwrap().tls.unwrap();
+        assert_eq!(t.client_allowed_sans, vec!["prometheus.example.org", "10.0.0.7"]);
     }
 
     #[test]

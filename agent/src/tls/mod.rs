@@ -8,6 +8,12 @@
 //! thing on every build; a build without the feature refuses them with
 //! [`WITHOUT_TLS`]. The files are read when a connection is set up, never
 //! when the config is read.
+//!
+//! The endpoint's server settings ([`ServerTls`]) are web-config.yml's,
+//! and its suites and curves go by Go's names, as exporter-toolkit takes
+//! them: the names rustls with ring implements are the tables here
+//! ([`TLS12_SUITES`], [`CURVES`]), and any other name Go knows is refused
+//! as "not offered by sonde" rather than left out quietly.
 
 #[cfg(feature = "tls")]
 pub mod client;
@@ -58,6 +64,87 @@ pub struct ServerTls {
     pub require_client_cert: bool,
     pub min_version: Option<Version>,
     pub max_version: Option<Version>,
+    /// `cipher_suites`: the TLS 1.2 suites offered, by their names in
+    /// [`TLS12_SUITES`]; None: all of them. TLS 1.3's are always offered.
+    pub cipher_suites: Option<Vec<&'static str>>,
+    /// `curve_preferences`: the key exchange groups, by their names in
+    /// [`CURVES`], in the file's order; empty: rustls's own.
+    pub curves: Vec<&'static str>,
+    /// `client_allowed_sans`: a verified client certificate must carry one
+    /// of these as a DNS, email, URI or IP subject alternative name;
+    /// empty: any verified certificate is served.
+    pub client_allowed_sans: Vec<String>,
+}
+
+/// The TLS 1.2 suites of rustls with ring, by Go's names (crypto/tls
+/// `CipherSuites()`), which `cipher_suites` lists: ECDHE key exchange and
+/// AEAD ciphers only.
+pub const TLS12_SUITES: &[&str] = &[
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+];
+
+/// TLS 1.3's suites by Go's names. Go takes them in `cipher_suites` and
+/// does nothing with them (it lets no TLS 1.3 suite be chosen); so does
+/// sonde.
+const TLS13_SUITES: &[&str] = &["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
+
+/// Go's names of the suites rustls does not implement: CBC (Lucky13),
+/// RSA key exchange (no forward secrecy), RC4 and 3DES. Go has moved some
+/// between its secure and insecure lists over the years; all are named
+/// here so that the error says "not offered", not "unknown".
+const NOT_OFFERED: &[&str] = &[
+    "TLS_RSA_WITH_RC4_128_SHA",
+    "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+];
+
+/// What a name in `cipher_suites` means: Some TLS 1.2 suite (its name in
+/// [`TLS12_SUITES`]), None for a TLS 1.3 suite, or why it cannot be had.
+pub fn cipher_suite(name: &str) -> Result<Option<&'static str>, String> {
+    // Go's constants also spell the two ChaCha20 suites without _SHA256.
+    let alias = |n: &str| n.contains("CHACHA20") && n.strip_suffix("_SHA256") == Some(name);
+    if let Some(&n) = TLS12_SUITES.iter().find(|&&n| n == name || alias(n)) {
+        return Ok(Some(n));
+    }
+    if TLS13_SUITES.contains(&name) {
+        return Ok(None);
+    }
+    let what = if NOT_OFFERED.contains(&name) { "is not offered by sonde (rustls)" } else { "is not a suite Go knows" };
+    Err(format!("cipher_suites: '{name}' {what}; sonde offers {}", TLS12_SUITES.join(", ")))
+}
+
+/// The curves `curve_preferences` may name, by Go's names (as
+/// exporter-toolkit spells them), that ring implements.
+pub const CURVES: &[&str] = &["CurveP256", "CurveP384", "X25519"];
+
+/// A name in `curve_preferences`, or why it cannot be had.
+pub fn curve(name: &str) -> Result<&'static str, String> {
+    match CURVES.iter().find(|&&c| c == name) {
+        Some(&c) => Ok(c),
+        None if name == "CurveP521" => Err(format!(
+            "curve_preferences: CurveP521 is not offered by sonde (ring lacks it); sonde offers {}",
+            CURVES.join(", ")
+        )),
+        None => Err(format!("curve_preferences: '{name}' is not CurveP256, CurveP384, CurveP521 or X25519")),
+    }
 }
 
 /// A TLS version a client may be held to.

@@ -1,15 +1,23 @@
-//! When an X.509 certificate stops being valid: the notAfter of its
-//! validity (RFC 5280 §4.1), read from the DER bytes a TLS server
-//! presented, for blackbox_exporter's `probe_ssl_earliest_cert_expiry`.
+//! Two fields of an X.509 certificate (RFC 5280 §4.1), read from its DER
+//! bytes: when it stops being valid (the notAfter of its validity), for
+//! blackbox_exporter's `probe_ssl_earliest_cert_expiry`; and its subject
+//! alternative names, for web-config.yml's `client_allowed_sans`.
 //!
-//! Only the path to that one field is walked:
+//! Only the paths to those fields are walked:
 //!
 //! ```text
 //! Certificate  ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }
 //! TBSCertificate ::= SEQUENCE { [0] version OPTIONAL (absent in v1),
 //!     serialNumber INTEGER, signature SEQUENCE, issuer SEQUENCE,
-//!     validity SEQUENCE { notBefore Time, notAfter Time }, ... }
+//!     validity SEQUENCE { notBefore Time, notAfter Time },
+//!     subject SEQUENCE, subjectPublicKeyInfo SEQUENCE,
+//!     [1] issuerUniqueID OPTIONAL, [2] subjectUniqueID OPTIONAL,
+//!     [3] EXPLICIT SEQUENCE OF Extension OPTIONAL }
 //! Time ::= CHOICE { UTCTime, GeneralizedTime }
+//! Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE,
+//!     extnValue OCTET STRING }
+//! subjectAltName (OID 2.5.29.17) ::= SEQUENCE OF GeneralName, of which
+//!     [1] rfc822Name, [2] dNSName, [6] URI and [7] iPAddress are read
 //! ```
 //!
 //! Times take RFC 5280's forms only (§4.1.2.5): a UTCTime is
@@ -21,9 +29,11 @@
 //! trusted: the chain was verified by rustls before sonde asks when it
 //! ends.
 //!
-//! Invariants: no allocation, no recursion, no panic; at most nine DER
-//! headers are read whatever the input, every length is checked against
-//! the bytes that remain, and a length takes at most four octets.
+//! Invariants: no allocation, no recursion, no panic; every length is
+//! checked against the bytes that remain, and a length takes at most four
+//! octets. The notAfter reader reads at most nine DER headers whatever the
+//! input; the names reader a number bounded by the input's length (each
+//! header it reads consumes at least two bytes of it).
 
 use super::Error;
 
@@ -33,12 +43,92 @@ const INTEGER: u8 = 0x02;
 const VERSION: u8 = 0xA0;
 const UTC_TIME: u8 = 0x17;
 const GENERALIZED_TIME: u8 = 0x18;
+const BOOLEAN: u8 = 0x01;
+const OCTET_STRING: u8 = 0x04;
+const OID: u8 = 0x06;
+/// `[3] EXPLICIT Extensions`: context-specific, constructed, tag 3.
+const EXTENSIONS: u8 = 0xA3;
+/// id-ce-subjectAltName, 2.5.29.17, as its OID's contents.
+const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
 
 const TRUNCATED: Error = Error::at(0, "certificate cut short");
 
 /// Unix seconds of the certificate's notAfter. `der` is one certificate,
 /// nothing before or after it.
 pub fn not_after(der: &[u8]) -> Result<i64, Error> {
+    let (validity, _) = expect(from_validity(der)?, SEQUENCE, "no validity SEQUENCE")?;
+    let (tag, _, rest) = element(validity)?;
+    if tag != UTC_TIME && tag != GENERALIZED_TIME {
+        return Err(Error::at(0, "notBefore is not a UTCTime or GeneralizedTime"));
+    }
+    let (tag, value, _) = element(rest)?;
+    time(tag, value)
+}
+
+/// A subject alternative name of the four kinds exporter-toolkit compares
+/// (RFC 5280 §4.2.1.6), as the certificate spells it: an IA5String's
+/// bytes, or an address's 4 or 16 octets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AltName<'a> {
+    Email(&'a [u8]),
+    Dns(&'a [u8]),
+    Uri(&'a [u8]),
+    Ip(&'a [u8]),
+}
+
+/// Calls `each` with the certificate's subject alternative names of those
+/// kinds, in its order, until `each` says true; whether it did. A
+/// certificate without the extension (v1 and v2 have none) has no names;
+/// other kinds of name (otherName, directoryName...) are passed over.
+pub fn any_alt_name<'a>(der: &'a [u8], mut each: impl FnMut(AltName<'a>) -> bool) -> Result<bool, Error> {
+    let mut rest = expect(from_validity(der)?, SEQUENCE, "no validity SEQUENCE")?.1;
+    rest = expect(rest, SEQUENCE, "no subject Name")?.1;
+    rest = expect(rest, SEQUENCE, "no subjectPublicKeyInfo")?.1;
+    // The unique IDs, if any, then the extensions, if any.
+    while !rest.is_empty() {
+        let (tag, contents, after) = element(rest)?;
+        rest = after;
+        if tag != EXTENSIONS {
+            continue;
+        }
+        let (mut list, _) = expect(contents, SEQUENCE, "extensions are not a SEQUENCE")?;
+        while !list.is_empty() {
+            let (extension, after) = expect(list, SEQUENCE, "an extension is not a SEQUENCE")?;
+            list = after;
+            let (oid, mut value) = expect(extension, OID, "an extension without its OID")?;
+            if oid != SUBJECT_ALT_NAME {
+                continue;
+            }
+            if value.first() == Some(&BOOLEAN) {
+                value = element(value)?.2;
+            }
+            let (octets, _) = expect(value, OCTET_STRING, "subjectAltName's value is not an OCTET STRING")?;
+            let (mut names, _) = expect(octets, SEQUENCE, "subjectAltName is not a SEQUENCE")?;
+            while !names.is_empty() {
+                let (tag, name, after) = element(names)?;
+                names = after;
+                // Context-specific, primitive (IMPLICIT): 0x80 | the number.
+                let name = match tag {
+                    0x81 => AltName::Email(name),
+                    0x82 => AltName::Dns(name),
+                    0x86 => AltName::Uri(name),
+                    0x87 => AltName::Ip(name),
+                    _ => continue,
+                };
+                if each(name) {
+                    return Ok(true);
+                }
+            }
+            // RFC 5280 §4.2: an extension appears at most once.
+            return Ok(false);
+        }
+    }
+    Ok(false)
+}
+
+/// The tbsCertificate of the one certificate `der` is, from its validity
+/// on.
+fn from_validity(der: &[u8]) -> Result<&[u8], Error> {
     let (certificate, after) = expect(der, SEQUENCE, "not a certificate (no outer SEQUENCE)")?;
     if !after.is_empty() {
         return Err(Error::at(0, "bytes after the certificate"));
@@ -51,13 +141,7 @@ pub fn not_after(der: &[u8]) -> Result<i64, Error> {
     rest = expect(rest, INTEGER, "no serialNumber INTEGER")?.1;
     rest = expect(rest, SEQUENCE, "no signature AlgorithmIdentifier")?.1;
     rest = expect(rest, SEQUENCE, "no issuer Name")?.1;
-    let (validity, _) = expect(rest, SEQUENCE, "no validity SEQUENCE")?;
-    let (tag, _, rest) = element(validity)?;
-    if tag != UTC_TIME && tag != GENERALIZED_TIME {
-        return Err(Error::at(0, "notBefore is not a UTCTime or GeneralizedTime"));
-    }
-    let (tag, value, _) = element(rest)?;
-    time(tag, value)
+    Ok(rest)
 }
 
 /// One DER element at the start of `input`: its tag, its contents, and
@@ -65,7 +149,7 @@ pub fn not_after(der: &[u8]) -> Result<i64, Error> {
 fn element(input: &[u8]) -> Result<(u8, &[u8], &[u8]), Error> {
     let (&tag, rest) = input.split_first().ok_or(TRUNCATED)?;
     if tag & 0x1f == 0x1f {
-        // High tag numbers: no field on the path to notAfter uses them.
+        // High tag numbers: no field on either path uses them.
         return Err(Error::at(0, "a multi-octet tag"));
     }
     let (&first, rest) = rest.split_first().ok_or(TRUNCATED)?;
@@ -245,6 +329,62 @@ mod tests {
             (0x0c, b"240101000000Z"), // a UTF8String
         ] {
             assert!(after(tag, bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    /// Every name `any_alt_name` gives, in order.
+    fn alt_names(der: &[u8]) -> Result<Vec<AltName<'_>>, Error> {
+        let mut all = Vec::new();
+        any_alt_name(der, |n| {
+            all.push(n);
+            false
+        })?;
+        Ok(all)
+    }
+
+    #[test]
+    fn alt_names_of_the_four_kinds_in_the_certificates_order() {
+        // `openssl x509 -ext subjectAltName`, in the README; the otherName,
+        // the directoryName and the registeredID are passed over.
+        let der = fixture!("sans.pem");
+        assert_eq!(
+            alt_names(&der),
+            Ok(vec![
+                AltName::Dns(b"prometheus.example.org"),
+                AltName::Email(b"ops@example.org"),
+                AltName::Uri(b"spiffe://example.org/ns/monitoring/sa/prometheus"),
+                AltName::Ip(&[192, 0, 2, 7]),
+                AltName::Ip(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]),
+                AltName::Ip(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 1]),
+            ])
+        );
+        // It stops at the first name `each` takes.
+        let mut seen = 0;
+        assert_eq!(
+            any_alt_name(&der, |n| {
+                seen += 1;
+                n == AltName::Email(b"ops@example.org")
+            }),
+            Ok(true)
+        );
+        assert_eq!(seen, 2);
+        // A certificate without the extension, v3 or v1, has none.
+        assert_eq!(alt_names(&fixture!("utctime.pem")), Ok(vec![]));
+        assert_eq!(alt_names(&fixture!("v1.pem")), Ok(vec![]));
+    }
+
+    #[test]
+    fn every_cut_and_every_flipped_byte_of_a_names_certificate_never_panics() {
+        let good = fixture!("sans.pem");
+        for n in 0..good.len() {
+            assert!(any_alt_name(&good[..n], |_| false).is_err(), "cut at {n}");
+        }
+        for i in 0..good.len() {
+            for x in [0x01, 0x80, 0xff] {
+                let mut v = good.clone();
+                v[i] ^= x;
+                let _ = alt_names(&v);
+            }
         }
     }
 
