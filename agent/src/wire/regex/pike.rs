@@ -271,7 +271,11 @@ impl Program {
             }
             // A match starting here ranks below every one started earlier.
             if found.is_none() {
-                scratch.fill(UNSET);
+                // Not memset when there is nothing to set: a call per
+                // character was most of is_match's time.
+                if slots > 0 {
+                    scratch.fill(UNSET);
+                }
                 vm.add(&mut now, &mut scratch, at, 0);
             }
             let c = text[at..].chars().next();
