@@ -21,12 +21,8 @@ for name in $(target_names "$@"); do
             fi
             ;;
         build-std)
-            # MIPS needs non-PIC code to run (DESIGN.md, Cross building).
-            extra=""
-            case "$TRIPLE" in mips*) extra="-C relocation-model=static" ;; esac
-            # shellcheck disable=SC2086,SC2046
-            CARGO_TARGET_DIR=$(target_dir) RUSTFLAGS="$BUILD_STD_RUSTFLAGS $RUSTFLAGS_EXTRA $extra" \
-                cargo "+$NIGHTLY" zigbuild --release --target "$TRIPLE" $BUILD_STD_FLAGS $(feature_args)
+            # shellcheck disable=SC2046
+            CARGO_TARGET_DIR=$(target_dir) build_std $(feature_args)
             ;;
         *)
             echo "targets/$name.env: unknown BUILD '$BUILD'" >&2

@@ -10,16 +10,28 @@
 # (.eh_frame; 967,640 -> 827,496 bytes, measured). A debugger still walks
 # the stack with the debug info of a `make size-detail` build.
 NIGHTLY=${NIGHTLY:-nightly}
+ROOT=$PWD
 BUILD_STD_FLAGS="-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size"
 BUILD_STD_RUSTFLAGS="-C link-self-contained=no -Zunstable-options -Cpanic=immediate-abort -C force-unwind-tables=no"
 # pip versions of the linker, pinned so a fresh machine links the same way.
 ZIG_PIP="ziglang==0.17.1 cargo-zigbuild==0.24.0"
 
 # Loads targets/NAME.env into TRIPLE BUILD QEMU BUDGET_KIB FEATURES
-# RUSTFLAGS_EXTRA.
+# RUSTFLAGS_EXTRA WRAPPER ATOMICS.
 load_target() {
-    TRIPLE='' BUILD='' QEMU='' BUDGET_KIB='' FEATURES='' RUSTFLAGS_EXTRA=''
+    TRIPLE='' BUILD='' QEMU='' BUDGET_KIB='' FEATURES='' RUSTFLAGS_EXTRA='' WRAPPER='' ATOMICS=''
     . "./targets/$1.env"
+}
+
+# `cargo zigbuild` of a build-std target (loaded) with its flags and
+# wrapper, arguments after; run where the package's Cargo.toml is.
+# MIPS needs non-PIC code to run (DESIGN.md, Cross building); a target's
+# WRAPPER (a script in cross/) sees every rustc call.
+build_std() {
+    extra=""
+    case "$TRIPLE" in mips*) extra="-C relocation-model=static" ;; esac
+    RUSTFLAGS="$BUILD_STD_RUSTFLAGS $RUSTFLAGS_EXTRA $extra" RUSTC_WRAPPER="${WRAPPER:+$ROOT/$WRAPPER}" \
+        cargo "+$NIGHTLY" zigbuild --release --target "$TRIPLE" $BUILD_STD_FLAGS "$@"
 }
 
 # `--features sonde/F` for a target with cargo features, else nothing.

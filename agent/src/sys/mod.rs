@@ -8,6 +8,9 @@
 //! Every read is bounded by a named limit and every wait by a deadline, so
 //! the layers above can treat a hostile file or peer as an ordinary error.
 
+// Thumb code on ARMv6 (armv6's build) calls these for every atomic.
+#[cfg(all(target_arch = "arm", target_feature = "thumb-mode", not(target_feature = "thumb2")))]
+mod arm_sync;
 pub mod dgram;
 pub mod file;
 pub mod icmp;
