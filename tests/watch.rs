@@ -453,12 +453,32 @@ fn fd_count(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count()
 }
 
-/// The descriptors sonde holds between its work: the fewest of 200 looks
-/// (any one look may catch a program's pipe, the scrape's socket or a file
-/// being read, open for the moment; a leak raises the fewest too).
+/// The descriptors sonde holds between its work: the fewest of 100 looks
+/// spread over about half a second, so over a hundred cycles or more. Any
+/// one look may catch a program's report pipe, the scrape's socket or a
+/// file being read, open for the moment; looks taken back to back (as
+/// these were) can all fall inside one slow fork and exec on a loaded
+/// machine and see the pipe every time. A descriptor leaked stays in
+/// every look, so it still raises the fewest.
 fn steady_fds(pid: u32) -> usize {
-    (0..200).map(|_| fd_count(pid)).min().unwrap_or(0)
+    (0..100u64)
+        .map(|i| {
+            // Uneven gaps, so the looks cannot keep in step with the cycle.
+            std::thread::sleep(Duration::from_millis(1 + i % 9));
+            fd_count(pid)
+        })
+        .min()
+        .unwrap_or(0)
 }
+
+/// Cycles after which the anonymous memory must have stopped growing when
+/// it grew more than [`GROWTH_KB`] in the first 9,000 (see the soak).
+const SETTLE_CYCLES: f64 = 60_000.0;
+
+/// Growth allowed over 9,000 cycles, and the window in which it must stop.
+const GROWTH_KB: u64 = 256;
+const FLAT_WINDOW: f64 = 5_000.0;
+const FLAT_KB: u64 = 16;
 
 /// See: 10,000 cycles (1 ms apart) that each start a program, test a
 /// running process and read a file leave no zombie, no descriptor and no
@@ -499,12 +519,17 @@ fn ten_thousand_cycles_leave_no_zombie_and_no_growth() {
         ),
     );
     let sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
+    // The sleeper goes even when an assertion fails: it holds the test's
+    // stdout, and a pipe reading it would wait the sleep's ten minutes.
+    let _sleeper_killed = KillPidfile(pidfile.clone());
     let pid = sonde.child.id();
     let at = |n: f64| {
         wait_for(&format!("cycle {n}"), Duration::from_secs(600), || (cycles(&metrics(&sonde)) >= n).then_some(()))
     };
     at(1000.0);
-    let (rss_1000, fds_1000) = (sonde.status_kb("VmRSS"), steady_fds(pid));
+    // Anonymous memory (heap, stacks) is what a leak grows; VmRSS also
+    // counts the binary's own pages, faulted in as code first runs.
+    let (anon_1000, fds_1000) = (sonde.status_kb("RssAnon"), steady_fds(pid));
     let started = Instant::now();
     let mut zombie_looks = 0;
     while cycles(&metrics(&sonde)) < 10_000.0 {
@@ -515,19 +540,39 @@ fn ten_thousand_cycles_leave_no_zombie_and_no_growth() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let m = metrics(&sonde);
-    let (rss_10000, fds_10000) = (sonde.status_kb("VmRSS"), steady_fds(pid));
+    let (anon_10000, fds_10000) = (sonde.status_kb("RssAnon"), steady_fds(pid));
     assert!(restarts(&m, "flapping") >= 9_000.0, "{m}");
     assert_eq!(state_of(&m, "sleeper"), Some("ok"), "{m}");
     assert_eq!(state_of(&m, "conf"), Some("ok"), "{m}");
     assert!(fds_10000 <= fds_1000, "descriptors: {fds_1000} at cycle 1000, {fds_10000} at 10,000");
-    assert!(rss_10000 <= rss_1000 + 256, "VmRSS {rss_1000} kB at cycle 1000, {rss_10000} kB at 10,000");
+    // musl's allocator (mallocng, the static build's) keeps groups whose
+    // other slots are free while one slot is in use, and which ones depends
+    // on how the cycle's allocations interleave with the scrapes': measured
+    // with a counting allocator, the heap in use stays at 54 kB in 180
+    // allocations from cycle 2,000 to 40,000 while RssAnon rises, in some
+    // runs only, by up to 100 bytes a cycle and then stops (at 336 kB,
+    // 1 MB, 2.3 MB). glibc's stays within 8 kB. So more than GROWTH_KB in
+    // 9,000 cycles is judged by whether it stops: a leak never does.
+    let mut settled = format!("{anon_1000} → {anon_10000} kB");
+    if anon_10000 > anon_1000 + GROWTH_KB {
+        let mut window = (cycles(&metrics(&sonde)), sonde.status_kb("RssAnon"));
+        let mut flat = false;
+        while window.0 < SETTLE_CYCLES && !flat {
+            at(window.0 + FLAT_WINDOW);
+            let now = (cycles(&metrics(&sonde)), sonde.status_kb("RssAnon"));
+            flat = now.1 <= window.1 + FLAT_KB;
+            settled.push_str(&format!(" → {} kB at cycle {}", now.1, now.0));
+            window = now;
+        }
+        assert!(flat, "RssAnon grew in every {FLAT_WINDOW} cycles up to cycle {SETTLE_CYCLES}: {settled}");
+    }
     // A program is reaped before its cycle ends: at most the one of the
     // cycle in progress is ever seen as a zombie, never one left behind.
     drop(sonde);
     let _ = sleeper.kill();
     let _ = sleeper.wait();
     eprintln!(
-        "watch-soak: 9000 cycles in {:?}; VmRSS {rss_1000} → {rss_10000} kB; fds {fds_1000} → {fds_10000}; {zombie_looks} looks",
+        "watch-soak: 9000 cycles in {:?}; RssAnon {settled}; fds {fds_1000} → {fds_10000}; {zombie_looks} looks",
         started.elapsed()
     );
 }
