@@ -25,12 +25,12 @@ load_target() {
 
 # `cargo zigbuild` of a build-std target (loaded) with its flags and
 # wrapper, arguments after; run where the package's Cargo.toml is.
-# MIPS needs non-PIC code to run (DESIGN.md, Cross building), and its
-# links drop the .pdr sections (cross/no-pdr.ld); a target's WRAPPER (a
-# script in cross/) sees every rustc call.
+# MIPS needs non-PIC code to run (DESIGN.md, Cross building); every link
+# drops what nothing reads at run time (cross/discard.ld); a target's
+# WRAPPER (a script in cross/) sees every rustc call.
 build_std() {
-    extra=""
-    case "$TRIPLE" in mips*) extra="-C relocation-model=static -C link-arg=-Wl,-T,$ROOT/cross/no-pdr.ld" ;; esac
+    extra="-C link-arg=-Wl,-T,$ROOT/cross/discard.ld"
+    case "$TRIPLE" in mips*) extra="$extra -C relocation-model=static" ;; esac
     RUSTFLAGS="$BUILD_STD_RUSTFLAGS $RUSTFLAGS_EXTRA $extra" RUSTC_WRAPPER="${WRAPPER:+$ROOT/$WRAPPER}" \
         cargo "+$NIGHTLY" zigbuild --release --target "$TRIPLE" $BUILD_STD_FLAGS "$@"
 }
