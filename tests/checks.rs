@@ -530,19 +530,24 @@ fn probe_netns(tag: &str, resolv: &str) -> (Netns, Scratch) {
     (ns, dir)
 }
 
-/// A DNS server on 127.0.0.1:53 in namespace `ns` that answers every
-/// query `delay` late: `A 127.0.0.1`, or no records for another type.
-fn slow_dns_server(ns: &str, delay: Duration) {
+/// A socket made inside network namespace `ns` by `make` (on a thread
+/// of its own that enters it).
+fn in_ns<T: Send + 'static>(ns: &str, make: impl FnOnce() -> T + Send + 'static) -> T {
     let path = format!("/run/netns/{ns}");
-    // A thread of its own enters the namespace, so the socket is made there.
-    let sock = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let f = std::fs::File::open(path).unwrap();
         // SAFETY: setns(2) on an open namespace file; it moves only this thread.
         assert_eq!(unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&f), libc::CLONE_NEWNET) }, 0);
-        UdpSocket::bind("127.0.0.1:53").unwrap()
+        make()
     })
     .join()
-    .unwrap();
+    .unwrap()
+}
+
+/// A DNS server on 127.0.0.1:53 in namespace `ns` that answers every
+/// query `delay` late: `A 127.0.0.1`, or no records for another type.
+fn slow_dns_server(ns: &str, delay: Duration) {
+    let sock = in_ns(ns, || UdpSocket::bind("127.0.0.1:53").unwrap());
     std::thread::spawn(move || {
         let mut buf = [0u8; 512];
         while let Ok((n, peer)) = sock.recv_from(&mut buf) {
@@ -1067,4 +1072,115 @@ mod tls {
         );
         assert!(err.contains("BadEncoding"), "{err}");
     }
+}
+
+/// sonde resolves names itself: the hosts file, then resolv.conf's
+/// nameserver (Debian's unbound serving a local zone on 127.0.0.1:53 of a
+/// namespace the test makes; `ip netns exec` bind-mounts the test's
+/// resolv.conf and hosts over /etc's in a mount namespace of its own),
+/// with the search list, CNAMEs, NXDOMAIN told as `resolve`; and a
+/// nameserver that never answers fails the check within its timeout, not
+/// after resolv.conf's 30 s as getaddrinfo did.
+#[test]
+fn names_resolve_through_resolv_conf_within_the_check_timeout() {
+    need("/usr/sbin/unbound", "unbound");
+    let mut ns = Netns { name: format!("sonde-dns-{}", std::process::id()), children: Vec::new() };
+    sh(&["ip", "netns", "add", &ns.name]);
+    sh(&["ip", "-n", &ns.name, "link", "set", "lo", "up"]);
+    sh(&["ip", "-n", &ns.name, "addr", "add", "127.0.0.2/8", "dev", "lo"]);
+    let etc = format!("/etc/netns/{}", ns.name);
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(format!("{etc}/hosts"), "127.0.0.1 localhost\n127.0.0.1 fromhosts.test\n").unwrap();
+    std::fs::write(format!("{etc}/resolv.conf"), "search nothere.test example.test\nnameserver 127.0.0.1\n").unwrap();
+    let dir = Scratch::new("checks-resolve");
+    // An auth-zone, as local-data answers a CNAME without its target.
+    let zone = dir.write(
+        "example.test.zone",
+        "$ORIGIN example.test.\n@ 60 IN SOA ns hostmaster 1 3600 900 86400 60\n@ 60 IN NS ns\nns 60 IN A 127.0.0.1\n\
+         www 60 IN A 127.0.0.1\ndual 60 IN A 127.0.0.1\ndual 60 IN AAAA ::1\nalias 60 IN CNAME alias2\n\
+         alias2 60 IN CNAME www\nmail 60 IN MX 10 www\n",
+    );
+    let conf = dir.write(
+        "unbound.conf",
+        &format!(
+            "server:\n  interface: 127.0.0.1@53\n  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n  \
+             directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n  use-syslog: no\n  logfile: \"\"\n  \
+             do-ip6: no\n  access-control: 127.0.0.0/8 allow\n  module-config: \"iterator\"\n  \
+             local-zone: \"example.test.\" transparent\n  local-zone: \"nothere.test.\" static\n  local-zone: \"refused.test.\" refuse\n\
+             auth-zone:\n  name: \"example.test.\"\n  zonefile: \"{z}\"\n  for-downstream: yes\n  for-upstream: no\n",
+            d = dir.0.display(),
+            z = zone.display()
+        ),
+    );
+    ns.children.push(spawn(
+        Command::new("ip").args(["netns", "exec", &ns.name, "/usr/sbin/unbound", "-d", "-c"]).arg(&conf),
+        &dir.0.join("unbound.log"),
+    ));
+    wait_for("unbound in the namespace", Duration::from_secs(10), || {
+        let out = Command::new("ip").args(["netns", "exec", &ns.name, "ss", "-Htln", "sport = :53"]).output();
+        out.ok().filter(|o| !o.stdout.is_empty()).map(|_| ())
+    });
+    // Both families on port 2000; held, never accepted (the backlog
+    // completes the handshake).
+    let _listener = in_ns(&ns.name, || std::net::TcpListener::bind("[::]:2000").unwrap());
+    let check = |name: &str, target: &str| {
+        format!("[[check]]\nname = \"{name}\"\nkind = \"tcp\"\ntarget = \"{target}\"\ntimeout = \"3s\"\n")
+    };
+    let cfg = dir.write(
+        "sonde.toml",
+        &format!(
+            "{NO_COLLECTORS}{}{}{}{}{}{}{}{}{}",
+            check("www", "www.example.test:2000"),
+            check("searched", "www:2000"),
+            check("alias", "alias.example.test.:2000"),
+            check("dual", "dual.example.test:2000"),
+            check("hosts", "fromhosts.test:2000"),
+            check("localhost", "localhost:2000"),
+            check("nx", "nothere.example.test:2000"),
+            check("noaddress", "mail.example.test:2000"),
+            check("refused", "x.refused.test:2000"),
+        ),
+    );
+    let text = once(Some(&ns.name), &cfg, true);
+    promtool_check(&text);
+    let at = |check: &str, addr: &str, fam: &str| {
+        format!("probe_success{{check=\"{check}\",address=\"{addr}\",family=\"{fam}\",reason=\"\"}}")
+    };
+    for name in ["www", "searched", "alias", "dual", "hosts", "localhost"] {
+        assert_eq!(probe_value(&text, &at(name, "127.0.0.1", "ipv4")), Some(1.0), "{name}:\n{text}");
+    }
+    assert_eq!(probe_value(&text, &at("dual", "::1", "ipv6")), Some(1.0), "{text}");
+    assert_eq!(probe_value(&text, &at("localhost", "::1", "ipv6")), None, "the hosts file has only 127.0.0.1");
+    let unresolved = |check: &str| {
+        format!("sonde_check_failure_info{{check=\"{check}\",address=\"\",family=\"any\",reason=\"resolve\"}}")
+    };
+    assert_eq!(probe_value(&text, &unresolved("nx")), Some(1.0), "{text}");
+    assert_eq!(probe_value(&text, &unresolved("noaddress")), Some(1.0), "{text}");
+    // REFUSED from the only server: the lookup ends at the answer, not
+    // at the check's 3 s.
+    assert_eq!(probe_value(&text, &unresolved("refused")), Some(1.0), "{text}");
+    let took = |check: &str| {
+        probe_value(&text, &format!("probe_duration_seconds{{check=\"{check}\",address=\"\",family=\"any\"}}")).unwrap()
+    };
+    assert!(took("refused") < 1.0, "{} s for a REFUSED answer:\n{text}", took("refused"));
+    assert!(took("nx") < 1.0, "{} s for NXDOMAIN:\n{text}", took("nx"));
+
+    // A nameserver that takes the query and never answers: a socket held,
+    // never read. resolv.conf would wait 30 s; the check's 2 s bound it.
+    let _silent = in_ns(&ns.name, || UdpSocket::bind("127.0.0.2:53").unwrap());
+    std::fs::write(format!("{etc}/resolv.conf"), "nameserver 127.0.0.2\noptions timeout:30 attempts:1\n").unwrap();
+    let cfg = dir.write(
+        "silent.toml",
+        &format!(
+            "{NO_COLLECTORS}[[check]]\nname = \"silent\"\nkind = \"tcp\"\ntarget = \"www.example.test:2000\"\n\
+             timeout = \"2s\"\n"
+        ),
+    );
+    let started = Instant::now();
+    let text = once(Some(&ns.name), &cfg, true);
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(probe_value(&text, &unresolved("silent")), Some(1.0), "{text}");
+    let duration = probe_value(&text, "probe_duration_seconds{check=\"silent\",address=\"\",family=\"any\"}").unwrap();
+    assert!((1.9..3.0).contains(&duration), "{duration} s for a 2 s check:\n{text}");
+    assert!(took < 5.0, "{took:.1} s for --once with a 2 s check: the lookup was not bounded");
 }

@@ -95,6 +95,7 @@ seed proc_file_nr /proc/sys/fs/file-nr real-file-nr
 seed proc_pid_stat /proc/self/stat real-pid-stat
 seed proc_number /proc/sys/kernel/pid_max real-pid-max
 seed os_release /etc/os-release real-os-release
+seed resolv /etc/resolv.conf real-resolv.conf
 for f in ../../tests/fixtures/*/root/etc/os-release; do
     [ -f "$f" ] && seed os_release "$f" "$(basename "$(dirname "$(dirname "$(dirname "$f")")")")"
 done

@@ -21,6 +21,8 @@
 //!   every waiting part shares ([`sys::time`]: deadlines, a stop signal,
 //!   backoff, random numbers, say-once transitions) and sonde's own log
 //!   ([`sys::log`]).
+//! * [`resolve`]: names to addresses by a deadline: IP literals, the
+//!   hosts file, then resolv.conf's nameservers, asked by sonde itself.
 //! * [`expo`]: the one writer of the exposition text, bounded.
 //! * [`service`]: the shape of a long-running part of the agent.
 //! * [`tls`]: client TLS settings in every build; with the `tls` feature,
@@ -75,6 +77,7 @@ pub mod limits;
 pub mod logs;
 pub mod notify;
 pub mod push;
+pub mod resolve;
 pub mod serve;
 pub mod service;
 pub mod sys;

@@ -141,9 +141,9 @@ pub const MAX_ADDRESSES: usize = 8;
 pub const ADDRESS_STACK: usize = 128 * 1024;
 
 /// Stack of a thread that runs configured checks on their schedule. A
-/// check keeps its buffers on the heap; this is headroom for the resolver
-/// (getaddrinfo), the socket calls and a TLS handshake with the system's
-/// CA bundle. Untouched pages cost no memory.
+/// check keeps its buffers on the heap; this is headroom for the name
+/// lookup ([`crate::resolve`]), the socket calls and a TLS handshake with
+/// the system's CA bundle. Untouched pages cost no memory.
 pub const CHECKS_STACK: usize = 256 * 1024;
 
 /// Configured checks (`[[check]]` tables) per config. Each costs a slot of

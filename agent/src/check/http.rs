@@ -339,7 +339,7 @@ fn check(s: &Settings, first: Url, mut addr: SocketAddr, deadline: Deadline, d: 
         if next.host != url.host {
             let t = Instant::now();
             let select = Select::Preferred { ip6: addr.is_ipv6(), fallback: true };
-            let found = super::run::resolve(&next.host, next.port, select);
+            let found = super::run::resolve(&next.host, next.port, select, deadline);
             d.resolve += t.elapsed().as_secs_f64();
             addr = found?[0];
         } else {

@@ -13,14 +13,12 @@
 //! there.
 //!
 //! The timeout counts from the start of the check, name lookup included
-//! (as blackbox_exporter's), so an address whose lookup took it all fails
-//! as `timeout` at once. getaddrinfo itself takes no deadline: a resolver
-//! slower than the timeout still holds the check until it answers (its
-//! `timeout:` and `attempts:` in resolv.conf bound that), and bounding it
-//! would take a thread per lookup.
+//! (as blackbox_exporter's): the lookup ([`crate::resolve`]) gives up at
+//! the check's deadline, failing it as `resolve`, and an address whose
+//! lookup took nearly all of it fails as `timeout` at once.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::{Check, Detail, Outcome, Reason, Select};
@@ -30,14 +28,11 @@ use crate::sys::time::Deadline;
 
 /// The addresses of `host` that `select` picks, with `port`. `Every`: those of the
 /// family asked, deduplicated, at most [`MAX_ADDRESSES`] (cut in resolver
-/// order), IPv4 first: the resolver's own order depends on the host's
-/// routes and gai.conf, and a report should not reorder itself when they
-/// change. `Preferred`: the one blackbox_exporter would take.
-pub fn resolve(host: &str, port: u16, select: Select) -> Result<Vec<SocketAddr>, Reason> {
-    let all: Vec<SocketAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => (host, port).to_socket_addrs().map_err(|_| Reason::Resolve)?.collect(),
-    };
+/// order), IPv4 first, as [`crate::resolve::lookup`] gives them: a report
+/// should not reorder itself when the host's routes change.
+/// `Preferred`: the one blackbox_exporter would take.
+pub fn resolve(host: &str, port: u16, select: Select, deadline: Deadline) -> Result<Vec<SocketAddr>, Reason> {
+    let all = crate::resolve::lookup(host, port, deadline).map_err(|_| Reason::Resolve)?;
     pick(&all, select)
 }
 
@@ -81,8 +76,11 @@ pub fn run_probe(check: &Check) -> Vec<Outcome> {
 /// [`run`]; `here`: a lone address may be checked on this thread.
 fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
     let start = Instant::now();
+    // The name lookup spends the same budget: a /probe answers within
+    // the scrape timeout even when the resolver is slow.
+    let deadline = Deadline::at(start + check.timeout);
     let addrs = match check.kind.authority(&check.target).map_err(|_| Reason::Resolve) {
-        Ok((host, port)) => resolve(host, port, check.select),
+        Ok((host, port)) => resolve(host, port, check.select, deadline),
         Err(r) => Err(r),
     };
     let addrs = match addrs {
@@ -100,9 +98,6 @@ fn run_on(check: &Check, here: bool) -> Vec<Outcome> {
     };
     let lookup_seconds = start.elapsed().as_secs_f64();
     let timeout_seconds = check.timeout.as_secs_f64();
-    // The name lookup spends the same budget: a /probe answers within
-    // the scrape timeout even when the resolver is slow.
-    let deadline = Deadline::at(start + check.timeout);
     let one = |addr: SocketAddr| {
         let t = Instant::now();
         let (reason, detail) = if deadline.passed() {
@@ -183,8 +178,9 @@ mod tests {
     #[test]
     fn families_filter_addresses() {
         use crate::check::Family;
-        assert_eq!(resolve("127.0.0.1", 1, Select::Every(Family::Ipv6)), Err(Reason::NoAddress));
-        assert_eq!(resolve("::1", 1, Select::Every(Family::Any)).unwrap().len(), 1);
+        let d = Deadline::after(Duration::from_secs(1));
+        assert_eq!(resolve("127.0.0.1", 1, Select::Every(Family::Ipv6), d), Err(Reason::NoAddress));
+        assert_eq!(resolve("::1", 1, Select::Every(Family::Any), d).unwrap().len(), 1);
     }
 
     /// blackbox_exporter's chooseProtocol: the first of the preferred

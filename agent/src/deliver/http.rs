@@ -9,7 +9,7 @@
 //! connect, write and read together never take longer than the timeout.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::sys::time::Deadline;
@@ -217,7 +217,7 @@ fn exchange(
 }
 
 pub(super) fn connect(ep: &Endpoint, deadline: Deadline) -> io::Result<TcpStream> {
-    let addrs: Vec<SocketAddr> = (ep.host.as_str(), ep.port).to_socket_addrs()?.collect();
+    let addrs = crate::resolve::lookup(&ep.host, ep.port, deadline).map_err(|e| e.io(&ep.host))?;
     let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{} has no address", ep.host));
     for addr in addrs {
         match crate::sys::net::connect(addr, deadline.left_io()?) {

@@ -27,7 +27,7 @@
 
 use std::borrow::Cow;
 use std::io;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -105,7 +105,7 @@ impl Syslog {
     }
 
     fn connect(&self, deadline: Deadline) -> io::Result<Conn> {
-        let addrs: Vec<SocketAddr> = (self.f.host.as_str(), self.f.port).to_socket_addrs()?.collect();
+        let addrs = crate::resolve::lookup(&self.f.host, self.f.port, deadline).map_err(|e| e.io(&self.f.host))?;
         let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{} has no address", self.f.host));
         for addr in addrs {
             let conn = match self.f.protocol {

@@ -364,6 +364,24 @@ pub fn send_nowait(fd: RawFd, bytes: &[u8]) -> io::Result<usize> {
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
+/// Waits up to `timeout_ms` for any of `fds` to have something to read
+/// (or an error to report, as an ICMP unreachable on a connected UDP
+/// socket). A signal ends the wait early: the caller's loop reads what
+/// there is, without waiting, and looks again.
+pub fn wait_readable(fds: &[RawFd], timeout_ms: i32) -> io::Result<()> {
+    let mut pfds: Vec<libc::pollfd> =
+        fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
+    // SAFETY: pfds is a live array of pfds.len() pollfd structs.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
 /// Raises this process's soft limit of open files towards `want` (as far
 /// as the hard limit allows) and returns the limit in force. Linux's soft
 /// default, 1024, is a leftover of select(2), which sonde does not use.

@@ -23,6 +23,7 @@
 //!   cut are not demanded.
 
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
 /// The fixed header (RFC 1035 §4.1.1).
 pub const HEADER_LEN: usize = 12;
@@ -337,9 +338,10 @@ fn same_name(a_msg: &[u8], a: usize, b_msg: &[u8], b: usize) -> bool {
         && sa.eq_ignore_ascii_case(&sb)
 }
 
-/// Parses and validates `msg` as the reply to `query` (the exact bytes
-/// [`emit_query`] wrote).
-pub fn parse_reply(msg: &[u8], query: &[u8]) -> Result<Reply, Bad> {
+/// The header and question of `msg`, validated against `query`: the
+/// reply's header fields, its three record counts, and where the records
+/// start.
+fn parse_head(msg: &[u8], query: &[u8]) -> Result<(Reply, [u16; 3], usize), Bad> {
     if msg.len() < HEADER_LEN {
         return Err(Bad::Truncated);
     }
@@ -356,7 +358,7 @@ pub fn parse_reply(msg: &[u8], query: &[u8]) -> Result<Reply, Bad> {
     if (f1 >> 3) & 0x0F != (query.get(2).copied().unwrap_or(0) >> 3) & 0x0F {
         return Err(Bad::WrongOpcode);
     }
-    let mut r = Reply {
+    let r = Reply {
         id,
         rcode: u16::from(f2 & 0x0F),
         authoritative: f1 & 0x04 != 0,
@@ -379,10 +381,16 @@ pub fn parse_reply(msg: &[u8], query: &[u8]) -> Result<Reply, Bad> {
     if !same_name(msg, HEADER_LEN, query, HEADER_LEN) || query.get(our_end..our_end + 4) != Some(qtail) {
         return Err(Bad::WrongQuestion);
     }
+    Ok((r, counts, qend + 4))
+}
+
+/// Parses and validates `msg` as the reply to `query` (the exact bytes
+/// [`emit_query`] wrote).
+pub fn parse_reply(msg: &[u8], query: &[u8]) -> Result<Reply, Bad> {
+    let (mut r, counts, mut pos) = parse_head(msg, query)?;
     if r.truncated {
         return Ok(r);
     }
-    let mut pos = qend + 4;
     for (section, &count) in counts.iter().enumerate() {
         for _ in 0..count {
             let mut text = String::new();
@@ -520,6 +528,69 @@ fn name_in_rdata(msg: &[u8], at: usize, len: usize, t: &mut String) -> Result<()
         return Err(Bad::Truncated);
     }
     Ok(())
+}
+
+/// CNAMEs followed in one answer, from the question's name to the name
+/// that has the addresses.
+pub const MAX_CNAMES: usize = 8;
+
+/// What a reply says of the addresses its question asks (A or AAAA).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Addresses {
+    /// The header's 4 bits (no OPT record is asked for, so no more).
+    pub rcode: u16,
+    /// TC: the message was cut to fit; its records were not read.
+    pub truncated: bool,
+    /// The records of the question's type whose owner is the question's
+    /// name or the end of its CNAME chain, in the answer's order; at most
+    /// [`MAX_KEPT`].
+    pub addrs: Vec<IpAddr>,
+}
+
+/// Parses and validates `msg` as the reply to `query`, an A or AAAA
+/// question, as a stub resolver reads it: the answer section in one pass,
+/// a CNAME of the name sought moving the search to its target (RFC 1034
+/// §4.3.2 puts the CNAME before the target's records; so do servers), the
+/// records of other names or classes skipped, the other sections not read.
+pub fn parse_addresses(msg: &[u8], query: &[u8]) -> Result<Addresses, Bad> {
+    let (head, counts, mut pos) = parse_head(msg, query)?;
+    let mut out = Addresses { rcode: head.rcode, truncated: head.truncated, addrs: Vec::new() };
+    if head.truncated {
+        return Ok(out);
+    }
+    let mut name = String::new();
+    let qtype = be16(query, read_name(query, HEADER_LEN, Some(&mut name))?)?;
+    let mut owner = String::new();
+    let mut hops = 0;
+    for _ in 0..counts[0] {
+        owner.clear();
+        let end = read_name(msg, pos, Some(&mut owner))?;
+        let (typ, cls) = (be16(msg, end)?, be16(msg, end + 2)?);
+        let at = end + 10;
+        let rdata = msg.get(at..at + usize::from(be16(msg, end + 8)?)).ok_or(Bad::Truncated)?;
+        pos = at + rdata.len();
+        if cls != class::IN || !owner.eq_ignore_ascii_case(&name) {
+            continue;
+        }
+        let ip = match (typ, rdata) {
+            (rtype::CNAME, _) if hops < MAX_CNAMES => {
+                hops += 1;
+                name.clear();
+                name_in_rdata(msg, at, rdata.len(), &mut name)?;
+                continue;
+            }
+            (rtype::A, &[a, b, c, d]) => IpAddr::from([a, b, c, d]),
+            (rtype::AAAA, _) => match <[u8; 16]>::try_from(rdata) {
+                Ok(o) => IpAddr::from(o),
+                Err(_) => continue,
+            },
+            _ => continue,
+        };
+        if typ == qtype && out.addrs.len() < MAX_KEPT {
+            out.addrs.push(ip);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -750,5 +821,72 @@ mod tests {
                 let _ = parse_reply(&m, q);
             }
         }
+    }
+
+    /// `rr(owner, type, rdata)`: one IN record, TTL 60.
+    fn rr(out: &mut Vec<u8>, owner: &[u8], typ: u16, rdata: &[u8]) {
+        out.extend_from_slice(owner);
+        out.extend_from_slice(&typ.to_be_bytes());
+        out.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+        out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        out.extend_from_slice(rdata);
+    }
+
+    #[test]
+    fn addresses_follow_the_cname_chain_of_the_question() {
+        let q = query("www.example.test", rtype::A, None);
+        let mut r = q.clone();
+        r[2] = 0x81;
+        r[3] = 0x80;
+        r[7] = 6;
+        // www -> a.example.test (written out), a -> b (compressed), b's A,
+        // an A of an unrelated name, a's A (the chain has moved past it),
+        // and an AAAA of b, which an A question does not take.
+        let a_name = b"\x01a\x07example\x04test\x00";
+        rr(&mut r, b"\xc0\x0c", rtype::CNAME, a_name);
+        let a_at = r.len() - a_name.len();
+        let b = [&[1u8, b'b'][..], &[0xC0, (a_at + 2) as u8]].concat();
+        rr(&mut r, &[0xC0, a_at as u8], rtype::CNAME, &b);
+        let b_at = r.len() - b.len();
+        rr(&mut r, &[0xC0, b_at as u8], rtype::A, &[192, 0, 2, 2]);
+        rr(&mut r, b"\x01x\x00", rtype::A, &[192, 0, 2, 66]);
+        rr(&mut r, &[0xC0, a_at as u8], rtype::A, &[192, 0, 2, 1]);
+        rr(&mut r, &[0xC0, b_at as u8], rtype::AAAA, &[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        let got = parse_addresses(&r, &q).unwrap();
+        assert_eq!(got.addrs, ["192.0.2.2".parse::<IpAddr>().unwrap()]);
+        assert_eq!(got.rcode, 0);
+        let q6 = query("www.example.test", rtype::AAAA, None);
+        let mut r6 = r.clone();
+        r6[12..q6.len()].copy_from_slice(&q6[12..]);
+        assert_eq!(parse_addresses(&r6, &q6).unwrap().addrs, ["2001:db8::1".parse::<IpAddr>().unwrap()]);
+        // The parse_reply checks hold here too.
+        let mut wrong = r.clone();
+        wrong[0] ^= 1;
+        assert_eq!(parse_addresses(&wrong, &q), Err(Bad::WrongId));
+        assert_eq!(parse_addresses(&r[..r.len() - 1], &q), Err(Bad::Truncated));
+    }
+
+    #[test]
+    fn a_cname_loop_ends_after_max_cnames() {
+        let q = query("a", rtype::A, None);
+        let mut r = q.clone();
+        r[2] = 0x81;
+        r[7] = 40;
+        for _ in 0..40 {
+            rr(&mut r, b"\xc0\x0c", rtype::CNAME, b"\xc0\x0c");
+        }
+        let got = parse_addresses(&r, &q).unwrap();
+        assert!(got.addrs.is_empty());
+    }
+
+    #[test]
+    fn addresses_from_real_servers() {
+        let q = fixture!("dnsmasq-a.query");
+        let got = parse_addresses(fixture!("dnsmasq-a.reply"), q).unwrap();
+        assert_eq!(got.addrs, ["192.0.2.10".parse::<IpAddr>().unwrap()]);
+        let got = parse_addresses(fixture!("dnsmasq-nx.reply"), fixture!("dnsmasq-nx.query")).unwrap();
+        assert_eq!((got.rcode, got.addrs.len()), (3, 0));
+        let tc = parse_addresses(fixture!("unbound-txt-tc.reply"), fixture!("unbound-txt-tc.query")).unwrap();
+        assert!(tc.truncated);
     }
 }

@@ -45,6 +45,7 @@ pub mod os_release;
 pub mod proc;
 pub mod prw;
 pub mod regex;
+pub mod resolv;
 pub mod smtp;
 pub mod spool;
 pub mod state;

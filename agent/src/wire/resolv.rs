@@ -1,0 +1,172 @@
+//! The stub resolver's two files: resolv.conf(5) and hosts(5), read as
+//! musl's resolver reads them (the C library sonde's static builds had
+//! before it resolved names itself; see `crate::resolve`).
+//!
+//! resolv.conf: `nameserver ADDR` (the first [`MAX_NAMESERVERS`] that
+//! parse; an address with a `%scope` is skipped, as are names), `search`
+//! and `domain` (the last such line wins, as in glibc and musl; at most
+//! [`MAX_SEARCH`] domains), `options ndots:N timeout:N attempts:N` (each
+//! clamped to musl's bounds). Unknown keywords and options are ignored:
+//! the file is shared with every other program on the box. No
+//! nameserver line means 127.0.0.1, as in every libc.
+//!
+//! hosts: `ADDR NAME [ALIAS...]`, `#` to the end of a line a comment;
+//! [`hosts_line`] tells whether one line gives a name's address. Names
+//! compare ASCII case-insensitively, a trailing dot ignored.
+//!
+//! Invariants: never panics; allocates only the kept search domains, each
+//! at most [`MAX_DOMAIN`] bytes.
+
+use std::net::IpAddr;
+
+/// Nameservers used (resolv.h's MAXNS).
+pub const MAX_NAMESERVERS: usize = 3;
+/// Search domains kept (glibc's MAXDNSRCH).
+pub const MAX_SEARCH: usize = 6;
+/// Longest name, in presentation form without the trailing dot.
+pub const MAX_DOMAIN: usize = 253;
+
+/// What resolv.conf says, with every libc's defaults for what it does not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conf {
+    /// Never empty.
+    pub nameservers: Vec<IpAddr>,
+    /// Suffixes tried, in order, on a name with fewer than `ndots` dots.
+    pub search: Vec<String>,
+    /// 0..=15.
+    pub ndots: u8,
+    /// Seconds a lookup waits for one name's answers: 1..=60.
+    pub timeout: u8,
+    /// Sends of each query within `timeout`: 1..=10.
+    pub attempts: u8,
+}
+
+impl Conf {
+    /// Parses resolv.conf's bytes; nothing in it is an error.
+    pub fn parse(text: &[u8]) -> Conf {
+        let mut c = Conf { nameservers: Vec::new(), search: Vec::new(), ndots: 1, timeout: 5, attempts: 2 };
+        for line in text.split(|&b| b == b'\n') {
+            let Ok(line) = std::str::from_utf8(line) else { continue };
+            let line = line.split(['#', ';']).next().unwrap_or("");
+            let mut words = line.split_ascii_whitespace();
+            match words.next() {
+                Some("nameserver") => {
+                    let ip = words.next().and_then(|w| w.parse::<IpAddr>().ok());
+                    if let Some(ip) = ip.filter(|_| c.nameservers.len() < MAX_NAMESERVERS) {
+                        c.nameservers.push(ip);
+                    }
+                }
+                Some("search" | "domain") => {
+                    c.search.clear();
+                    for d in words {
+                        let d = d.strip_suffix('.').unwrap_or(d);
+                        if c.search.len() < MAX_SEARCH && !d.is_empty() && d.len() <= MAX_DOMAIN {
+                            c.search.push(d.to_string());
+                        }
+                    }
+                }
+                Some("options") => {
+                    for o in words {
+                        let Some((key, n)) = o.split_once(':') else { continue };
+                        let Ok(n) = n.parse::<u32>() else { continue };
+                        let n = |max: u32, min: u32| n.clamp(min, max) as u8;
+                        match key {
+                            "ndots" => c.ndots = n(15, 0),
+                            "timeout" => c.timeout = n(60, 1),
+                            "attempts" => c.attempts = n(10, 1),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if c.nameservers.is_empty() {
+            c.nameservers.push(IpAddr::from([127, 0, 0, 1]));
+        }
+        c
+    }
+}
+
+/// The address one hosts(5) line gives `name`, if it names it. A line
+/// whose address does not parse (a `%scope` included) gives nothing.
+pub fn hosts_line(line: &[u8], name: &str) -> Option<IpAddr> {
+    let line = line.split(|&b| b == b'#').next().unwrap_or(b"");
+    let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
+    if name.is_empty() {
+        // A word `.` is no name, nor is an empty one sought.
+        return None;
+    }
+    let mut words = line.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+    let addr = words.next()?;
+    if !words.any(|w| w.strip_suffix(b".").unwrap_or(w).eq_ignore_ascii_case(name)) {
+        return None;
+    }
+    std::str::from_utf8(addr).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_empty_or_missing_file_means_localhost_and_the_defaults() {
+        let c = Conf::parse(b"");
+        assert_eq!(c, Conf { nameservers: vec![ip("127.0.0.1")], search: vec![], ndots: 1, timeout: 5, attempts: 2 });
+    }
+
+    #[test]
+    fn resolv_conf_as_debian_and_systemd_write_it() {
+        let text = b"# Generated by NetworkManager\nsearch lan example.org.\nnameserver 192.0.2.53\n\
+                     nameserver 2001:db8::53 ; second\n  nameserver\t192.0.2.54\nnameserver 192.0.2.55\n\
+                     options edns0 trust-ad ndots:2 timeout:1 attempts:3 rotate\n";
+        let c = Conf::parse(text);
+        assert_eq!(c.nameservers, [ip("192.0.2.53"), ip("2001:db8::53"), ip("192.0.2.54")], "the first three");
+        assert_eq!(c.search, ["lan", "example.org"]);
+        assert_eq!((c.ndots, c.timeout, c.attempts), (2, 1, 3));
+    }
+
+    #[test]
+    fn the_last_search_or_domain_line_wins() {
+        assert_eq!(Conf::parse(b"search a b\ndomain c\n").search, ["c"]);
+        assert_eq!(Conf::parse(b"domain c\nsearch a b\n").search, ["a", "b"]);
+        assert_eq!(Conf::parse(b"search 1 2 3 4 5 6 7 8\n").search.len(), MAX_SEARCH);
+        let long = format!("search {}\n", "a".repeat(300));
+        assert!(Conf::parse(long.as_bytes()).search.is_empty());
+    }
+
+    #[test]
+    fn options_are_clamped_to_musls_bounds() {
+        let c = Conf::parse(b"options ndots:99 timeout:0 attempts:1000\n");
+        assert_eq!((c.ndots, c.timeout, c.attempts), (15, 1, 10));
+        let c = Conf::parse(b"options ndots:x timeout: attempts\n");
+        assert_eq!((c.ndots, c.timeout, c.attempts), (1, 5, 2));
+    }
+
+    #[test]
+    fn nameservers_that_are_not_addresses_are_skipped() {
+        let c = Conf::parse(b"nameserver dns.example\nnameserver fe80::1%eth0\nnameserver\nnameserver ::1\n");
+        assert_eq!(c.nameservers, [ip("::1")]);
+        assert_eq!(Conf::parse(b"nameserver \xff\n").nameservers, [ip("127.0.0.1")]);
+    }
+
+    #[test]
+    fn hosts_lines_match_names_and_aliases_case_insensitively() {
+        let line = b"192.0.2.7\tbox.example.org box  # the box\n";
+        assert_eq!(hosts_line(line, "box"), Some(ip("192.0.2.7")));
+        assert_eq!(hosts_line(line, "BOX.example.org."), Some(ip("192.0.2.7")));
+        assert_eq!(hosts_line(line, "example.org"), None);
+        assert_eq!(hosts_line(line, "the"), None, "a comment names nothing");
+        assert_eq!(hosts_line(b"::1 localhost ip6-localhost", "localhost"), Some(ip("::1")));
+        assert_eq!(hosts_line(b"# 127.0.0.1 localhost", "localhost"), None);
+        assert_eq!(hosts_line(b"localhost", "localhost"), None);
+        assert_eq!(hosts_line(b"300.0.0.1 bad", "bad"), None);
+        assert_eq!(hosts_line(b"fe80::1%eth0 scoped", "scoped"), None);
+        assert_eq!(hosts_line(b"", ""), None);
+        assert_eq!(hosts_line(b"192.0.2.1 . x", "."), None, "a dot names nothing");
+    }
+}
