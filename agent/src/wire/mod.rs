@@ -35,6 +35,7 @@ pub mod cidr;
 pub mod date;
 pub mod dns;
 pub mod expfmt;
+pub mod float;
 pub mod glob;
 pub mod hostport;
 pub mod http;
