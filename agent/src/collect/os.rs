@@ -86,7 +86,7 @@ fn major_minor(version_id: &str) -> Option<f64> {
         Some(r) => 1 + r.bytes().take_while(u8::is_ascii_digit).count(),
         None => 0,
     };
-    let v: f64 = version_id[..int + frac].trim_end_matches('.').parse().ok()?;
+    let v = crate::wire::float::parse(version_id[..int + frac].trim_end_matches('.'))?;
     (int > 0 && v > 0.0).then_some(v)
 }
 

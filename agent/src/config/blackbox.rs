@@ -540,7 +540,7 @@ pub(super) fn go_duration(s: &str) -> Option<Duration> {
     }
     while !rest.is_empty() {
         let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).filter(|&n| n > 0)?;
-        let value: f64 = rest[..n].parse().ok()?;
+        let value = crate::wire::float::parse(&rest[..n])?;
         rest = &rest[n..];
         let (scale, len) =
             [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0)]

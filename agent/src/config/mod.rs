@@ -697,7 +697,8 @@ pub fn duration(s: &str) -> Result<Duration, String> {
         }
     };
     let ok = !number.is_empty() && !number.starts_with('.') && !number.ends_with('.');
-    let n: f64 = number.parse().ok().filter(|_| ok).ok_or_else(|| format!("'{s}': '{number}' is not a number"))?;
+    let n =
+        crate::wire::float::parse(number).filter(|_| ok).ok_or_else(|| format!("'{s}': '{number}' is not a number"))?;
     Duration::try_from_secs_f64(n * scale).map_err(|_| format!("'{s}' is too long"))
 }
 

@@ -374,7 +374,7 @@ pub fn condition(text: &str, checks: &[Check]) -> Result<Condition, String> {
             let joined = value.concat();
             let split = joined.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(joined.len());
             let (n, unit) = joined.split_at(split);
-            let n: f64 = n.parse().map_err(|_| format!("'{joined}' is not a number and a unit"))?;
+            let n = crate::wire::float::parse(n).ok_or_else(|| format!("'{joined}' is not a number and a unit"))?;
             let scale = match (r, unit.to_ascii_lowercase().as_str()) {
                 (Resource::Cpu, "%" | "") => 1.0,
                 (Resource::Memory, "b" | "") => 1.0,

@@ -145,8 +145,8 @@ impl Rules {
         let series = &mut s.series[at];
         series.matches += 1;
         if s.rule.value.is_some() {
-            match caps[n].trim().parse::<f64>() {
-                Ok(v) if v.is_finite() => {
+            match crate::wire::float::parse(caps[n].trim()) {
+                Some(v) if v.is_finite() => {
                     series.last = v;
                     if !s.rule.buckets.is_empty() {
                         let b = s.rule.buckets.iter().position(|&le| v <= le).unwrap_or(s.rule.buckets.len());

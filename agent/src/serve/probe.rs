@@ -142,14 +142,14 @@ impl Drop for Running {
 pub fn probe_timeout(header: Option<&[u8]>, own: Option<Duration>) -> Result<Duration, String> {
     let scrape = match header {
         None => 0.0,
-        Some(v) => {
-            std::str::from_utf8(v).ok().and_then(|s| s.trim().parse::<f64>().ok()).filter(|s| !s.is_nan()).ok_or_else(
-                || {
-                    let shown = String::from_utf8_lossy(v);
-                    format!("Failed to parse timeout from Prometheus header: '{shown}' is not a number of seconds")
-                },
-            )?
-        }
+        Some(v) => std::str::from_utf8(v)
+            .ok()
+            .and_then(|s| crate::wire::float::parse(s.trim()))
+            .filter(|s| !s.is_nan())
+            .ok_or_else(|| {
+                let shown = String::from_utf8_lossy(v);
+                format!("Failed to parse timeout from Prometheus header: '{shown}' is not a number of seconds")
+            })?,
     };
     let left = scrape - PROBE_TIMEOUT_OFFSET.as_secs_f64();
     let timeout = match own {

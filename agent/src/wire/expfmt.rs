@@ -199,7 +199,7 @@ fn parse_value(s: &str) -> Option<f64> {
         "NaN" => Some(f64::NAN),
         "+Inf" | "Inf" => Some(f64::INFINITY),
         "-Inf" => Some(f64::NEG_INFINITY),
-        _ if s.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) && !s.is_empty() => s.parse().ok(),
+        _ if s.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) && !s.is_empty() => super::float::parse(s),
         _ => None,
     }
 }

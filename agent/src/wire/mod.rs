@@ -35,6 +35,7 @@ pub mod cidr;
 pub mod date;
 pub mod dns;
 pub mod expfmt;
+pub mod float;
 pub mod glob;
 pub mod hostport;
 pub mod http;
@@ -114,7 +115,7 @@ pub(crate) fn parse_f64(field: &[u8]) -> Option<f64> {
     if field.is_empty() || field.len() > 64 {
         return None;
     }
-    let v: f64 = std::str::from_utf8(field).ok()?.parse().ok()?;
+    let v = float::parse(std::str::from_utf8(field).ok()?)?;
     v.is_finite().then_some(v)
 }
 

@@ -192,7 +192,7 @@ fn parse_value(field: &str) -> Option<f64> {
     if field.len() > 64 || field.contains('_') {
         return None;
     }
-    field.parse().ok()
+    super::float::parse(field)
 }
 
 /// The labels of a sample's validated label text: name and escaped value.

@@ -374,8 +374,8 @@ impl Parser<'_> {
         }
         let is_float = clean.contains(['.', 'e', 'E'])
             && clean.trim_start_matches(['+', '-']).starts_with(|c: char| c.is_ascii_digit());
-        match clean.parse::<f64>() {
-            Ok(f) if is_float && f.is_finite() => Ok(Value::Float(f)),
+        match super::float::parse(&clean) {
+            Some(f) if is_float && f.is_finite() => Ok(Value::Float(f)),
             _ => self.fail(format!("'{raw}' is not a number; strings need quotes (\"{raw}\")")),
         }
     }

@@ -144,7 +144,7 @@ impl Node {
         if !t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
             return None; // Rust's parser also takes "inf" and "NaN"
         }
-        t.parse::<f64>().ok().filter(|v| v.is_finite())
+        super::float::parse(t).filter(|v| v.is_finite())
     }
 
     pub fn is_null(&self) -> bool {

@@ -71,7 +71,7 @@ fn ends(rest: &str) -> Option<&str> {
 pub fn value(bytes: &[u8]) -> Option<f64> {
     let bytes = bytes.get(..128).unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).ok()?.trim_matches('\n');
-    text.parse().ok()
+    crate::wire::float::parse(text)
 }
 
 #[cfg(test)]
