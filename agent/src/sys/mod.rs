@@ -20,4 +20,7 @@ pub mod net;
 pub mod process;
 pub mod signal;
 pub mod statfs;
+// musl's own links its printf for a path sonde never names threads by.
+#[cfg(target_env = "musl")]
+mod thread_name;
 pub mod time;
