@@ -823,3 +823,219 @@ fn side_by_side_with_monit_the_same_events_in_the_same_order() {
     assert_eq!(sonde_said[8..11], hung, "sonde:\n{sonde_text}");
     assert_eq!(sonde_said[11..], ["start: '", "connection succeeded"], "sonde:\n{sonde_text}");
 }
+
+/// Waits until `needle` is in `n` event lines, then three more cycles,
+/// and asserts it is still in `n`: said once per change, not per cycle.
+fn said_once_more(sonde: &Sonde, needle: &str, n: usize) {
+    wait_for(&format!("'{needle}' {n} times; stderr:\n{}", sonde.stderr()), WAIT, || {
+        (count(&sonde.stderr(), needle) >= n).then_some(())
+    });
+    wait_cycles(sonde, 3.0);
+    assert_eq!(count(&sonde.stderr(), needle), n, "{needle}: {}", sonde.stderr());
+}
+
+/// See: Monit's `check directory`, `check filesystem` and `check program`
+/// in one daemon. A directory's permission and owner, and its being a
+/// directory at all; a tmpfs mounted by the test filled below its space
+/// and inode limits and emptied again; a program whose exit status and
+/// output the test sets, one that outlives its timeout (ended, and its
+/// children with it), and one slower than the cycle (the cycle goes on
+/// while it runs). Each change said once.
+#[test]
+fn directories_mounts_and_programs_are_watched() {
+    let dir = Scratch::new("watch-dmp");
+    let data = dir.0.join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o750)).unwrap();
+    let mnt = common::Tmpfs::mount(&dir.0.join("mnt"), "size=1m,nr_inodes=64");
+    let verdict = dir.write("verdict", "0\nall fine\n");
+    let probe = dir.write(
+        "probe.sh",
+        &format!("#!/bin/sh\n{{ read code; read words; }} < {}\necho \"$words\"\nexit $code\n", verdict.display()),
+    );
+    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let hang_pid = dir.0.join("hang.pid");
+    let body = format!(
+        "[[directory]]\nname = \"data\"\npath = \"{data}\"\npermission = \"0750\"\nuid = \"0\"\n\
+         [[mount]]\nname = \"scratch\"\npath = \"{mnt}\"\nmin_free = \"25%\"\nmin_inodes_free = \"10\"\n\
+         [[program]]\nname = \"probe\"\npath = [\"{probe}\"]\nstatus = \">= 2\"\noutput = \"CRITICAL\"\n\
+         [[program]]\nname = \"hang\"\npath = [\"/bin/sh\", \"-c\", \"sleep 600 & echo $! > {hang}; wait\"]\ntimeout = \"1s\"\n\
+         [[program]]\nname = \"slow\"\npath = [\"/bin/sleep\", \"599\"]\ntimeout = \"600s\"\n",
+        data = data.display(),
+        mnt = mnt.0.display(),
+        probe = probe.display(),
+        hang = hang_pid.display(),
+    );
+    let conf = config(&dir, "200ms", &body);
+    let sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
+    for name in ["data", "scratch", "probe"] {
+        wait_state(&sonde, name, "ok");
+    }
+
+    // The directory.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
+    said_once_more(&sonde, "permission test failed", 1);
+    assert_eq!(state_of(&metrics(&sonde), "data"), Some("failed"));
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o750)).unwrap();
+    said_once_more(&sonde, "permission test succeeded", 1);
+    std::fs::remove_dir(&data).unwrap();
+    std::fs::write(&data, "not a directory").unwrap();
+    said_once_more(&sonde, "is not a directory", 1);
+    std::fs::remove_file(&data).unwrap();
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o750)).unwrap();
+    said_once_more(&sonde, "is a directory again", 1);
+    wait_state(&sonde, "data", "ok");
+
+    // The mount: 900 KiB of 1 MiB used leaves less than 25% free.
+    let big = mnt.0.join("big");
+    std::fs::write(&big, vec![0u8; 900 * 1024]).unwrap();
+    said_once_more(&sonde, "space free", 1);
+    let err = sonde.stderr();
+    assert!(err.contains("is below the limit 25%"), "{err}");
+    assert_eq!(state_of(&metrics(&sonde), "scratch"), Some("failed"));
+    std::fs::remove_file(&big).unwrap();
+    wait_state(&sonde, "scratch", "ok");
+    assert_eq!(count(&sonde.stderr(), "space free"), 2, "one failure, one recovery: {}", sonde.stderr());
+    // 60 files of the 64 inodes leave fewer than 10.
+    for i in 0..60 {
+        std::fs::write(mnt.0.join(format!("f{i}")), "").unwrap();
+    }
+    said_once_more(&sonde, "inodes free", 1);
+    for i in 0..60 {
+        std::fs::remove_file(mnt.0.join(format!("f{i}"))).unwrap();
+    }
+    wait_state(&sonde, "scratch", "ok");
+
+    // The program: the exit status the test writes, then its output.
+    std::fs::write(&verdict, "1\nwarning only\n").unwrap();
+    wait_cycles(&sonde, 20.0);
+    assert_eq!(state_of(&metrics(&sonde), "probe"), Some("ok"), "1 is not >= 2");
+    std::fs::write(&verdict, "2\nraid degraded\n").unwrap();
+    said_once_more(&sonde, "status failed (2) -- raid degraded", 1);
+    assert_eq!(state_of(&metrics(&sonde), "probe"), Some("failed"));
+    std::fs::write(&verdict, "0\nCRITICAL: but exit 0\n").unwrap();
+    said_once_more(&sonde, "status succeeded", 1);
+    said_once_more(&sonde, "'probe' content match -- CRITICAL: but exit 0", 1);
+    assert_eq!(state_of(&metrics(&sonde), "probe"), Some("failed"));
+    std::fs::write(&verdict, "0\nall fine\n").unwrap();
+    said_once_more(&sonde, "content doesn't match", 1);
+    wait_state(&sonde, "probe", "ok");
+
+    // Past its timeout: ended with its process group, failed once.
+    said_once_more(&sonde, "'hang' status failed: the program timed out", 1);
+    let orphan = wait_for("the hung program's child", WAIT, || pid_in(&hang_pid));
+    wait_for("the hung program's child to be ended", WAIT, || {
+        (!Path::new(&format!("/proc/{orphan}")).exists()).then_some(())
+    });
+
+    // Slower than any number of cycles: they go on while it runs (had the
+    // cycle waited for it, ten would take 6000 s), with no verdict yet;
+    // stopping sonde ends it.
+    let slow = || processes().into_iter().filter(|(_, cmd, _, _)| cmd.trim_end() == "/bin/sleep 599").count();
+    assert_eq!(slow(), 1);
+    let m = wait_cycles(&sonde, 10.0);
+    assert_eq!(state_of(&m, "slow"), Some("ok"));
+    let err = sonde.stderr();
+    assert!(!events(&err).iter().any(|l| l.contains("'slow'")), "{err}");
+    let mut sonde = sonde;
+    sonde.signal("TERM");
+    assert!(sonde.wait_exit(WAIT).is_some_and(|s| s.success()), "{}", sonde.stderr());
+    assert_eq!(slow(), 0, "the program checks end with sonde");
+}
+
+/// See: `content = "regex"` reads only lines appended since the last look
+/// (the first look starts at the end), in the daemon and over `--once`
+/// runs (the position kept in the state file), and reads a rotated file
+/// from its start.
+#[test]
+fn file_content_matches_new_lines_only() {
+    let dir = Scratch::new("watch-content");
+    let log = dir.write("app.log", "ERROR from before sonde looked\n");
+    let body = format!("[[file]]\nname = \"app_log\"\npath = \"{}\"\ncontent = \"ERROR|panic\"\n", log.display());
+    let append = |text: &str| {
+        use std::io::Write;
+        std::fs::OpenOptions::new().append(true).open(&log).unwrap().write_all(text.as_bytes()).unwrap();
+    };
+
+    // --once runs from cron.
+    let conf = config(&dir, "1s", &body);
+    let once = || {
+        let out = common::run(&["--once", "--config", conf.to_str().unwrap()]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        (out.status.code(), err)
+    };
+    let (code, err) = once();
+    assert_eq!((code, count(&err, "content match")), (Some(0), 0), "{err}");
+    append("ok\nERROR disk full\nstill ok\n");
+    let (code, err) = once();
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(count(&err, "content match: ERROR disk full"), 1, "{err}");
+    let (code, err) = once();
+    assert_eq!((code, count(&err, "content match")), (Some(0), 0), "read once: {err}");
+
+    // The daemon, on the same state: it reads on where the runs stopped.
+    append("kernel panic\n");
+    let conf = config(&dir, "100ms", &body);
+    let sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
+    said_once_more(&sonde, "content match: kernel panic", 1);
+    append("fine\nERROR a\nERROR b\n");
+    said_once_more(&sonde, "content match: ERROR a | ERROR b", 1);
+    // A half-written line waits for its end.
+    append("ERROR half");
+    wait_cycles(&sonde, 3.0);
+    append(" and whole\n");
+    said_once_more(&sonde, "content match: ERROR half and whole", 1);
+    // Rotated (renamed, a new file created): the new file from its start.
+    std::fs::rename(&log, dir.0.join("app.log.1")).unwrap();
+    std::fs::write(&log, "ERROR in the new file\n").unwrap();
+    said_once_more(&sonde, "content match: ERROR in the new file", 1);
+    assert_eq!(count(&sonde.stderr(), "content match"), 4, "{}", sonde.stderr());
+}
+
+/// See: a service that gave up is resumed by `sonde resume NAME` (no
+/// reload), in the daemon and between `--once` runs; a name the config
+/// does not watch is refused.
+#[test]
+fn sonde_resume_resumes_a_service_that_gave_up() {
+    let dir = Scratch::new("watch-resume");
+    let nginx = Nginx::start(&dir.0);
+    let _cleanup = KillPidfile(nginx.pidfile.clone());
+    kill(nginx.daemon.pid() as i32, libc::SIGKILL);
+    let taken = wait_for("nginx's port", WAIT, || std::net::TcpListener::bind(("127.0.0.1", nginx.port)).ok());
+    let body =
+        format!("{}{}", http_check(&nginx), nginx_service(&nginx, "restart_limit = \"2 restarts within 5 cycles\"\n"));
+    let conf = config(&dir, "200ms", &body);
+    let c = conf.to_str().unwrap();
+    let out = common::run(&["--config", c, "resume", "nosuch"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing named 'nosuch' (it has: web)"));
+
+    // Over --once runs: it gives up, the operator fixes it and resumes it.
+    let state = |c: &str| {
+        let out = common::run(&["--once", "--config", c]);
+        state_of(&String::from_utf8(out.stdout).unwrap(), "web").unwrap()
+    };
+    let seen: Vec<_> = (0..3).map(|_| state(c)).collect();
+    assert_eq!(seen, ["restarting", "restarting", "gave_up"]);
+    let out = common::run(&["--config", c, "resume", "web"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    drop(taken);
+    assert_eq!(state(c), "restarting", "resumed and started");
+    assert_eq!(wait_for("nginx up", WAIT, || (state(c) == "ok").then_some("ok")), "ok");
+
+    // The daemon: it gives up again, and a resume without a name resumes
+    // every service at its next cycle.
+    let pid = wait_for("nginx's pid", WAIT, || pid_in(&nginx.pidfile));
+    kill(pid, libc::SIGKILL);
+    let taken = wait_for("nginx's port", WAIT, || std::net::TcpListener::bind(("127.0.0.1", nginx.port)).ok());
+    let sonde = Sonde::start(&["--config", c]);
+    wait_state(&sonde, "web", "gave_up");
+    drop(taken);
+    wait_cycles(&sonde, 3.0);
+    assert_eq!(state_of(&metrics(&sonde), "web"), Some("gave_up"), "left alone until told");
+    let out = common::run(&["--config", c, "resume"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_state(&sonde, "web", "ok");
+    assert_eq!(count(&sonde.stderr(), "monitoring resumed (sonde resume)"), 1, "{}", sonde.stderr());
+}

@@ -35,6 +35,8 @@ pub enum Command {
     CheckConfig(PathBuf),
     DefaultConfig,
     Collectors,
+    /// Services to resume (none: every one).
+    Resume(Vec<String>),
 }
 
 /// Why the command line ends the program before it starts: help asked
@@ -99,6 +101,10 @@ Commands:
                     key
   collectors        list the collectors and whether the embedded default runs
                     them
+  resume [NAME...]  resume watching services (files, ...) of the config that
+                    gave up after their restart limit or were unmonitored;
+                    no NAME: every one. Takes effect at the watchdog's next
+                    cycle (or the next --once run)
 ";
 
 const CHECK_CONFIG_HELP: &str = "\
@@ -118,6 +124,15 @@ const COLLECTORS_HELP: &str = "\
 Usage: sonde collectors
 
 List the collectors and whether the embedded default runs them.
+";
+
+const RESUME_HELP: &str = "\
+Usage: sonde [-c <config>] resume [NAME...]
+Resume watching the named [[service]] (or [[file]], [[directory]], [[mount]],
+[[program]]) tables of the config that gave up after their restart limit or
+were unmonitored by an action; without a NAME, every one. The request is
+left in the config's state directory and taken at the watchdog's next cycle,
+the running sonde's or the next --once run's.
 ";
 
 /// Reads the arguments after the program's name.
@@ -201,11 +216,18 @@ fn command<'a>(name: &str, rest: &mut impl Iterator<Item = &'a str>) -> Result<C
         "check-config" => (CHECK_CONFIG_HELP, true),
         "default-config" => (DEFAULT_CONFIG_HELP, false),
         "collectors" => (COLLECTORS_HELP, false),
+        "resume" => (RESUME_HELP, false),
         _ => return Err(Early::Error(format!("unknown command '{name}'"))),
     };
     let args: Vec<&str> = rest.collect();
     if args.iter().any(|a| matches!(*a, "-h" | "--help" | "help")) {
         return Err(Early::Help(help));
+    }
+    if name == "resume" {
+        if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
+            return Err(Early::Error(format!("resume takes service names, not '{flag}'")));
+        }
+        return Ok(Command::Resume(args.iter().map(|a| (*a).to_owned()).collect()));
     }
     match (takes_file, args.as_slice()) {
         (true, [file]) if !file.starts_with('-') => Ok(Command::CheckConfig(PathBuf::from(file))),
@@ -244,6 +266,9 @@ mod tests {
         assert_eq!(ok(&["check-config", "x.toml"]).command, Some(Command::CheckConfig("x.toml".into())));
         assert_eq!(ok(&["-c", "y", "collectors"]).command, Some(Command::Collectors));
         assert_eq!(ok(&["default-config"]).command, Some(Command::DefaultConfig));
+        assert_eq!(ok(&["-c", "y", "resume"]).command, Some(Command::Resume(vec![])));
+        assert_eq!(ok(&["resume", "web", "db"]).command, Some(Command::Resume(vec!["web".into(), "db".into()])));
+        assert_eq!(parse(&["resume", "--all"]), Err(Early::Error("resume takes service names, not '--all'".into())));
         assert_eq!(parse(&["check-config", "--help"]), Err(Early::Help(CHECK_CONFIG_HELP)));
     }
 

@@ -82,7 +82,7 @@ fn main() -> ExitCode {
             }
             return ExitCode::SUCCESS;
         }
-        None => {}
+        Some(Command::Resume(_)) | None => {}
     }
 
     let overrides = Overrides {
@@ -119,10 +119,15 @@ fn main() -> ExitCode {
         }
     };
 
+    if let Some(Command::Resume(names)) = &args.command {
+        return resume(&config, names);
+    }
+
     // One instance per spool and state directory, in both modes: two
-    // sondes on one spool would send its batches twice.
+    // sondes on one spool would send its batches twice, two watchdogs on
+    // one state restart each other's services.
     let mut dirs: Vec<&std::path::Path> = config.push.iter().filter_map(|p| p.spool.as_deref()).collect();
-    if !config.logs.is_empty() || !config.notify.outputs.is_empty() {
+    if !config.logs.is_empty() || !config.notify.outputs.is_empty() || !config.watch.is_empty() {
         dirs.push(&config.state_dir);
     }
     dirs.sort();
@@ -181,6 +186,30 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error(format_args!("{e}"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `sonde resume [NAME...]`: leaves the request for the watchdog.
+fn resume(config: &Config, names: &[String]) -> ExitCode {
+    let known: Vec<&str> = config.watch.names().collect();
+    if known.is_empty() {
+        error(format_args!("resume: the config watches nothing ([[service]], [[file]], ...)"));
+        return ExitCode::from(2);
+    }
+    if let Some(bad) = names.iter().find(|n| !known.contains(&n.as_str())) {
+        error(format_args!("resume: the config watches nothing named '{bad}' (it has: {})", known.join(", ")));
+        return ExitCode::from(2);
+    }
+    match sonde::watch::state::request_resume(&config.state_dir, names) {
+        Ok(()) => {
+            let which = if names.is_empty() { "every service".to_owned() } else { names.join(", ") };
+            println!("{which}: resumed at the watchdog's next cycle (within {:?})", config.watch.interval);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            error(format_args!("resume: cannot write to {}: {e}", config.state_dir.display()));
             ExitCode::from(2)
         }
     }

@@ -61,7 +61,8 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// `[[check]]` tables, in file order.
     pub checks: Vec<crate::check::Check>,
-    /// `[watch]`, `[[service]]` and `[[file]]`: the watchdog.
+    /// `[watch]`, `[[service]]`, `[[file]]`, `[[directory]]`, `[[mount]]`
+    /// and `[[program]]`: the watchdog.
     pub watch: crate::watch::Settings,
     /// `[probe] blackbox_config` (or `--blackbox-config`): an operator's
     /// blackbox.yml, whose modules `/probe` runs.
@@ -222,6 +223,9 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("watch", watch::WATCH_KEYS),
     ("service", watch::SERVICE_KEYS),
     ("file", watch::FILE_KEYS),
+    ("directory", watch::DIRECTORY_KEYS),
+    ("mount", watch::MOUNT_KEYS),
+    ("program", watch::PROGRAM_KEYS),
     ("push", push::KEYS),
     ("push.labels", &[]),  // any label name
     ("push.headers", &[]), // any header but the reserved ones
@@ -278,16 +282,18 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             }
             continue;
         }
-        if *name == "service" || *name == "file" {
+        if matches!(*name, "service" | "file" | "directory" | "mount" | "program") {
+            let (line, entries, w) = (section.line, &section.entries, &mut config.watch);
             if !section.array {
-                errors.push(Error {
-                    line: section.line,
-                    message: format!("write [[{name}]]: each {name} is a table of its own"),
-                });
+                errors.push(Error { line, message: format!("write [[{name}]]: each {name} is a table of its own") });
             } else if *name == "service" {
                 services.push(section);
-            } else if let Some(f) = watch::file(section.line, &section.entries, &mut errors) {
-                config.watch.files.push(f);
+            } else if *name == "mount" {
+                w.mounts.extend(watch::mount(line, entries, &mut errors));
+            } else if *name == "program" {
+                w.programs.extend(watch::program(line, entries, &mut errors));
+            } else {
+                w.files.extend(watch::file(line, entries, &mut errors, *name == "directory"));
             }
             continue;
         }
@@ -376,27 +382,21 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             config.watch.services.push(s);
         }
     }
-    let names: Vec<(&str, usize)> = config
-        .watch
-        .services
-        .iter()
-        .map(|s| s.name.as_str())
-        .chain(config.watch.files.iter().map(|f| f.name.as_str()))
-        .enumerate()
-        .map(|(i, n)| (n, i))
-        .collect();
-    for (n, i) in &names {
-        if names[..*i].iter().any(|(m, _)| m == n) {
-            errors.push(Error { line: 0, message: format!("two [[service]] or [[file]] tables are named '{n}'") });
+    let names: Vec<&str> = config.watch.names().collect();
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            let message = format!("two watched tables ([[service]], [[file]], ...) are named '{n}'");
+            errors.push(Error { line: 0, message });
         }
     }
+    let watched = names.len();
     if let Err(message) = watch::order(&mut config.watch.services) {
         errors.push(Error { line: 0, message });
     }
-    if config.watch.files.len() + config.watch.services.len() > crate::watch::MAX_SERVICES {
+    if watched > crate::watch::MAX_SERVICES {
         errors.push(Error {
             line: 0,
-            message: format!("more than {} [[service]] and [[file]] tables", crate::watch::MAX_SERVICES),
+            message: format!("more than {} watched services, files, mounts and programs", crate::watch::MAX_SERVICES),
         });
     }
     if let Some(path) = config.blackbox_config.clone() {
@@ -750,6 +750,42 @@ mod tests {
     use super::*;
 
     // See: issue 14, case 11.
+    #[test]
+    fn directories_mounts_and_programs() {
+        let c = parse(
+            "[[directory]]\nname = \"d\"\npath = \"/var/lib/x\"\npermission = \"0750\"\n\
+             [[mount]]\nname = \"root\"\npath = \"/\"\nmin_free = \"12.5%\"\nmin_inodes_free = \"1000\"\n\
+             [[program]]\nname = \"raid\"\npath = [\"/usr/local/bin/raid\", \"-q\"]\nstatus = \"> 1\"\noutput = \"FAIL\"\n",
+        )
+        .unwrap();
+        let w = &c.watch;
+        assert!(w.files[0].directory && w.files[0].permission == Some(0o750));
+        assert_eq!(w.mounts[0].min_free, Some(crate::watch::Free::Percent(12.5)));
+        assert_eq!(w.mounts[0].min_inodes_free, Some(crate::watch::Free::Count(1000)));
+        assert_eq!(w.programs[0].status, (crate::watch::Op::Gt, 1));
+        assert_eq!(w.programs[0].timeout, crate::watch::DEFAULT_TIMEOUT);
+        assert_eq!(w.names().collect::<Vec<_>>(), ["d", "root", "raid"]);
+        for (text, says) in [
+            ("[[directory]]\nname = \"d\"\npath = \"/x\"\nchecksum = \"sha256\"\n", "unknown key 'checksum'"),
+            ("[[mount]]\nname = \"m\"\npath = \"/\"\n", "needs min_free or min_inodes_free"),
+            ("[[mount]]\nname = \"m\"\npath = \"/\"\nmin_free = \"120%\"\n", "write a percentage"),
+            ("[[mount]]\nname = \"m\"\npath = \"/\"\nmin_inodes_free = \"1 GB\"\n", "number of inodes"),
+            ("[[program]]\nname = \"p\"\n", "needs a path"),
+            ("[[program]]\nname = \"p\"\npath = \"/bin/x\"\n", "write the program as an array"),
+            ("[[program]]\nname = \"p\"\npath = [\"/bin/x\"]\nstatus = \"~ 1\"\n", "an operator and an exit status"),
+            ("[[program]]\nname = \"p\"\npath = [\"/bin/x\"]\noutput = \"(\"\n", "output:"),
+            ("[[file]]\nname = \"f\"\npath = \"/x\"\ncontent = \"[\"\n", "content:"),
+            (
+                "[[file]]\nname = \"a\"\npath = \"/x\"\n[[mount]]\nname = \"a\"\npath = \"/\"\nmin_free = \"1%\"\n",
+                "named 'a'",
+            ),
+            ("[mount]\nname = \"m\"\n", "write [[mount]]"),
+        ] {
+            let errors = parse(text).unwrap_err();
+            assert!(errors.iter().any(|e| e.message.contains(says)), "{text}: {errors:?}");
+        }
+    }
+
     #[test]
     fn r14_a_report_escapes_control_characters() {
         let errors = [Error { line: 3, message: "unknown key \"a\\nb\u{1b}[31m\"\nnext".into() }];

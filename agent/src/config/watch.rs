@@ -1,5 +1,6 @@
-//! `[watch]`, `[[service]]` and `[[file]]`: the watchdog's settings (see
-//! [`crate::watch`]), in Monit's words.
+//! `[watch]`, `[[service]]`, `[[file]]`, `[[directory]]`, `[[mount]]` and
+//! `[[program]]`: the watchdog's settings (see [`crate::watch`]), in
+//! Monit's words.
 //!
 //! ```toml
 //! [watch]
@@ -28,6 +29,25 @@
 //! gid = "root"
 //! max_size = "100 MB"                  #   if size > 100 MB then alert
 //! max_age = "15m"                      #   if timestamp > 15 minutes then alert
+//! content = "ERROR|panic"              #   if content = "ERROR|panic" then alert (new lines)
+//!
+//! [[directory]]                        # check directory spool with path /var/spool/x
+//! name = "spool"
+//! path = "/var/spool/x"
+//! permission = "0750"                  #   (and uid, gid, max_age as for a file)
+//!
+//! [[mount]]                            # check filesystem rootfs with path /
+//! name = "rootfs"
+//! path = "/"
+//! min_free = "10%"                     #   if space free < 10% then alert ("1 GB": bytes)
+//! min_inodes_free = "5%"               #   if inode free < 5% then alert ("1000": inodes)
+//!
+//! [[program]]                          # check program raid with path "/usr/local/bin/raid -q"
+//! name = "raid"
+//! path = ["/usr/local/bin/raid", "-q"] #   argv, no shell
+//! timeout = "30s"                      #   with timeout 30 seconds
+//! status = "!= 0"                      #   if status != 0 then alert (the default)
+//! output = "CRITICAL"                  #   if content = "CRITICAL" then alert
 //! ```
 //!
 //! A condition is `[if] TEST [TOLERANCE] then ACTION`: TEST is `failed
@@ -45,8 +65,8 @@ use super::{duration, strings, Error};
 use crate::check::Check;
 use crate::sys::process::{self, Credentials};
 use crate::watch::{
-    digest::Hash, Action, Condition, File, Find, Op, Process, Resource, Test, Window, DEFAULT_TIMEOUT, MAX_CONDITIONS,
-    MAX_SERVICES, MAX_WINDOW,
+    digest::Hash, Action, Condition, File, Find, Free, Mount, Op, Process, ProgramCheck, Resource, Test, Window,
+    DEFAULT_TIMEOUT, MAX_CONDITIONS, MAX_SERVICES, MAX_WINDOW,
 };
 use crate::wire::regex::Regex;
 use crate::wire::toml::{Entry, Value};
@@ -66,7 +86,11 @@ pub const SERVICE_KEYS: &[&str] = &[
     "restart_limit",
     "depends_on",
 ];
-pub const FILE_KEYS: &[&str] = &["name", "path", "checksum", "permission", "uid", "gid", "max_size", "max_age"];
+pub const FILE_KEYS: &[&str] =
+    &["name", "path", "checksum", "permission", "uid", "gid", "max_size", "max_age", "content"];
+pub const DIRECTORY_KEYS: &[&str] = &["name", "path", "permission", "uid", "gid", "max_age"];
+pub const MOUNT_KEYS: &[&str] = &["name", "path", "min_free", "min_inodes_free"];
+pub const PROGRAM_KEYS: &[&str] = &["name", "path", "timeout", "uid", "gid", "status", "output"];
 
 /// `[watch] interval`.
 pub fn watch(interval: &mut Duration, e: &Entry) -> Result<(), String> {
@@ -136,6 +160,39 @@ impl Table<'_> {
         Some(argv)
     }
 
+    /// `path`, which the table needs.
+    fn path(&mut self, line: usize, what: &str) -> Option<PathBuf> {
+        let path = self.text("path").map(|(_, p)| PathBuf::from(p));
+        if path.is_none() && self.entries.iter().all(|e| e.key != "path") {
+            self.err(line, format!("[[{what}]] needs a path"));
+        }
+        path
+    }
+
+    /// A regular expression.
+    fn pattern(&mut self, key: &str) -> Option<Regex> {
+        let (l, p) = self.text(key)?;
+        Regex::new(&p).map_err(|why| self.err(l, format!("{key}: {why}"))).ok()
+    }
+
+    /// `timeout`, above zero ([`DEFAULT_TIMEOUT`] when not given).
+    fn timeout(&mut self) -> Duration {
+        match self.text("timeout") {
+            None => DEFAULT_TIMEOUT,
+            Some((l, s)) => match duration(&s) {
+                Ok(d) if !d.is_zero() => d,
+                Ok(_) => {
+                    self.err(l, "timeout: must be above zero".into());
+                    DEFAULT_TIMEOUT
+                }
+                Err(m) => {
+                    self.err(l, format!("timeout: {m}"));
+                    DEFAULT_TIMEOUT
+                }
+            },
+        }
+    }
+
     fn unknown(&mut self, keys: &[&str], what: &str) {
         let bad: Vec<(usize, String)> =
             self.entries.iter().filter(|e| !keys.contains(&e.key.as_str())).map(|e| (e.line, e.key.clone())).collect();
@@ -183,11 +240,7 @@ pub fn service(line: usize, entries: &[Entry], checks: &[Check], errors: &mut Ve
     let mut t = Table { entries, errors };
     t.unknown(SERVICE_KEYS, "service");
     let name = t.name(line, "service");
-    let pattern = |t: &mut Table, key: &str| {
-        let (l, p) = t.text(key)?;
-        Regex::new(&p).map_err(|why| t.err(l, format!("{key}: {why}"))).ok()
-    };
-    let matching = pattern(&mut t, "matching");
+    let matching = t.pattern("matching");
     let find = match t.text("pidfile") {
         Some((_, p)) => Find::Pidfile(PathBuf::from(p), matching),
         None => match matching {
@@ -199,20 +252,7 @@ pub fn service(line: usize, entries: &[Entry], checks: &[Check], errors: &mut Ve
         },
     };
     let (start, stop, restart) = (t.argv("start"), t.argv("stop"), t.argv("restart"));
-    let timeout = match t.text("timeout") {
-        None => DEFAULT_TIMEOUT,
-        Some((l, s)) => match duration(&s) {
-            Ok(d) if !d.is_zero() => d,
-            Ok(_) => {
-                t.err(l, "timeout: must be above zero".into());
-                DEFAULT_TIMEOUT
-            }
-            Err(m) => {
-                t.err(l, format!("timeout: {m}"));
-                DEFAULT_TIMEOUT
-            }
-        },
-    };
+    let timeout = t.timeout();
     let who = t.ids();
     let restart_limit = t.text("restart_limit").and_then(|(l, s)| {
         let w = window(&s, "restarts").ok_or(());
@@ -238,16 +278,14 @@ pub fn service(line: usize, entries: &[Entry], checks: &[Check], errors: &mut Ve
     Some(Process { name: name?, find, start, stop, restart, timeout, who, conditions, restart_limit, depends_on })
 }
 
-/// One `[[file]]` table.
-pub fn file(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<File> {
+/// One `[[file]]` table, or with `directory` one `[[directory]]` table.
+pub fn file(line: usize, entries: &[Entry], errors: &mut Vec<Error>, directory: bool) -> Option<File> {
     let before = errors.len();
     let mut t = Table { entries, errors };
-    t.unknown(FILE_KEYS, "file");
-    let name = t.name(line, "file");
-    let path = t.text("path").map(|(_, p)| PathBuf::from(p));
-    if path.is_none() {
-        t.err(line, "[[file]] needs a path".into());
-    }
+    let what = if directory { "directory" } else { "file" };
+    t.unknown(if directory { DIRECTORY_KEYS } else { FILE_KEYS }, what);
+    let name = t.name(line, what);
+    let path = t.path(line, what);
     let checksum = t.text("checksum").and_then(|(l, s)| {
         let (h, expect) = match s.split_once(':') {
             Some((h, x)) => (h, Some(x.to_ascii_lowercase())),
@@ -288,10 +326,89 @@ pub fn file(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<F
         })
     });
     let max_age = t.text("max_age").and_then(|(l, s)| duration(&s).map_err(|m| t.err(l, format!("max_age: {m}"))).ok());
+    let content = t.pattern("content");
     if errors.len() > before {
         return None;
     }
-    Some(File { name: name?, path: path?, checksum, permission, uid: who.uid, gid: who.gid, max_size, max_age })
+    let (uid, gid) = (who.uid, who.gid);
+    Some(File { name: name?, path: path?, directory, checksum, permission, uid, gid, max_size, max_age, content })
+}
+
+/// One `[[mount]]` table.
+pub fn mount(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<Mount> {
+    let before = errors.len();
+    let mut t = Table { entries, errors };
+    t.unknown(MOUNT_KEYS, "mount");
+    let name = t.name(line, "mount");
+    let path = t.path(line, "mount");
+    let mut limit = |key: &str, unit: &str| {
+        let (l, s) = t.text(key)?;
+        free(&s, unit == "B").or_else(|| {
+            let example = if unit == "B" { "\"10%\" or \"1 GB\"" } else { "\"5%\" or \"1000\"" };
+            t.err(l, format!("{key}: '{s}': write a percentage or a number of {unit} ({example})"));
+            None
+        })
+    };
+    let (min_free, min_inodes_free) = (limit("min_free", "B"), limit("min_inodes_free", "inodes"));
+    if min_free.is_none() && min_inodes_free.is_none() && errors.len() == before {
+        errors.push(Error { line, message: "[[mount]] needs min_free or min_inodes_free".into() });
+    }
+    if errors.len() > before {
+        return None;
+    }
+    Some(Mount { name: name?, path: path?, min_free, min_inodes_free })
+}
+
+/// `10%`, `12.5 %` (a share of the whole), or a count (`1 GB` with
+/// `bytes`, `1000`).
+fn free(s: &str, bytes: bool) -> Option<Free> {
+    if let Some(p) = s.trim().strip_suffix('%') {
+        let p = crate::wire::float::parse(p.trim())?;
+        return (0.0..=100.0).contains(&p).then_some(Free::Percent(p));
+    }
+    if bytes {
+        size(s).map(Free::Count)
+    } else {
+        s.trim().parse().ok().map(Free::Count)
+    }
+}
+
+/// One `[[program]]` table.
+pub fn program(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Option<ProgramCheck> {
+    let before = errors.len();
+    let mut t = Table { entries, errors };
+    t.unknown(PROGRAM_KEYS, "program");
+    let name = t.name(line, "program");
+    let argv = t.argv("path");
+    if argv.is_none() && t.entries.iter().all(|e| e.key != "path") {
+        t.err(line, "[[program]] needs a path: [\"/path/to/program\", \"arg\", ...]".into());
+    }
+    let timeout = t.timeout();
+    let who = t.ids();
+    let status = match t.text("status") {
+        None => (Op::Ne, 0),
+        Some((l, s)) => {
+            let words: Vec<&str> = s.split_whitespace().collect();
+            match words[..] {
+                [op, n] => match (operator(op), n.parse::<i32>()) {
+                    (Ok(op), Ok(n)) => (op, n),
+                    _ => {
+                        t.err(l, format!("status: '{s}': write an operator and an exit status (\"!= 0\")"));
+                        (Op::Ne, 0)
+                    }
+                },
+                _ => {
+                    t.err(l, format!("status: '{s}': write an operator and an exit status (\"!= 0\")"));
+                    (Op::Ne, 0)
+                }
+            }
+        }
+    };
+    let output = t.pattern("output");
+    if errors.len() > before {
+        return None;
+    }
+    Some(ProgramCheck { name: name?, argv: argv?, timeout, who, status, output })
 }
 
 /// `100 MB`, `64kB`, `512`: bytes (Monit's units, powers of 1024).
@@ -362,15 +479,7 @@ pub fn condition(text: &str, checks: &[Check]) -> Result<Condition, String> {
                 "uptime" => Resource::Uptime,
                 _ => return Err("the test is 'failed CHECK' or cpu, memory, threads, children, filedescriptors or uptime, an operator and a value".into()),
             };
-            let op = match *op {
-                ">" | "gt" => Op::Gt,
-                "<" | "lt" => Op::Lt,
-                ">=" | "ge" => Op::Ge,
-                "<=" | "le" => Op::Le,
-                "=" | "==" | "eq" => Op::Eq,
-                "!=" | "<>" | "ne" => Op::Ne,
-                o => return Err(format!("'{o}' is not an operator (>, <, >=, <=, ==, !=)")),
-            };
+            let op = operator(op)?;
             let joined = value.concat();
             let split = joined.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(joined.len());
             let (n, unit) = joined.split_at(split);
@@ -394,6 +503,19 @@ pub fn condition(text: &str, checks: &[Check]) -> Result<Condition, String> {
     };
     let shown = words[..then].join(" ");
     Ok(Condition { text: shown, test, tolerance, action })
+}
+
+/// Monit's operators: `>`, `<`, `>=`, `<=`, `==`, `!=` and their words.
+fn operator(op: &str) -> Result<Op, String> {
+    Ok(match op {
+        ">" | "gt" => Op::Gt,
+        "<" | "lt" => Op::Lt,
+        ">=" | "ge" => Op::Ge,
+        "<=" | "le" => Op::Le,
+        "=" | "==" | "eq" => Op::Eq,
+        "!=" | "<>" | "ne" => Op::Ne,
+        o => return Err(format!("'{o}' is not an operator (>, <, >=, <=, ==, !=)")),
+    })
 }
 
 /// Orders services so that each comes after those it depends on; Err

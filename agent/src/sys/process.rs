@@ -1,8 +1,9 @@
 //! Running a program for the watchdog (a service's start, stop or restart
-//! program), as Monit runs its methods: no shell (argv is executed as
-//! given; `["/bin/sh", "-c", "..."]` when the operator wants one), in a
-//! session of its own (setsid), with stdin, stdout and stderr on
-//! /dev/null and every other descriptor closed at exec, a clean
+//! program, a program check), as Monit runs its methods: no shell (argv is
+//! executed as given; `["/bin/sh", "-c", "..."]` when the operator wants
+//! one), in a session of its own (setsid), with stdin, stdout and stderr on
+//! /dev/null (stdout and stderr on a pipe sonde reads, for a program
+//! check) and every other descriptor closed at exec, a clean
 //! environment (a fixed PATH plus what the caller gives: `SONDE_SERVICE`,
 //! `SONDE_EVENT`, ...), signals at their defaults, umask 022, optionally
 //! as another uid and gid (read back after the switch), and a timeout
@@ -10,7 +11,8 @@
 //! SIGKILL after [`KILL_GRACE`].
 //!
 //! Invariants: every child started here is reaped before [`run`]
-//! returns, whatever happened (an exec that failed, a timeout), so the
+//! returns, and a [`Child`] of [`spawn`] when it is dropped at the latest,
+//! whatever happened (an exec that failed, a timeout), so the
 //! watchdog leaves no zombie; a daemon the program forks is reparented
 //! to init as usual and is not ours to reap. The child between fork and
 //! exec calls only async-signal-safe functions, with every argument
@@ -53,6 +55,26 @@ pub struct Credentials {
 /// started (not executable, a NUL in an argument, no uid switch); the
 /// child is reaped then too.
 pub fn run(argv: &[String], env: &[String], who: Credentials, timeout: Duration) -> io::Result<Ended> {
+    let mut child = spawn(argv, env, who, false)?;
+    Ok(child.wait(Instant::now() + timeout))
+}
+
+/// A program started by [`spawn`]. It is reaped by [`Child::poll`] once
+/// it ended, by [`Child::wait`], or when dropped (ended first, as at a
+/// timeout).
+#[derive(Debug)]
+pub struct Child {
+    pid: libc::pid_t,
+    /// The read end of its stdout and stderr, non-blocking.
+    output: Option<std::fs::File>,
+    reaped: bool,
+}
+
+/// Starts `argv` as [`run`] does, without waiting for it; with `capture`,
+/// its stdout and stderr go to a pipe [`Child::read_output`] reads (else
+/// to /dev/null).
+pub fn spawn(argv: &[String], env: &[String], who: Credentials, capture: bool) -> io::Result<Child> {
+    use std::os::fd::FromRawFd;
     let cstr = |s: &str| CString::new(s).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput));
     let args: Vec<CString> = argv.iter().map(|a| cstr(a)).collect::<io::Result<_>>()?;
     let Some(path) = args.first() else { return Err(io::ErrorKind::InvalidInput.into()) };
@@ -70,6 +92,21 @@ pub fn run(argv: &[String], env: &[String], who: Credentials, timeout: Duration)
     if unsafe { libc::pipe2(report.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
         return Err(io::Error::last_os_error());
     }
+    // The output pipe: blocking for the program (a full pipe makes it
+    // wait, never fail), non-blocking for us.
+    let mut out = [-1 as libc::c_int; 2];
+    // SAFETY: as above; fcntl on a descriptor we own.
+    if capture
+        && unsafe {
+            libc::pipe2(out.as_mut_ptr(), libc::O_CLOEXEC) < 0
+                || libc::fcntl(out[0], libc::F_SETFL, libc::O_NONBLOCK) < 0
+        }
+    {
+        let e = io::Error::last_os_error();
+        // SAFETY: closing descriptors we own (-1 is ignored by close).
+        unsafe { report.iter().chain(&out).for_each(|&fd| _ = libc::close(fd)) };
+        return Err(e);
+    }
     // Signals are blocked across the fork, so no handler of sonde's runs
     // in the child before it resets them.
     // SAFETY: plain sigset operations on locals.
@@ -85,14 +122,20 @@ pub fn run(argv: &[String], env: &[String], who: Credentials, timeout: Duration)
     if pid == 0 {
         // SAFETY: see above; every pointer is to a NUL-terminated string
         // or a NULL-terminated array that outlives the call.
-        unsafe { child(path.as_ptr(), &arg_ptrs, &env_ptrs, null.as_ptr(), root.as_ptr(), who, report[1]) }
+        unsafe { child(path.as_ptr(), &arg_ptrs, &env_ptrs, [null.as_ptr(), root.as_ptr()], who, report[1], out[1]) }
     }
     let forked = io::Error::last_os_error();
-    // SAFETY: restores this thread's mask; closes our copy of the write end.
+    // SAFETY: restores this thread's mask; closes our copies of the write
+    // ends.
     unsafe {
         libc::pthread_sigmask(libc::SIG_SETMASK, &raw const old, std::ptr::null_mut());
         libc::close(report[1]);
+        if capture {
+            libc::close(out[1]);
+        }
     }
+    // SAFETY: the read end is ours alone from here on.
+    let output = capture.then(|| unsafe { std::fs::File::from_raw_fd(out[0]) });
     if pid < 0 {
         // SAFETY: closing the read end we own.
         unsafe { libc::close(report[0]) };
@@ -114,7 +157,71 @@ pub fn run(argv: &[String], env: &[String], who: Credentials, timeout: Duration)
         reap(pid);
         return Err(io::Error::from_raw_os_error(i32::from_ne_bytes(errno)));
     }
-    Ok(wait(pid, Instant::now() + timeout))
+    Ok(Child { pid, output, reaped: false })
+}
+
+/// The most a [`Child::read_output`] call reads, so one call is bounded
+/// whatever the program writes.
+const READ_MAX: usize = 256 * 1024;
+
+impl Child {
+    pub fn pid(&self) -> u32 {
+        self.pid.unsigned_abs()
+    }
+
+    /// Takes what the program wrote since the last call, without waiting:
+    /// the first bytes up to `keep` in all are kept in `out`, the rest read
+    /// and dropped, so the program never blocks on a full pipe for long.
+    pub fn read_output(&mut self, out: &mut Vec<u8>, keep: usize) {
+        use std::io::Read;
+        let Some(pipe) = &mut self.output else { return };
+        let mut buf = [0u8; 4096];
+        let mut read = 0;
+        while read < READ_MAX {
+            match pipe.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => {
+                    read += n;
+                    let room = keep.saturating_sub(out.len()).min(n);
+                    out.extend_from_slice(&buf[..room]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// How it ended, once it has (it is reaped then); None while it runs.
+    pub fn poll(&mut self) -> Option<Ended> {
+        if self.reaped {
+            return Some(Ended::TimedOut);
+        }
+        let status = try_reap(self.pid)?;
+        self.reaped = true;
+        Some(if libc::WIFEXITED(status) {
+            Ended::Exited(libc::WEXITSTATUS(status))
+        } else {
+            Ended::Signalled(libc::WTERMSIG(status))
+        })
+    }
+
+    /// Waits for it until `deadline`; past it, SIGTERM to its group, then
+    /// SIGKILL after [`KILL_GRACE`]. It is reaped when this returns.
+    pub fn wait(&mut self, deadline: Instant) -> Ended {
+        if self.reaped {
+            return Ended::TimedOut;
+        }
+        self.reaped = true;
+        wait(self.pid, deadline)
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.reaped {
+            wait(self.pid, Instant::now());
+        }
+    }
 }
 
 /// The child's side: everything before exec. Never returns.
@@ -125,10 +232,10 @@ unsafe fn child(
     path: *const libc::c_char,
     argv: &[*const libc::c_char],
     envp: &[*const libc::c_char],
-    null: *const libc::c_char,
-    root: *const libc::c_char,
+    [null, root]: [*const libc::c_char; 2],
     who: Credentials,
     report: libc::c_int,
+    output: libc::c_int,
 ) -> ! {
     // SAFETY: the caller's contract; all async-signal-safe.
     unsafe {
@@ -172,6 +279,11 @@ unsafe fn child(
         }
         if fd > 2 {
             libc::close(fd);
+        }
+        // A captured program writes both to the pipe (the original closes
+        // at exec).
+        if output >= 0 && (libc::dup2(output, 1) < 0 || libc::dup2(output, 2) < 0) {
+            fail(report);
         }
         // Every inherited descriptor closes at exec (the report pipe
         // after an exec that worked). close_range(2) with CLOEXEC needs
@@ -322,6 +434,29 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
         assert!(run(&argv(&["/bin/tr\0ue"]), &[], who, t).is_err());
         assert!(run(&[], &[], who, t).is_err());
+    }
+
+    #[test]
+    fn a_spawned_program_is_read_and_reaped_without_waiting() {
+        let who = Credentials::default();
+        let script = "echo out; echo err >&2; head -c 100000 /dev/zero; exit 4";
+        let mut c = spawn(&argv(&["/bin/sh", "-c", script]), &[], who, true).unwrap();
+        let (mut out, deadline) = (Vec::new(), Instant::now() + Duration::from_secs(30));
+        // 100 kB is more than a pipe holds: it ends only because it is read.
+        let ended = loop {
+            c.read_output(&mut out, 8);
+            if let Some(e) = c.poll() {
+                break e;
+            }
+            assert!(Instant::now() < deadline, "the program did not end");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!((ended, out.as_slice()), (Ended::Exited(4), b"out\nerr\n".as_slice()));
+        // Dropped while it runs: ended and reaped at once.
+        let c = spawn(&argv(&["/bin/sleep", "600"]), &[], who, false).unwrap();
+        let pid = c.pid();
+        drop(c);
+        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
     }
 
     /// See: a start program that never returns is ended at its timeout,

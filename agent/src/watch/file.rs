@@ -1,6 +1,8 @@
-//! File checks (Monit's `check file`): the file exists, its checksum
-//! (changed, or as expected), its permission bits, its owner and group,
-//! its size and the age of its last modification.
+//! File and directory checks (Monit's `check file` and `check
+//! directory`): it exists and is of its kind (a regular file, a
+//! directory), its checksum (changed, or as expected), its permission
+//! bits, its owner and group, its size, the age of its last modification,
+//! and lines appended to it that match (see [`super::content`]).
 //! Each is said once when it starts failing (or changes) and once when it
 //! recovers, never at every cycle; the last checksum is kept in the state
 //! file, so a change made while sonde was not running is seen at its next
@@ -16,6 +18,7 @@ use std::os::unix::fs::MetadataExt;
 use super::digest::Hasher;
 use super::state::Entry;
 use super::{Event, File, Kind, Status};
+use crate::sys::log;
 
 /// Bytes read at a time while hashing.
 const BLOCK: usize = 16 * 1024;
@@ -28,6 +31,10 @@ const GID: u64 = 8;
 const MISSING: u64 = 16;
 const SIZE: u64 = 32;
 const TIMESTAMP: u64 = 64;
+const INVALID: u64 = 128;
+/// New lines matched in this look (said at every look that finds some,
+/// as Monit does).
+const CONTENT: u64 = 256;
 
 /// What told a file's content apart between two looks without reading it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,7 +56,11 @@ pub fn check(f: &File, e: &mut Entry, stamp: &mut Option<Stamp>, events: &mut Ve
                 say(
                     Kind::File,
                     Status::Failed,
-                    format!("file {} does not exist or cannot be read: {err}", f.path.display()),
+                    format!(
+                        "{} {} does not exist or cannot be read: {err}",
+                        if f.directory { "directory" } else { "file" },
+                        f.path.display()
+                    ),
                 );
                 e.failing |= MISSING;
             }
@@ -57,8 +68,9 @@ pub fn check(f: &File, e: &mut Entry, stamp: &mut Option<Stamp>, events: &mut Ve
             return true;
         }
     };
+    let what = if f.directory { "directory" } else { "file" };
     if e.failing & MISSING != 0 {
-        say(Kind::File, Status::Succeeded, format!("file {} exists", f.path.display()));
+        say(Kind::File, Status::Succeeded, format!("{what} {} exists", f.path.display()));
         e.failing &= !MISSING;
     }
     let mut flip = |bit: u64, failed: bool, kind: Kind, bad: String, good: String| {
@@ -70,6 +82,14 @@ pub fn check(f: &File, e: &mut Entry, stamp: &mut Option<Stamp>, events: &mut Ve
             e.failing &= !bit;
         }
     };
+    let kind_ok = if f.directory { meta.is_dir() } else { meta.is_file() };
+    flip(
+        INVALID,
+        !kind_ok,
+        Kind::Invalid,
+        format!("{} is not a {}", f.path.display(), if f.directory { "directory" } else { "regular file" }),
+        format!("{} is a {what} again", f.path.display()),
+    );
     let mode = meta.mode() & 0o7777;
     if let Some(want) = f.permission {
         flip(
@@ -121,6 +141,10 @@ pub fn check(f: &File, e: &mut Entry, stamp: &mut Option<Stamp>, events: &mut Ve
             format!("timestamp test succeeded [modified {} s ago]", age.as_secs()),
         );
     }
+    if !kind_ok {
+        *stamp = None;
+        return true;
+    }
     if let Some((hash, expect)) = &f.checksum {
         let now = Stamp {
             size: meta.size(),
@@ -147,6 +171,19 @@ pub fn check(f: &File, e: &mut Entry, stamp: &mut Option<Stamp>, events: &mut Ve
                 }
                 e.sum = sum;
             }
+        }
+    }
+    if let Some(re) = &f.content {
+        e.failing &= !CONTENT;
+        match super::content::scan(&f.path, re, &mut e.pos, &mut e.ino) {
+            Ok(found) if found.matched > 0 => {
+                e.failing |= CONTENT;
+                let more = found.matched - found.lines.len();
+                let tail = if more > 0 { format!(" (and {more} more)") } else { String::new() };
+                say(Kind::Content, Status::Changed, format!("content match: {}{tail}", found.lines.join(" | ")));
+            }
+            Ok(_) => {}
+            Err(err) => log::debug!("watch: {}: content: {err}", f.path.display()),
         }
     }
     e.failing != 0

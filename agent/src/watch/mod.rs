@@ -3,8 +3,10 @@
 //! starts one that does not run, tests its conditions (any sonde check
 //! against it, its resources) and acts on them (restart, stop, alert,
 //! ...), stops trying after `restart_limit` restarts within a window of
-//! cycles, and watches files (checksum, permission, owner). What it sees
-//! is published as metrics and said as events.
+//! cycles, and watches files and directories (checksum, permission, owner,
+//! size, age, new lines), filesystems (space and inodes free) and programs
+//! (exit status, output). What it sees is published as metrics and said
+//! as events.
 //!
 //! Words are Monit's where Monit has them (`pidfile`, `matching`, `start`,
 //! `stop`, `if failed ... then restart`, `X restarts within Y cycles`,
@@ -16,8 +18,10 @@
 //! is left alone ("timeout" in Monit, `gave_up` here) until a reload.
 //!
 //! Files: [`find`] finds a service's process, [`program`] runs its
-//! programs, [`condition`] tests its conditions, [`file`] the file checks
-//! (with [`digest`]'s hashes), [`state`] keeps what must outlive a run in
+//! programs, [`condition`] tests its conditions, [`file`] the file and
+//! directory checks (with [`digest`]'s hashes and [`content`]'s scan of
+//! new lines), [`mount`] the filesystem checks, [`program_check`] the
+//! program checks, [`state`] keeps what must outlive a run in
 //! the state file, [`render`] writes the metrics, and [`service`] runs the
 //! cycle: the agent's watch service, and one cycle for `--once`.
 //!
@@ -29,10 +33,13 @@
 //! counts and windows are bounded (64 cycles, [`MAX_SERVICES`]).
 
 pub mod condition;
+pub mod content;
 pub mod digest;
 pub mod file;
 pub mod find;
+pub mod mount;
 pub mod program;
+pub mod program_check;
 pub mod render;
 pub mod service;
 pub mod state;
@@ -63,23 +70,42 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 /// Default timeout of a program (Monit's `with timeout 30 seconds`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The watchdog's settings: `[watch]`, `[[service]]`, `[[file]]`.
+/// The watchdog's settings: `[watch]`, `[[service]]`, `[[file]]`,
+/// `[[directory]]`, `[[mount]]`, `[[program]]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     pub interval: Duration,
     pub services: Vec<Process>,
+    /// Files and directories.
     pub files: Vec<File>,
+    pub mounts: Vec<Mount>,
+    pub programs: Vec<ProgramCheck>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { interval: DEFAULT_INTERVAL, services: Vec::new(), files: Vec::new() }
+        Settings {
+            interval: DEFAULT_INTERVAL,
+            services: Vec::new(),
+            files: Vec::new(),
+            mounts: Vec::new(),
+            programs: Vec::new(),
+        }
     }
 }
 
 impl Settings {
     pub fn is_empty(&self) -> bool {
-        self.services.is_empty() && self.files.is_empty()
+        self.names().next().is_none()
+    }
+
+    /// Every watched thing's name, in the order a cycle visits them:
+    /// services, files and directories, mounts, programs.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let services = self.services.iter().map(|s| s.name.as_str());
+        let files = self.files.iter().map(|f| f.name.as_str());
+        let mounts = self.mounts.iter().map(|m| m.name.as_str());
+        services.chain(files).chain(mounts).chain(self.programs.iter().map(|p| p.name.as_str()))
     }
 }
 
@@ -234,11 +260,15 @@ impl Action {
     }
 }
 
-/// A watched file (`[[file]]`): Monit's `check file`.
+/// A watched file (`[[file]]`, Monit's `check file`) or directory
+/// (`[[directory]]`, Monit's `check directory`: no checksum, size or
+/// content).
 #[derive(Clone, Debug, PartialEq)]
 pub struct File {
     pub name: String,
     pub path: PathBuf,
+    /// A directory is expected; else a regular file.
+    pub directory: bool,
     /// `if changed checksum` (None expected) or `if failed checksum expect
     /// H` (Some).
     pub checksum: Option<(digest::Hash, Option<String>)>,
@@ -252,6 +282,42 @@ pub struct File {
     /// `if timestamp > 15 minutes then alert`: the age of its last
     /// modification.
     pub max_age: Option<Duration>,
+    /// `if content = "regex" then alert`: a line appended since the last
+    /// look matches.
+    pub content: Option<Regex>,
+}
+
+/// A watched filesystem (`[[mount]]`): Monit's `check filesystem`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mount {
+    pub name: String,
+    /// Any path on it (its mount point, usually).
+    pub path: PathBuf,
+    /// `if space free < 10%`, `if space free < 1 GB`: bytes.
+    pub min_free: Option<Free>,
+    /// `if inode free < 5%`, `if inode free < 1000`: inodes.
+    pub min_inodes_free: Option<Free>,
+}
+
+/// A lower limit of what is free: a share of the whole, or a count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Free {
+    Percent(f64),
+    Count(u64),
+}
+
+/// A program run for its result (`[[program]]`): Monit's `check program`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProgramCheck {
+    pub name: String,
+    pub argv: Vec<String>,
+    /// How long one run may take before it is ended (and failed).
+    pub timeout: Duration,
+    pub who: Credentials,
+    /// `if status != 0 then alert`: the exit status for which it fails.
+    pub status: (Op, i32),
+    /// `if content = "regex" then alert`: its output matches.
+    pub output: Option<Regex>,
 }
 
 /// What an event is about: Monit's event names.
@@ -277,6 +343,12 @@ pub enum Kind {
     File,
     Size,
     Timestamp,
+    /// Not the kind of file expected (a directory, a regular file).
+    Invalid,
+    /// New lines of a file, or a program's output, match.
+    Content,
+    /// A program's exit status.
+    Status,
 }
 
 impl Kind {
@@ -295,6 +367,9 @@ impl Kind {
             Kind::File => "file",
             Kind::Size => "size",
             Kind::Timestamp => "timestamp",
+            Kind::Invalid => "invalid",
+            Kind::Content => "content",
+            Kind::Status => "status",
         }
     }
 }
@@ -384,6 +459,9 @@ impl Event {
             (Kind::Checksum, Status::Changed) => {
                 ("FileChanged", Severity::Warning, State::Once, "Checksum changed", "alert")
             }
+            (Kind::Content, Status::Changed) => {
+                ("FileContentMatched", Severity::Warning, State::Once, "Content match", "alert")
+            }
             (Kind::Action | Kind::Exec, _) | (_, Status::Info | Status::Changed) => return None,
             (k, Status::Failed) => ("ServiceFailed", Severity::Critical, State::Firing, failed_words(k), "alert"),
             (k, Status::Succeeded) => {
@@ -422,6 +500,9 @@ fn failed_words(k: Kind) -> &'static str {
         Kind::Size => "Size failed",
         Kind::Timestamp => "Timestamp failed",
         Kind::Checksum => "Checksum failed",
+        Kind::Invalid => "Invalid type",
+        Kind::Content => "Content match",
+        Kind::Status => "Status failed",
         _ => "Does not exist",
     }
 }
@@ -437,6 +518,9 @@ fn succeeded_words(k: Kind) -> &'static str {
         Kind::Gid => "GID succeeded",
         Kind::Size => "Size succeeded",
         Kind::Timestamp => "Timestamp succeeded",
+        Kind::Invalid => "Type succeeded",
+        Kind::Content => "Content doesn't match",
+        Kind::Status => "Status succeeded",
         _ => "Checksum succeeded",
     }
 }

@@ -66,6 +66,13 @@ pub struct View {
     pub process: Option<Seen>,
 }
 
+impl View {
+    /// A file, mount or program check's view: a state and nothing else.
+    pub fn of(name: &str, state: Shown) -> View {
+        View { name: name.to_owned(), state, restarts: None, actions: None, conditions: Vec::new(), process: None }
+    }
+}
+
 /// The last cycle.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {

@@ -17,7 +17,13 @@
 //! that replaces it on a reload (the cycle runs under its lock, so the
 //! two never run a cycle at once); it is read from the state file at the
 //! first start only. A reload resumes every service that gave up or was
-//! unmonitored: that is the operator's word that it may be tried again.
+//! unmonitored: that is the operator's word that it may be tried again;
+//! `sonde resume [NAME...]` says the same of some, through a request file
+//! in the state directory taken at the next cycle (the daemon's or the
+//! next `--once` run's).
+//!
+//! After the services, a cycle looks at the files and directories, the
+//! mounts, then the program checks, whose runs go on between cycles.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +36,7 @@ use super::find::{self, Found};
 use super::program::{self, shown};
 use super::render::{render, Seen, Shown, Snapshot, View};
 use super::state::{self, Entry, Mode, Saved};
+use super::{mount, program_check};
 use super::{report, Action, Event, Kind, Process, Settings, Status, Test, MAX_WINDOW};
 use crate::expo::Exposition;
 use crate::limits::CHECKS_STACK;
@@ -60,7 +67,14 @@ struct Runtime {
 struct Engine {
     settings: Settings,
     path: PathBuf,
+    /// Where `sonde resume` leaves its requests.
+    requests: PathBuf,
+    /// Per service, then per file.
     runtime: Vec<Runtime>,
+    /// statfs(2) of the mounts, on helper threads.
+    statfs: crate::sys::statfs::Prober,
+    /// Per program check, its run in progress (ended when dropped).
+    runs: Vec<Option<program_check::Running>>,
     /// The entries as last written, to write again only on a change.
     written: Option<Vec<(String, Entry)>>,
     daemon: bool,
@@ -76,10 +90,14 @@ fn say(service: &str, kind: Kind, status: Status, description: String) -> Event 
 impl Engine {
     fn new(settings: Settings, state_dir: &Path, daemon: bool) -> Engine {
         let n = settings.services.len() + settings.files.len();
+        let runs = settings.programs.iter().map(|_| None).collect();
         Engine {
             settings,
             path: state::path(state_dir),
+            requests: state_dir.join(state::RESUME),
             runtime: (0..n).map(|_| Runtime::default()).collect(),
+            statfs: crate::sys::statfs::Prober::new(crate::sys::statfs::statfs),
+            runs,
             written: None,
             daemon,
             write_failing: Transition::default(),
@@ -126,16 +144,27 @@ impl Engine {
         }
     }
 
-    /// A reload: every service that gave up or was unmonitored is tried
-    /// again.
-    fn resume(&mut self, saved: &mut Saved) {
-        for name in self.settings.services.iter().map(|s| &s.name).chain(self.settings.files.iter().map(|f| &f.name)) {
+    /// A reload (`names` None), or `sonde resume` of these: each service
+    /// that gave up or was unmonitored is tried again.
+    fn resume(&mut self, saved: &mut Saved, names: Option<&[String]>, why: &str) {
+        for name in self.settings.names() {
+            if names.is_some_and(|n| !n.iter().any(|n| n == name)) {
+                continue;
+            }
             let e = saved.entry(name);
             if e.mode != Mode::Active {
                 e.mode = Mode::Active;
                 e.restart_cycles.clear();
-                say(name, Kind::Timeout, Status::Succeeded, "monitoring resumed (reload)".into());
+                say(name, Kind::Timeout, Status::Succeeded, format!("monitoring resumed ({why})"));
             }
+        }
+    }
+
+    /// Takes the requests `sonde resume` left since the last cycle.
+    fn resume_requested(&mut self, saved: &mut Saved) {
+        if let Some(names) = state::take_requests(&self.requests) {
+            let all = names.iter().any(|n| n == state::ALL);
+            self.resume(saved, (!all).then_some(&names[..]), "sonde resume");
         }
     }
 
@@ -150,39 +179,49 @@ impl Engine {
             let view = process(svc, entry, &mut self.runtime[i], cycle, ready);
             views.push(view);
         }
-        let n = self.settings.services.len();
+        let (n, daemon) = (self.settings.services.len(), self.daemon);
         for (j, f) in self.settings.files.iter().enumerate() {
-            let e = saved.entry(&f.name);
-            let state = match e.mode {
-                Mode::Active => {
-                    let mut events = Vec::new();
-                    // --once hashes every run; the daemon when the file moved.
-                    let stamp = &mut self.runtime[n + j].stamp;
-                    if !self.daemon {
-                        *stamp = None;
-                    }
-                    let failing = file::check(f, e, stamp, &mut events);
-                    events.iter().for_each(report);
-                    if failing {
-                        Shown::Failed
-                    } else {
-                        Shown::Ok
-                    }
-                }
-                Mode::Unmonitored => Shown::Unmonitored,
-                Mode::GaveUp => Shown::GaveUp,
+            let stamp = &mut self.runtime[n + j].stamp;
+            // --once hashes every run; the daemon when the file moved.
+            if !daemon {
+                *stamp = None;
+            }
+            views.push(watched(&f.name, saved.entry(&f.name), &mut |e, ev| file::check(f, e, stamp, ev)));
+        }
+        self.statfs.sweep();
+        for m in &self.settings.mounts {
+            let statfs = &mut self.statfs;
+            views.push(watched(&m.name, saved.entry(&m.name), &mut |e, ev| mount::check(m, e, statfs, ev)));
+        }
+        for (p, run) in self.settings.programs.iter().zip(&mut self.runs) {
+            // No run ended this cycle: the last verdict stands.
+            let look = &mut |e: &mut Entry, ev: &mut Vec<Event>| {
+                program_check::check(p, e, run, !daemon, ev).unwrap_or(e.failing != 0)
             };
-            views.push(View {
-                name: f.name.clone(),
-                state,
-                restarts: None,
-                actions: None,
-                conditions: Vec::new(),
-                process: None,
-            });
+            views.push(watched(&p.name, saved.entry(&p.name), look));
         }
         Snapshot { cycles: cycle, services: views }
     }
+}
+
+/// One cycle of a file, mount or program check: `look` tests it when it is
+/// monitored (true: failing) and its events are said.
+fn watched(name: &str, e: &mut Entry, look: &mut dyn FnMut(&mut Entry, &mut Vec<Event>) -> bool) -> View {
+    let state = match e.mode {
+        Mode::Active => {
+            let mut events = Vec::new();
+            let failing = look(e, &mut events);
+            events.iter().for_each(report);
+            if failing {
+                Shown::Failed
+            } else {
+                Shown::Ok
+            }
+        }
+        Mode::Unmonitored => Shown::Unmonitored,
+        Mode::GaveUp => Shown::GaveUp,
+    };
+    View::of(name, state)
 }
 
 /// One cycle of one process service.
@@ -441,8 +480,9 @@ impl Watchdog {
                         empty => empty.insert(engine.load()),
                     };
                     if again.swap(false, Ordering::Relaxed) {
-                        engine.resume(saved);
+                        engine.resume(saved, None, "reload");
                     }
+                    engine.resume_requested(saved);
                     let snap = engine.cycle(saved);
                     engine.save(saved, false);
                     *lock(&shared) = snap;
@@ -484,6 +524,7 @@ impl Service for Watchdog {
 pub fn once(settings: &Settings, state_dir: &Path) -> Snapshot {
     let mut engine = Engine::new(settings.clone(), state_dir, false);
     let mut saved = engine.load();
+    engine.resume_requested(&mut saved);
     let snap = engine.cycle(&mut saved);
     engine.save(&mut saved, true);
     snap

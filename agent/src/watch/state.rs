@@ -3,8 +3,8 @@
 //! its restarts (the total, and the cycles of the recent ones, so that "5
 //! restarts within 5 cycles" counts the same over `--once` runs from cron
 //! as in the daemon), each condition's window of cycles and whether its
-//! failure was said, the process last seen (PID and start time), and a
-//! file's last checksum. One file, `STATE_DIR/watch.state`, in
+//! failure was said, the process last seen (PID and start time), a
+//! file's last checksum, and where its content test reads on. One file, `STATE_DIR/watch.state`, in
 //! [`crate::wire::state`]'s text, replaced atomically
 //! ([`crate::sys::file::write_atomic`]): a crash mid-write leaves the old
 //! file or the new one.
@@ -19,6 +19,43 @@ use crate::wire::state::{self as codec, unescape, Writer};
 
 /// The file's name in the state directory.
 pub const FILE: &str = "watch.state";
+
+/// Where `sonde resume` leaves the names to resume, one per line, for the
+/// next cycle to take.
+pub const RESUME: &str = "watch.resume";
+
+/// The request's word for every service.
+pub const ALL: &str = "*";
+
+/// Bytes of requests read at once: far more than any config's names.
+const REQUESTS_MAX: usize = 64 * 1024;
+
+/// Adds a request to resume `names` (none: all) for the watchdog that
+/// uses `state_dir`. Appends, so requests made between two cycles add up.
+pub fn request_resume(state_dir: &Path, names: &[String]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut text = if names.is_empty() { format!("{ALL}\n") } else { names.join("\n") + "\n" };
+    text.retain(|c| c != '\0');
+    std::fs::create_dir_all(state_dir)?;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(state_dir.join(RESUME))?;
+    // One write of a few bytes: two requests never interleave.
+    f.write_all(text.as_bytes())
+}
+
+/// Takes the requests left at `path`, if any: the file is renamed away
+/// first, so a request made while it is read lands in a new one.
+pub fn take_requests(path: &Path) -> Option<Vec<String>> {
+    let taken = path.with_extension("resume.taken");
+    std::fs::rename(path, &taken).ok()?;
+    let mut buf = Vec::new();
+    let read = crate::sys::file::read_bounded(&taken, &mut buf, REQUESTS_MAX);
+    let _ = std::fs::remove_file(&taken);
+    read.ok()?;
+    let names: Vec<String> =
+        String::from_utf8_lossy(&buf).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    (!names.is_empty()).then_some(names)
+}
 
 /// Monitor mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,7 +98,8 @@ pub struct Entry {
     /// Per condition, the last 64 cycles: bit 0 the latest, 1 = failed.
     pub windows: Vec<u64>,
     /// Per condition, whether its failure was said (bit N: condition N).
-    /// For a file: bit 0 checksum, 1 permission, 2 uid, 3 gid, 4 missing.
+    /// For a file, mount or program: which of its tests failed (the bits
+    /// are its module's).
     pub failing: u64,
     /// "process is not running" was said.
     pub nonexist: bool,
@@ -70,6 +108,10 @@ pub struct Entry {
     pub start: u64,
     /// A file's checksum when last read.
     pub sum: String,
+    /// A file's content test: where the next new line starts, in the file
+    /// of this inode (0: never read; it starts at the end).
+    pub pos: u64,
+    pub ino: u64,
 }
 
 /// The whole state.
@@ -141,6 +183,8 @@ pub fn decode(bytes: &[u8]) -> Result<Saved, crate::wire::Error> {
         e.pid = u32::try_from(num(r.get("pid"))).unwrap_or(0);
         e.start = num(r.get("start"));
         e.sum = r.get("sum").and_then(unescape).unwrap_or_default();
+        e.pos = num(r.get("pos"));
+        e.ino = num(r.get("ino"));
     }
     Ok(saved)
 }
@@ -175,6 +219,9 @@ pub fn encode(saved: &Saved) -> String {
         if !e.sum.is_empty() {
             r.field("sum", &e.sum);
         }
+        if e.ino != 0 {
+            r.field("pos", &e.pos.to_string()).field("ino", &e.ino.to_string());
+        }
     }
     w.finish()
 }
@@ -196,8 +243,11 @@ mod tests {
             pid: 4242,
             start: 99,
             sum: String::new(),
+            pos: 0,
+            ino: 0,
         };
         s.entry("nginx bin").sum = "sha256:9f86d0".into();
+        (s.entry("syslog").pos, s.entry("syslog").ino) = (123_456, 789);
         let text = encode(&s);
         assert_eq!(decode(text.as_bytes()).unwrap(), s, "{text}");
         assert_eq!(decode(b"sonde-state 1\nend 0\n").unwrap(), Saved::default());
