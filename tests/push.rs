@@ -692,39 +692,104 @@ impl Drop for Tmpfs {
     }
 }
 
-/// Issue 14, case 3: a spool on a filesystem of a few KiB fills up
-/// (ENOSPC) during an outage; what did not fit is dropped and counted,
-/// and after the outage the spool drains with no batch sent twice, its
-/// progress recorded in place though the disk is full.
+/// Issue 14, case 3: a spool whose disk stays full. An outage fills a
+/// spool on a tmpfs of a few KiB (ENOSPC: what did not fit is dropped and
+/// counted), and the test takes whatever block is left, as anything else
+/// on that disk would, so not even a one-byte new file fits. Prometheus
+/// comes back and sonde delivers what it spooled; it must record that
+/// progress on the full disk, so the sonde started next sends none of it
+/// again. Before 8279f06 progress went through a new temporary file,
+/// which the full disk refused: the progress lived only in the stopped
+/// process, and every later start re-sent the whole spool.
 #[test]
-fn a_full_spool_disk_drains_after_the_outage_with_no_duplicate() {
+fn r14_a_full_spool_disk_still_records_progress_so_a_restart_sends_nothing_twice() {
     let dir = Scratch::new("push-enospc");
-    let spool = dir.0.join("spool");
-    let _fs = Tmpfs::mount(&spool, "24k");
-    // The receiver accepts everything; the relay in front of it is down
-    // until the disk is full.
-    let (receiver, _) = scripted(vec![]);
-    let relay = Relay::new(receiver);
+    let disk = dir.0.join("disk");
+    let _fs = Tmpfs::mount(&disk, "24k");
+    let spool = disk.join("spool");
+    let receiver = start_prometheus(&dir.0);
+    // The relay in front of it is down until the disk is full.
+    let relay = Relay::new(receiver.addr);
     let extra = format!("spool = \"{}\"\ninterval = \"100ms\"\n", spool.display());
-    let cfg = push_config(&dir, &format!("http://{}/w", relay.addr), &extra);
+    let cfg = push_config(&dir, &receiver.write_url(relay.addr), &extra);
     let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
-    wait_for("the disk full", Duration::from_secs(60), || {
-        let text = sonde.get("/metrics").text().to_owned();
-        (value(&text, "sonde_push_samples_dropped_total{reason=\"spool_error\"}")? > 0.0).then_some(())
-    });
-    assert!(counters(&sonde).3 > 0.0, "some of it spooled");
-    relay.up();
-    wait_for("the spool drained", Duration::from_secs(120), || {
+    wait_for("the spool's disk full", Duration::from_secs(60), || {
         let text = sonde.get("/metrics").text().to_owned();
         let (collected, delivered, dropped, queued) = counters(&sonde);
         assert_eq!(collected, delivered + dropped + queued, "identity");
-        (value(&text, "sonde_push_queued_samples{where=\"spool\"}")? == 0.0 && delivered > 0.0).then_some(())
+        (value(&text, "sonde_push_samples_dropped_total{reason=\"spool_error\"}")? > 0.0).then_some(())
+    });
+    fill_up(&disk);
+    let spooled = read_spool(&spool);
+    assert!(!spooled.is_empty(), "some of it spooled");
+
+    relay.up();
+    wait_for("the spool delivered", Duration::from_secs(120), || {
+        let text = sonde.get("/metrics").text().to_owned();
+        let (collected, delivered, dropped, queued) = counters(&sonde);
+        assert_eq!(collected, delivered + dropped + queued, "identity");
+        let in_spool = value(&text, "sonde_push_queued_samples{where=\"spool\"}")?;
+        (in_spool == 0.0 && delivered >= spooled.len() as f64).then_some(())
+    });
+    stop(sonde);
+    let before = relay.bodies.lock().unwrap().clone();
+    let sent_before: BTreeSet<(Vec<(String, String)>, i64)> =
+        decode_bodies(&before).into_iter().map(|(labels, ts, _)| (labels, ts)).collect();
+    for (labels, ts, _) in &spooled {
+        assert!(sent_before.contains(&(labels.clone(), *ts)), "spooled, never sent: {labels:?} at {ts}");
+    }
+
+    // The disk is still full when the next sonde starts.
+    let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
+    wait_for("the restarted sonde delivering", Duration::from_secs(60), || {
+        let text = sonde.get("/metrics").text().to_owned();
+        let in_spool = value(&text, "sonde_push_queued_samples{where=\"spool\"}")?;
+        let delivered = value(&text, "sonde_push_samples_delivered_total")?;
+        (in_spool == 0.0 && delivered > 0.0).then_some(())
     });
     stop(sonde);
     let bodies = relay.bodies.lock().unwrap().clone();
-    // stored_as panics on any (series, time) sent twice.
-    let sent = stored_as(&decode_bodies(&bodies), true);
-    assert!(!sent.is_empty());
+    let again: Vec<_> = decode_bodies(&bodies[before.len()..])
+        .into_iter()
+        .filter(|(l, ts, _)| sent_before.contains(&(l.clone(), *ts)))
+        .collect();
+    assert!(
+        again.is_empty(),
+        "the restarted sonde sent again {} samples delivered before it started ({} were spooled), the first: {:?}",
+        again.len(),
+        spooled.len(),
+        again.first()
+    );
+    let statuses = relay.statuses.lock().unwrap().clone();
+    assert!(statuses.iter().all(|s| (200..300).contains(s)), "{statuses:?}");
+    // as_stored panics on any (series, time) sent twice.
+    let sent = as_stored(&decode_bodies(&bodies));
+    assert_eq!(normalise_nan(receiver.stored()), normalise_nan(sent));
+}
+
+/// Takes every block left on the filesystem of `dir` with a file of its
+/// own, until not even a one-byte new file fits: topped up while
+/// anything else frees a block meanwhile (a failed append cut back).
+fn fill_up(dir: &Path) {
+    let mut filler = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("filler")).unwrap();
+    let probe = dir.join("probe");
+    wait_for("no block left", Duration::from_secs(10), || {
+        loop {
+            match filler.write(&[0; 512]) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::StorageFull => break,
+                Err(e) => panic!("filler: {e}"),
+            }
+        }
+        let fits = std::fs::write(&probe, b"x");
+        let _ = std::fs::remove_file(&probe);
+        match fits {
+            Err(e) if e.kind() == std::io::ErrorKind::StorageFull => Some(()),
+            Err(e) => panic!("probe: {e}"),
+            Ok(()) => None,
+        }
+    });
 }
 
 /// Issue 14: SIGKILL and SIGTERM at random moments of push cycles, run
