@@ -670,28 +670,6 @@ fn accounting_holds_across_a_restart_with_a_spool() {
     stop(sonde);
 }
 
-/// A tmpfs mounted for one test, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Tmpfs {
-        std::fs::create_dir_all(dir).unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "mount tmpfs: {}", String::from_utf8_lossy(&out.stderr));
-        Tmpfs(dir.to_owned())
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 /// Issue 14, case 3: a spool whose disk stays full. An outage fills a
 /// spool on a tmpfs of a few KiB (ENOSPC: what did not fit is dropped and
 /// counted), and the test takes whatever block is left, as anything else
@@ -705,7 +683,7 @@ impl Drop for Tmpfs {
 fn r14_a_full_spool_disk_still_records_progress_so_a_restart_sends_nothing_twice() {
     let dir = Scratch::new("push-enospc");
     let disk = dir.0.join("disk");
-    let _fs = Tmpfs::mount(&disk, "24k");
+    let _fs = common::Tmpfs::mount(&disk, "size=24k");
     let spool = disk.join("spool");
     let receiver = start_prometheus(&dir.0);
     // The relay in front of it is down until the disk is full.
