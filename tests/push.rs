@@ -788,7 +788,7 @@ fn kills_at_random_moments_keep_the_counts_and_the_receiver_in_step() {
     let extra = format!("spool = \"{}\"\ninterval = \"100ms\"\n", spool.display());
     let cfg = push_config(&dir, &receiver.write_url(relay.addr), &extra);
     // Fewer runs under qemu, where each is slower.
-    let runs = if std::env::var_os("SONDE_RUNNER").is_some_and(|r| !r.is_empty()) { 10 } else { 40 };
+    let runs = if std::env::var_os("SONDE_RUNNER").is_some_and(|r| !r.is_empty()) { 10 } else { 100 };
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     eprintln!("random kills: seed {seed}");
     let mut x = seed;
