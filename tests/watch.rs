@@ -61,6 +61,16 @@ fn nginx_argv(nginx: &Nginx) -> Vec<String> {
     nginx.start_command().split(' ').map(str::to_owned).collect()
 }
 
+/// nginx started by the test, then killed, its port taken by the test:
+/// every start of it fails until the listener is dropped.
+fn nginx_that_cannot_start(dir: &Scratch) -> (Nginx, KillPidfile, std::net::TcpListener) {
+    let nginx = Nginx::start(&dir.0);
+    let cleanup = KillPidfile(nginx.pidfile.clone());
+    kill(nginx.daemon.pid() as i32, libc::SIGKILL);
+    let taken = wait_for("nginx's port", WAIT, || std::net::TcpListener::bind(("127.0.0.1", nginx.port)).ok());
+    (nginx, cleanup, taken)
+}
+
 fn toml_list(argv: &[String]) -> String {
     let items: Vec<String> = argv.iter().map(|a| format!("\"{a}\"")).collect();
     format!("[{}]", items.join(", "))
@@ -264,10 +274,7 @@ fn a_killed_mta_is_restarted_and_its_smtp_condition_passes_again() {
 #[test]
 fn a_daemon_that_dies_at_every_start_is_given_up_after_its_limit() {
     let dir = Scratch::new("watch-giveup");
-    let nginx = Nginx::start(&dir.0);
-    let _cleanup = KillPidfile(nginx.pidfile.clone());
-    kill(nginx.daemon.pid() as i32, libc::SIGKILL);
-    let taken = wait_for("nginx's port", WAIT, || std::net::TcpListener::bind(("127.0.0.1", nginx.port)).ok());
+    let (nginx, _cleanup, taken) = nginx_that_cannot_start(&dir);
     let hook = WebhookSink::start();
     let notify =
         format!("[events]\ninstance = \"box1\"\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n", hook.url("/hook"));
@@ -306,10 +313,7 @@ fn a_daemon_that_dies_at_every_start_is_given_up_after_its_limit() {
 #[test]
 fn once_runs_give_up_as_the_daemon_does() {
     let dir = Scratch::new("watch-once");
-    let nginx = Nginx::start(&dir.0);
-    let _cleanup = KillPidfile(nginx.pidfile.clone());
-    kill(nginx.daemon.pid() as i32, libc::SIGKILL);
-    let _taken = wait_for("nginx's port", WAIT, || std::net::TcpListener::bind(("127.0.0.1", nginx.port)).ok());
+    let (nginx, _cleanup, _taken) = nginx_that_cannot_start(&dir);
     let conf = config(
         &dir,
         "1s",
@@ -1005,10 +1009,7 @@ fn file_content_matches_new_lines_only() {
 #[test]
 fn sonde_resume_resumes_a_service_that_gave_up() {
     let dir = Scratch::new("watch-resume");
-    let nginx = Nginx::start(&dir.0);
-    let _cleanup = KillPidfile(nginx.pidfile.clone());
-    kill(nginx.daemon.pid() as i32, libc::SIGKILL);
-    let taken = wait_for("nginx's port", WAIT, || std::net::TcpListener::bind(("127.0.0.1", nginx.port)).ok());
+    let (nginx, _cleanup, taken) = nginx_that_cannot_start(&dir);
     let body =
         format!("{}{}", http_check(&nginx), nginx_service(&nginx, "restart_limit = \"2 restarts within 5 cycles\"\n"));
     let conf = config(&dir, "200ms", &body);
