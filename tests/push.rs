@@ -688,7 +688,8 @@ fn r14_a_full_spool_disk_still_records_progress_so_a_restart_sends_nothing_twice
     let sent_before: BTreeSet<(Vec<(String, String)>, i64)> =
         decode_bodies(&before).into_iter().map(|(labels, ts, _)| (labels, ts)).collect();
 
-    // The disk is still full when the next sonde starts.
+    // The disk is still full when the next sonde starts, but for the
+    // segment the spool freed when it had delivered it all.
     let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
     wait_for("the restarted sonde delivering", Duration::from_secs(60), || {
         let text = sonde.get("/metrics").text().to_owned();

@@ -7,7 +7,9 @@
 //! (`<segment> <offset> <crc32>`, fixed width), rewritten in place and
 //! synced when a record is taken off: recording progress needs no new
 //! file, so it works on a full disk, and a batch delivered is never sent
-//! again for want of a free block. Segments wholly read are deleted.
+//! again for want of a free block. A segment wholly read is deleted at
+//! once, the last one too (the next append starts a new one): what was
+//! delivered never holds the disk.
 //!
 //! Invariants:
 //! - Order: records are read in the order they were appended, across
@@ -20,7 +22,10 @@
 //!   segment, which is truncated there; everything before it is kept.
 //! - The spool never holds more than its cap: appending past it drops whole
 //!   segments, oldest first, and says how many items that cost; so does a
-//!   full disk (ENOSPC), while an older segment is there to go.
+//!   full disk (ENOSPC), while an older segment is there to go. When the
+//!   only segment is the one appended to, the new batch is refused
+//!   instead: it is all the spool holds undelivered, and dropping it all
+//!   to keep one batch would lose more than it saves.
 //! - Every entry is checked before it is read: a `*.seg` that is not a
 //!   regular file (a FIFO, a device, a directory, a symlink) or larger than
 //!   any segment sonde writes is left alone and reported; files are opened
@@ -161,6 +166,8 @@ impl Spool {
         if spool.cursor != cursor || repairs.cursor.is_some() {
             spool.write_cursor()?;
         }
+        // An earlier sonde kept its last segment when it had read it all.
+        spool.forget_read();
         Ok((spool, repairs))
     }
 
@@ -194,14 +201,8 @@ impl Spool {
             return Ok(u64::from(items));
         }
         let mut dropped = 0;
-        while self.bytes() + size > self.cap {
-            let Some(old) = self.segments.pop_front() else { break };
-            dropped += old.items;
-            let _ = fs::remove_file(self.path(old.id));
-            if self.cursor.0 == old.id {
-                self.cursor = (self.segments.front().map_or(old.id + 1, |s| s.id), 0);
-                self.write_cursor()?;
-            }
+        while self.bytes() + size > self.cap && !self.segments.is_empty() {
+            dropped += self.drop_oldest();
         }
         let needs_new = self.segments.back().is_none_or(|s| s.len + size > SEGMENT_MAX && s.len > 0);
         if needs_new {
@@ -221,14 +222,8 @@ impl Spool {
             let _ = f.set_len(last.len);
             if e.kind() == io::ErrorKind::StorageFull && self.segments.len() > 1 {
                 // A full disk: the oldest goes first, as at the cap.
-                if let Some(old) = self.segments.pop_front() {
-                    let _ = fs::remove_file(self.path(old.id));
-                    if self.cursor.0 == old.id {
-                        self.cursor = (self.segments.front().map_or(old.id + 1, |s| s.id), 0);
-                        self.write_cursor()?;
-                    }
-                    return Ok(dropped + old.items + self.append(items, timestamp_ms, payload)?);
-                }
+                dropped += self.drop_oldest();
+                return Ok(dropped + self.append(items, timestamp_ms, payload)?);
             }
             return Err(e);
         }
@@ -243,39 +238,26 @@ impl Spool {
 
     /// The oldest unread record, without taking it off.
     pub fn peek(&mut self) -> io::Result<Option<Taken>> {
-        loop {
-            let Some(seg) = self.segments.front() else { return Ok(None) };
-            let (id, len) = (seg.id, seg.len);
-            let offset = if self.cursor.0 == id { self.cursor.1 } else { 0 };
-            if offset >= len {
-                // Read to its end: gone, unless it is still being appended to.
-                if self.segments.len() == 1 {
-                    return Ok(None);
-                }
-                self.segments.pop_front();
-                let _ = fs::remove_file(self.path(id));
-                self.cursor = (self.segments.front().map_or(id + 1, |s| s.id), 0);
-                self.write_cursor()?;
-                continue;
-            }
-            let mut f = open_segment(&self.path(id), self.cap).map_err(io::Error::other)?;
-            f.seek(SeekFrom::Start(offset))?;
-            let mut buf = Vec::new();
-            f.take(len - offset).read_to_end(&mut buf)?;
-            return match record::parse(&buf) {
-                Ok((r, used)) => Ok(Some(Taken {
-                    items: r.items,
-                    timestamp_ms: r.timestamp_ms,
-                    payload: r.payload.to_vec(),
-                    at: (id, offset, used as u64),
-                })),
-                // Checked at open and written by this process since: only
-                // someone else's hand can get here.
-                Err(Bad::Truncated | Bad::Corrupt) => Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: damaged record at {offset}", self.path(id).display()),
-                )),
-            };
+        self.forget_read();
+        let Some(seg) = self.segments.front() else { return Ok(None) };
+        let (id, len, offset) = (seg.id, seg.len, self.cursor.1);
+        let mut f = open_segment(&self.path(id), self.cap).map_err(io::Error::other)?;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut buf = Vec::new();
+        f.take(len - offset).read_to_end(&mut buf)?;
+        match record::parse(&buf) {
+            Ok((r, used)) => Ok(Some(Taken {
+                items: r.items,
+                timestamp_ms: r.timestamp_ms,
+                payload: r.payload.to_vec(),
+                at: (id, offset, used as u64),
+            })),
+            // Checked at open and written by this process since: only
+            // someone else's hand can get here.
+            Err(Bad::Truncated | Bad::Corrupt) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: damaged record at {offset}", self.path(id).display()),
+            )),
         }
     }
 
@@ -319,7 +301,39 @@ impl Spool {
         if let Some(seg) = self.segments.iter_mut().find(|s| s.id == id) {
             seg.items = seg.items.saturating_sub(u64::from(t.items));
         }
+        if self.forget_read() {
+            // The cursor moved past the segment as it went.
+            return Ok(());
+        }
         self.write_cursor()
+    }
+
+    /// Deletes the oldest segments while they are read to their end, the
+    /// one still appended to as well (the next append starts a new one):
+    /// what was delivered never holds the disk. Says whether any went.
+    fn forget_read(&mut self) -> bool {
+        let mut any = false;
+        while self.segments.front().is_some_and(|s| self.cursor.1 >= s.len) {
+            self.drop_oldest();
+            any = true;
+        }
+        any
+    }
+
+    /// Takes the oldest segment off and deletes its file; returns the items
+    /// it held unread. The cursor (always in the oldest segment) moves to
+    /// the start of the next one, or of the id the next append will
+    /// create, before the file goes: a crash between the two leaves a
+    /// segment below the cursor, which open deletes as read. The file goes
+    /// even if the cursor cannot be written: the cursor left on disk then
+    /// names a segment that is not there, and open resumes at the oldest
+    /// one that is; either way nothing is sent twice.
+    fn drop_oldest(&mut self) -> u64 {
+        let Some(old) = self.segments.pop_front() else { return 0 };
+        self.cursor = (self.segments.front().map_or(old.id.saturating_add(1), |s| s.id), 0);
+        let _ = self.write_cursor();
+        let _ = fs::remove_file(self.path(old.id));
+        old.items
     }
 
     /// Records the cursor in place: one fixed-width write and a sync, no
@@ -666,6 +680,79 @@ mod tests {
         assert!(drain(&mut s).is_empty());
         s.append(1, 9, b"later").unwrap();
         assert_eq!(drain(&mut s), vec![(1, 9)], "appends after the resync are read");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    fn segments(d: &Path) -> Vec<u64> {
+        let mut ids: Vec<u64> = fs::read_dir(d)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter_map(|e| segment_id(e.file_name().to_str()?))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    // See: issue 14, case 3: a small disk that the spool alone filled
+    // stayed full after everything was delivered, its last segment read
+    // to the end but kept, so every later `--once` found no room for its
+    // cycle.
+    #[test]
+    fn r14_a_segment_read_to_the_end_is_deleted_the_last_one_too() {
+        let d = filled("read-all", 3);
+        let first = segments(&d);
+        assert_eq!(first.len(), 1);
+        let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
+        let t = s.peek().unwrap().unwrap();
+        s.ack(&t).unwrap();
+        assert_eq!(segments(&d), first, "kept while a record is unread");
+        assert_eq!(drain(&mut s), vec![(2, 1), (2, 2)]);
+        assert!(segments(&d).is_empty(), "deleted with its last record");
+        assert_eq!(s.bytes(), 0);
+        // Appends go on in a new segment after it, and survive a reopen.
+        s.append(1, 9, b"later").unwrap();
+        let next = segments(&d);
+        assert!(next.len() == 1 && next[0] > first[0], "{next:?} after {first:?}");
+        drop(s);
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(repairs.cursor.is_none() && repairs.truncated.is_empty());
+        assert_eq!(drain(&mut s), vec![(1, 9)]);
+        assert!(segments(&d).is_empty());
+        drop(s);
+        let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(drain(&mut s).is_empty(), "nothing read twice");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    // See: issue 14, case 3: what an earlier sonde left, its last segment
+    // read to the end, is freed at the next start.
+    #[test]
+    fn r14_a_last_segment_left_read_to_the_end_is_deleted_at_open() {
+        let d = filled("left-read", 3);
+        let id = segments(&d)[0];
+        let len = fs::metadata(d.join(format!("{id:016x}.seg"))).unwrap().len();
+        fs::write(d.join("cursor"), cursor_line((id, len))).unwrap();
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(repairs.cursor.is_none(), "{:?}", repairs.cursor);
+        assert!(segments(&d).is_empty());
+        assert!(drain(&mut s).is_empty());
+        s.append(1, 9, b"later").unwrap();
+        assert_eq!(drain(&mut s), vec![(1, 9)]);
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    // See: issue 14, case 3: the cursor moves past a segment read to the
+    // end before its file goes; a crash between the two leaves a segment
+    // below the cursor, which open deletes rather than sends again.
+    #[test]
+    fn r14_a_crash_before_a_read_segment_is_deleted_sends_nothing_twice() {
+        let d = filled("crash-delete", 3);
+        let id = segments(&d)[0];
+        fs::write(d.join("cursor"), cursor_line((id + 1, 0))).unwrap();
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(repairs.cursor.is_none(), "{:?}", repairs.cursor);
+        assert!(segments(&d).is_empty());
+        assert!(drain(&mut s).is_empty());
         let _ = fs::remove_dir_all(&d);
     }
 
