@@ -190,20 +190,35 @@ impl Spool {
         self.items() == 0
     }
 
-    /// Appends a batch and syncs it. Returns the items dropped to stay
-    /// within the cap (oldest segments first; the batch itself if it alone
-    /// is larger than the cap).
-    pub fn append(&mut self, items: u32, timestamp_ms: i64, payload: &[u8]) -> io::Result<u64> {
+    /// Appends a batch and syncs it. Returns the items dropped to make room
+    /// (oldest segments first, at the cap and on a full disk; the batch
+    /// itself if it alone is larger than the cap), which are gone whether
+    /// or not the batch then went in, and whether it did.
+    pub fn append(&mut self, items: u32, timestamp_ms: i64, payload: &[u8]) -> (u64, io::Result<()>) {
         let mut rec = Vec::with_capacity(record::HEADER + payload.len());
         record::emit(&mut rec, items, timestamp_ms, payload);
         let size = rec.len() as u64;
         if size > self.cap {
-            return Ok(u64::from(items));
+            return (u64::from(items), Ok(()));
         }
         let mut dropped = 0;
         while self.bytes() + size > self.cap && !self.segments.is_empty() {
             dropped += self.drop_oldest();
         }
+        loop {
+            match self.write(&rec, items) {
+                // A full disk: the oldest goes first, as at the cap.
+                Err(e) if e.kind() == io::ErrorKind::StorageFull && self.segments.len() > 1 => {
+                    dropped += self.drop_oldest()
+                }
+                written => return (dropped, written),
+            }
+        }
+    }
+
+    /// Writes a record at the end of the newest segment, or of a new one.
+    fn write(&mut self, rec: &[u8], items: u32) -> io::Result<()> {
+        let size = rec.len() as u64;
         let needs_new = self.segments.back().is_none_or(|s| s.len + size > SEGMENT_MAX && s.len > 0);
         if needs_new {
             let id = self.segments.back().map_or(self.cursor.0.max(1), |s| s.id + 1);
@@ -216,15 +231,10 @@ impl Spool {
         let last = self.segments.back_mut().ok_or_else(|| io::Error::other("no segment"))?;
         let path = self.dir.join(format!("{:016x}.seg", last.id));
         let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
-        if let Err(e) = f.write_all(&rec).and_then(|()| f.sync_data()) {
+        if let Err(e) = f.write_all(rec).and_then(|()| f.sync_data()) {
             // Whatever part of the record was written goes, so the next
             // append starts where this one did.
             let _ = f.set_len(last.len);
-            if e.kind() == io::ErrorKind::StorageFull && self.segments.len() > 1 {
-                // A full disk: the oldest goes first, as at the cap.
-                dropped += self.drop_oldest();
-                return Ok(dropped + self.append(items, timestamp_ms, payload)?);
-            }
             return Err(e);
         }
         if last.len == 0 {
@@ -233,7 +243,7 @@ impl Spool {
         }
         last.len += size;
         last.items += u64::from(items);
-        Ok(dropped)
+        Ok(())
     }
 
     /// The oldest unread record, without taking it off.
@@ -490,6 +500,13 @@ mod tests {
         d
     }
 
+    /// Appends, which must succeed; the items dropped for it.
+    fn put(s: &mut Spool, items: u32, timestamp_ms: i64, payload: &[u8]) -> u64 {
+        let (dropped, appended) = s.append(items, timestamp_ms, payload);
+        appended.unwrap();
+        dropped
+    }
+
     fn drain(s: &mut Spool) -> Vec<(u32, i64)> {
         let mut got = Vec::new();
         while let Some(t) = s.peek().unwrap() {
@@ -504,7 +521,7 @@ mod tests {
         let d = dir("order");
         let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
         for i in 0..50 {
-            assert_eq!(s.append(i, i64::from(i), &vec![b'x'; 3000]).unwrap(), 0);
+            assert_eq!(put(&mut s, i, i64::from(i), &vec![b'x'; 3000]), 0);
         }
         assert!(s.segments.len() > 1, "several segments");
         let t = s.peek().unwrap().unwrap();
@@ -524,7 +541,7 @@ mod tests {
         let d = dir("torn");
         let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
         for i in 0..3 {
-            s.append(1, i, b"batch").unwrap();
+            put(&mut s, 1, i, b"batch");
         }
         drop(s);
         let seg = fs::read_dir(&d)
@@ -549,7 +566,7 @@ mod tests {
         let d = dir("corrupt");
         let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
         for i in 0..40 {
-            s.append(1, i, &vec![b'y'; 4000]).unwrap();
+            put(&mut s, 1, i, &vec![b'y'; 4000]);
         }
         drop(s);
         let mut segs: Vec<_> = fs::read_dir(&d)
@@ -581,7 +598,7 @@ mod tests {
         let (mut s, _) = Spool::open(&d, cap).unwrap();
         let mut dropped = 0;
         for i in 0..200 {
-            dropped += s.append(10, i, &vec![b'z'; 4000]).unwrap();
+            dropped += put(&mut s, 10, i, &vec![b'z'; 4000]);
             assert!(s.bytes() <= cap);
         }
         assert!(dropped > 0);
@@ -596,7 +613,7 @@ mod tests {
         let d = dir(name);
         let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
         for i in 0..n {
-            s.append(2, i, b"batch").unwrap();
+            put(&mut s, 2, i, b"batch");
         }
         d
     }
@@ -678,7 +695,7 @@ mod tests {
         let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
         assert!(repairs.cursor.is_some());
         assert!(drain(&mut s).is_empty());
-        s.append(1, 9, b"later").unwrap();
+        put(&mut s, 1, 9, b"later");
         assert_eq!(drain(&mut s), vec![(1, 9)], "appends after the resync are read");
         let _ = fs::remove_dir_all(&d);
     }
@@ -710,7 +727,7 @@ mod tests {
         assert!(segments(&d).is_empty(), "deleted with its last record");
         assert_eq!(s.bytes(), 0);
         // Appends go on in a new segment after it, and survive a reopen.
-        s.append(1, 9, b"later").unwrap();
+        put(&mut s, 1, 9, b"later");
         let next = segments(&d);
         assert!(next.len() == 1 && next[0] > first[0], "{next:?} after {first:?}");
         drop(s);
@@ -736,7 +753,7 @@ mod tests {
         assert!(repairs.cursor.is_none(), "{:?}", repairs.cursor);
         assert!(segments(&d).is_empty());
         assert!(drain(&mut s).is_empty());
-        s.append(1, 9, b"later").unwrap();
+        put(&mut s, 1, 9, b"later");
         assert_eq!(drain(&mut s), vec![(1, 9)]);
         let _ = fs::remove_dir_all(&d);
     }
