@@ -26,10 +26,12 @@
 //!   only segment is the one appended to, the new batch is refused
 //!   instead: it is all the spool holds undelivered, and dropping it all
 //!   to keep one batch would lose more than it saves.
-//! - Every entry is checked before it is read: a `*.seg` that is not a
-//!   regular file (a FIFO, a device, a directory, a symlink) or larger than
-//!   any segment sonde writes is left alone and reported; files are opened
-//!   non-blocking and read bounded.
+//! - Every entry is checked before it is read or written: a `*.seg` that
+//!   is not a regular file (a FIFO, a device, a directory, a symlink) or
+//!   larger than any segment sonde writes is left alone and reported;
+//!   files are opened non-blocking, not through a symlink, and read
+//!   bounded; a new segment is only created, never opened where something
+//!   is already, so none is written through or deleted as read.
 //! - A damaged cursor (bad checksum, a segment id past the newest, an
 //!   offset inside a record or past the end) is reported, and reading
 //!   resumes at the nearest record boundary: the oldest segment's start
@@ -228,21 +230,40 @@ impl Spool {
             }
             self.segments.push_back(Segment { id, len: 0, items: 0 });
         }
-        let last = self.segments.back_mut().ok_or_else(|| io::Error::other("no segment"))?;
-        let path = self.dir.join(format!("{:016x}.seg", last.id));
-        let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
+        let Some(&Segment { id, len, .. }) = self.segments.back() else { return Err(io::Error::other("no segment")) };
+        let path = self.path(id);
+        // A new segment's name must be free: whatever holds it (an entry
+        // open left alone) is not written through, nor later deleted as
+        // read. Never through a symlink, never waiting on a FIFO.
+        let opened = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .create_new(needs_new)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path);
+        let mut f = match opened {
+            Ok(f) => f,
+            Err(e) => {
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    self.segments.pop_back();
+                }
+                return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+            }
+        };
         if let Err(e) = f.write_all(rec).and_then(|()| f.sync_data()) {
             // Whatever part of the record was written goes, so the next
             // append starts where this one did.
-            let _ = f.set_len(last.len);
+            let _ = f.set_len(len);
             return Err(e);
         }
-        if last.len == 0 {
+        if len == 0 {
             // A new file's name must survive a power cut too.
             sync_dir(&self.dir);
         }
-        last.len += size;
-        last.items += u64::from(items);
+        if let Some(last) = self.segments.back_mut() {
+            last.len += size;
+            last.items += u64::from(items);
+        }
         Ok(())
     }
 
@@ -634,6 +655,38 @@ mod tests {
         assert_eq!(repairs.ignored.len(), 4, "{:?}", repairs.ignored);
         assert_eq!(drain(&mut s), vec![(2, 0), (2, 1), (2, 2)]);
         assert!(big.exists() && d.join("00000000000000f2.seg").is_dir(), "left alone");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    // See: issue 14, case 4: an entry left alone at open is not written
+    // through either when its name is the next segment's: not into a
+    // symlink's target, not into a file sonde did not write (nor is that
+    // deleted as read), and a FIFO does not make the append wait for a
+    // reader, the queue's lock held.
+    #[test]
+    fn r14_a_hostile_entry_named_as_the_next_segment_is_not_written_to() {
+        let d = dir("hostile-next");
+        fs::create_dir_all(&d).unwrap();
+        let next = d.join(format!("{:016x}.seg", 1));
+        let victim = d.join("victim");
+        fs::write(&victim, b"").unwrap();
+        std::os::unix::fs::symlink(&victim, &next).unwrap();
+        let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(s.append(1, 1, b"batch").1.is_err());
+        assert_eq!(fs::read(&victim).unwrap(), b"", "written through the symlink");
+        fs::remove_file(&next).unwrap();
+        fs::write(&next, vec![b'?'; 2 * SEGMENT_MAX as usize]).unwrap();
+        assert!(s.append(1, 1, b"batch").1.is_err());
+        assert!(s.peek().unwrap().is_none());
+        assert_eq!(fs::metadata(&next).unwrap().len(), 2 * SEGMENT_MAX, "appended to, or deleted as read");
+        fs::remove_file(&next).unwrap();
+        let fifo = std::ffi::CString::new(next.clone().into_os_string().into_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(s.append(1, 1, b"batch").1.is_err()));
+        let refused = rx.recv_timeout(std::time::Duration::from_secs(30));
+        assert_eq!(refused, Ok(true), "an append into a FIFO with no reader still waiting, or taken");
         let _ = fs::remove_dir_all(&d);
     }
 
