@@ -682,42 +682,14 @@ fn accounting_holds_across_a_restart_with_a_spool() {
 #[test]
 fn r14_a_full_spool_disk_still_records_progress_so_a_restart_sends_nothing_twice() {
     let dir = Scratch::new("push-enospc");
-    let disk = dir.0.join("disk");
-    let _fs = common::Tmpfs::mount(&disk, "size=24k");
-    let spool = disk.join("spool");
-    let receiver = start_prometheus(&dir.0);
-    // The relay in front of it is down until the disk is full.
-    let relay = Relay::new(receiver.addr);
-    let extra = format!("spool = \"{}\"\ninterval = \"100ms\"\n", spool.display());
-    let cfg = push_config(&dir, &receiver.write_url(relay.addr), &extra);
-    let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
-    wait_for("the spool's disk full", Duration::from_secs(60), || {
-        let text = sonde.get("/metrics").text().to_owned();
-        let (collected, delivered, dropped, queued) = counters(&sonde);
-        assert_eq!(collected, delivered + dropped + queued, "identity");
-        (value(&text, "sonde_push_samples_dropped_total{reason=\"spool_error\"}")? > 0.0).then_some(())
-    });
-    fill_up(&disk);
-    let spooled = read_spool(&spool);
-    assert!(!spooled.is_empty(), "some of it spooled");
-
-    relay.up();
-    wait_for("the spool delivered", Duration::from_secs(120), || {
-        let text = sonde.get("/metrics").text().to_owned();
-        let (collected, delivered, dropped, queued) = counters(&sonde);
-        assert_eq!(collected, delivered + dropped + queued, "identity");
-        let in_spool = value(&text, "sonde_push_queued_samples{where=\"spool\"}")?;
-        (in_spool == 0.0 && delivered >= spooled.len() as f64).then_some(())
-    });
-    stop(sonde);
+    let disk = SpoolDisk::filled_then_drained(&dir);
+    let (relay, receiver, cfg) = (&disk.relay, &disk.receiver, &disk.cfg);
     let before = relay.bodies.lock().unwrap().clone();
     let sent_before: BTreeSet<(Vec<(String, String)>, i64)> =
         decode_bodies(&before).into_iter().map(|(labels, ts, _)| (labels, ts)).collect();
-    for (labels, ts, _) in &spooled {
-        assert!(sent_before.contains(&(labels.clone(), *ts)), "spooled, never sent: {labels:?} at {ts}");
-    }
 
-    // The disk is still full when the next sonde starts.
+    // The disk is still full when the next sonde starts, but for the
+    // segment the spool freed when it had delivered it all.
     let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
     wait_for("the restarted sonde delivering", Duration::from_secs(60), || {
         let text = sonde.get("/metrics").text().to_owned();
@@ -735,7 +707,7 @@ fn r14_a_full_spool_disk_still_records_progress_so_a_restart_sends_nothing_twice
         again.is_empty(),
         "the restarted sonde sent again {} samples delivered before it started ({} were spooled), the first: {:?}",
         again.len(),
-        spooled.len(),
+        disk.spooled,
         again.first()
     );
     let statuses = relay.statuses.lock().unwrap().clone();
@@ -743,6 +715,105 @@ fn r14_a_full_spool_disk_still_records_progress_so_a_restart_sends_nothing_twice
     // as_stored panics on any (series, time) sent twice.
     let sent = as_stored(&decode_bodies(&bodies));
     assert_eq!(normalise_nan(receiver.stored()), normalise_nan(sent));
+}
+
+/// Issue 14, case 3, what came after the re-sends: once the spool has
+/// filled its small disk and everything in it is delivered, cron's
+/// `--once` runs on that disk must each deliver their own cycle. Before
+/// this was fixed, the spool kept its last segment, read to the end, and
+/// with the cursor it was the whole disk: every `--once` failed to spool
+/// its cycle first ("No space left on device; 430 samples dropped"),
+/// exited 1, and delivered nothing, run after run, while the disk stayed
+/// full of samples already delivered.
+#[test]
+fn r14_once_runs_after_a_full_spool_disk_drained_each_deliver_their_cycle() {
+    let dir = Scratch::new("push-enospc-once");
+    let disk = SpoolDisk::filled_then_drained(&dir);
+    let (relay, spool) = (&disk.relay, disk.spool.to_str().unwrap());
+    let url = disk.receiver.write_url(relay.addr);
+    // The host's collectors only, as in the other `--once` tests: a cycle
+    // no larger than the daemon's that filled the disk.
+    let host = ["--no-collector", "chrony", "--no-collector", "unbound"];
+    for run in 0..2 {
+        let before = relay.bodies.lock().unwrap().len();
+        let seen: BTreeSet<i64> = decode_bodies(&relay.bodies.lock().unwrap()).iter().map(|s| s.1).collect();
+        let out = common::run(&[&["--once", "--push", &url, "--spool", spool][..], &host].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "run {run}: {stderr}");
+        assert!(!stderr.contains("dropped"), "run {run}: {stderr}");
+        let cycle: Sent = decode_bodies(&relay.bodies.lock().unwrap()[before..])
+            .into_iter()
+            .filter(|s| !seen.contains(&s.1))
+            .collect();
+        assert!(!cycle.is_empty(), "run {run} delivered no cycle of its own: {stderr}");
+        // What it delivered went with its segment: the disk is free again.
+        let held: u64 = std::fs::read_dir(&disk.spool)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "seg"))
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum();
+        assert_eq!(held, 0, "run {run}: segments read to the end still take the disk");
+    }
+    let statuses = relay.statuses.lock().unwrap().clone();
+    assert!(statuses.iter().all(|s| (200..300).contains(s)), "{statuses:?}");
+    // as_stored panics on any (series, time) sent twice.
+    let sent = as_stored(&decode_bodies(&relay.bodies.lock().unwrap()));
+    assert_eq!(normalise_nan(disk.receiver.stored_all(&sent)), normalise_nan(sent));
+}
+
+/// A spool on a 24 KiB tmpfs, filled by an outage and drained after it.
+struct SpoolDisk {
+    receiver: Receiver,
+    relay: Relay,
+    cfg: PathBuf,
+    spool: PathBuf,
+    /// Samples the spool held when the disk was full.
+    spooled: usize,
+    _fs: common::Tmpfs,
+}
+
+impl SpoolDisk {
+    /// A daemon's spool fills its disk while the receiver is down (ENOSPC:
+    /// what did not fit is dropped and counted, the identity holds on
+    /// every scrape); the test takes whatever block is left; the receiver
+    /// comes back, everything spooled is delivered, and the daemon stops.
+    fn filled_then_drained(dir: &Scratch) -> SpoolDisk {
+        let disk = dir.0.join("disk");
+        let fs = common::Tmpfs::mount(&disk, "size=24k");
+        let spool = disk.join("spool");
+        let receiver = start_prometheus(&dir.0);
+        // The relay in front of it is down until the disk is full.
+        let relay = Relay::new(receiver.addr);
+        let extra = format!("spool = \"{}\"\ninterval = \"100ms\"\n", spool.display());
+        let cfg = push_config(dir, &receiver.write_url(relay.addr), &extra);
+        let sonde = Sonde::start_listening(&[], &["--config", cfg.to_str().unwrap()]);
+        wait_for("the spool's disk full", Duration::from_secs(60), || {
+            let text = sonde.get("/metrics").text().to_owned();
+            let (collected, delivered, dropped, queued) = counters(&sonde);
+            assert_eq!(collected, delivered + dropped + queued, "identity");
+            (value(&text, "sonde_push_samples_dropped_total{reason=\"spool_error\"}")? > 0.0).then_some(())
+        });
+        fill_up(&disk);
+        let spooled = read_spool(&spool);
+        assert!(!spooled.is_empty(), "some of it spooled");
+
+        relay.up();
+        wait_for("the spool delivered", Duration::from_secs(120), || {
+            let text = sonde.get("/metrics").text().to_owned();
+            let (collected, delivered, dropped, queued) = counters(&sonde);
+            assert_eq!(collected, delivered + dropped + queued, "identity");
+            let in_spool = value(&text, "sonde_push_queued_samples{where=\"spool\"}")?;
+            (in_spool == 0.0 && delivered >= spooled.len() as f64).then_some(())
+        });
+        stop(sonde);
+        let sent: BTreeSet<(Vec<(String, String)>, i64)> =
+            decode_bodies(&relay.bodies.lock().unwrap()).into_iter().map(|(labels, ts, _)| (labels, ts)).collect();
+        for (labels, ts, _) in &spooled {
+            assert!(sent.contains(&(labels.clone(), *ts)), "spooled, never sent: {labels:?} at {ts}");
+        }
+        SpoolDisk { receiver, relay, cfg, spool, spooled: spooled.len(), _fs: fs }
+    }
 }
 
 /// Takes every block left on the filesystem of `dir` with a file of its

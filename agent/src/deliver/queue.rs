@@ -90,24 +90,21 @@ impl Queue {
 
     fn append_to_spool(&mut self, b: Batch) {
         let Some(spool) = self.spool.as_mut() else { return };
-        match spool.append(b.items, b.timestamp_ms, &b.payload) {
-            Ok(mut dropped) => {
-                // The batch in flight was read from a segment the cap just
-                // dropped: it is not lost (it is here, in memory, being
-                // sent), so it is not counted as dropped, and from now on it
-                // is memory's. Counting it would count it twice.
-                if let Some(i) = self.inflight.as_mut() {
-                    if i.from_spool.as_ref().is_some_and(|t| !spool.holds(t)) {
-                        dropped = dropped.saturating_sub(u64::from(i.batch.items));
-                        i.from_spool = None;
-                    }
-                }
-                self.stats.drop(DropReason::SpoolFull, dropped)
+        let (mut dropped, appended) = spool.append(b.items, b.timestamp_ms, &b.payload);
+        // The batch in flight was read from a segment the cap just
+        // dropped: it is not lost (it is here, in memory, being sent), so
+        // it is not counted as dropped, and from now on it is memory's.
+        // Counting it would count it twice.
+        if let Some(i) = self.inflight.as_mut() {
+            if i.from_spool.as_ref().is_some_and(|t| !spool.holds(t)) {
+                dropped = dropped.saturating_sub(u64::from(i.batch.items));
+                i.from_spool = None;
             }
-            Err(e) => {
-                log::error!("{}: cannot spool a batch: {e}; {} {} dropped", self.what.0, b.items, self.what.1);
-                self.stats.drop(DropReason::SpoolError, u64::from(b.items));
-            }
+        }
+        self.stats.drop(DropReason::SpoolFull, dropped);
+        if let Err(e) = appended {
+            log::error!("{}: cannot spool a batch: {e}; {} {} dropped", self.what.0, b.items, self.what.1);
+            self.stats.drop(DropReason::SpoolError, u64::from(b.items));
         }
     }
 
@@ -341,6 +338,28 @@ mod tests {
             balanced(&q);
         }
         assert_eq!(q.stats.added, q.stats.delivered + q.stats.dropped_total());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// See: issue 14, case 3. An append that fails after the cap (or a
+    /// full disk) has dropped older segments to make room still counts
+    /// them, as spool_full, and the batch as spool_error.
+    #[test]
+    fn a_failed_append_still_counts_the_segments_dropped_for_it() {
+        let dir = std::env::temp_dir().join(format!("sonde-queue-failed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (spool, _) = Spool::open(&dir, 10_000).unwrap();
+        let mut q = Queue::new(("test", "samples"), 1 << 20, Some(spool));
+        q.failing = true;
+        let big = |ts| Batch { payload: vec![b'p'; 4000], items: 3, timestamp_ms: ts };
+        q.push(big(0));
+        q.push(big(1));
+        assert_eq!(q.queued(), (0, 6));
+        // Where the segment after the first will be: not a file.
+        std::fs::create_dir(dir.join(format!("{:016x}.seg", 2))).unwrap();
+        q.push(big(2));
+        balanced(&q);
+        assert_eq!((q.stats.dropped[3], q.stats.dropped[5]), (6, 3), "spool_full, spool_error");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

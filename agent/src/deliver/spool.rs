@@ -7,7 +7,9 @@
 //! (`<segment> <offset> <crc32>`, fixed width), rewritten in place and
 //! synced when a record is taken off: recording progress needs no new
 //! file, so it works on a full disk, and a batch delivered is never sent
-//! again for want of a free block. Segments wholly read are deleted.
+//! again for want of a free block. A segment wholly read is deleted at
+//! once, the last one too (the next append starts a new one): what was
+//! delivered never holds the disk.
 //!
 //! Invariants:
 //! - Order: records are read in the order they were appended, across
@@ -20,11 +22,16 @@
 //!   segment, which is truncated there; everything before it is kept.
 //! - The spool never holds more than its cap: appending past it drops whole
 //!   segments, oldest first, and says how many items that cost; so does a
-//!   full disk (ENOSPC), while an older segment is there to go.
-//! - Every entry is checked before it is read: a `*.seg` that is not a
-//!   regular file (a FIFO, a device, a directory, a symlink) or larger than
-//!   any segment sonde writes is left alone and reported; files are opened
-//!   non-blocking and read bounded.
+//!   full disk (ENOSPC), while an older segment is there to go. When the
+//!   only segment is the one appended to, the new batch is refused
+//!   instead: it is all the spool holds undelivered, and dropping it all
+//!   to keep one batch would lose more than it saves.
+//! - Every entry is checked before it is read or written: a `*.seg` that
+//!   is not a regular file (a FIFO, a device, a directory, a symlink) or
+//!   larger than any segment sonde writes is left alone and reported;
+//!   files are opened non-blocking, not through a symlink, and read
+//!   bounded; a new segment is only created, never opened where something
+//!   is already, so none is written through or deleted as read.
 //! - A damaged cursor (bad checksum, a segment id past the newest, an
 //!   offset inside a record or past the end) is reported, and reading
 //!   resumes at the nearest record boundary: the oldest segment's start
@@ -161,6 +168,8 @@ impl Spool {
         if spool.cursor != cursor || repairs.cursor.is_some() {
             spool.write_cursor()?;
         }
+        // An earlier sonde kept its last segment when it had read it all.
+        spool.forget_read();
         Ok((spool, repairs))
     }
 
@@ -183,26 +192,35 @@ impl Spool {
         self.items() == 0
     }
 
-    /// Appends a batch and syncs it. Returns the items dropped to stay
-    /// within the cap (oldest segments first; the batch itself if it alone
-    /// is larger than the cap).
-    pub fn append(&mut self, items: u32, timestamp_ms: i64, payload: &[u8]) -> io::Result<u64> {
+    /// Appends a batch and syncs it. Returns the items dropped to make room
+    /// (oldest segments first, at the cap and on a full disk; the batch
+    /// itself if it alone is larger than the cap), which are gone whether
+    /// or not the batch then went in, and whether it did.
+    pub fn append(&mut self, items: u32, timestamp_ms: i64, payload: &[u8]) -> (u64, io::Result<()>) {
         let mut rec = Vec::with_capacity(record::HEADER + payload.len());
         record::emit(&mut rec, items, timestamp_ms, payload);
         let size = rec.len() as u64;
         if size > self.cap {
-            return Ok(u64::from(items));
+            return (u64::from(items), Ok(()));
         }
         let mut dropped = 0;
-        while self.bytes() + size > self.cap {
-            let Some(old) = self.segments.pop_front() else { break };
-            dropped += old.items;
-            let _ = fs::remove_file(self.path(old.id));
-            if self.cursor.0 == old.id {
-                self.cursor = (self.segments.front().map_or(old.id + 1, |s| s.id), 0);
-                self.write_cursor()?;
+        while self.bytes() + size > self.cap && !self.segments.is_empty() {
+            dropped += self.drop_oldest();
+        }
+        loop {
+            match self.write(&rec, items) {
+                // A full disk: the oldest goes first, as at the cap.
+                Err(e) if e.kind() == io::ErrorKind::StorageFull && self.segments.len() > 1 => {
+                    dropped += self.drop_oldest()
+                }
+                written => return (dropped, written),
             }
         }
+    }
+
+    /// Writes a record at the end of the newest segment, or of a new one.
+    fn write(&mut self, rec: &[u8], items: u32) -> io::Result<()> {
+        let size = rec.len() as u64;
         let needs_new = self.segments.back().is_none_or(|s| s.len + size > SEGMENT_MAX && s.len > 0);
         if needs_new {
             let id = self.segments.back().map_or(self.cursor.0.max(1), |s| s.id + 1);
@@ -212,70 +230,65 @@ impl Spool {
             }
             self.segments.push_back(Segment { id, len: 0, items: 0 });
         }
-        let last = self.segments.back_mut().ok_or_else(|| io::Error::other("no segment"))?;
-        let path = self.dir.join(format!("{:016x}.seg", last.id));
-        let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
-        if let Err(e) = f.write_all(&rec).and_then(|()| f.sync_data()) {
+        let Some(&Segment { id, len, .. }) = self.segments.back() else { return Err(io::Error::other("no segment")) };
+        let path = self.path(id);
+        // A new segment's name must be free: whatever holds it (an entry
+        // open left alone) is not written through, nor later deleted as
+        // read. Never through a symlink, never waiting on a FIFO.
+        let opened = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .create_new(needs_new)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path);
+        let mut f = match opened {
+            Ok(f) => f,
+            Err(e) => {
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    self.segments.pop_back();
+                }
+                return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+            }
+        };
+        if let Err(e) = f.write_all(rec).and_then(|()| f.sync_data()) {
             // Whatever part of the record was written goes, so the next
             // append starts where this one did.
-            let _ = f.set_len(last.len);
-            if e.kind() == io::ErrorKind::StorageFull && self.segments.len() > 1 {
-                // A full disk: the oldest goes first, as at the cap.
-                if let Some(old) = self.segments.pop_front() {
-                    let _ = fs::remove_file(self.path(old.id));
-                    if self.cursor.0 == old.id {
-                        self.cursor = (self.segments.front().map_or(old.id + 1, |s| s.id), 0);
-                        self.write_cursor()?;
-                    }
-                    return Ok(dropped + old.items + self.append(items, timestamp_ms, payload)?);
-                }
-            }
+            let _ = f.set_len(len);
             return Err(e);
         }
-        if last.len == 0 {
+        if len == 0 {
             // A new file's name must survive a power cut too.
             sync_dir(&self.dir);
         }
-        last.len += size;
-        last.items += u64::from(items);
-        Ok(dropped)
+        if let Some(last) = self.segments.back_mut() {
+            last.len += size;
+            last.items += u64::from(items);
+        }
+        Ok(())
     }
 
     /// The oldest unread record, without taking it off.
     pub fn peek(&mut self) -> io::Result<Option<Taken>> {
-        loop {
-            let Some(seg) = self.segments.front() else { return Ok(None) };
-            let (id, len) = (seg.id, seg.len);
-            let offset = if self.cursor.0 == id { self.cursor.1 } else { 0 };
-            if offset >= len {
-                // Read to its end: gone, unless it is still being appended to.
-                if self.segments.len() == 1 {
-                    return Ok(None);
-                }
-                self.segments.pop_front();
-                let _ = fs::remove_file(self.path(id));
-                self.cursor = (self.segments.front().map_or(id + 1, |s| s.id), 0);
-                self.write_cursor()?;
-                continue;
-            }
-            let mut f = open_segment(&self.path(id), self.cap).map_err(io::Error::other)?;
-            f.seek(SeekFrom::Start(offset))?;
-            let mut buf = Vec::new();
-            f.take(len - offset).read_to_end(&mut buf)?;
-            return match record::parse(&buf) {
-                Ok((r, used)) => Ok(Some(Taken {
-                    items: r.items,
-                    timestamp_ms: r.timestamp_ms,
-                    payload: r.payload.to_vec(),
-                    at: (id, offset, used as u64),
-                })),
-                // Checked at open and written by this process since: only
-                // someone else's hand can get here.
-                Err(Bad::Truncated | Bad::Corrupt) => Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: damaged record at {offset}", self.path(id).display()),
-                )),
-            };
+        self.forget_read();
+        let Some(seg) = self.segments.front() else { return Ok(None) };
+        let (id, len, offset) = (seg.id, seg.len, self.cursor.1);
+        let mut f = open_segment(&self.path(id), self.cap).map_err(io::Error::other)?;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut buf = Vec::new();
+        f.take(len - offset).read_to_end(&mut buf)?;
+        match record::parse(&buf) {
+            Ok((r, used)) => Ok(Some(Taken {
+                items: r.items,
+                timestamp_ms: r.timestamp_ms,
+                payload: r.payload.to_vec(),
+                at: (id, offset, used as u64),
+            })),
+            // Checked at open and written by this process since: only
+            // someone else's hand can get here.
+            Err(Bad::Truncated | Bad::Corrupt) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: damaged record at {offset}", self.path(id).display()),
+            )),
         }
     }
 
@@ -319,7 +332,39 @@ impl Spool {
         if let Some(seg) = self.segments.iter_mut().find(|s| s.id == id) {
             seg.items = seg.items.saturating_sub(u64::from(t.items));
         }
+        if self.forget_read() {
+            // The cursor moved past the segment as it went.
+            return Ok(());
+        }
         self.write_cursor()
+    }
+
+    /// Deletes the oldest segments while they are read to their end, the
+    /// one still appended to as well (the next append starts a new one):
+    /// what was delivered never holds the disk. Says whether any went.
+    fn forget_read(&mut self) -> bool {
+        let mut any = false;
+        while self.segments.front().is_some_and(|s| self.cursor.1 >= s.len) {
+            self.drop_oldest();
+            any = true;
+        }
+        any
+    }
+
+    /// Takes the oldest segment off and deletes its file; returns the items
+    /// it held unread. The cursor (always in the oldest segment) moves to
+    /// the start of the next one, or of the id the next append will
+    /// create, before the file goes: a crash between the two leaves a
+    /// segment below the cursor, which open deletes as read. The file goes
+    /// even if the cursor cannot be written: the cursor left on disk then
+    /// names a segment that is not there, and open resumes at the oldest
+    /// one that is; either way nothing is sent twice.
+    fn drop_oldest(&mut self) -> u64 {
+        let Some(old) = self.segments.pop_front() else { return 0 };
+        self.cursor = (self.segments.front().map_or(old.id.saturating_add(1), |s| s.id), 0);
+        let _ = self.write_cursor();
+        let _ = fs::remove_file(self.path(old.id));
+        old.items
     }
 
     /// Records the cursor in place: one fixed-width write and a sync, no
@@ -476,6 +521,13 @@ mod tests {
         d
     }
 
+    /// Appends, which must succeed; the items dropped for it.
+    fn put(s: &mut Spool, items: u32, timestamp_ms: i64, payload: &[u8]) -> u64 {
+        let (dropped, appended) = s.append(items, timestamp_ms, payload);
+        appended.unwrap();
+        dropped
+    }
+
     fn drain(s: &mut Spool) -> Vec<(u32, i64)> {
         let mut got = Vec::new();
         while let Some(t) = s.peek().unwrap() {
@@ -490,7 +542,7 @@ mod tests {
         let d = dir("order");
         let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
         for i in 0..50 {
-            assert_eq!(s.append(i, i64::from(i), &vec![b'x'; 3000]).unwrap(), 0);
+            assert_eq!(put(&mut s, i, i64::from(i), &vec![b'x'; 3000]), 0);
         }
         assert!(s.segments.len() > 1, "several segments");
         let t = s.peek().unwrap().unwrap();
@@ -510,7 +562,7 @@ mod tests {
         let d = dir("torn");
         let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
         for i in 0..3 {
-            s.append(1, i, b"batch").unwrap();
+            put(&mut s, 1, i, b"batch");
         }
         drop(s);
         let seg = fs::read_dir(&d)
@@ -535,7 +587,7 @@ mod tests {
         let d = dir("corrupt");
         let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
         for i in 0..40 {
-            s.append(1, i, &vec![b'y'; 4000]).unwrap();
+            put(&mut s, 1, i, &vec![b'y'; 4000]);
         }
         drop(s);
         let mut segs: Vec<_> = fs::read_dir(&d)
@@ -567,7 +619,7 @@ mod tests {
         let (mut s, _) = Spool::open(&d, cap).unwrap();
         let mut dropped = 0;
         for i in 0..200 {
-            dropped += s.append(10, i, &vec![b'z'; 4000]).unwrap();
+            dropped += put(&mut s, 10, i, &vec![b'z'; 4000]);
             assert!(s.bytes() <= cap);
         }
         assert!(dropped > 0);
@@ -582,7 +634,7 @@ mod tests {
         let d = dir(name);
         let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
         for i in 0..n {
-            s.append(2, i, b"batch").unwrap();
+            put(&mut s, 2, i, b"batch");
         }
         d
     }
@@ -603,6 +655,38 @@ mod tests {
         assert_eq!(repairs.ignored.len(), 4, "{:?}", repairs.ignored);
         assert_eq!(drain(&mut s), vec![(2, 0), (2, 1), (2, 2)]);
         assert!(big.exists() && d.join("00000000000000f2.seg").is_dir(), "left alone");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    // See: issue 14, case 4: an entry left alone at open is not written
+    // through either when its name is the next segment's: not into a
+    // symlink's target, not into a file sonde did not write (nor is that
+    // deleted as read), and a FIFO does not make the append wait for a
+    // reader, the queue's lock held.
+    #[test]
+    fn r14_a_hostile_entry_named_as_the_next_segment_is_not_written_to() {
+        let d = dir("hostile-next");
+        fs::create_dir_all(&d).unwrap();
+        let next = d.join(format!("{:016x}.seg", 1));
+        let victim = d.join("victim");
+        fs::write(&victim, b"").unwrap();
+        std::os::unix::fs::symlink(&victim, &next).unwrap();
+        let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(s.append(1, 1, b"batch").1.is_err());
+        assert_eq!(fs::read(&victim).unwrap(), b"", "written through the symlink");
+        fs::remove_file(&next).unwrap();
+        fs::write(&next, vec![b'?'; 2 * SEGMENT_MAX as usize]).unwrap();
+        assert!(s.append(1, 1, b"batch").1.is_err());
+        assert!(s.peek().unwrap().is_none());
+        assert_eq!(fs::metadata(&next).unwrap().len(), 2 * SEGMENT_MAX, "appended to, or deleted as read");
+        fs::remove_file(&next).unwrap();
+        let fifo = std::ffi::CString::new(next.clone().into_os_string().into_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(s.append(1, 1, b"batch").1.is_err()));
+        let refused = rx.recv_timeout(std::time::Duration::from_secs(30));
+        assert_eq!(refused, Ok(true), "an append into a FIFO with no reader still waiting, or taken");
         let _ = fs::remove_dir_all(&d);
     }
 
@@ -664,8 +748,81 @@ mod tests {
         let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
         assert!(repairs.cursor.is_some());
         assert!(drain(&mut s).is_empty());
-        s.append(1, 9, b"later").unwrap();
+        put(&mut s, 1, 9, b"later");
         assert_eq!(drain(&mut s), vec![(1, 9)], "appends after the resync are read");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    fn segments(d: &Path) -> Vec<u64> {
+        let mut ids: Vec<u64> = fs::read_dir(d)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter_map(|e| segment_id(e.file_name().to_str()?))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    // See: issue 14, case 3: a small disk that the spool alone filled
+    // stayed full after everything was delivered, its last segment read
+    // to the end but kept, so every later `--once` found no room for its
+    // cycle.
+    #[test]
+    fn r14_a_segment_read_to_the_end_is_deleted_the_last_one_too() {
+        let d = filled("read-all", 3);
+        let first = segments(&d);
+        assert_eq!(first.len(), 1);
+        let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
+        let t = s.peek().unwrap().unwrap();
+        s.ack(&t).unwrap();
+        assert_eq!(segments(&d), first, "kept while a record is unread");
+        assert_eq!(drain(&mut s), vec![(2, 1), (2, 2)]);
+        assert!(segments(&d).is_empty(), "deleted with its last record");
+        assert_eq!(s.bytes(), 0);
+        // Appends go on in a new segment after it, and survive a reopen.
+        put(&mut s, 1, 9, b"later");
+        let next = segments(&d);
+        assert!(next.len() == 1 && next[0] > first[0], "{next:?} after {first:?}");
+        drop(s);
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(repairs.cursor.is_none() && repairs.truncated.is_empty());
+        assert_eq!(drain(&mut s), vec![(1, 9)]);
+        assert!(segments(&d).is_empty());
+        drop(s);
+        let (mut s, _) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(drain(&mut s).is_empty(), "nothing read twice");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    // See: issue 14, case 3: what an earlier sonde left, its last segment
+    // read to the end, is freed at the next start.
+    #[test]
+    fn r14_a_last_segment_left_read_to_the_end_is_deleted_at_open() {
+        let d = filled("left-read", 3);
+        let id = segments(&d)[0];
+        let len = fs::metadata(d.join(format!("{id:016x}.seg"))).unwrap().len();
+        fs::write(d.join("cursor"), cursor_line((id, len))).unwrap();
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(repairs.cursor.is_none(), "{:?}", repairs.cursor);
+        assert!(segments(&d).is_empty());
+        assert!(drain(&mut s).is_empty());
+        put(&mut s, 1, 9, b"later");
+        assert_eq!(drain(&mut s), vec![(1, 9)]);
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    // See: issue 14, case 3: the cursor moves past a segment read to the
+    // end before its file goes; a crash between the two leaves a segment
+    // below the cursor, which open deletes rather than sends again.
+    #[test]
+    fn r14_a_crash_before_a_read_segment_is_deleted_sends_nothing_twice() {
+        let d = filled("crash-delete", 3);
+        let id = segments(&d)[0];
+        fs::write(d.join("cursor"), cursor_line((id + 1, 0))).unwrap();
+        let (mut s, repairs) = Spool::open(&d, 1 << 20).unwrap();
+        assert!(repairs.cursor.is_none(), "{:?}", repairs.cursor);
+        assert!(segments(&d).is_empty());
+        assert!(drain(&mut s).is_empty());
         let _ = fs::remove_dir_all(&d);
     }
 
