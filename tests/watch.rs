@@ -688,7 +688,12 @@ fn the_state_file_survives_sigkill_mid_write() {
             .spawn()
             .unwrap();
         // Until it has written a few times more than the last round saw.
-        wait_for("state writes", WAIT, || (restarts_in(&state) > last + 3.0).then_some(()));
+        wait_for("state writes", WAIT, || {
+            // A sonde that could not start (its state directory still
+            // locked by the one killed) would leave this to time out.
+            assert!(child.try_wait().unwrap().is_none(), "round {round}: sonde ended: {:?}", child.try_wait());
+            (restarts_in(&state) > last + 3.0).then_some(())
+        });
         // Killed at a moment that varies from round to round.
         for _ in 0..round * 50 {
             std::hint::spin_loop();
@@ -870,17 +875,25 @@ fn directories_mounts_and_programs_are_watched() {
          [[mount]]\nname = \"scratch\"\npath = \"{mnt}\"\nmin_free = \"25%\"\nmin_inodes_free = \"10\"\n\
          [[program]]\nname = \"probe\"\npath = [\"{probe}\"]\nstatus = \">= 2\"\noutput = \"CRITICAL\"\n\
          [[program]]\nname = \"hang\"\npath = [\"/bin/sh\", \"-c\", \"sleep 600 & echo $! > {hang}; wait\"]\ntimeout = \"1s\"\n\
-         [[program]]\nname = \"slow\"\npath = [\"/bin/sleep\", \"599\"]\ntimeout = \"600s\"\n",
+         [[program]]\nname = \"slow\"\npath = [\"/bin/sleep\", \"599\"]\ntimeout = \"600s\"\n\
+         [[program]]\nname = \"stubborn\"\npath = [\"/bin/sh\", \"-c\", \"trap '' TERM; /bin/sleep 598\"]\n\
+         [[program]]\nname = \"chatty\"\npath = [\"/bin/sh\", \"-c\", \"head -c 8000000 /dev/zero; echo done\"]\ntimeout = \"4s\"\n\
+         [[mount]]\nname = \"absent\"\npath = \"{absent}\"\nmin_free = \"1%\"\n",
         data = data.display(),
         mnt = mnt.0.display(),
         probe = probe.display(),
         hang = hang_pid.display(),
+        absent = dir.0.join("data").display(),
     );
     let conf = config(&dir, "200ms", &body);
     let sonde = Sonde::start(&["--config", conf.to_str().unwrap()]);
     for name in ["data", "scratch", "probe"] {
         wait_state(&sonde, name, "ok");
     }
+    // A directory that is not a mount point is no filesystem of its own:
+    // statfs would answer for the one beneath it.
+    wait_state(&sonde, "absent", "failed");
+    said_once_more(&sonde, "is not mounted", 1);
 
     // The directory.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -942,8 +955,26 @@ fn directories_mounts_and_programs_are_watched() {
     // Slower than any number of cycles: they go on while it runs (had the
     // cycle waited for it, ten would take 6000 s), with no verdict yet;
     // stopping sonde ends it.
-    let slow = || processes().into_iter().filter(|(_, cmd, _, _)| cmd.trim_end() == "/bin/sleep 599").count();
-    assert_eq!(slow(), 1);
+    // 8 MB of output, far more than a pipe holds, read between cycles:
+    // done well within its timeout, again and again.
+    wait_cycles(&sonde, 10.0);
+    assert_eq!(state_of(&metrics(&sonde), "chatty"), Some("ok"));
+    assert_eq!(count(&sonde.stderr(), "'chatty'"), 0, "{}", sonde.stderr());
+    // The runs in progress, found by their parent: this sonde, or the
+    // shell it started (other tests may run the same commands).
+    let all = processes();
+    let sonde_pid = sonde.child.id();
+    let ours = |cmd: &str| -> Vec<u32> {
+        all.iter()
+            .filter(|(_, c, ppid, _)| {
+                c.trim_end() == cmd
+                    && (*ppid == sonde_pid || all.iter().any(|(p, _, pp, _)| p == ppid && *pp == sonde_pid))
+            })
+            .map(|(p, ..)| *p)
+            .collect()
+    };
+    let (slow, stubborn) = (ours("/bin/sleep 599"), ours("/bin/sleep 598"));
+    assert_eq!((slow.len(), stubborn.len()), (1, 1), "{all:?}");
     let m = wait_cycles(&sonde, 10.0);
     assert_eq!(state_of(&m, "slow"), Some("ok"));
     let err = sonde.stderr();
@@ -951,7 +982,10 @@ fn directories_mounts_and_programs_are_watched() {
     let mut sonde = sonde;
     sonde.signal("TERM");
     assert!(sonde.wait_exit(WAIT).is_some_and(|s| s.success()), "{}", sonde.stderr());
-    assert_eq!(slow(), 0, "the program checks end with sonde");
+    for pid in slow.iter().chain(&stubborn) {
+        let gone = !Path::new(&format!("/proc/{pid}")).exists() || zombies_of(1).contains(pid);
+        assert!(gone, "the program checks end with sonde, even one that ignores SIGTERM: {pid} runs");
+    }
 }
 
 /// See: `content = "regex"` reads only lines appended since the last look
@@ -991,6 +1025,17 @@ fn file_content_matches_new_lines_only() {
     said_once_more(&sonde, "content match: kernel panic", 1);
     append("fine\nERROR a\nERROR b\n");
     said_once_more(&sonde, "content match: ERROR a | ERROR b", 1);
+    // A log that only grows moves the position at every cycle; the state
+    // file is not written for that alone (flash wears), not within a
+    // minute.
+    let state_file = dir.0.join("state/watch.state");
+    let written = || std::fs::metadata(&state_file).unwrap().modified().unwrap();
+    let before = written();
+    for _ in 0..5 {
+        append("info: all fine\n");
+        wait_cycles(&sonde, 2.0);
+    }
+    assert_eq!(written(), before, "watch.state rewritten for positions only");
     // A half-written line waits for its end.
     append("ERROR half");
     wait_cycles(&sonde, 3.0);
@@ -1016,7 +1061,7 @@ fn sonde_resume_resumes_a_service_that_gave_up() {
     let c = conf.to_str().unwrap();
     let out = common::run(&["--config", c, "resume", "nosuch"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing named 'nosuch' (it has: web)"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no [[service]] named 'nosuch' (it has: web)"));
 
     // Over --once runs: it gives up, the operator fixes it and resumes it.
     let state = |c: &str| {

@@ -136,8 +136,10 @@ const SERVICES: &[Registration] = &[
         changed: |old, new| old.watch != new.watch || old.state_dir != new.state_dir,
         on_change: OnChange::Restart,
         required: false,
-        // For the state file to be written; a program in progress runs on.
-        grace: Duration::from_secs(2),
+        // For the state file to be written and the program checks' runs
+        // ended (SIGTERM, SIGKILL after KILL_GRACE); a service's program in
+        // progress runs on.
+        grace: Duration::from_secs(3),
     },
     Registration {
         name: "logs",

@@ -101,10 +101,10 @@ Commands:
                     key
   collectors        list the collectors and whether the embedded default runs
                     them
-  resume [NAME...]  resume watching services (files, ...) of the config that
-                    gave up after their restart limit or were unmonitored;
-                    no NAME: every one. Takes effect at the watchdog's next
-                    cycle (or the next --once run)
+  resume [NAME...]  resume the config's services ([[service]]) that gave up
+                    after their restart limit or were unmonitored by an
+                    action; no NAME: every one. Takes effect at the
+                    watchdog's next cycle (or the next --once run)
 ";
 
 const CHECK_CONFIG_HELP: &str = "\
@@ -128,11 +128,10 @@ List the collectors and whether the embedded default runs them.
 
 const RESUME_HELP: &str = "\
 Usage: sonde [-c <config>] resume [NAME...]
-Resume watching the named [[service]] (or [[file]], [[directory]], [[mount]],
-[[program]]) tables of the config that gave up after their restart limit or
-were unmonitored by an action; without a NAME, every one. The request is
-left in the config's state directory and taken at the watchdog's next cycle,
-the running sonde's or the next --once run's.
+Resume the named [[service]] tables of the config that gave up after their
+restart limit or were unmonitored by an action; without a NAME, every one.
+The request is left in the config's state directory and taken at the
+watchdog's next cycle, the running sonde's or the next --once run's.
 ";
 
 /// Reads the arguments after the program's name.

@@ -193,19 +193,23 @@ fn main() -> ExitCode {
 
 /// `sonde resume [NAME...]`: leaves the request for the watchdog.
 fn resume(config: &Config, names: &[String]) -> ExitCode {
-    let known: Vec<&str> = config.watch.names().collect();
+    // Only a service gives up or is unmonitored by an action.
+    let known: Vec<&str> = config.watch.services.iter().map(|s| s.name.as_str()).collect();
     if known.is_empty() {
-        error(format_args!("resume: the config watches nothing ([[service]], [[file]], ...)"));
+        error(format_args!("resume: the config has no [[service]]"));
         return ExitCode::from(2);
     }
     if let Some(bad) = names.iter().find(|n| !known.contains(&n.as_str())) {
-        error(format_args!("resume: the config watches nothing named '{bad}' (it has: {})", known.join(", ")));
+        error(format_args!("resume: the config has no [[service]] named '{bad}' (it has: {})", known.join(", ")));
         return ExitCode::from(2);
     }
     match sonde::watch::state::request_resume(&config.state_dir, names) {
         Ok(()) => {
             let which = if names.is_empty() { "every service".to_owned() } else { names.join(", ") };
-            println!("{which}: resumed at the watchdog's next cycle (within {:?})", config.watch.interval);
+            let next = config.watch.interval;
+            println!(
+                "{which}: resumed at the watchdog's next cycle (within {next:?}) if it gave up or was unmonitored"
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -763,7 +763,7 @@ mod tests {
         assert_eq!(w.mounts[0].min_free, Some(crate::watch::Free::Percent(12.5)));
         assert_eq!(w.mounts[0].min_inodes_free, Some(crate::watch::Free::Count(1000)));
         assert_eq!(w.programs[0].status, (crate::watch::Op::Gt, 1));
-        assert_eq!(w.programs[0].timeout, crate::watch::DEFAULT_TIMEOUT);
+        assert_eq!(w.programs[0].timeout, crate::watch::PROGRAM_TIMEOUT);
         assert_eq!(w.names().collect::<Vec<_>>(), ["d", "root", "raid"]);
         for (text, says) in [
             ("[[directory]]\nname = \"d\"\npath = \"/x\"\nchecksum = \"sha256\"\n", "unknown key 'checksum'"),

@@ -45,7 +45,7 @@
 //! [[program]]                          # check program raid with path "/usr/local/bin/raid -q"
 //! name = "raid"
 //! path = ["/usr/local/bin/raid", "-q"] #   argv, no shell
-//! timeout = "30s"                      #   with timeout 30 seconds
+//! timeout = "300s"                     #   with timeout 300 seconds (the default)
 //! status = "!= 0"                      #   if status != 0 then alert (the default)
 //! output = "CRITICAL"                  #   if content = "CRITICAL" then alert
 //! ```
@@ -66,7 +66,7 @@ use crate::check::Check;
 use crate::sys::process::{self, Credentials};
 use crate::watch::{
     digest::Hash, Action, Condition, File, Find, Free, Mount, Op, Process, ProgramCheck, Resource, Test, Window,
-    DEFAULT_TIMEOUT, MAX_CONDITIONS, MAX_SERVICES, MAX_WINDOW,
+    DEFAULT_TIMEOUT, MAX_CONDITIONS, MAX_SERVICES, MAX_WINDOW, PROGRAM_TIMEOUT,
 };
 use crate::wire::regex::Regex;
 use crate::wire::toml::{Entry, Value};
@@ -175,21 +175,22 @@ impl Table<'_> {
         Regex::new(&p).map_err(|why| self.err(l, format!("{key}: {why}"))).ok()
     }
 
-    /// `timeout`, above zero ([`DEFAULT_TIMEOUT`] when not given).
-    fn timeout(&mut self) -> Duration {
-        match self.text("timeout") {
-            None => DEFAULT_TIMEOUT,
-            Some((l, s)) => match duration(&s) {
-                Ok(d) if !d.is_zero() => d,
-                Ok(_) => {
-                    self.err(l, "timeout: must be above zero".into());
-                    DEFAULT_TIMEOUT
-                }
-                Err(m) => {
-                    self.err(l, format!("timeout: {m}"));
-                    DEFAULT_TIMEOUT
-                }
-            },
+    /// `timeout`, above zero (`default` when not given).
+    fn timeout(&mut self, default: Duration) -> Duration {
+        let (l, s) = match self.text("timeout") {
+            None => return default,
+            Some(t) => t,
+        };
+        match duration(&s) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                self.err(l, "timeout: must be above zero".into());
+                default
+            }
+            Err(m) => {
+                self.err(l, format!("timeout: {m}"));
+                default
+            }
         }
     }
 
@@ -252,7 +253,7 @@ pub fn service(line: usize, entries: &[Entry], checks: &[Check], errors: &mut Ve
         },
     };
     let (start, stop, restart) = (t.argv("start"), t.argv("stop"), t.argv("restart"));
-    let timeout = t.timeout();
+    let timeout = t.timeout(DEFAULT_TIMEOUT);
     let who = t.ids();
     let restart_limit = t.text("restart_limit").and_then(|(l, s)| {
         let w = window(&s, "restarts").ok_or(());
@@ -383,7 +384,7 @@ pub fn program(line: usize, entries: &[Entry], errors: &mut Vec<Error>) -> Optio
     if argv.is_none() && t.entries.iter().all(|e| e.key != "path") {
         t.err(line, "[[program]] needs a path: [\"/path/to/program\", \"arg\", ...]".into());
     }
-    let timeout = t.timeout();
+    let timeout = t.timeout(PROGRAM_TIMEOUT);
     let who = t.ids();
     let status = match t.text("status") {
         None => (Op::Ne, 0),

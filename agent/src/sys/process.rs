@@ -93,7 +93,9 @@ pub fn spawn(argv: &[String], env: &[String], who: Credentials, capture: bool) -
         return Err(io::Error::last_os_error());
     }
     // The output pipe: blocking for the program (a full pipe makes it
-    // wait, never fail), non-blocking for us.
+    // wait, never fail), non-blocking for us, and as large as an
+    // unprivileged pipe may be (the 64 KiB it has else is all a program
+    // may write between two reads).
     let mut out = [-1 as libc::c_int; 2];
     // SAFETY: as above; fcntl on a descriptor we own.
     if capture
@@ -106,6 +108,10 @@ pub fn spawn(argv: &[String], env: &[String], who: Credentials, capture: bool) -
         // SAFETY: closing descriptors we own (-1 is ignored by close).
         unsafe { report.iter().chain(&out).for_each(|&fd| _ = libc::close(fd)) };
         return Err(e);
+    }
+    if capture {
+        // SAFETY: fcntl on a descriptor we own; a refusal keeps the size.
+        unsafe { libc::fcntl(out[0], libc::F_SETPIPE_SZ, PIPE_SIZE) };
     }
     // Signals are blocked across the fork, so no handler of sonde's runs
     // in the child before it resets them.
@@ -160,9 +166,14 @@ pub fn spawn(argv: &[String], env: &[String], who: Credentials, capture: bool) -
     Ok(Child { pid, output, reaped: false })
 }
 
+/// The size asked for a captured program's pipe: Linux's default
+/// `pipe-max-size`, the most an unprivileged process may ask.
+const PIPE_SIZE: libc::c_int = 1 << 20;
+
 /// The most a [`Child::read_output`] call reads, so one call is bounded
-/// whatever the program writes.
-const READ_MAX: usize = 256 * 1024;
+/// whatever the program writes (a few milliseconds of copying), yet a
+/// program that writes megabytes is not held back by its pipe.
+const READ_MAX: usize = 16 << 20;
 
 impl Child {
     pub fn pid(&self) -> u32 {
@@ -203,6 +214,20 @@ impl Child {
         } else {
             Ended::Signalled(libc::WTERMSIG(status))
         })
+    }
+
+    /// Sends `sig` to its process group (and to it, should it have left
+    /// the group), without waiting; nothing once it is reaped.
+    pub fn signal_group(&self, sig: libc::c_int) {
+        if !self.reaped {
+            // SAFETY: kill(2) takes no pointers; -pid is the group setsid
+            // made it the leader of, and it is not reaped, so the PID is
+            // still its own.
+            unsafe {
+                libc::kill(-self.pid, sig);
+                libc::kill(self.pid, sig);
+            }
+        }
     }
 
     /// Waits for it until `deadline`; past it, SIGTERM to its group, then

@@ -6,16 +6,20 @@
 //! by a newline are read, so a line still being written is read whole at
 //! the next look. Unlike Monit, where it reads on is kept in the state
 //! file, so lines written while sonde was not running, or between two
-//! `--once` runs, are read too.
+//! `--once` runs, are read too (the daemon writes a moved position at most
+//! every minute, so a crash reads at most a minute's lines again); a
+//! config that names another file starts at that file's end.
 //!
 //! Invariants: one look reads at most [`SCAN_MAX`] bytes (the rest at the
 //! next), matches at most [`LINE_MAX`] bytes of a line, and keeps at most
 //! [`SHOWN_MAX`] matching lines for its event; the read position only
 //! ever moves past whole lines (or a full buffer with no newline, taken
-//! as one line), so no line is matched twice.
+//! as one line: a longer line is matched in pieces of that size), so no
+//! line is matched twice; a path that is not a regular file is refused
+//! without waiting (it is opened non-blocking).
 
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use crate::wire::regex::Regex;
@@ -36,14 +40,31 @@ pub struct Found {
     pub lines: Vec<String>,
 }
 
-/// Reads the lines appended to `path` since `pos` in inode `ino` (both
-/// updated), matching each against `re`.
-pub fn scan(path: &Path, re: &Regex, pos: &mut u64, ino: &mut u64) -> std::io::Result<Found> {
-    let mut file = std::fs::File::open(path)?;
+/// Where a content test reads on: the position in a file, its inode, and
+/// the path they are of (a config that names another file starts at its
+/// end, as a first look does).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    pub pos: u64,
+    pub ino: u64,
+    pub path: String,
+}
+
+/// Reads the lines appended to `path` since `at` (updated), matching each
+/// against `re`.
+pub fn scan(path: &Path, re: &Regex, at: &mut Position) -> std::io::Result<Found> {
+    // Non-blocking: a FIFO put in the file's place must not hold the cycle.
+    let mut file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
     let meta = file.metadata()?;
-    if *ino == 0 {
-        // The first look: from the end on.
+    if !meta.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let shown = path.to_string_lossy();
+    let Position { pos, ino, path: of } = at;
+    if *ino == 0 || *of != shown {
+        // The first look at this file: from its end on.
         (*pos, *ino) = (meta.size(), meta.ino());
+        *of = shown.into_owned();
         return Ok(Found::default());
     }
     if meta.ino() != *ino || meta.size() < *pos {
@@ -93,8 +114,8 @@ mod tests {
         let path = dir.join("log");
         std::fs::write(&path, "ERROR before sonde looked\n").unwrap();
         let re = Regex::new("ERROR").unwrap();
-        let (mut pos, mut ino) = (0, 0);
-        let mut look = || scan(&path, &re, &mut pos, &mut ino).unwrap();
+        let mut at = Position::default();
+        let mut look = || scan(&path, &re, &mut at).unwrap();
         assert_eq!(look().matched, 0, "the first look starts at the end");
         let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"ok\nERROR one\nERROR tw").unwrap();
@@ -109,6 +130,15 @@ mod tests {
         // Truncated in place (copytruncate): from the start again.
         std::fs::write(&path, "ERROR\n").unwrap();
         assert_eq!(look().matched, 1);
+        // Another file named in the config: from its end, as a first look.
+        let other = dir.join("other");
+        std::fs::write(&other, "ERROR old news\n").unwrap();
+        assert_eq!(scan(&other, &re, &mut at).unwrap().matched, 0);
+        // A FIFO in its place is refused at once, not waited on.
+        std::fs::remove_file(&other).unwrap();
+        let c = std::ffi::CString::new(other.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(scan(&other, &re, &mut at).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -18,7 +18,6 @@ use std::os::unix::fs::MetadataExt;
 use super::digest::Hasher;
 use super::state::Entry;
 use super::{Event, File, Kind, Status};
-use crate::sys::log;
 
 /// Bytes read at a time while hashing.
 const BLOCK: usize = 16 * 1024;
@@ -35,6 +34,8 @@ const INVALID: u64 = 128;
 /// New lines matched in this look (said at every look that finds some,
 /// as Monit does).
 const CONTENT: u64 = 256;
+/// The content test cannot read the file.
+const UNREAD: u64 = 512;
 
 /// What told a file's content apart between two looks without reading it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -175,15 +176,25 @@ pub fn check(f: &File, e: &mut Entry, stamp: &mut Option<Stamp>, events: &mut Ve
     }
     if let Some(re) = &f.content {
         e.failing &= !CONTENT;
-        match super::content::scan(&f.path, re, &mut e.pos, &mut e.ino) {
-            Ok(found) if found.matched > 0 => {
-                e.failing |= CONTENT;
-                let more = found.matched - found.lines.len();
-                let tail = if more > 0 { format!(" (and {more} more)") } else { String::new() };
-                say(Kind::Content, Status::Changed, format!("content match: {}{tail}", found.lines.join(" | ")));
+        match super::content::scan(&f.path, re, &mut e.content) {
+            Ok(found) => {
+                if e.failing & UNREAD != 0 {
+                    let why = format!("content test reads {} again", f.path.display());
+                    say(Kind::Content, Status::Succeeded, why);
+                    e.failing &= !UNREAD;
+                }
+                if found.matched > 0 {
+                    e.failing |= CONTENT;
+                    let more = found.matched - found.lines.len();
+                    let tail = if more > 0 { format!(" (and {more} more)") } else { String::new() };
+                    say(Kind::Content, Status::Changed, format!("content match: {}{tail}", found.lines.join(" | ")));
+                }
             }
-            Ok(_) => {}
-            Err(err) => log::debug!("watch: {}: content: {err}", f.path.display()),
+            Err(err) if e.failing & UNREAD == 0 => {
+                say(Kind::Content, Status::Failed, format!("content test cannot read {}: {err}", f.path.display()));
+                e.failing |= UNREAD;
+            }
+            Err(_) => {}
         }
     }
     e.failing != 0

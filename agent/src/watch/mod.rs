@@ -70,6 +70,9 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 /// Default timeout of a program (Monit's `with timeout 30 seconds`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Default timeout of a program check's run (Monit's `programTimeout`).
+pub const PROGRAM_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// The watchdog's settings: `[watch]`, `[[service]]`, `[[file]]`,
 /// `[[directory]]`, `[[mount]]`, `[[program]]`.
 #[derive(Clone, Debug, PartialEq)]

@@ -2,6 +2,11 @@
 //! each against a lower limit in percent of the whole or in bytes
 //! (inodes), said once when it falls below and once when it recovers.
 //!
+//! The path must be a mount point (in /proc/self/mountinfo, as Monit
+//! looks it up in the mount table): a filesystem that is not mounted fails
+//! the check, where statfs would answer for the one beneath it (a data
+//! partition that did not mount would look like the root filesystem).
+//!
 //! Free is what an unprivileged writer can still use (statfs's `f_bavail`,
 //! as `df` shows and Monit's `space free` tests), so the blocks reserved
 //! for root do not hide a full disk. A filesystem without an inode count
@@ -16,6 +21,7 @@ use std::time::Duration;
 use super::state::Entry;
 use super::{Event, Free, Kind, Mount, Status};
 use crate::sys::statfs::{Answer, Prober, Usage};
+use crate::wire::proc::mountinfo;
 
 /// How long one statfs(2) is waited for.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,6 +45,10 @@ pub fn check(m: &Mount, e: &mut Entry, prober: &mut Prober, events: &mut Vec<Eve
     };
     let path = m.path.as_os_str().as_bytes();
     let shown = m.path.display();
+    if let Err(why) = mounted(&m.path) {
+        flip(MISSING, true, Kind::Nonexist, format!("filesystem {shown} {why}"), String::new());
+        return true;
+    }
     let usage = match prober.ask(&m.name, path, TIMEOUT) {
         Answer::Done(Ok(u)) => u,
         Answer::Done(Err(err)) => {
@@ -53,7 +63,8 @@ pub fn check(m: &Mount, e: &mut Entry, prober: &mut Prober, events: &mut Vec<Eve
     };
     flip(MISSING, false, Kind::Nonexist, String::new(), format!("filesystem {shown} answers"));
     if let Some(limit) = m.min_free {
-        let (free, total) = (usage.bavail * usage.bsize, usage.blocks * usage.bsize);
+        // A bogus size from a FUSE daemon must not overflow.
+        let (free, total) = (usage.bavail.saturating_mul(usage.bsize), usage.blocks.saturating_mul(usage.bsize));
         let (low, now) = judge(limit, free, total, "B");
         flip(
             SPACE,
@@ -74,6 +85,26 @@ pub fn check(m: &Mount, e: &mut Entry, prober: &mut Prober, events: &mut Vec<Eve
         );
     }
     e.failing != 0
+}
+
+/// The mount table read for one look: far more than any box's.
+const MOUNTINFO_MAX: usize = 1 << 20;
+
+/// Ok when `path` is a mount point of this mount namespace.
+fn mounted(path: &std::path::Path) -> Result<(), String> {
+    let mut buf = Vec::new();
+    crate::sys::file::read_bounded("/proc/self/mountinfo".as_ref(), &mut buf, MOUNTINFO_MAX)
+        .map_err(|e| format!("cannot be looked up in /proc/self/mountinfo: {e}"))?;
+    let want = path.to_str().map(|p| if p.len() > 1 { p.trim_end_matches('/') } else { p });
+    let mut point = String::new();
+    for m in mountinfo::parse(&buf).flatten() {
+        point.clear();
+        mountinfo::unescape(m.mount_point, &mut point);
+        if Some(point.as_str()) == want {
+            return Ok(());
+        }
+    }
+    Err("is not mounted".into())
 }
 
 fn has_inodes(u: &Usage) -> bool {
@@ -102,6 +133,16 @@ fn said(limit: Free, unit: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_mount_point_is_a_mount() {
+        assert_eq!(mounted("/".as_ref()), Ok(()));
+        assert_eq!(mounted("/proc/".as_ref()), Ok(()));
+        let dir = std::env::temp_dir().join(format!("sonde-notmounted-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(mounted(&dir), Err("is not mounted".into()));
+        std::fs::remove_dir(&dir).unwrap();
+    }
 
     #[test]
     fn limits_in_percent_and_in_units() {

@@ -5,26 +5,32 @@
 //!
 //! The daemon runs it asynchronously, as Monit does: a cycle starts it,
 //! a later cycle takes its result and starts it again, so a slow program
-//! never holds the cycle; one past its timeout is ended (its process
-//! group SIGTERM, then SIGKILL) and fails. `--once` starts it and waits
-//! for it, at most its timeout. It runs as the service programs do
+//! never holds the cycle; its output is read between cycles too
+//! ([`drain`], every [`DRAIN_EVERY`]), so one that writes more than a pipe
+//! holds is not stalled until the next cycle. One past its timeout fails
+//! and is ended: its process group is sent SIGTERM, and at a later look,
+//! [`KILL_GRACE`] on, SIGKILL; the next run starts once it is reaped.
+//! `--once` starts it and waits for it, at most its timeout. It runs as the service programs do
 //! ([`crate::sys::process`]: no shell, setsid, a clean environment plus
 //! `SONDE_SERVICE`), with stdout and stderr read into one buffer.
 //!
 //! Invariants: at most one run per check at a time; every run is reaped
-//! (taken, ended at its timeout, or ended when the watchdog stops or is
-//! replaced: the [`Running`] is dropped); the output kept is bounded by
-//! [`OUTPUT_MAX`] (Monit's `programOutput` limit, 512 B), the rest read and
-//! dropped so the program never blocks on a full pipe for long.
+//! (taken, ended after its timeout, or ended when the watchdog stops or
+//! is replaced: [`end_all`] ends them together, within [`KILL_GRACE`] and
+//! a little); the output kept is bounded by [`OUTPUT_MAX`] (Monit's
+//! `programOutput` limit, 512 B), the rest read and dropped.
 
 use std::time::{Duration, Instant};
 
 use super::state::Entry;
 use super::{Event, Kind, ProgramCheck, Status};
-use crate::sys::process::{self, Child, Ended};
+use crate::sys::process::{self, Child, Ended, KILL_GRACE};
 
 /// Output bytes kept (matched and shown).
 pub const OUTPUT_MAX: usize = 512;
+
+/// How often the output of a run in progress is read between cycles.
+pub const DRAIN_EVERY: Duration = Duration::from_millis(100);
 
 /// Bits of [`Entry::failing`] for a program.
 const STATUS: u64 = 1;
@@ -36,6 +42,30 @@ pub struct Running {
     child: Child,
     started: Instant,
     output: Vec<u8>,
+    /// Past its timeout: when it was sent SIGTERM (its verdict is given).
+    ending: Option<Instant>,
+}
+
+/// Reads what the runs in progress wrote since the last look.
+pub fn drain(runs: &mut [Option<Running>]) {
+    for r in runs.iter_mut().flatten() {
+        r.child.read_output(&mut r.output, OUTPUT_MAX);
+    }
+}
+
+/// Ends every run in progress together (the watchdog stops or is
+/// replaced): SIGTERM to each group at once, SIGKILL to what is left
+/// after [`KILL_GRACE`]; every one reaped.
+pub fn end_all(runs: &mut [Option<Running>]) {
+    let mut left: Vec<Running> = runs.iter_mut().filter_map(Option::take).collect();
+    left.iter().for_each(|r| r.child.signal_group(libc::SIGTERM));
+    let deadline = Instant::now() + KILL_GRACE;
+    while !left.is_empty() && Instant::now() < deadline {
+        left.retain_mut(|r| r.child.poll().is_none());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    left.iter().for_each(|r| r.child.signal_group(libc::SIGKILL));
+    // Dropping each reaps it: SIGKILL cannot be ignored.
 }
 
 /// One cycle of `p`: takes the result of the run in progress if it has
@@ -62,6 +92,17 @@ pub fn check(
         }
     }
     let r = running.as_mut()?;
+    if let Some(at) = r.ending {
+        // Its verdict was given at the timeout; it goes, then the next run.
+        if r.child.poll().is_none() {
+            if at.elapsed() >= KILL_GRACE {
+                r.child.signal_group(libc::SIGKILL);
+            }
+            return None;
+        }
+        *running = start(p).ok();
+        return None;
+    }
     let deadline = r.started + p.timeout;
     let mut pause = Duration::from_millis(1);
     let ended = loop {
@@ -71,7 +112,13 @@ pub fn check(
             break ended;
         }
         if Instant::now() >= deadline {
-            break r.child.wait(deadline);
+            if wait {
+                break r.child.wait(deadline);
+            }
+            r.child.signal_group(libc::SIGTERM);
+            r.ending = Some(Instant::now());
+            let output = std::mem::take(&mut r.output);
+            return Some(judge(p, e, Ok((Ended::TimedOut, output)), events));
         }
         if !wait {
             return None;
@@ -94,7 +141,7 @@ pub fn check(
 fn start(p: &ProgramCheck) -> std::io::Result<Running> {
     let env = [format!("SONDE_SERVICE={}", p.name)];
     let child = process::spawn(&p.argv, &env, p.who, true)?;
-    Ok(Running { child, started: Instant::now(), output: Vec::new() })
+    Ok(Running { child, started: Instant::now(), output: Vec::new(), ending: None })
 }
 
 /// Applies a run's result to `e`; the changes go to `events`.
@@ -102,11 +149,9 @@ fn judge(p: &ProgramCheck, e: &mut Entry, result: Result<(Ended, Vec<u8>), Strin
     let (status_failed, content_failed, output) = match &result {
         Err(why) => (Some(why.clone()), None, String::new()),
         Ok((ended, out)) => {
-            let text: String = crate::wire::regex::Regex::text(out)
-                .trim()
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
+            let text: String =
+                crate::wire::regex::Regex::text(out).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let text = text.trim().to_owned();
             let status = match *ended {
                 Ended::Exited(n) if p.status.0.holds(f64::from(n), f64::from(p.status.1)) => {
                     Some(format!("status failed ({n})"))

@@ -18,7 +18,7 @@
 //! two never run a cycle at once); it is read from the state file at the
 //! first start only. A reload resumes every service that gave up or was
 //! unmonitored: that is the operator's word that it may be tried again;
-//! `sonde resume [NAME...]` says the same of some, through a request file
+//! `sonde resume [NAME...]` says the same of some, through request files
 //! in the state directory taken at the next cycle (the daemon's or the
 //! next `--once` run's).
 //!
@@ -45,6 +45,10 @@ use crate::sys::log;
 use crate::sys::process::signal;
 use crate::sys::time::{now_ms, Transition};
 
+/// How often the daemon writes the state when only content tests' read
+/// positions moved; a crash reads at most this much of a log again.
+const POSITIONS_EVERY: Duration = Duration::from_secs(60);
+
 /// The watchdog's state in this process, once read (see the module doc).
 static STATE: Mutex<Option<Saved>> = Mutex::new(None);
 
@@ -68,15 +72,17 @@ struct Engine {
     settings: Settings,
     path: PathBuf,
     /// Where `sonde resume` leaves its requests.
-    requests: PathBuf,
+    state_dir: PathBuf,
     /// Per service, then per file.
     runtime: Vec<Runtime>,
     /// statfs(2) of the mounts, on helper threads.
     statfs: crate::sys::statfs::Prober,
     /// Per program check, its run in progress (ended when dropped).
     runs: Vec<Option<program_check::Running>>,
-    /// The entries as last written, to write again only on a change.
+    /// The entries as last written, to write again only on a change, and
+    /// when.
     written: Option<Vec<(String, Entry)>>,
+    written_at: Instant,
     daemon: bool,
     write_failing: Transition,
 }
@@ -94,11 +100,12 @@ impl Engine {
         Engine {
             settings,
             path: state::path(state_dir),
-            requests: state_dir.join(state::RESUME),
+            state_dir: state_dir.to_owned(),
             runtime: (0..n).map(|_| Runtime::default()).collect(),
             statfs: crate::sys::statfs::Prober::new(crate::sys::statfs::statfs),
             runs,
             written: None,
+            written_at: Instant::now(),
             daemon,
             write_failing: Transition::default(),
         }
@@ -122,10 +129,20 @@ impl Engine {
         saved
     }
 
-    /// Writes the state when it changed (always with `force`).
+    /// Writes the state when it changed (always with `force`); a change
+    /// only of where content tests read on (a watched log grows at every
+    /// cycle), at most every [`POSITIONS_EVERY`]: flash wears.
     fn save(&mut self, saved: &mut Saved, force: bool) {
-        if !force && self.written.as_ref() == Some(&saved.entries) {
-            return;
+        if let (false, Some(w)) = (force, &self.written) {
+            let same = |moved: bool| {
+                w.len() == saved.entries.len()
+                    && w.iter()
+                        .zip(&saved.entries)
+                        .all(|((n, a), (m, b))| n == m && if moved { a.same_but_position(b) } else { a == b })
+            };
+            if same(false) || (self.written_at.elapsed() < POSITIONS_EVERY && same(true)) {
+                return;
+            }
         }
         saved.time_ms = now_ms();
         let text = state::encode(saved);
@@ -141,6 +158,7 @@ impl Engine {
         }
         if result.is_ok() {
             self.written = Some(saved.entries.clone());
+            self.written_at = Instant::now();
         }
     }
 
@@ -162,7 +180,7 @@ impl Engine {
 
     /// Takes the requests `sonde resume` left since the last cycle.
     fn resume_requested(&mut self, saved: &mut Saved) {
-        if let Some(names) = state::take_requests(&self.requests) {
+        if let Some(names) = state::take_requests(&self.state_dir) {
             let all = names.iter().any(|n| n == state::ALL);
             self.resume(saved, (!all).then_some(&names[..]), "sonde resume");
         }
@@ -201,6 +219,14 @@ impl Engine {
             views.push(watched(&p.name, saved.entry(&p.name), look));
         }
         Snapshot { cycles: cycle, services: views }
+    }
+}
+
+impl Drop for Engine {
+    /// The watchdog stops or is replaced: the program checks' runs end
+    /// together, within the service's grace.
+    fn drop(&mut self) {
+        program_check::end_all(&mut self.runs);
     }
 }
 
@@ -487,11 +513,23 @@ impl Watchdog {
                     engine.save(saved, false);
                     *lock(&shared) = snap;
                 }
-                if stop.sleep_until(began + interval) {
-                    if let Some(saved) = &mut *lock(&STATE) {
-                        engine.save(saved, true);
+                // Until the next cycle, the output of a program check in
+                // progress is read every DRAIN_EVERY, so a program that
+                // writes more than a pipe holds is not stalled.
+                let next = began + interval;
+                loop {
+                    let busy = engine.runs.iter().any(Option::is_some);
+                    let until = if busy { next.min(Instant::now() + program_check::DRAIN_EVERY) } else { next };
+                    if stop.sleep_until(until) {
+                        if let Some(saved) = &mut *lock(&STATE) {
+                            engine.save(saved, true);
+                        }
+                        return;
                     }
-                    return;
+                    if until >= next {
+                        break;
+                    }
+                    program_check::drain(&mut engine.runs);
                 }
             }
         })?;

@@ -20,40 +20,52 @@ use crate::wire::state::{self as codec, unescape, Writer};
 /// The file's name in the state directory.
 pub const FILE: &str = "watch.state";
 
-/// Where `sonde resume` leaves the names to resume, one per line, for the
-/// next cycle to take.
-pub const RESUME: &str = "watch.resume";
+/// What `sonde resume` names its requests in the state directory: one
+/// file each (`watch.resume-PID-NANOS`), put there whole by a rename, so
+/// a request made while a cycle takes the others is never half-read nor
+/// lost.
+pub const RESUME: &str = "watch.resume-";
 
 /// The request's word for every service.
 pub const ALL: &str = "*";
 
-/// Bytes of requests read at once: far more than any config's names.
-const REQUESTS_MAX: usize = 64 * 1024;
+/// Bytes of one request read: far more than any config's names.
+const REQUEST_MAX: usize = 64 * 1024;
 
-/// Adds a request to resume `names` (none: all) for the watchdog that
-/// uses `state_dir`. Appends, so requests made between two cycles add up.
+/// Requests taken in one cycle; more wait for the next.
+const REQUESTS_MAX: usize = 64;
+
+/// Leaves a request to resume `names` (none: all) for the watchdog that
+/// uses `state_dir`.
 pub fn request_resume(state_dir: &Path, names: &[String]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let mut text = if names.is_empty() { format!("{ALL}\n") } else { names.join("\n") + "\n" };
     text.retain(|c| c != '\0');
     std::fs::create_dir_all(state_dir)?;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(state_dir.join(RESUME))?;
-    // One write of a few bytes: two requests never interleave.
-    f.write_all(text.as_bytes())
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let path = state_dir.join(format!("{RESUME}{}-{nanos}", std::process::id()));
+    crate::sys::file::write_atomic(&path, text.as_bytes())
 }
 
-/// Takes the requests left at `path`, if any: the file is renamed away
-/// first, so a request made while it is read lands in a new one.
-pub fn take_requests(path: &Path) -> Option<Vec<String>> {
-    let taken = path.with_extension("resume.taken");
-    std::fs::rename(path, &taken).ok()?;
+/// Takes the requests left in `state_dir`, if any: each read, then
+/// removed.
+pub fn take_requests(state_dir: &Path) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    let entries = std::fs::read_dir(state_dir).ok()?;
     let mut buf = Vec::new();
-    let read = crate::sys::file::read_bounded(&taken, &mut buf, REQUESTS_MAX);
-    let _ = std::fs::remove_file(&taken);
-    read.ok()?;
-    let names: Vec<String> =
-        String::from_utf8_lossy(&buf).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    for e in entries.flatten().take(REQUESTS_MAX * 4) {
+        let file = e.file_name();
+        let Some(file) = file.to_str().filter(|f| f.starts_with(RESUME) && !f.ends_with(".tmp")) else { continue };
+        let path = state_dir.join(file);
+        let read = crate::sys::file::read_bounded(&path, &mut buf, REQUEST_MAX);
+        let _ = std::fs::remove_file(&path);
+        if read.is_ok() {
+            let text = String::from_utf8_lossy(&buf);
+            names.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
+        }
+        if names.len() >= REQUESTS_MAX {
+            break;
+        }
+    }
     (!names.is_empty()).then_some(names)
 }
 
@@ -108,10 +120,8 @@ pub struct Entry {
     pub start: u64,
     /// A file's checksum when last read.
     pub sum: String,
-    /// A file's content test: where the next new line starts, in the file
-    /// of this inode (0: never read; it starts at the end).
-    pub pos: u64,
-    pub ino: u64,
+    /// A file's content test: where it reads on.
+    pub content: super::content::Position,
 }
 
 /// The whole state.
@@ -122,6 +132,15 @@ pub struct Saved {
     /// When it was written (ms since the epoch).
     pub time_ms: i64,
     pub entries: Vec<(String, Entry)>,
+}
+
+impl Entry {
+    /// Whether the two differ only in where content tests read on.
+    pub fn same_but_position(&self, o: &Entry) -> bool {
+        let Entry { mode, restarts, restart_cycles, windows, failing, nonexist, pid, start, sum, content: _ } = self;
+        (mode, restarts, restart_cycles, windows, failing, nonexist, pid, start, sum)
+            == (&o.mode, &o.restarts, &o.restart_cycles, &o.windows, &o.failing, &o.nonexist, &o.pid, &o.start, &o.sum)
+    }
 }
 
 impl Saved {
@@ -183,8 +202,9 @@ pub fn decode(bytes: &[u8]) -> Result<Saved, crate::wire::Error> {
         e.pid = u32::try_from(num(r.get("pid"))).unwrap_or(0);
         e.start = num(r.get("start"));
         e.sum = r.get("sum").and_then(unescape).unwrap_or_default();
-        e.pos = num(r.get("pos"));
-        e.ino = num(r.get("ino"));
+        e.content.pos = num(r.get("pos"));
+        e.content.ino = num(r.get("ino"));
+        e.content.path = r.get("path").and_then(unescape).unwrap_or_default();
     }
     Ok(saved)
 }
@@ -219,8 +239,9 @@ pub fn encode(saved: &Saved) -> String {
         if !e.sum.is_empty() {
             r.field("sum", &e.sum);
         }
-        if e.ino != 0 {
-            r.field("pos", &e.pos.to_string()).field("ino", &e.ino.to_string());
+        let at = &e.content;
+        if at.ino != 0 {
+            r.field("pos", &at.pos.to_string()).field("ino", &at.ino.to_string()).field("path", &at.path);
         }
     }
     w.finish()
@@ -243,11 +264,11 @@ mod tests {
             pid: 4242,
             start: 99,
             sum: String::new(),
-            pos: 0,
-            ino: 0,
+            content: Default::default(),
         };
         s.entry("nginx bin").sum = "sha256:9f86d0".into();
-        (s.entry("syslog").pos, s.entry("syslog").ino) = (123_456, 789);
+        s.entry("syslog").content =
+            super::super::content::Position { pos: 123_456, ino: 789, path: "/var/log/my messages".into() };
         let text = encode(&s);
         assert_eq!(decode(text.as_bytes()).unwrap(), s, "{text}");
         assert_eq!(decode(b"sonde-state 1\nend 0\n").unwrap(), Saved::default());
