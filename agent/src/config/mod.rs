@@ -382,7 +382,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Error>> {
             config.watch.services.push(s);
         }
     }
-    let names: Vec<&str> = config.watch.names().collect();
+    let names: Vec<&str> = config.watch.names();
     for (i, n) in names.iter().enumerate() {
         if names[..i].contains(n) {
             let message = format!("two watched tables ([[service]], [[file]], ...) are named '{n}'");
@@ -764,7 +764,7 @@ mod tests {
         assert_eq!(w.mounts[0].min_inodes_free, Some(crate::watch::Free::Count(1000)));
         assert_eq!(w.programs[0].status, (crate::watch::Op::Gt, 1));
         assert_eq!(w.programs[0].timeout, crate::watch::PROGRAM_TIMEOUT);
-        assert_eq!(w.names().collect::<Vec<_>>(), ["d", "root", "raid"]);
+        assert_eq!(w.names(), ["d", "root", "raid"]);
         for (text, says) in [
             ("[[directory]]\nname = \"d\"\npath = \"/x\"\nchecksum = \"sha256\"\n", "unknown key 'checksum'"),
             ("[[mount]]\nname = \"m\"\npath = \"/\"\n", "needs min_free or min_inodes_free"),

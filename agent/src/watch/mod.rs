@@ -99,16 +99,18 @@ impl Default for Settings {
 
 impl Settings {
     pub fn is_empty(&self) -> bool {
-        self.names().next().is_none()
+        self.services.is_empty() && self.files.is_empty() && self.mounts.is_empty() && self.programs.is_empty()
     }
 
     /// Every watched thing's name, in the order a cycle visits them:
     /// services, files and directories, mounts, programs.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        let services = self.services.iter().map(|s| s.name.as_str());
-        let files = self.files.iter().map(|f| f.name.as_str());
-        let mounts = self.mounts.iter().map(|m| m.name.as_str());
-        services.chain(files).chain(mounts).chain(self.programs.iter().map(|p| p.name.as_str()))
+    pub fn names(&self) -> Vec<&str> {
+        let mut names = Vec::with_capacity(self.services.len() + self.files.len() + self.mounts.len());
+        names.extend(self.services.iter().map(|s| s.name.as_str()));
+        names.extend(self.files.iter().map(|f| f.name.as_str()));
+        names.extend(self.mounts.iter().map(|m| m.name.as_str()));
+        names.extend(self.programs.iter().map(|p| p.name.as_str()));
+        names
     }
 }
 

@@ -62,26 +62,29 @@ pub fn check(m: &Mount, e: &mut Entry, prober: &mut Prober, events: &mut Vec<Eve
         }
     };
     flip(MISSING, false, Kind::Nonexist, String::new(), format!("filesystem {shown} answers"));
-    if let Some(limit) = m.min_free {
-        // A bogus size from a FUSE daemon must not overflow.
-        let (free, total) = (usage.bavail.saturating_mul(usage.bsize), usage.blocks.saturating_mul(usage.bsize));
-        let (low, now) = judge(limit, free, total, "B");
+    let limits = [(
+        SPACE,
+        m.min_free,
+        "space free",
+        usage.bavail.saturating_mul(usage.bsize),
+        usage.blocks.saturating_mul(usage.bsize),
+        "B",
+    )];
+    let inodes = [(INODES, m.min_inodes_free, "inodes free", usage.ffree, usage.files, "inodes")];
+    // A bogus size from a FUSE daemon must not overflow (saturating); a
+    // filesystem without an inode count has no inode test.
+    for (bit, limit, what, free, total, unit) in
+        limits.into_iter().chain(inodes.into_iter().filter(|_| has_inodes(&usage)))
+    {
+        let Some(limit) = limit else { continue };
+        let (low, now) = judge(limit, free, total, unit);
+        let lim = said(limit, unit);
         flip(
-            SPACE,
+            bit,
             low,
             Kind::Resource,
-            format!("space free {now} on {shown} is below the limit {}", said(limit, "B")),
-            format!("space free {now} on {shown} [limit {}]", said(limit, "B")),
-        );
-    }
-    if let (Some(limit), true) = (m.min_inodes_free, has_inodes(&usage)) {
-        let (low, now) = judge(limit, usage.ffree, usage.files, "inodes");
-        flip(
-            INODES,
-            low,
-            Kind::Resource,
-            format!("inodes free {now} on {shown} are below the limit {}", said(limit, "inodes")),
-            format!("inodes free {now} on {shown} [limit {}]", said(limit, "inodes")),
+            format!("{what} {now} on {shown} is below the limit {lim}"),
+            format!("{what} {now} on {shown} [limit {lim}]"),
         );
     }
     e.failing != 0
@@ -114,8 +117,8 @@ fn has_inodes(u: &Usage) -> bool {
 /// Whether `free` of `total` is below `limit`, and the two as words:
 /// "4.2% (210000 B)".
 fn judge(limit: Free, free: u64, total: u64, unit: &str) -> (bool, String) {
-    // Tenths of a percent, in integers: no float formatting needed.
-    let permille = if total == 0 { 0 } else { (u128::from(free) * 1000 / u128::from(total)) as u64 };
+    // Tenths of a percent, rounded down, written as integers.
+    let permille = if total == 0 { 0 } else { (free as f64 * 1000.0 / total as f64) as u64 };
     let low = match limit {
         Free::Percent(p) => (permille as f64) < p * 10.0,
         Free::Count(n) => free < n,

@@ -134,13 +134,14 @@ impl Engine {
     /// cycle), at most every [`POSITIONS_EVERY`]: flash wears.
     fn save(&mut self, saved: &mut Saved, force: bool) {
         if let (false, Some(w)) = (force, &self.written) {
-            let same = |moved: bool| {
-                w.len() == saved.entries.len()
-                    && w.iter()
-                        .zip(&saved.entries)
-                        .all(|((n, a), (m, b))| n == m && if moved { a.same_but_position(b) } else { a == b })
-            };
-            if same(false) || (self.written_at.elapsed() < POSITIONS_EVERY && same(true)) {
+            // Unchanged, or only read positions moved and one was written
+            // less than POSITIONS_EVERY ago.
+            let recent = self.written_at.elapsed() < POSITIONS_EVERY;
+            let unchanged = w.len() == saved.entries.len()
+                && w.iter()
+                    .zip(&saved.entries)
+                    .all(|((n, a), (m, b))| n == m && a.same_but_position(b) && (recent || a.content == b.content));
+            if unchanged {
                 return;
             }
         }
