@@ -554,7 +554,10 @@ fn ten_thousand_cycles_leave_no_zombie_and_no_growth() {
     assert_eq!(state_of(&m, "conf"), Some("ok"), "{m}");
     assert_eq!(state_of(&m, "probe"), Some("ok"), "{m}");
     assert_eq!(state_of(&m, "root"), Some("ok"), "{m}");
-    assert!(fds_10000 <= fds_1000, "descriptors: {fds_1000} at cycle 1000, {fds_10000} at 10,000");
+    // The program check's pipe is open but for a moment between two runs,
+    // which the lowest of the looks may or may not catch: one descriptor
+    // either way. A leak would add one per cycle, thousands by now.
+    assert!(fds_10000 <= fds_1000 + 1, "descriptors: {fds_1000} at cycle 1000, {fds_10000} at 10,000");
     // musl's allocator (mallocng, the static build's) keeps groups whose
     // other slots are free while one slot is in use, and which ones depends
     // on how the cycle's allocations interleave with the scrapes': measured
