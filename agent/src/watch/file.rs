@@ -37,6 +37,15 @@ const CONTENT: u64 = 256;
 /// The content test cannot read the file.
 const UNREAD: u64 = 512;
 
+/// The word for what `f` watches.
+fn what(f: &File) -> &'static str {
+    if f.directory {
+        "directory"
+    } else {
+        "file"
+    }
+}
+
 /// What told a file's content apart between two looks without reading it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stamp {
@@ -57,11 +66,7 @@ pub fn check(f: &File, e: &mut Entry, stamp: &mut Option<Stamp>, events: &mut Ve
                 say(
                     Kind::File,
                     Status::Failed,
-                    format!(
-                        "{} {} does not exist or cannot be read: {err}",
-                        if f.directory { "directory" } else { "file" },
-                        f.path.display()
-                    ),
+                    format!("{} {} does not exist or cannot be read: {err}", what(f), f.path.display()),
                 );
                 e.failing |= MISSING;
             }
@@ -69,19 +74,13 @@ pub fn check(f: &File, e: &mut Entry, stamp: &mut Option<Stamp>, events: &mut Ve
             return true;
         }
     };
-    let what = if f.directory { "directory" } else { "file" };
+    let what = what(f);
     if e.failing & MISSING != 0 {
         say(Kind::File, Status::Succeeded, format!("{what} {} exists", f.path.display()));
         e.failing &= !MISSING;
     }
     let mut flip = |bit: u64, failed: bool, kind: Kind, bad: String, good: String| {
-        if failed && e.failing & bit == 0 {
-            say(kind, Status::Failed, bad);
-            e.failing |= bit;
-        } else if !failed && e.failing & bit != 0 {
-            say(kind, Status::Succeeded, good);
-            e.failing &= !bit;
-        }
+        super::flip(&mut e.failing, bit, failed, kind, [bad, good], &mut say);
     };
     let kind_ok = if f.directory { meta.is_dir() } else { meta.is_file() };
     flip(

@@ -325,6 +325,26 @@ pub struct ProgramCheck {
     pub output: Option<Regex>,
 }
 
+/// A file's, mount's or program's test: said once when it starts failing
+/// (`bad`) and once when it recovers (`good`), never at every cycle; its
+/// bit of `failing` (kept in the state file) remembers which was said.
+pub fn flip(
+    failing: &mut u64,
+    bit: u64,
+    failed: bool,
+    kind: Kind,
+    [bad, good]: [String; 2],
+    say: &mut dyn FnMut(Kind, Status, String),
+) {
+    if failed && *failing & bit == 0 {
+        say(kind, Status::Failed, bad);
+        *failing |= bit;
+    } else if !failed && *failing & bit != 0 {
+        say(kind, Status::Succeeded, good);
+        *failing &= !bit;
+    }
+}
+
 /// What an event is about: Monit's event names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

@@ -19,7 +19,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use super::state::Entry;
-use super::{Event, Free, Kind, Mount, Status};
+use super::{Event, Free, Kind, Mount};
 use crate::sys::statfs::{Answer, Prober, Usage};
 use crate::wire::proc::mountinfo;
 
@@ -34,14 +34,9 @@ const INODES: u64 = 4;
 /// Looks at `m` once; the events go to `events`. Returns whether it is
 /// failing.
 pub fn check(m: &Mount, e: &mut Entry, prober: &mut Prober, events: &mut Vec<Event>) -> bool {
+    let mut say = |kind, status, words| events.push(Event::new(&m.name, kind, status, words));
     let mut flip = |bit: u64, failed: bool, kind: Kind, bad: String, good: String| {
-        if failed && e.failing & bit == 0 {
-            events.push(Event::new(&m.name, kind, Status::Failed, bad));
-            e.failing |= bit;
-        } else if !failed && e.failing & bit != 0 {
-            events.push(Event::new(&m.name, kind, Status::Succeeded, good));
-            e.failing &= !bit;
-        }
+        super::flip(&mut e.failing, bit, failed, kind, [bad, good], &mut say);
     };
     let path = m.path.as_os_str().as_bytes();
     let shown = m.path.display();

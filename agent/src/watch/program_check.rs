@@ -23,7 +23,7 @@
 use std::time::{Duration, Instant};
 
 use super::state::Entry;
-use super::{Event, Kind, ProgramCheck, Status};
+use super::{Event, Kind, ProgramCheck};
 use crate::sys::process::{self, Child, Ended, KILL_GRACE};
 
 /// Output bytes kept (matched and shown).
@@ -171,17 +171,9 @@ fn judge(p: &ProgramCheck, e: &mut Entry, result: Result<(Ended, Vec<u8>), Strin
         (STATUS, Kind::Status, status_failed, "status succeeded"),
         (CONTENT, Kind::Content, content_failed, "content doesn't match"),
     ] {
-        match failed {
-            Some(bad) if e.failing & bit == 0 => {
-                events.push(Event::new(&p.name, kind, Status::Failed, format!("{bad}{shown}")));
-                e.failing |= bit;
-            }
-            None if e.failing & bit != 0 => {
-                events.push(Event::new(&p.name, kind, Status::Succeeded, format!("{good}{shown}")));
-                e.failing &= !bit;
-            }
-            _ => {}
-        }
+        let words = [format!("{}{shown}", failed.as_deref().unwrap_or_default()), format!("{good}{shown}")];
+        let say = &mut |kind, status, text| events.push(Event::new(&p.name, kind, status, text));
+        super::flip(&mut e.failing, bit, failed.is_some(), kind, words, say);
     }
     e.failing != 0
 }
