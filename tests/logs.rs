@@ -57,9 +57,14 @@ impl Writer {
                 writeln!(f, "{prefix} {n:07} the quick brown fox jumps over the lazy dog").unwrap();
                 w.store(n, Ordering::Release);
                 if reopen && n.is_multiple_of(8) {
-                    let moved = std::fs::metadata(&path).map_or(true, |m| m.ino() != f.metadata().unwrap().ino());
+                    // Only once the new file is there, as a daemon reopens
+                    // at postrotate: creating it between logrotate's rename
+                    // and its create would make logrotate rename ours away
+                    // ("destination already exists"), lines and all, under
+                    // a name nobody follows.
+                    let moved = std::fs::metadata(&path).is_ok_and(|m| m.ino() != f.metadata().unwrap().ino());
                     if moved {
-                        f = open(&path);
+                        f = std::fs::OpenOptions::new().append(true).open(&path).unwrap_or(f);
                     }
                 }
                 // Pace: a line each 1/rate seconds.
@@ -137,6 +142,25 @@ fn wait_messages(r: &SyslogReceiver, app: &str, n: usize, sonde: Option<&Sonde>)
 }
 
 /// Asserts `got` is exactly 1..=n: every line once, in order.
+/// The numbers of the `prefix` lines in `PREFIX.log` and its rotations
+/// `PREFIX.log.N` in `dir` (not in any other file logrotate made).
+fn held_numbers(dir: &Path, prefix: &str) -> Vec<u64> {
+    let mut held = Vec::new();
+    let base = format!("{prefix}.log");
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let rest = name.strip_prefix(&base);
+        if rest
+            .is_some_and(|r| r.is_empty() || r.strip_prefix('.').is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+        {
+            let text = std::fs::read_to_string(&p).unwrap();
+            held.extend(numbers(&text.lines().map(str::to_owned).collect::<Vec<_>>(), prefix));
+        }
+    }
+    held
+}
+
 fn assert_exactly(got: &[u64], n: u64, what: &str) {
     if got.len() as u64 == n && got.iter().zip(1..).all(|(a, b)| *a == b) {
         return;
@@ -402,23 +426,18 @@ fn logrotate_create_and_copytruncate_while_a_writer_appends() {
     }
     w_created.wait_written(7000);
     let (n_created, n_copied) = (w_created.finish(), w_copied.finish());
-    // Every line of created.log went somewhere: each is expected once.
+    // Every line of created.log is in the files sonde follows (else the
+    // loss is the test's, not sonde's), and each is expected once.
+    let mut held = held_numbers(&logs, "created");
+    held.sort_unstable();
+    assert_exactly(&held, n_created, "created.log and its rotated files");
     let got = wait_messages(&receiver, "created", n_created as usize, Some(&sonde));
     assert_exactly(&numbers(&got, "created"), n_created, "create");
     // copytruncate loses the lines written between its copy and its
     // truncation (logrotate's own race): every line the files hold must
     // arrive, and those of the race that sonde read before the truncation
     // may; each once, in order.
-    let mut held: Vec<u64> = Vec::new();
-    for e in std::fs::read_dir(&logs).unwrap() {
-        let p = e.unwrap().path();
-        if p.file_name().unwrap().to_string_lossy().starts_with("copied.log") {
-            held.extend(numbers(
-                &std::fs::read_to_string(&p).unwrap().lines().map(str::to_owned).collect::<Vec<_>>(),
-                "copied",
-            ));
-        }
-    }
+    let mut held = held_numbers(&logs, "copied");
     held.sort_unstable();
     held.dedup();
     let got = common::wait_for("every line the copied files hold", PATIENCE, || {
