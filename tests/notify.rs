@@ -17,7 +17,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::peers::{Alertmanager, Mta, WebhookSink};
+use common::peers::{mails, Alertmanager, Mta, WebhookSink};
 use common::{free_tcp_port, value, wait_for, Scratch, Sonde};
 
 /// A TCP port the test opens and closes: what the checks look at.
@@ -227,21 +227,6 @@ const MAIL_FORMAT: &str = "subject = \"[box alert] $EVENT $SERVICE\"\n\
     message = [\"event=$EVENT\", \"service=$SERVICE\", \"host=$HOST\", \"action=$ACTION\", \"date=$DATE\", \
     \"description=$DESCRIPTION\"]\n";
 
-/// The mails of a mailbox (mbox), in order.
-fn mails(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for line in text.lines() {
-        if line.starts_with("From ") || out.is_empty() {
-            out.push(String::new());
-        }
-        let last = out.last_mut().unwrap();
-        last.push_str(line);
-        last.push('\n');
-    }
-    out.retain(|m| !m.trim().is_empty());
-    out
-}
-
 /// Failure, reminder and recovery mails arrive at a real MTA, in order,
 /// in the configured format, through the second mail server when the
 /// first does not answer.
@@ -263,7 +248,7 @@ fn mails_arrive_in_order_with_the_format_and_the_second_server_when_the_first_is
     mta.wait_mail("Subject: [box alert] Check failed smtp", Duration::from_secs(30));
     // A reminder, three cycles on, while it still fails.
     wait_for("a reminder mail", Duration::from_secs(30), || {
-        (mails(&mta.mailbox_text()).iter().filter(|m| m.contains("Check failed smtp")).count() >= 2).then_some(())
+        (mta.mails().iter().filter(|m| m.contains("Check failed smtp")).count() >= 2).then_some(())
     });
     port.reopen();
     let text = mta.wait_mail("Subject: [box alert] Check succeeded smtp", Duration::from_secs(30));
@@ -297,7 +282,7 @@ fn mails_arrive_in_order_with_the_format_and_the_second_server_when_the_first_is
         let raised = value(&t, "sonde_notify_raised_total{notify=\"mail\"}")?;
         (value(&t, "sonde_notify_delivered_total{notify=\"mail\"}") == Some(raised)).then_some(raised)
     });
-    assert_eq!(raised as usize, mails(&mta.mailbox_text()).len(), "every notification is one mail");
+    assert_eq!(raised as usize, mta.mails().len(), "every notification is one mail");
 }
 
 /// Mattermost's JSON from a check whose name is hostile (quotes, a

@@ -270,14 +270,22 @@ fn a_killed_mta_is_restarted_and_its_smtp_condition_passes_again() {
 
 /// See: a daemon that dies at every start (nginx whose port another
 /// process took) → after 3 restarts within 5 cycles sonde gives up, says
-/// so once, and leaves it alone; a SIGHUP resumes it.
+/// so once, and leaves it alone; a SIGHUP resumes it. Each step is told
+/// by webhook and, Monit's way, by mail through Debian's exim: failure,
+/// restarts, give-up and recovery, in order, in the configured format.
 #[test]
 fn a_daemon_that_dies_at_every_start_is_given_up_after_its_limit() {
     let dir = Scratch::new("watch-giveup");
     let (nginx, _cleanup, taken) = nginx_that_cannot_start(&dir);
     let hook = WebhookSink::start();
-    let notify =
-        format!("[events]\ninstance = \"box1\"\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n", hook.url("/hook"));
+    let mta = Mta::start(&dir.0);
+    let notify = format!(
+        "[events]\ninstance = \"box1\"\n[[notify]]\nkind = \"webhook\"\nurl = \"{}\"\n\
+         [[notify]]\nkind = \"mail\"\nurl = \"smtp://127.0.0.1:{}\"\nto = [\"ops@example.com\"]\n\
+         subject = \"[box1] $EVENT $SERVICE\"\nmessage = [\"event=$EVENT\", \"action=$ACTION\", \"host=$HOST\"]\n",
+        hook.url("/hook"),
+        mta.port
+    );
     let conf = config(
         &dir,
         "200ms",
@@ -306,6 +314,39 @@ fn a_daemon_that_dies_at_every_start_is_given_up_after_its_limit() {
     hook.wait_body("[RESOLVED] service web: Monitoring resumed", WAIT);
     let gave_up = hook.requests().iter().filter(|(_, b)| b.contains("[FIRING] service web: Timeout on box1")).count();
     assert_eq!(gave_up, 1, "{:#?}", hook.requests());
+    // The webhook's events, in order: failed, a restart and its failed
+    // start program each try, gave up, resumed, started, running again.
+    hook.wait_body("[RESOLVED] service web: Exists on box1", WAIT);
+    let told: Vec<String> = hook
+        .requests()
+        .into_iter()
+        .filter_map(|(_, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
+        .filter_map(|v| Some(v["text"].as_str()?.strip_suffix(" on box1")?.split_once("service web: ")?.1.to_owned()))
+        .collect();
+    let tries = ["Action done", "Execution failed"].repeat(3);
+    let want = [&["Does not exist"][..], &tries, &["Timeout", "Monitoring resumed", "Action done", "Exists"]].concat();
+    assert_eq!(told, want, "{told:#?}");
+    // The same mails, in the same order, with the format's fields.
+    mta.wait_mail("Subject: [box1] Exists web", WAIT);
+    let mails = mta.mails();
+    let subjects: Vec<&str> = mails
+        .iter()
+        .filter_map(|m| m.lines().find_map(|l| l.strip_prefix("Subject: [box1] ")?.strip_suffix(" web")))
+        .collect();
+    assert_eq!(subjects, told, "{mails:#?}");
+    let actions = [
+        ("Does not exist", "alert"),
+        ("Action done", "restart"),
+        ("Execution failed", "alert"),
+        ("Timeout", "unmonitor"),
+    ];
+    for (event, action) in actions {
+        let mail = mails.iter().find(|m| m.contains(&format!("Subject: [box1] {event} web"))).unwrap();
+        for want in [format!("event={event}"), format!("action={action}"), "host=box1".to_owned()] {
+            assert!(mail.contains(&want), "{want:?} in\n{mail}");
+        }
+        assert!(mail.contains("Envelope-to: ops@example.com"), "{mail}");
+    }
 }
 
 /// See: the same over successive `--once` runs from cron: the state file

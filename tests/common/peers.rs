@@ -650,6 +650,11 @@ impl Mta {
         std::fs::read_to_string(&self.mailbox).unwrap_or_default()
     }
 
+    /// The mails in the mailbox, in order.
+    pub fn mails(&self) -> Vec<String> {
+        mails(&self.mailbox_text())
+    }
+
     /// Waits until the mailbox has a line containing `needle`; the whole
     /// mailbox then.
     pub fn wait_mail(&self, needle: &str, timeout: Duration) -> String {
@@ -663,6 +668,21 @@ impl Mta {
         wait_line_in(&self.mailbox, needle, timeout, &log);
         self.mailbox_text()
     }
+}
+
+/// The mails of a mailbox (mbox: each after a `From ` line), in order.
+pub fn mails(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("From ") || out.is_empty() {
+            out.push(String::new());
+        }
+        let last = out.last_mut().unwrap();
+        last.push_str(line);
+        last.push('\n');
+    }
+    out.retain(|m| !m.trim().is_empty());
+    out
 }
 
 /// Exim authenticators taking AUTH PLAIN and AUTH LOGIN from user
