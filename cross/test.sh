@@ -3,6 +3,7 @@
 # qemu-user (natively for x86_64): the same tests, every target.
 #   cross/test.sh              # every built target
 #   cross/test.sh armv7 mips   # some
+#   CROSS_JOBS=1 cross/test.sh # one target at a time (default: 2 at once)
 # Big-endian MIPS and 32-bit ARM are where byte-order and 64-bit atomics
 # bugs hide (an ICMP checksum, a protobuf varint); this is what finds them. A target that is not built fails.
 set -eu
@@ -11,19 +12,31 @@ cd "$(dirname "$0")/.."
 # Build the test binaries once, for the host.
 cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test watch --test auth 2>/dev/null ||
     cargo test --no-run --test http --test exposition --test config --test signals --test chrony --test unbound --test push --test mounts --test checks --test logs --test icmp --test notify --test watch --test auth
-failed=""
-for name in $(target_names "$@"); do
+# The suites mostly wait (on daemons, on deadlines, on qemu's start-up):
+# a whole run kept one of two cores busy. Targets run in CROSS_JOBS lanes,
+# each lane its targets one after another, each target's output in a file
+# shown whole when the lanes are done. Every test works in its own
+# scratch directory, on free ports, in namespaces it made, so two
+# targets' suites do not meet.
+LOGS=target/cross-test
+rm -rf "$LOGS" && mkdir -p "$LOGS"
+
+# One target's suites; its failures appended to $LOGS/failed.
+one_target() {
+    name=$1
+    failed=""
     load_target "$name"
     bin=$(bin_path)
     if [ ! -f "$bin" ]; then
         echo "cross/test.sh: $name not built ($bin); run make cross" >&2
-        failed="$failed $name"
-        continue
+        echo " $name" >>"$LOGS/failed"
+        return
     fi
     runner=""
     is_native || runner=$(command -v "$QEMU") || {
         echo "cross/test.sh: $QEMU not found; run cross/setup.sh" >&2
-        exit 1
+        echo " $name($QEMU)" >>"$LOGS/failed"
+        return
     }
     echo "== $name: $bin ${runner:+under $runner}" >&2
     # shellcheck disable=SC2046
@@ -74,8 +87,29 @@ for name in $(target_names "$@"); do
         cargo test $(feature_args) --test watch -- a_killed once_runs file_changes; then
         failed="$failed $name(watch)"
     fi
+    [ -z "$failed" ] || echo "$failed" >>"$LOGS/failed"
+}
+
+names=$(target_names "$@")
+jobs=${CROSS_JOBS:-2}
+lane=0
+while [ "$lane" -lt "$jobs" ]; do
+    # Lane k takes targets k, k+jobs, k+2*jobs... (round robin).
+    mine=$(echo "$names" | tr ' ' '\n' | awk -v k="$lane" -v n="$jobs" 'NF && (NR - 1) % n == k')
+    (
+        for name in $mine; do
+            start=$(date +%s)
+            one_target "$name" >"$LOGS/$name.log" 2>&1
+            echo "cross/test.sh: $name done in $(($(date +%s) - start)) s" >>"$LOGS/$name.log"
+        done
+    ) &
+    lane=$((lane + 1))
 done
-if [ -n "$failed" ]; then
-    echo "cross/test.sh: failed on:$failed" >&2
+wait
+for name in $names; do
+    cat "$LOGS/$name.log" >&2
+done
+if [ -s "$LOGS/failed" ]; then
+    echo "cross/test.sh: failed on:$(tr -d '\n' <"$LOGS/failed")" >&2
     exit 1
 fi

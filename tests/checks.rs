@@ -313,7 +313,17 @@ fn smtp_banner_dialogue_against_opensmtpd() {
             "listen on 127.0.0.1 port {port}\naction \"local\" mbox\nmatch from local for local action \"local\"\n"
         ),
     );
-    let _smtpd = spawn(Command::new("/usr/sbin/smtpd").arg("-d").arg("-f").arg(&conf), &dir.0.join("log"));
+    // OpenSMTPD's control socket (/run/smtpd.sock) and queue are fixed
+    // paths: a second smtpd (the box's own, or another target's suite)
+    // refuses to start. Its own mount namespace gives it private ones.
+    let script = format!(
+        "mount -t tmpfs -o mode=0755 tmpfs /run && mount -t tmpfs -o mode=0711 tmpfs /var/spool/smtpd && \
+         exec /usr/sbin/smtpd -d -f '{}'",
+        conf.display()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
+    let _smtpd = spawn(&mut cmd, &dir.0.join("log"));
     wait_for("smtpd", Duration::from_secs(10), || tcp_port_open(port));
     let t = format!("kind = \"tcp\"\ntarget = \"127.0.0.1:{port}\"\n");
     let cfg = dir.write(
