@@ -5,7 +5,11 @@
 //! Spec: RFC 4632 §3.1 (prefix notation), RFC 4291 §2.3 (IPv6). Host bits
 //! under the prefix are ignored, as Go's `Contains` ignores them. An
 //! IPv4-mapped IPv6 peer (`::ffff:10.0.0.1`, what a dual-stack socket
-//! reports) matches IPv4 prefixes.
+//! reports) matches IPv4 prefixes, and an entry written that way
+//! (`::ffff:10.0.0.0/104`) is the IPv4 prefix it maps (`10.0.0.0/8`); one
+//! that would cut into the `::ffff:0:0/96` prefix itself is refused, as
+//! it could never match (peers are compared in their IPv4 form). IPv6
+//! prefixes do not match IPv4 peers (`::/0` is every IPv6 address).
 //!
 //! Invariants: no panic, no allocation, no I/O.
 
@@ -31,7 +35,16 @@ impl Cidr {
         let addr: IpAddr = a.parse().ok()?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len = len.unwrap_or(max);
-        (len <= max).then_some(Cidr { addr, len })
+        if len > max {
+            return None;
+        }
+        match addr {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => len.checked_sub(96).map(|len| Cidr { addr: IpAddr::V4(v4), len }),
+                None => Some(Cidr { addr, len }),
+            },
+            IpAddr::V4(_) => Some(Cidr { addr, len }),
+        }
     }
 
     /// Whether `peer` is inside this prefix.
@@ -70,6 +83,10 @@ mod tests {
         let v6 = Cidr::parse("fd00::/8").unwrap();
         assert!(v6.contains(ip("fd12::1")) && !v6.contains(ip("fe80::1")));
         assert!(Cidr::parse("::1").unwrap().contains(ip("::1")));
+        // An entry in IPv4-mapped form is the IPv4 prefix it maps.
+        assert_eq!(Cidr::parse("::ffff:10.1.0.0/112"), Cidr::parse("10.1.0.0/16"));
+        assert!(Cidr::parse("::ffff:10.1.2.3").unwrap().contains(ip("10.1.2.3")));
+        assert!(Cidr::parse("::ffff:d:d").unwrap().contains(ip("::ffff:0.13.0.13")));
         // Host bits under the prefix are ignored, as Go's are.
         assert!(Cidr::parse("10.1.2.3/8").unwrap().contains(ip("10.200.0.1")));
     }
@@ -88,6 +105,8 @@ mod tests {
             "10.0.0",
             "10.0.0.0/8/8",
             " 10.0.0.1",
+            // Cuts into ::ffff:0:0/96: it could never match a peer.
+            "::ffff:0:0/80",
         ] {
             assert_eq!(Cidr::parse(bad), None, "{bad}");
         }
