@@ -148,11 +148,13 @@ say "building: $(echo $TARGETS)"
 cargo "+$TOOLCHAIN" fuzz build
 
 # --- run ---------------------------------------------------------------
+# libFuzzer runs a target on one core: JOBS targets run at once (the
+# machine's cores), each writing its summary line to $LOGS/$t.line.
 mkdir -p "$LOGS"
-failed=""
-summary=""
-repro=""
-for t in $TARGETS; do
+JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+
+run_one() { # target
+    t=$1
     mkdir -p "corpus/$t"
     log=$LOGS/$t.log
     say "running $t for ${SECONDS_EACH}s"
@@ -167,21 +169,37 @@ for t in $TARGETS; do
     else
         artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
         line="CRASH  $t: ${artifact:-no artifact} (log: $log)"
-        failed="$failed $t"
-        [ -z "$artifact" ] || repro="$repro  cargo +$TOOLCHAIN fuzz run $t $artifact
-"
+        [ -z "$artifact" ] || echo "  cargo +$TOOLCHAIN fuzz run $t $artifact" >"$LOGS/$t.repro"
         # The panic message and where it came from.
         grep -E -A1 "panicked at" "$log" | head -n 4 >&2 || true
         grep -E "^(SUMMARY|==[0-9]+== ERROR)" "$log" | head -n 2 >&2 || true
     fi
     say "$line"
+    echo "$line" >"$LOGS/$t.line"
+}
+
+rm -f "$LOGS"/*.line "$LOGS"/*.repro
+lane=0
+while [ "$lane" -lt "$JOBS" ]; do
+    # Lane k takes targets k, k+JOBS, ... one after another.
+    mine=$(echo $TARGETS | tr ' ' '\n' | awk -v k="$lane" -v n="$JOBS" 'NF && (NR - 1) % n == k')
+    (for t in $mine; do run_one "$t"; done) &
+    lane=$((lane + 1))
+done
+wait
+
+summary=""
+failed=""
+for t in $TARGETS; do
+    line=$(cat "$LOGS/$t.line" 2>/dev/null || echo "CRASH  $t: no result (log: $LOGS/$t.log)")
     summary="$summary$line
 "
+    case "$line" in ok*) ;; *) failed="$failed $t" ;; esac
 done
-
 printf '\n%s' "$summary"
 if [ -n "$failed" ]; then
-    printf 'FAILED:%s\nReproduce, from %s:\n%s' "$failed" "$FUZZ_DIR" "$repro"
+    printf 'FAILED:%s\nReproduce, from %s:\n' "$failed" "$FUZZ_DIR"
+    cat "$LOGS"/*.repro 2>/dev/null || true
     exit 1
 fi
 printf 'all %s targets ran %ss each without a crash\n' "$(echo $TARGETS | wc -w)" "$SECONDS_EACH"
