@@ -77,7 +77,17 @@ impl Syslog {
         Ok(Syslog { f: f.clone(), conn: None, resume: None, positions, wire: Vec::new() })
     }
 
-    fn deliver(&mut self, payload: &[u8], frames: &[u8], deadline: Deadline) -> io::Result<()> {
+    /// Sends a batch, on a connection the receiver has not closed or on a
+    /// new one; records `positions` once connected (what changed, in
+    /// `changed`, for [`Positions::undo`] if the send fails).
+    fn deliver(
+        &mut self,
+        payload: &[u8],
+        frames: &[u8],
+        positions: logstate::Positions<'_>,
+        changed: &mut Vec<(Position, Position)>,
+        deadline: Deadline,
+    ) -> io::Result<()> {
         if let Some(c) = &self.conn {
             if !alive(c) {
                 self.conn = None;
@@ -86,6 +96,7 @@ impl Syslog {
         if self.conn.is_none() {
             self.conn = Some(self.connect(deadline)?);
         }
+        *changed = self.positions.lock().unwrap_or_else(PoisonError::into_inner).commit_batch(positions.iter());
         let Some(conn) = self.conn.as_mut() else { return Err(io::ErrorKind::NotConnected.into()) };
         match conn {
             Conn::Udp(s) => {
@@ -149,15 +160,17 @@ impl Transport for Syslog {
             // Only a damaged spool can hold one.
             return answer(Fate::Dropped(DropReason::Rejected), "a damaged batch".into());
         };
-        // The positions are recorded before the batch goes, and put back if
-        // it does not: a SIGKILL between the two repeats nothing. The other
-        // order would repeat the batch whenever the kill came while this
-        // thread waited for the processor after its write woke the
-        // receiver, which a loaded box makes likely; this one loses a
-        // batch only if the kill falls between two system calls that wake
-        // no one.
-        let changed = self.positions.lock().unwrap_or_else(PoisonError::into_inner).commit_batch(positions.iter());
-        match self.deliver(&b.payload, frames, Deadline::after(self.f.timeout)) {
+        // The positions are recorded once connected (a receiver that is
+        // down, every retry of an outage, never moves one), before the
+        // batch goes, and put back if it does not: a SIGKILL between the
+        // two repeats nothing. The other order would repeat the batch
+        // whenever the kill came while this thread waited for the
+        // processor after its write woke the receiver, which a loaded box
+        // makes likely; this one loses a batch only if the kill falls
+        // between two system calls that wake no one (the journal's append
+        // and the write).
+        let mut changed = Vec::new();
+        match self.deliver(&b.payload, frames, positions, &mut changed, Deadline::after(self.f.timeout)) {
             Ok(()) => answer(Fate::Delivered, String::new()),
             Err(e) => {
                 self.positions.lock().unwrap_or_else(PoisonError::into_inner).undo(&changed);
@@ -441,6 +454,45 @@ mod tests {
         assert_eq!(stream_bytes(&frames, true, &mut wire), &frames[..]);
         assert_eq!(stream_bytes(&frames, false, &mut wire), b"<13>1 a\n<13>1 b\n");
         assert_eq!(messages(&frames).count(), 2);
+    }
+
+    /// A receiver that is down: the retry moves no position, even for a
+    /// moment (the journal holds nothing a SIGKILL could leave behind).
+    #[test]
+    fn a_refused_batch_never_records_its_positions() {
+        let dir = std::env::temp_dir().join(format!("sonde-forward-refused-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let text = format!("[[log]]\npath = \"/var/log/x.log\"\nsyslog = \"tcp://127.0.0.1:{port}\"\n");
+        let config = crate::config::parse(&text).unwrap();
+        let f = config.logs.logs[0].forward.clone().unwrap();
+        let mut positions = Positions::load(&dir);
+        let old = Position {
+            source: 1,
+            dev: 2,
+            ino: 3,
+            epoch: 0,
+            skipping: false,
+            offset: 100,
+            size: 100,
+            prehash: 0,
+            head_len: 0,
+            head_hash: 0,
+            path: "/var/log/x.log".into(),
+        };
+        positions.set(old.clone());
+        positions.sync(true);
+        let journal = std::fs::metadata(dir.join("logs.journal")).unwrap().len();
+        let positions = Arc::new(Mutex::new(positions));
+        let mut syslog = Syslog::new(&f, Arc::clone(&positions)).unwrap();
+        let mut payload = Vec::new();
+        logstate::emit_batch_head(&mut payload, &[logstate::Entry { offset: 200, size: 200, ..old.entry() }]);
+        syslog::emit_frame(&mut payload, b"<13>1 - - x - - - a line");
+        let answer = syslog.send(&Batch { payload, items: 1, timestamp_ms: 0 });
+        assert!(matches!(answer.fate, Fate::Retry), "{}", answer.said);
+        assert_eq!(positions.lock().unwrap().get((1, 2, 3)).unwrap().offset, 100);
+        assert_eq!(std::fs::metadata(dir.join("logs.journal")).unwrap().len(), journal, "nothing journaled");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
