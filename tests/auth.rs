@@ -73,6 +73,15 @@ fn wait_health(p: &Prometheus, job: &str, health: &str) -> String {
     }
 }
 
+/// The value of `up{job}` once Prometheus can be asked for it: the
+/// targets page says a scrape's health before its samples are committed.
+fn up_of(p: &Prometheus, job: &str) -> String {
+    wait_for(&format!("up{{job={job}}} in a query"), Duration::from_secs(30), || {
+        let r = p.query(&format!("up{{job=\"{job}\"}}"));
+        Some(r.first()?["value"][1].as_str()?.to_owned())
+    })
+}
+
 #[test]
 fn prometheus_scrapes_through_basic_auth_and_a_changed_file_takes_effect() {
     let dir = Scratch::new("auth-prometheus");
@@ -96,8 +105,7 @@ fn prometheus_scrapes_through_basic_auth_and_a_changed_file_takes_effect() {
         let e = wait_health(&p, job, "down");
         assert!(e.contains("HTTP status 401"), "{job}: {e}");
     }
-    let up = p.query("up{job=\"good\"}");
-    assert_eq!(up[0]["value"][1], "1", "{up:?}");
+    assert_eq!(up_of(&p, "good"), "1");
 
     let r = get_as(sonde.addr, "/metrics", None);
     assert_eq!(r.status, 401);
@@ -502,8 +510,7 @@ mod tls {
             let e = wait_health(&prom, job, "down");
             assert!(!e.contains("HTTP status"), "{job}: refused in the handshake: {e}");
         }
-        let up = prom.query("up{job=\"good\"}");
-        assert_eq!(up[0]["value"][1], "1", "{up:?}");
+        assert_eq!(up_of(&prom, "good"), "1");
 
         // openssl(1) with the client certificate, and a wrong password:
         // TLS passes, basic auth still answers 401.
