@@ -141,7 +141,6 @@ fn wait_messages(r: &SyslogReceiver, app: &str, n: usize, sonde: Option<&Sonde>)
     }
 }
 
-/// Asserts `got` is exactly 1..=n: every line once, in order.
 /// The numbers of the `prefix` lines in `PREFIX.log` and its rotations
 /// `PREFIX.log.N` in `dir` (not in any other file logrotate made).
 fn held_numbers(dir: &Path, prefix: &str) -> Vec<u64> {
@@ -161,6 +160,7 @@ fn held_numbers(dir: &Path, prefix: &str) -> Vec<u64> {
     held
 }
 
+/// Asserts `got` is exactly 1..=n: every line once, in order.
 fn assert_exactly(got: &[u64], n: u64, what: &str) {
     if got.len() as u64 == n && got.iter().zip(1..).all(|(a, b)| *a == b) {
         return;

@@ -105,7 +105,8 @@ impl Settings {
     /// Every watched thing's name, in the order a cycle visits them:
     /// services, files and directories, mounts, programs.
     pub fn names(&self) -> Vec<&str> {
-        let mut names = Vec::with_capacity(self.services.len() + self.files.len() + self.mounts.len());
+        let mut names =
+            Vec::with_capacity(self.services.len() + self.files.len() + self.mounts.len() + self.programs.len());
         names.extend(self.services.iter().map(|s| s.name.as_str()));
         names.extend(self.files.iter().map(|f| f.name.as_str()));
         names.extend(self.mounts.iter().map(|m| m.name.as_str()));

@@ -57,20 +57,14 @@ pub fn check(m: &Mount, e: &mut Entry, prober: &mut Prober, events: &mut Vec<Eve
         }
     };
     flip(MISSING, false, Kind::Nonexist, String::new(), format!("filesystem {shown} answers"));
-    let limits = [(
-        SPACE,
-        m.min_free,
-        "space free",
-        usage.bavail.saturating_mul(usage.bsize),
-        usage.blocks.saturating_mul(usage.bsize),
-        "B",
-    )];
-    let inodes = [(INODES, m.min_inodes_free, "inodes free", usage.ffree, usage.files, "inodes")];
     // A bogus size from a FUSE daemon must not overflow (saturating); a
     // filesystem without an inode count has no inode test.
-    for (bit, limit, what, free, total, unit) in
-        limits.into_iter().chain(inodes.into_iter().filter(|_| has_inodes(&usage)))
-    {
+    let (bsize, inodes) = (usage.bsize, has_inodes(&usage));
+    let tests = [
+        (SPACE, m.min_free, "space free", usage.bavail.saturating_mul(bsize), usage.blocks.saturating_mul(bsize), "B"),
+        (INODES, m.min_inodes_free.filter(|_| inodes), "inodes free", usage.ffree, usage.files, "inodes"),
+    ];
+    for (bit, limit, what, free, total, unit) in tests {
         let Some(limit) = limit else { continue };
         let (low, now) = judge(limit, free, total, unit);
         let lim = said(limit, unit);
